@@ -1,0 +1,159 @@
+"""BTP account APIs client: Accounts and Entitlements services, authenticated with a Cloud Management (``cis``)
+service key. On :mod:`provisioner.http`.
+
+Implements ../shared/reference/btp-account-apis.md: §1 (the ``cis`` key and its token: password grant when the
+key's ``grant_type`` is ``user_token``, client credentials otherwise), §2.1 ``GET /entitlements/v1/assignments``,
+§2.2 ``PUT /entitlements/v1/subaccountServicePlans`` (202 + ``Location: /jobs-management/v1/jobs/{id}/status``),
+the job status endpoint, and §3 ``GET /accounts/v1/subaccounts[/{guid}]``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from provisioner.errors import ApiError, BadInput, StepFailed
+from provisioner.http import HttpClient, RequestStats, SessionPool
+from provisioner.secret import Secret
+from provisioner.uaa import OAuthTokenSource
+
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+ENABLE_CATEGORIES = frozenset({"ELASTIC_SERVICE", "ELASTIC_LIMITED", "APPLICATION"})
+REQUIRED_CIS_FIELDS = ("uaa.clientid", "uaa.clientsecret", "uaa.url", "endpoints.accounts_service_url",
+                       "endpoints.entitlements_service_url")
+
+
+def validate_cis_key(key: dict[str, Any], source: str) -> None:
+    """Raise :class:`BadInput` unless the ``cis`` key has the fields crossplane's client requires."""
+    for dotted in REQUIRED_CIS_FIELDS:
+        node: Any = key
+        for part in dotted.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, str) or not node:
+            raise BadInput(f"{source}: the Cloud Management (cis) service key has no {dotted}; "
+                           "use the key of a cis instance of plan central")
+
+
+class Btp:
+    """Clients for the Accounts and Entitlements services of one global account.
+
+    ``cis_key`` is the service key (credentials object). ``username``/``password`` are needed when the key's
+    ``grant_type`` is ``user_token`` (password grant).
+    """
+
+    def __init__(self, cis_key: dict[str, Any], *, source: str, username: str | None = None,
+                 password: Secret | None = None, pool: SessionPool | None = None,
+                 stats: RequestStats | None = None):
+        validate_cis_key(cis_key, source)
+        uaa = cis_key["uaa"]
+        endpoints = cis_key["endpoints"]
+        self.stats = stats if stats is not None else RequestStats()
+        if cis_key.get("grant_type") == "user_token":
+            if not username or password is None:
+                raise BadInput(f"{source}: the cis key's grant_type is user_token (password grant); "
+                               "set btp.username and btp.password in the playbook")
+            grant = "password"
+        else:
+            grant = "client_credentials"
+        self.token_source = OAuthTokenSource(uaa["url"], uaa["clientid"], Secret(uaa["clientsecret"]),
+                                             grant=grant, what="BTP XSUAA (cis key)", username=username,
+                                             password=password, pool=pool, stats=self.stats)
+        self.accounts = HttpClient(endpoints["accounts_service_url"], what="BTP accounts service",
+                                   token_source=self.token_source, pool=pool, stats=self.stats)
+        self.entitlements = HttpClient(endpoints["entitlements_service_url"], what="BTP entitlements service",
+                                       token_source=self.token_source, pool=pool, stats=self.stats)
+
+    # -- accounts ---------------------------------------------------------------------------------------------
+
+    def find_subaccount(self, ident: str) -> dict[str, Any]:
+        """The subaccount with GUID ``ident``, or else with subdomain (or display name) ``ident``.
+
+        ``GET /accounts/v1/subaccounts/{guid}`` or ``GET /accounts/v1/subaccounts`` filtered client-side (the API
+        has no server-side filter by subdomain). Raises :class:`StepFailed` when none or several match.
+        """
+        if GUID_RE.match(ident):
+            try:
+                return self.accounts.request("GET", f"/accounts/v1/subaccounts/{ident.lower()}").json()
+            except ApiError as exc:
+                if exc.status == 404:
+                    raise StepFailed(f"subaccount {ident} not found in the global account of the cis key") from None
+                raise
+        subs = self.accounts.request("GET", "/accounts/v1/subaccounts").json().get("value") or []
+        found = [s for s in subs if str(s.get("subdomain", "")).lower() == ident.lower()]
+        if not found:
+            found = [s for s in subs if s.get("displayName") == ident]
+        if len(found) != 1:
+            names = ", ".join(sorted(str(s.get("subdomain")) for s in subs)) or "none"
+            raise StepFailed(f"subaccount {ident!r}: {len(found)} subaccounts match by subdomain or name "
+                             f"(subdomains here: {names}); give its GUID")
+        return found[0]
+
+    # -- entitlements -----------------------------------------------------------------------------------------
+
+    def assignments(self, subaccount_guid: str, service: str, plan: str) -> dict[str, Any]:
+        """``GET /entitlements/v1/assignments?subaccountGUID=&serviceName=&planName=`` (204 → empty lists)."""
+        resp = self.entitlements.request(
+            "GET", "/entitlements/v1/assignments",
+            params={"subaccountGUID": subaccount_guid, "serviceName": service, "planName": plan},
+            expect=(200, 204))
+        if resp.status_code == 204 or not resp.content:
+            return {"entitledServices": [], "assignedServices": []}
+        return resp.json()
+
+    def assign(self, subaccount_guid: str, service: str, plan: str, *, enable: bool | None = None,
+               amount: float | None = None, unique_id: str | None = None) -> str | None:
+        """``PUT /entitlements/v1/subaccountServicePlans`` → the job status path (``Location``, else the body's
+        ``jobId``), or None when the answer names no job."""
+        info: dict[str, Any] = {"subaccountGUID": subaccount_guid}
+        if enable is not None:
+            info["enable"] = enable
+        if amount is not None:
+            info["amount"] = amount
+        item: dict[str, Any] = {"serviceName": service, "servicePlanName": plan, "assignmentInfo": [info]}
+        if unique_id:
+            item["servicePlanUniqueIdentifier"] = unique_id
+        resp = self.entitlements.request("PUT", "/entitlements/v1/subaccountServicePlans",
+                                         json={"subaccountServicePlans": [item]}, expect=(200, 202))
+        if resp.headers.get("Location"):
+            return resp.headers["Location"]
+        try:
+            body = resp.json()
+            job = body.get("jobId") if isinstance(body, dict) else body
+        except ValueError:
+            job = resp.text.strip().strip('"')
+        return f"/jobs-management/v1/jobs/{job}/status" if job else None
+
+    def job_status(self, location: str) -> dict[str, Any]:
+        """``GET /jobs-management/v1/jobs/{id}/status`` → ``{"status": IN_PROGRESS|COMPLETED|FAILED, ...}``."""
+        return self.entitlements.request("GET", location).json()
+
+
+def find_assignment(body: dict[str, Any], service: str, plan: str, subaccount_guid: str) -> dict[str, Any] | None:
+    """The ``assignmentInfo`` entry of the plan for the subaccount in an ``/assignments`` answer, or None."""
+    for svc in body.get("assignedServices") or []:
+        if svc.get("name") != service:
+            continue
+        for p in svc.get("servicePlans") or []:
+            if p.get("name") != plan:
+                continue
+            for a in p.get("assignmentInfo") or []:
+                if a.get("entityType") == "SUBACCOUNT" and str(a.get("entityId", "")).lower() == subaccount_guid:
+                    return a
+    return None
+
+
+def find_entitled_plan(body: dict[str, Any], service: str, plan: str) -> dict[str, Any] | None:
+    """The global account's entitled plan (``entitledServices[].servicePlans[]``) or None."""
+    for svc in body.get("entitledServices") or []:
+        if svc.get("name") != service:
+            continue
+        for p in svc.get("servicePlans") or []:
+            if p.get("name") == plan:
+                return p
+    return None
+
+
+def uses_enable(plan: dict[str, Any]) -> bool:
+    """True when the plan is assigned with ``enable`` (no numeric quota), as terraform-provider-btp decides:
+    category ELASTIC_SERVICE, ELASTIC_LIMITED or APPLICATION, or no amount at all."""
+    return plan.get("category") in ENABLE_CATEGORIES or not plan.get("amount")

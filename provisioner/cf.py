@@ -1,0 +1,215 @@
+"""Cloud Foundry v3 API client (Cloud Controller), on :mod:`provisioner.http`.
+
+Implements the endpoints of ../shared/reference/cloud-foundry-v3-api.md: ``GET /`` (discovery of the UAA),
+organizations, spaces, roles, service offerings and plans, managed service instances (with ``/parameters``),
+service credential bindings of type ``key`` (with ``/details``) and jobs. Lists follow ``pagination.next.href``.
+Resources are returned as the API's JSON objects (``dict``). Errors raise :class:`~provisioner.errors.ApiError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from provisioner.errors import ApiError, StepFailed
+from provisioner.http import HttpClient, RequestStats, SessionPool
+from provisioner.secret import Secret
+from provisioner.uaa import OAuthTokenSource
+from provisioner.wait import WaitSettings, poll
+
+CF_CLIENT_ID = "cf"  # the cf CLI's public UAA client, with an empty secret
+NAME_TAKEN = 10008  # CF-UnprocessableEntity, used for "name is taken" on spaces, instances and keys
+PARAMS_NOT_SUPPORTED = 120004  # CF-ServiceFetchInstanceParametersNotSupported
+
+
+class CloudFoundry:
+    """A CF v3 client for one API endpoint, authenticated through the UAA that ``GET /`` names."""
+
+    def __init__(self, api_url: str, *, pool: SessionPool | None = None, stats: RequestStats | None = None):
+        self.api_url = api_url.rstrip("/")
+        self.pool = pool
+        self.stats = stats if stats is not None else RequestStats()
+        self.http = HttpClient(self.api_url, what="CF API", pool=pool, stats=self.stats)
+
+    # -- authentication ---------------------------------------------------------------------------------------
+
+    def uaa_url(self) -> str:
+        """The UAA origin from ``GET /`` (``links.uaa.href``, else ``links.login.href``)."""
+        links = self.http.request("GET", "/", auth=False).json().get("links") or {}
+        for name in ("uaa", "login"):
+            href = (links.get(name) or {}).get("href")
+            if href:
+                return href
+        raise StepFailed(f"CF API {self.api_url}: GET / names no UAA (links.uaa / links.login)")
+
+    def login_password(self, username: str, password: Secret, *, uaa_url: str | None = None,
+                       client_id: str = CF_CLIENT_ID, client_secret: Secret | None = None) -> None:
+        """Sign in with the password grant (as ``cf auth`` does with ``CF_USERNAME``/``CF_PASSWORD``)."""
+        self.http.token_source = OAuthTokenSource(
+            uaa_url or self.uaa_url(), client_id, client_secret or Secret(""), grant="password",
+            what="CF UAA", username=username, password=password, pool=self.pool, stats=self.stats)
+        self.http.token_source.token()
+
+    def login_client(self, client_id: str, client_secret: Secret, *, uaa_url: str | None = None) -> None:
+        """Sign in with the client-credentials grant (a technical user / CI client)."""
+        self.http.token_source = OAuthTokenSource(
+            uaa_url or self.uaa_url(), client_id, client_secret, grant="client_credentials", what="CF UAA",
+            pool=self.pool, stats=self.stats)
+        self.http.token_source.token()
+
+    def use_token_source(self, source: Any) -> None:
+        self.http.token_source = source
+
+    # -- generic ----------------------------------------------------------------------------------------------
+
+    def list(self, path: str, params: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+        """Yield every resource of a paginated list, following ``pagination.next.href``."""
+        body = self.http.request("GET", path, params=params).json()
+        while True:
+            yield from body.get("resources") or []
+            nxt = ((body.get("pagination") or {}).get("next") or {}).get("href")
+            if not nxt:
+                return
+            body = self.http.request("GET", nxt).json()
+
+    def first(self, path: str, params: dict[str, str]) -> dict[str, Any] | None:
+        return next(self.list(path, params), None)
+
+    def get(self, path: str) -> dict[str, Any]:
+        return self.http.request("GET", path).json()
+
+    def job(self, url: str) -> dict[str, Any]:
+        return self.http.request("GET", url).json()
+
+    def wait_job(self, url: str, settings: WaitSettings, what: str) -> dict[str, Any]:
+        """Poll ``GET /v3/jobs/:guid`` until COMPLETE; raise :class:`StepFailed` with the job's error on FAILED."""
+
+        def done(job: dict[str, Any]) -> bool:
+            if job.get("state") == "FAILED":
+                errs = job.get("errors") or [{}]
+                detail = errs[0].get("detail") or "no detail"
+                raise StepFailed(f"{what}: job {job.get('operation', '')} failed: {detail}")
+            return job.get("state") == "COMPLETE"
+
+        return poll(lambda: self.job(url), done, settings=settings, what=what,
+                    pending=lambda j: f"job {j.get('operation', '')} is {j.get('state')}")
+
+    @staticmethod
+    def job_location(resp) -> str:
+        loc = resp.headers.get("Location")
+        if not loc:
+            raise StepFailed(f"{resp.request.method} {resp.url}: 202 without a Location job URL")
+        return loc
+
+    # -- orgs, spaces, roles ----------------------------------------------------------------------------------
+
+    def find_org(self, name: str) -> dict[str, Any] | None:
+        return self.first("/v3/organizations", {"names": name})
+
+    def find_space(self, org_guid: str, name: str) -> dict[str, Any] | None:
+        return self.first("/v3/spaces", {"names": name, "organization_guids": org_guid})
+
+    def create_space(self, org_guid: str, name: str) -> dict[str, Any]:
+        body = {"name": name, "relationships": {"organization": {"data": {"guid": org_guid}}}}
+        return self.http.request("POST", "/v3/spaces", json=body, expect=(201,)).json()
+
+    def space_role_usernames(self, space_guid: str, role_type: str) -> set[str]:
+        """Lower-cased usernames holding ``role_type`` in the space (``GET /v3/roles?include=user``)."""
+        names: set[str] = set()
+        params = {"space_guids": space_guid, "types": role_type, "include": "user", "per_page": "5000"}
+        body = self.http.request("GET", "/v3/roles", params=params).json()
+        while True:
+            for user in (body.get("included") or {}).get("users") or []:
+                if user.get("username"):
+                    names.add(user["username"].lower())
+            nxt = ((body.get("pagination") or {}).get("next") or {}).get("href")
+            if not nxt:
+                return names
+            body = self.http.request("GET", nxt).json()
+
+    def create_space_role(self, space_guid: str, role_type: str, username: str, origin: str | None) -> None:
+        """``POST /v3/roles`` by username; an existing role (422) counts as success."""
+        user: dict[str, str] = {"username": username}
+        if origin:
+            user["origin"] = origin
+        body = {"type": role_type, "relationships": {"user": {"data": user},
+                                                     "space": {"data": {"guid": space_guid}}}}
+        try:
+            self.http.request("POST", "/v3/roles", json=body, expect=(201,))
+        except ApiError as exc:
+            if exc.status == 422 and "already has" in exc.detail:
+                return
+            raise
+
+    # -- service offerings, plans, instances ------------------------------------------------------------------
+
+    def find_plan(self, offering: str, plan: str, space_guid: str) -> dict[str, Any] | None:
+        """The plan ``plan`` of ``offering`` visible in the space; None when it is not (no entitlement)."""
+        return self.first("/v3/service_plans", {"names": plan, "service_offering_names": offering,
+                                                "space_guids": space_guid})
+
+    def find_instance(self, space_guid: str, name: str) -> dict[str, Any] | None:
+        return self.first("/v3/service_instances", {"names": name, "space_guids": space_guid})
+
+    def get_instance(self, guid: str) -> dict[str, Any]:
+        return self.get(f"/v3/service_instances/{guid}")
+
+    def instance_parameters(self, guid: str) -> dict[str, Any] | None:
+        """The broker's parameters of the instance, or None when the broker cannot return them (120004)."""
+        try:
+            return self.get(f"/v3/service_instances/{guid}/parameters")
+        except ApiError as exc:
+            if exc.code == PARAMS_NOT_SUPPORTED or exc.title == "CF-ServiceFetchInstanceParametersNotSupported":
+                return None
+            raise
+
+    def create_instance(self, space_guid: str, plan_guid: str, name: str, parameters: dict[str, Any],
+                        annotations: dict[str, str]) -> str:
+        """``POST /v3/service_instances`` (managed) → the job URL of the 202."""
+        body = {"type": "managed", "name": name, "parameters": parameters,
+                "metadata": {"annotations": annotations},
+                "relationships": {"space": {"data": {"guid": space_guid}},
+                                  "service_plan": {"data": {"guid": plan_guid}}}}
+        resp = self.http.request("POST", "/v3/service_instances", json=body, expect=(202,))
+        return self.job_location(resp)
+
+    def update_instance(self, guid: str, body: dict[str, Any]) -> str | None:
+        """``PATCH /v3/service_instances/:guid`` → the job URL (202), or None when applied at once (200)."""
+        resp = self.http.request("PATCH", f"/v3/service_instances/{guid}", json=body, expect=(200, 202))
+        return self.job_location(resp) if resp.status_code == 202 else None
+
+    def delete_instance(self, guid: str) -> str | None:
+        resp = self.http.request("DELETE", f"/v3/service_instances/{guid}", expect=(202, 204))
+        return self.job_location(resp) if resp.status_code == 202 else None
+
+    # -- service keys (service credential bindings of type key) -----------------------------------------------
+
+    def find_key(self, instance_guid: str, name: str) -> dict[str, Any] | None:
+        return self.first("/v3/service_credential_bindings",
+                          {"names": name, "service_instance_guids": instance_guid, "type": "key"})
+
+    def list_keys(self, instance_guid: str) -> list[dict[str, Any]]:
+        return list(self.list("/v3/service_credential_bindings",
+                              {"service_instance_guids": instance_guid, "type": "key"}))
+
+    def get_key(self, guid: str) -> dict[str, Any]:
+        return self.get(f"/v3/service_credential_bindings/{guid}")
+
+    def create_key(self, instance_guid: str, name: str) -> str | None:
+        """``POST /v3/service_credential_bindings`` type key → the job URL (202), or None (201, sync broker)."""
+        body = {"type": "key", "name": name,
+                "relationships": {"service_instance": {"data": {"guid": instance_guid}}}}
+        resp = self.http.request("POST", "/v3/service_credential_bindings", json=body, expect=(201, 202))
+        return self.job_location(resp) if resp.status_code == 202 else None
+
+    def key_credentials(self, guid: str) -> dict[str, Any]:
+        """The key's credentials object from ``GET /v3/service_credential_bindings/:guid/details``."""
+        body = self.get(f"/v3/service_credential_bindings/{guid}/details")
+        creds = body.get("credentials")
+        if not isinstance(creds, dict):
+            raise StepFailed(f"service key {guid}: /details has no credentials object")
+        return creds
+
+    def delete_key(self, guid: str) -> str | None:
+        resp = self.http.request("DELETE", f"/v3/service_credential_bindings/{guid}", expect=(202, 204))
+        return self.job_location(resp) if resp.status_code == 202 else None

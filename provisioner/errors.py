@@ -1,0 +1,72 @@
+"""Errors and the exit codes they map to.
+
+Exit codes (documented in README.md):
+  0  success (for `plan`: nothing to do)
+  1  a step failed (an API refused, a wait timed out, a check failed)
+  2  bad input: a playbook, a flag, a key file, an unset secret variable (for `plan`: changes pending)
+
+Every error's text is one line a person can act on. None of them carries a secret: messages are built from
+names, codes and API `detail` texts only, never from request bodies, headers or credentials.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+class ProvisionerError(Exception):
+    """Base class. ``exit_code`` is what the CLI exits with when this error ends a command."""
+
+    exit_code = EXIT_FAILED
+
+
+class BadInput(ProvisionerError):
+    """Bad playbook, flag, key file or secret reference: exit code 2, one line naming the file, line and fix."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class StepFailed(ProvisionerError):
+    """A step could not reach its desired state (exit code 1)."""
+
+
+class WaitTimeout(StepFailed):
+    """An async operation (CF job, ``last_operation``, entitlement state) did not finish within its timeout."""
+
+
+class ApiError(StepFailed):
+    """An HTTP API answered with an error.
+
+    Attributes: ``status`` (HTTP status), ``code`` (CF ``errors[0].code`` or BTP ``error.code``, or None),
+    ``title`` (CF ``errors[0].title`` or None), ``detail`` (the API's message), ``method`` and ``url`` of the
+    request (the URL never carries credentials: tokens travel in headers and form bodies only).
+    """
+
+    def __init__(self, status: int, code: int | None, title: str | None, detail: str, method: str, url: str,
+                 hint: str | None = None):
+        self.status = status
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.method = method
+        self.url = url
+        self.hint = hint
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        ident = " ".join(str(x) for x in (self.title, self.code) if x is not None)
+        text = f"{self.method} {self.url} -> HTTP {self.status}"
+        if ident:
+            text += f" {ident}"
+        if self.detail:
+            text += f": {self.detail}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+    def with_hint(self, hint: str) -> ApiError:
+        self.hint = hint
+        self.args = (self._text(),)
+        return self

@@ -1,0 +1,186 @@
+"""Service key files: reading (three formats), the Landscape Management format checks, and safe writing.
+
+Formats accepted (../shared/reference/cloud-alm-api-and-prior-art.md §1.3): the bare credentials object (the BTP
+cockpit's download), ``{"credentials": {...}}`` (``cf curl .../details``) and the text ``cf service-key`` prints
+(header lines, then JSON). Checks are the four of seed 002 ("Uploading Service Credentials"): valid JSON;
+``uaa.identityzone`` is the tenant's; ``uaa.clientid`` and ``uaa.clientsecret`` present; ``uaa.credential-type`` is
+``instance-secret`` (``binding-secret`` for keys from the subaccount-level, non-CF route).
+
+Key files are written atomically (temporary file in the same folder, fsync, rename) with mode 0600, and an
+existing different file is never overwritten silently: without ``force`` the write is refused; with it the old file
+is kept beside as ``<name>.<UTC time>.bak``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from provisioner.errors import BadInput, StepFailed
+
+MAX_KEY_FILE_BYTES = 1024 * 1024
+CHECK_NAMES = ("valid JSON", "uaa.identityzone is the tenant's", "uaa.clientid and uaa.clientsecret present",
+               "uaa.credential-type")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check's outcome: ``name``, ``passed`` and a ``message`` that never contains a secret."""
+
+    name: str
+    passed: bool
+    message: str
+
+
+def parse_key_text(text: str, source: str) -> dict[str, Any]:
+    """Return the credentials object from a key file's text; raise :class:`BadInput` naming line and column."""
+    stripped = text.lstrip("\ufeff")
+    start = 0
+    if not stripped.lstrip().startswith("{"):
+        # `cf service-key` output: header lines, a blank line, then the JSON
+        lines = stripped.splitlines(keepends=True)
+        for i, line in enumerate(lines):
+            if line.lstrip().startswith("{"):
+                start = sum(len(x) for x in lines[:i])
+                break
+        else:
+            raise BadInput(f"{source}:1:1: no JSON object found; expected the service key's JSON "
+                           "(the cockpit's download or `cf service-key` output)")
+    try:
+        value = json.loads(stripped[start:])
+    except json.JSONDecodeError as exc:
+        line = stripped.count("\n", 0, start + exc.pos) + 1
+        col = start + exc.pos - (stripped.rfind("\n", 0, start + exc.pos) + 1) + 1
+        raise BadInput(f"{source}:{line}:{col}: not valid JSON ({exc.msg}); "
+                       "expected the service key's JSON (the cockpit's download or `cf service-key` output)") from None
+    if not isinstance(value, dict):
+        raise BadInput(f"{source}:1:1: the key is a JSON {type(value).__name__}, expected an object")
+    if isinstance(value.get("credentials"), dict) and "uaa" not in value:
+        value = value["credentials"]
+    return value
+
+
+def read_text_file(path: Path, what: str, max_bytes: int = MAX_KEY_FILE_BYTES) -> str:
+    """Read a UTF-8 text file; raise :class:`BadInput` for missing, unreadable, oversized, binary or non-UTF-8."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise BadInput(f"{path}: {what} is {size} bytes, over the {max_bytes} byte limit; is it the right file?")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such {what}; check the path") from None
+    except IsADirectoryError:
+        raise BadInput(f"{path}: is a directory, expected a {what}") from None
+    except PermissionError:
+        raise BadInput(f"{path}: cannot read the {what} (permission denied)") from None
+    if b"\x00" in data:
+        raise BadInput(f"{path}: the {what} is binary, expected UTF-8 text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise BadInput(f"{path}:{line}: the {what} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+
+
+def read_key_file(path: str | Path) -> dict[str, Any]:
+    """Read and parse a service key file (any of the three formats)."""
+    p = Path(path)
+    return parse_key_text(read_text_file(p, "key file"), str(p))
+
+
+def _get(obj: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        obj = obj.get(part) if isinstance(obj, dict) else None
+    return obj
+
+
+def check_key(creds: dict[str, Any], tenant: str,
+              credential_types: tuple[str, ...] = ("instance-secret",)) -> list[Check]:
+    """The four Landscape Management format checks, in the seed's order. ``creds`` parsed means JSON is valid."""
+    checks = [Check(CHECK_NAMES[0], True, "the key parses as a JSON object")]
+    zone = _get(creds, "uaa.identityzone")
+    checks.append(Check(CHECK_NAMES[1], zone == tenant,
+                        f"uaa.identityzone is {zone!r}" + ("" if zone == tenant else f", expected {tenant!r}")))
+    missing = [f for f in ("uaa.clientid", "uaa.clientsecret")
+               if not (isinstance(_get(creds, f), str) and _get(creds, f))]
+    checks.append(Check(CHECK_NAMES[2], not missing,
+                        "both present" if not missing else "missing: " + ", ".join(missing)))
+    ctype = _get(creds, "uaa.credential-type")
+    ok = ctype in credential_types
+    checks.append(Check(CHECK_NAMES[3], ok, f"{ctype!r}" + ("" if ok else " (expected "
+                                                             + " or ".join(credential_types) + ")")))
+    return checks
+
+
+def key_json(creds: dict[str, Any]) -> str:
+    """The file content for a key: its JSON, indented by 2, with a final newline."""
+    return json.dumps(creds, indent=2) + "\n"
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, content: str) -> None:
+    """Write ``content`` to ``path`` atomically with mode 0600 (folders created with mode 0700)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(path.parent)
+
+
+def existing_key(path: Path) -> dict[str, Any] | None:
+    """The credentials in an existing key file, None when there is no file; a file that does not parse is returned
+    as ``{}`` (it differs from any key)."""
+    if not path.exists():
+        return None
+    try:
+        return read_key_file(path)
+    except BadInput:
+        return {}
+
+
+def write_key_file(path: str | Path, creds: dict[str, Any], *, force: bool, key_name: str) -> str:
+    """Write the key to ``path``; return ``created``, ``updated`` or ``unchanged``.
+
+    Same content already there → ``unchanged`` (the mode is set to 0600 if it was wider). Different content →
+    :class:`StepFailed` unless ``force``; with ``force`` the old file is kept as ``<path>.<UTC time>.bak``.
+    """
+    p = Path(path)
+    old = existing_key(p)
+    if old is not None and old == creds:
+        if p.stat().st_mode & 0o077:
+            os.chmod(p, 0o600)
+        return "unchanged"
+    if old is not None:
+        if not force:
+            raise StepFailed(f"{p}: the file differs from service key {key_name!r}; kept it. Re-run with --force "
+                             "to replace it (the old file is then kept as a .bak beside it)")
+        backup = p.with_name(f"{p.name}.{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.bak")
+        atomic_write(backup, p.read_text(encoding="utf-8", errors="replace"))
+    atomic_write(p, key_json(creds))
+    return "updated" if old is not None else "created"

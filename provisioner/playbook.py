@@ -1,0 +1,418 @@
+"""Playbooks: YAML files validated against ``schemas/playbook.schema.json`` (JSON Schema 2020-12) before any API
+call, then turned into a :class:`Playbook`.
+
+Every error is one line ``FILE:LINE:COLUMN: <key>: <problem>; <fix>`` raised as
+:class:`~provisioner.errors.BadInput` (exit code 2). The loader refuses: files over 256 KiB, binary or non-UTF-8
+files, YAML syntax errors, duplicate keys, alias expansion beyond 10,000 nodes, unknown keys (with a "did you
+mean"), wrong types, impossible dates, invalid instance names (with a valid suggestion), and ``${NAME}``
+interpolations of unset environment variables. Secret references (``{env: NAME}`` / ``{file: PATH}``) are checked
+when resolved (:meth:`SecretRef.resolve`), which ``run`` and ``plan`` do for all of them before any API call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from provisioner.errors import BadInput
+from provisioner.keyfile import read_text_file
+from provisioner.names import instance_name_problem, suggest_instance_name
+from provisioner.secret import Secret
+
+MAX_PLAYBOOK_BYTES = 256 * 1024
+MAX_NODES = 10_000
+_INTERP = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+Path_ = tuple[str | int, ...]
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    """The playbook JSON Schema shipped in the package (``schemas/playbook.schema.json`` links to it)."""
+    return json.loads(resources.files("provisioner").joinpath("data/playbook.schema.json").read_text("utf-8"))
+
+
+# -- YAML with positions --------------------------------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _to_python(node: yaml.Node, source: str, path: Path_, marks: dict[Path_, tuple[int, int]],
+               budget: list[int]) -> Any:
+    """Build plain Python data from a composed YAML node, recording ``(line, column)`` of every value by path."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise BadInput(f"{source}:{node.start_mark.line + 1}:{node.start_mark.column + 1}: the YAML expands to "
+                       f"more than {MAX_NODES} nodes (anchors/aliases?); write the values out")
+    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise BadInput(f"{source}:{key_node.start_mark.line + 1}:{key_node.start_mark.column + 1}: "
+                               "merge keys (<<) are not supported; write the keys out")
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            where = f"{source}:{key_node.start_mark.line + 1}:{key_node.start_mark.column + 1}"
+            if not isinstance(key, str):
+                raise BadInput(f"{where}: keys must be plain strings")
+            if key in out:
+                first = marks.get(path + (key,), (0, 0))[0]
+                raise BadInput(f"{where}: {_dotted(path + (key,))}: duplicate key (first at line {first}); "
+                               "keep one of them")
+            marks[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            out[key] = _to_python(value_node, source, path + (key,), marks, budget)
+            marks[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(v, source, path + (i,), marks, budget) for i, v in enumerate(node.value)]
+    try:
+        value = _Loader.construct_object(_Loader(""), node)
+    except (ValueError, yaml.constructor.ConstructorError) as exc:
+        raise BadInput(f"{source}:{node.start_mark.line + 1}:{node.start_mark.column + 1}: {_dotted(path)}: "
+                       f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]} ({exc}); "
+                       "for a date use a real one, YYYY-MM-DD") from None
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value != value:  # .nan
+        return str(node.value)
+    return value
+
+
+def _dotted(path: Path_) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def parse_yaml(text: str, source: str) -> tuple[Any, dict[Path_, tuple[int, int]]]:
+    """Parse one YAML document; return the data and a map of paths to ``(line, column)``."""
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise BadInput(f"{source}:{line}:{col}: YAML syntax error: {exc.problem or exc.context}; "
+                       "fix the indentation or quoting there") from None
+    except yaml.YAMLError as exc:
+        raise BadInput(f"{source}:1:1: YAML error: {exc}") from None
+    if len(nodes) != 1 or nodes[0] is None:
+        raise BadInput(f"{source}:1:1: expected exactly one YAML document with the playbook, found {len(nodes)}")
+    marks: dict[Path_, tuple[int, int]] = {}
+    return _to_python(nodes[0], source, (), marks, [MAX_NODES]), marks
+
+
+# -- schema validation ----------------------------------------------------------------------------------------
+
+
+def _location(source: str, marks: Mapping[Path_, tuple[int, int]], path: Path_) -> str:
+    p = tuple(path)
+    while p not in marks and p:
+        p = p[:-1]
+    line, col = marks.get(p, (1, 1))
+    return f"{source}:{line}:{col}"
+
+
+def _subschema(path: Path_) -> dict[str, Any]:
+    node = schema()
+    for part in path:
+        if isinstance(part, int):
+            node = node.get("items", {})
+        else:
+            node = node.get("properties", {}).get(part, {})
+        if "$ref" in node:
+            node = schema()["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def _error_line(err, source: str, marks) -> str:
+    path = tuple(err.absolute_path)
+    if err.validator == "additionalProperties":
+        allowed = sorted(_subschema(path).get("properties", {}))
+        extras = [k for k in err.instance if k not in allowed]
+        key = extras[0] if extras else "?"
+        near = difflib.get_close_matches(key, allowed, n=1)
+        hint = f"did you mean '{near[0]}'?" if near else "allowed: " + ", ".join(allowed)
+        return f"{_location(source, marks, path + (key,))}: {_dotted(path + (key,))}: unknown key; {hint}"
+    if err.validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else err.message
+        return f"{_location(source, marks, path)}: {_dotted(path + (missing,))}: required key is missing; add it"
+    where = _location(source, marks, path)
+    key = _dotted(path)
+    if path[-2:] == ("instance", "name") and isinstance(err.instance, str):
+        problem = instance_name_problem(err.instance)
+        return (f"{where}: {key}: {err.instance!r} {problem}; "
+                f"use e.g. {suggest_instance_name(err.instance)!r}")
+    if err.validator == "format" and err.validator_value == "date":
+        return f"{where}: {key}: {err.instance!r} is not a real date; write YYYY-MM-DD, e.g. 2023-05-31"
+    if err.validator == "type":
+        want = err.validator_value
+        got = type(err.instance).__name__.replace("dict", "mapping").replace("list", "list").replace("str", "string")
+        return f"{where}: {key}: expected {want}, got {got}; fix the value"
+    if err.validator == "oneOf" and "value" in str(err.schema_path) or err.validator == "oneOf":
+        return f"{where}: {key}: expected a string or {{env: NAME}} / {{file: PATH}}; fix the value"
+    if err.validator in ("minProperties", "maxProperties") or (
+            err.validator == "type" and path and path[-1] in ("password", "client_secret", "cis_key")):
+        return f"{where}: {key}: give exactly one of {{env: NAME}} or {{file: PATH}}"
+    if err.validator == "enum":
+        return f"{where}: {key}: {err.instance!r} is not one of {', '.join(map(str, err.validator_value))}"
+    if err.validator == "const":
+        return f"{where}: {key}: must be {err.validator_value!r}; this tool reads playbook version 1"
+    return f"{where}: {key}: {err.message}; see schemas/playbook.schema.json"
+
+
+def _secret_type_fix(data: Any, marks, source: str) -> None:
+    """A plain string where a secret reference is required: say so before schema errors get generic."""
+    for section, keys in (("cf", ("password", "client_secret")), ("btp", ("password", "cis_key"))):
+        sec = data.get(section) if isinstance(data, dict) else None
+        if not isinstance(sec, dict):
+            continue
+        for k in keys:
+            if isinstance(sec.get(k), str):
+                raise BadInput(f"{_location(source, marks, (section, k))}: {section}.{k}: inline secrets are not "
+                               f"allowed; use {{env: NAME}} or {{file: PATH}}")
+
+
+def validate(data: Any, source: str, marks: Mapping[Path_, tuple[int, int]]) -> None:
+    """Validate against the schema; raise :class:`BadInput` with the first error (in document order)."""
+    from jsonschema import Draft202012Validator
+
+    if not isinstance(data, dict):
+        raise BadInput(f"{source}:1:1: the playbook must be a YAML mapping (key: value lines)")
+    _secret_type_fix(data, marks, source)
+    validator = Draft202012Validator(schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    errors = list(validator.iter_errors(data))
+    if not errors:
+        return
+
+    def order(err):
+        loc = _location(source, marks, tuple(err.absolute_path))
+        line, col = loc.rsplit(":", 2)[1:]
+        return int(line), int(col), -len(err.absolute_path)
+
+    # prefer the most specific error of the oneOf/anyOf family
+    best = min(errors, key=order)
+    if best.context:
+        best = min(best.context, key=lambda e: -len(e.absolute_path))
+    raise BadInput(_error_line(best, source, marks))
+
+
+def apply_defaults(data: dict[str, Any], node: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Fill ``default`` values of the schema's object properties into ``data`` (recursively), in place."""
+    node = node or schema()
+    for key, sub in node.get("properties", {}).items():
+        if "$ref" in sub:
+            continue
+        if key not in data and "default" in sub:
+            data[key] = json.loads(json.dumps(sub["default"]))
+        if isinstance(data.get(key), dict) and sub.get("type") == "object":
+            apply_defaults(data[key], sub)
+    return data
+
+
+def interpolate(value: Any, source: str, marks, env: Mapping[str, str], path: Path_ = ()) -> Any:
+    """Replace ``${NAME}`` in strings with environment variables; raise :class:`BadInput` for unset ones."""
+    if isinstance(value, dict):
+        return {k: interpolate(v, source, marks, env, path + (k,)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [interpolate(v, source, marks, env, path + (i,)) for i, v in enumerate(value)]
+    if isinstance(value, str) and "${" in value:
+        def sub(m: re.Match[str]) -> str:
+            if m.group(1) not in env:
+                raise BadInput(f"{_location(source, marks, path)}: {_dotted(path)}: environment variable "
+                               f"{m.group(1)} is not set; export it")
+            return env[m.group(1)]
+        return _INTERP.sub(sub, value)
+    return value
+
+
+# -- the model ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """``{env: NAME}`` or ``{file: PATH}``; ``where`` is ``FILE:LINE:COL key`` for error messages."""
+
+    env: str | None
+    file: str | None
+    where: str
+
+    def resolve(self, environ: Mapping[str, str] | None = None) -> Secret:
+        """The secret's value. Raises :class:`BadInput` if the variable is unset/empty or the file unreadable."""
+        environ = os.environ if environ is None else environ
+        if self.env is not None:
+            value = environ.get(self.env)
+            if not value:
+                raise BadInput(f"{self.where}: environment variable {self.env} is not set; export it "
+                               "(or use {file: PATH})")
+            return Secret(value)
+        assert self.file is not None
+        text = read_text_file(Path(self.file), "secret file")
+        if not text.strip():
+            raise BadInput(f"{self.where}: secret file {self.file} is empty")
+        return Secret(text.strip("\n"))
+
+    def describe(self) -> str:
+        return f"env {self.env}" if self.env else f"file {self.file}"
+
+
+@dataclass(frozen=True)
+class Tenant:
+    subdomain: str
+    provisioned: dt.date
+    purposes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BtpSettings:
+    subaccount: str
+    cis_key: SecretRef
+    username: str | SecretRef | None
+    password: SecretRef | None
+
+
+@dataclass(frozen=True)
+class CfSettings:
+    api: str
+    org: str
+    username: str | SecretRef | None
+    password: SecretRef | None
+    client_id: str | None
+    client_secret: SecretRef | None
+    origin: str | None
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    offering: str
+    plan: str
+    authorities: tuple[str, ...]
+    credential_type: str
+    required_scopes: tuple[str, ...]
+    amount: int
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds each async wait may take."""
+
+    entitlement: float
+    instance: float
+    key: float
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    connect_timeout: float
+    read_timeout: float
+    retries: int
+    ca_bundle: str | None
+
+
+@dataclass(frozen=True)
+class Playbook:
+    """A validated playbook. ``source`` is its path as given; ``data`` the validated dict with defaults."""
+
+    source: str
+    tenant: Tenant
+    btp: BtpSettings
+    cf: CfSettings
+    service: ServiceSettings
+    space_name: str
+    space_developers: tuple[str, ...]
+    entitlement_enabled: bool
+    instance_name: str
+    key_name: str
+    download_path: str
+    timeouts: Timeouts
+    http: HttpConfig
+    data: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    def secrets(self) -> list[SecretRef]:
+        refs = [self.btp.cis_key, self.btp.password, self.cf.password, self.cf.client_secret,
+                self.btp.username, self.cf.username]
+        return [r for r in refs if isinstance(r, SecretRef)]
+
+
+def _ref(value: Any, source: str, marks, path: Path_) -> SecretRef | None:
+    if not isinstance(value, dict):
+        return None
+    return SecretRef(value.get("env"), value.get("file"), f"{_location(source, marks, path)}: {_dotted(path)}")
+
+
+def _value(value: Any, source: str, marks, path: Path_) -> str | SecretRef | None:
+    return value if isinstance(value, str) or value is None else _ref(value, source, marks, path)
+
+
+def build(data: dict[str, Any], source: str, marks) -> Playbook:
+    """Turn validated, defaulted data into a :class:`Playbook` (with the cross-field checks)."""
+    t, b, c, s, st = data["tenant"], data["btp"], data["cf"], data["service"], data["steps"]
+    has_password = "password" in c or "username" in c
+    has_client = "client_id" in c or "client_secret" in c
+    where = _location(source, marks, ("cf",))
+    if has_password and has_client:
+        raise BadInput(f"{where}: cf: give username/password or client_id/client_secret, not both")
+    if not has_password and not has_client:
+        raise BadInput(f"{where}: cf: no credentials; add username and password: {{env: CF_PASSWORD}} "
+                       "(or client_id and client_secret)")
+    if has_password and not ("password" in c and "username" in c):
+        raise BadInput(f"{where}: cf: username and password go together; add the missing one")
+    if has_client and not ("client_id" in c and "client_secret" in c):
+        raise BadInput(f"{where}: cf: client_id and client_secret go together; add the missing one")
+    if ("username" in b) != ("password" in b):
+        raise BadInput(f"{_location(source, marks, ('btp',))}: btp: username and password go together")
+    tm = data["timeouts"]
+    h = data["http"]
+    return Playbook(
+        source=source,
+        tenant=Tenant(t["subdomain"], dt.date.fromisoformat(t["provisioned"]), tuple(t["purposes"])),
+        btp=BtpSettings(b["subaccount"], _ref(b["cis_key"], source, marks, ("btp", "cis_key")),
+                        _value(b.get("username"), source, marks, ("btp", "username")),
+                        _ref(b.get("password"), source, marks, ("btp", "password"))),
+        cf=CfSettings(c["api"], c["org"], _value(c.get("username"), source, marks, ("cf", "username")),
+                      _ref(c.get("password"), source, marks, ("cf", "password")), c.get("client_id"),
+                      _ref(c.get("client_secret"), source, marks, ("cf", "client_secret")), c.get("origin")),
+        service=ServiceSettings(s["offering"], s["plan"], tuple(s["authorities"]), s["credential_type"],
+                                tuple(s["required_scopes"]), s["amount"]),
+        space_name=st["space"]["name"],
+        space_developers=tuple(st["space"]["developers"]),
+        entitlement_enabled=st["entitlement"]["enabled"],
+        instance_name=st["instance"]["name"],
+        key_name=st["key"]["name"],
+        download_path=st["download"]["path"],
+        timeouts=Timeouts(float(tm["entitlement"]), float(tm["instance"]), float(tm["key"])),
+        http=HttpConfig(float(h["connect_timeout"]), float(h["read_timeout"]), int(h["retries"]),
+                        h.get("ca_bundle")),
+        data=data,
+    )
+
+
+def load_text(text: str, source: str, env: Mapping[str, str] | None = None) -> Playbook:
+    """Parse, validate, default and interpolate a playbook given as text."""
+    data, marks = parse_yaml(text, source)
+    validate(data, source, marks)
+    data = interpolate(data, source, marks, os.environ if env is None else env)
+    apply_defaults(data)
+    return build(data, source, marks)
+
+
+def load(path: str | Path, env: Mapping[str, str] | None = None) -> Playbook:
+    """Load a playbook file. Raises :class:`BadInput` (one line, ``FILE:LINE:COL``) for any problem."""
+    p = Path(path)
+    text = read_text_file(p, "playbook", max_bytes=MAX_PLAYBOOK_BYTES)
+    return load_text(text, str(path), env)

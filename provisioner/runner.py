@@ -1,0 +1,155 @@
+"""Runs a playbook's steps: sign in, then for each step read → compare → (apply), timing each one.
+
+``run(playbook, dry_run=True)`` is ``plan``: reads only. Results are plain data (:class:`RunResult`) for the table,
+JSON and JUnit reports.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from provisioner.btp import Btp
+from provisioner.cf import CloudFoundry
+from provisioner.errors import BadInput, ProvisionerError
+from provisioner.eras import select_steps
+from provisioner.http import HttpSettings, RequestStats, SessionPool
+from provisioner.keyfile import parse_key_text, read_text_file
+from provisioner.playbook import Playbook, SecretRef
+from provisioner.steps.base import NONE, PAST, Context
+from provisioner.wait import WaitSettings
+
+PLAN_WORDS = {"create": "create", "update": "update", NONE: "no change"}
+
+
+@dataclass
+class StepResult:
+    """One step's outcome. ``action``: for run created | updated | unchanged | failed | skipped; for plan
+    create | update | no change | skip | error. ``seconds`` is the step's wall time."""
+
+    step: str
+    action: str
+    reasons: list[str]
+    seconds: float
+    error: str | None = None
+
+
+@dataclass
+class RunResult:
+    playbook: str
+    tenant: str
+    era: str
+    dry_run: bool
+    steps: list[StepResult] = field(default_factory=list)
+    requests: int = 0
+    writes: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(s.action not in ("failed", "error") for s in self.steps)
+
+    @property
+    def changes_pending(self) -> bool:
+        return any(s.action in ("create", "update") for s in self.steps)
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out["ok"] = self.ok
+        return out
+
+
+def _reveal_text(ref: SecretRef | str | None) -> str | None:
+    if ref is None or isinstance(ref, str):
+        return ref
+    return ref.resolve().reveal()
+
+
+def load_cis_key(pb: Playbook) -> dict:
+    """The cis service key from ``btp.cis_key`` ({file} or {env}); any of the three key formats."""
+    ref = pb.btp.cis_key
+    if ref.file is not None:
+        text = read_text_file(Path(ref.file), "cis key file")
+        return parse_key_text(text, ref.file)
+    return parse_key_text(ref.resolve().reveal(), f"{ref.where} (environment variable {ref.env})")
+
+
+def resolve_secrets(pb: Playbook) -> None:
+    """Resolve every secret reference now, so an unset variable fails before any API call (exit 2)."""
+    for ref in pb.secrets():
+        ref.resolve()
+
+
+def connect(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool) -> tuple[CloudFoundry, Btp | None]:
+    """Sign in to CF (password or client credentials) and, if needed, build the BTP client from the cis key."""
+    cf = CloudFoundry(pb.cf.api, pool=pool, stats=stats)
+    btp = None
+    if need_btp:
+        btp = Btp(load_cis_key(pb), source=pb.btp.cis_key.where, username=_reveal_text(pb.btp.username),
+                  password=pb.btp.password.resolve() if pb.btp.password else None, pool=pool, stats=stats)
+    if pb.cf.client_id:
+        assert pb.cf.client_secret is not None
+        cf.login_client(pb.cf.client_id, pb.cf.client_secret.resolve())
+    else:
+        assert pb.cf.password is not None
+        cf.login_password(_reveal_text(pb.cf.username) or "", pb.cf.password.resolve())
+    return cf, btp
+
+
+def pool_for(pb: Playbook) -> SessionPool:
+    return SessionPool(HttpSettings(connect_timeout=pb.http.connect_timeout, read_timeout=pb.http.read_timeout,
+                                    retries=pb.http.retries, verify=pb.http.ca_bundle or True))
+
+
+def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: SessionPool | None = None,
+        poll: WaitSettings | None = None) -> RunResult:
+    """Run (or with ``dry_run`` plan) the playbook. Bad input raises :class:`BadInput`; API and step failures are
+    recorded in the result (the first failure stops the steps after it, which are reported ``skipped``)."""
+    resolve_secrets(pb)
+    era, selected = select_steps(pb)
+    result = RunResult(pb.source, pb.tenant.subdomain, era, dry_run)
+    stats = RequestStats()
+    started = time.monotonic()
+    pool = pool or pool_for(pb)
+    try:
+        need_btp = any(step.name == "entitlement" and skip is None for step, skip in selected)
+        t0 = time.monotonic()
+        try:
+            cf, btp = connect(pb, pool, stats, need_btp=need_btp)
+        except BadInput:
+            raise
+        except ProvisionerError as exc:
+            result.steps.append(StepResult("sign-in", "error" if dry_run else "failed", [], time.monotonic() - t0,
+                                           str(exc)))
+            return result
+        ctx = Context(pb, cf, btp, dry_run=dry_run, force=force, poll=poll or WaitSettings())
+        failed = False
+        for step, skip in selected:
+            if skip is not None or failed:
+                reason = skip if skip is not None else "an earlier step failed"
+                result.steps.append(StepResult(step.name, "skip" if dry_run else "skipped", [reason], 0.0))
+                continue
+            t0 = time.monotonic()
+            try:
+                observed = step.read(ctx)
+                change = step.compare(ctx, observed)
+                if not dry_run and change.action != NONE:
+                    step.apply(ctx, observed, change)
+                action = PLAN_WORDS[change.action] if dry_run else PAST[change.action]
+                result.steps.append(StepResult(step.name, action, change.reasons, time.monotonic() - t0))
+            except BadInput:
+                raise
+            except ProvisionerError as exc:
+                failed = True
+                result.steps.append(StepResult(step.name, "error" if dry_run else "failed", [],
+                                               time.monotonic() - t0, str(exc)))
+        return result
+    finally:
+        result.requests, result.writes = stats.requests, stats.writes
+        result.seconds = time.monotonic() - started
+
+
+def dumps(results: list[RunResult]) -> str:
+    return json.dumps([r.to_json() for r in results], indent=2)

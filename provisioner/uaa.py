@@ -1,0 +1,125 @@
+"""OAuth 2.0 token sources for UAA (Cloud Foundry) and XSUAA (BTP, Cloud ALM keys).
+
+Implements ``POST <uaa>/oauth/token`` with a form body and HTTP Basic client authentication
+(../shared/reference/cloud-foundry-v3-api.md §2; btp-account-apis.md §1.3): the ``password``,
+``client_credentials`` and ``refresh_token`` grants. Tokens are cached until 30 s before ``expires_in`` runs out.
+Any 401 from the token endpoint means bad credentials (as the cf CLI treats it).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from provisioner.errors import ApiError, StepFailed
+from provisioner.http import HttpClient, RequestStats, SessionPool
+from provisioner.secret import Secret
+
+EARLY_REFRESH_SECONDS = 30.0
+
+
+@dataclass
+class Token:
+    """An access token (``Secret``), its optional refresh token, expiry (monotonic seconds) and raw scope string."""
+
+    access: Secret
+    refresh: Secret | None
+    expires_at: float
+    scope: str
+
+
+def request_token(client: HttpClient, client_id: str, client_secret: Secret, form: dict[str, str],
+                  what: str) -> dict[str, Any]:
+    """POST the token request; return the JSON body (fields ``access_token``, ``expires_in``, ``scope``, ...).
+
+    Raises :class:`StepFailed` with a one-line message on 401 (bad credentials) and :class:`ApiError` otherwise.
+    """
+    try:
+        resp = client.request("POST", "/oauth/token", data=form, auth=False,
+                              basic=(client_id, client_secret.reveal()), expect=(200,))
+    except ApiError as exc:
+        if exc.status == 401:
+            raise StepFailed(f"{what}: the token endpoint {exc.url} refused the credentials "
+                             f"({exc.title or 'unauthorized'}: {exc.detail or 'Bad credentials'})") from None
+        raise
+    try:
+        body = resp.json()
+        if not isinstance(body.get("access_token"), str):
+            raise ValueError
+    except ValueError:
+        raise StepFailed(f"{what}: the token endpoint answered without an access_token") from None
+    return body
+
+
+class OAuthTokenSource:
+    """A cached token from one token endpoint with one grant.
+
+    ``grant`` is ``password`` (needs ``username`` and ``password``) or ``client_credentials``.
+    With ``password``, an expired token is renewed with the refresh token, falling back to the password grant.
+    """
+
+    def __init__(self, uaa_url: str, client_id: str, client_secret: Secret, *, grant: str, what: str,
+                 username: str | None = None, password: Secret | None = None,
+                 pool: SessionPool | None = None, stats: RequestStats | None = None):
+        self.client = HttpClient(uaa_url, what=what, pool=pool, stats=stats)
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.grant = grant
+        self.what = what
+        self.username = username
+        self.password = password
+        self._token: Token | None = None
+        self._lock = threading.Lock()
+
+    def _fetch(self, form: dict[str, str]) -> Token:
+        body = request_token(self.client, self.client_id, self.client_secret, form, self.what)
+        expires_in = float(body.get("expires_in") or 600)
+        refresh = body.get("refresh_token")
+        return Token(Secret(body["access_token"]), Secret(refresh) if refresh else None,
+                     time.monotonic() + expires_in, str(body.get("scope") or ""))
+
+    def _grant_form(self) -> dict[str, str]:
+        if self.grant == "password":
+            assert self.username is not None and self.password is not None
+            return {"grant_type": "password", "username": self.username, "password": self.password.reveal()}
+        return {"grant_type": "client_credentials"}
+
+    def current(self) -> Token:
+        with self._lock:
+            if self._token is None:
+                self._token = self._fetch(self._grant_form())
+            elif time.monotonic() > self._token.expires_at - EARLY_REFRESH_SECONDS:
+                self._renew()
+            return self._token
+
+    def token(self) -> str:
+        return self.current().access.reveal()
+
+    def refresh(self) -> None:
+        """Called after a 401: renew now (refresh token first, then the original grant)."""
+        with self._lock:
+            self._renew()
+
+    def _renew(self) -> None:
+        if self._token is not None and self._token.refresh is not None:
+            try:
+                self._token = self._fetch({"grant_type": "refresh_token",
+                                           "refresh_token": self._token.refresh.reveal()})
+                return
+            except (ApiError, StepFailed):
+                pass
+        self._token = self._fetch(self._grant_form())
+
+
+def claims(access_token: str) -> dict[str, Any]:
+    """The claims of a JWT access token, read without verifying the signature (for display and scope checks
+    only, never to trust it); {} for an opaque token."""
+    import jwt
+
+    try:
+        value = jwt.decode(access_token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return {}
+    return value if isinstance(value, dict) else {}
