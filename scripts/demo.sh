@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The demo behind `make demo`: start the landscape simulator on a free loopback port, run playbooks/demo.yaml
+# twice (the second run must change nothing: no POST, PUT, PATCH or DELETE in the simulator's journal), check and
+# test the downloaded key, and stop the simulator, also when a step fails.
+set -euo pipefail
+BIN=.venv/bin
+DEMO=.demo
+
+rm -rf "$DEMO"            # a fresh simulator issues fresh keys: start from a clean demo folder
+mkdir -p "$DEMO"
+"$BIN/provisioner" sim --port 0 --job-seconds 1 --info-dir "$DEMO" >"$DEMO/sim.log" 2>&1 &
+SIM_PID=$!
+trap 'kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null || true' EXIT
+
+for _ in $(seq 100); do
+  [ -f "$DEMO/sim.env" ] && break
+  kill -0 "$SIM_PID" 2>/dev/null || { echo "the simulator did not start:"; cat "$DEMO/sim.log"; exit 1; }
+  sleep 0.1
+done
+[ -f "$DEMO/sim.env" ] || { echo "the simulator did not get ready"; exit 1; }
+set -a; . "$DEMO/sim.env"; set +a
+echo "== landscape simulator at $SIM_URL (log: $DEMO/sim.log)"
+
+journal() {  # prints the requests of the simulator's journal that change state (token sign-ins excluded)
+  "$BIN/python" - "$SIM_URL" "$1" <<'PY'
+import json, sys, urllib.request
+url, action = sys.argv[1], sys.argv[2]
+if action == "clear":
+    urllib.request.urlopen(urllib.request.Request(url + "/_sim/requests", method="DELETE")).read()
+    sys.exit(0)
+entries = json.load(urllib.request.urlopen(url + "/_sim/requests"))
+writes = [e for e in entries if e["method"] in ("POST", "PUT", "PATCH", "DELETE")
+          and not e["path"].endswith("/oauth/token")]
+print(f"   simulator journal: {len(entries)} requests, {len(writes)} writes")
+for e in writes:
+    print(f"   write: {e['method']} {e['path']} -> {e['status']}")
+sys.exit(1 if writes else 0)
+PY
+}
+
+echo; echo "== first run: from nothing to a tested service key"
+"$BIN/provisioner" run playbooks/demo.yaml
+
+echo; echo "== second run: a converged tenant (every step unchanged, no writes)"
+journal clear
+"$BIN/provisioner" run playbooks/demo.yaml
+journal check
+
+KEY=$DEMO/keys/acme-cloudalm.json
+echo; echo "== the key file: $KEY (mode $(stat -c %a "$KEY"))"
+[ "$(stat -c %a "$KEY")" = 600 ] || { echo "the key file's mode is not 0600"; exit 1; }
+"$BIN/provisioner" key check "$KEY" --tenant acme-cloudalm
+"$BIN/provisioner" key test "$KEY"
+echo; echo "demo done: the simulator stops now"
