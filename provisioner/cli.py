@@ -143,6 +143,35 @@ def key_test(file: Annotated[Path, typer.Argument(help="Key file (any of the for
     raise typer.Exit(EXIT_OK if all(c.passed for c in checks) else EXIT_FAILED)
 
 
+@key_app.command("rotate")
+def key_rotate(playbook: Annotated[Path, typer.Argument(help="The playbook whose key to rotate.")],
+               verbose: Verbose = False) -> None:
+    """Create a new key, download and test it, then delete the old one(s). A failure leaves a working key."""
+    _verbose(verbose)
+    from provisioner import lifecycle
+
+    _guard(lambda: lifecycle.rotate(_load(playbook, None), typer.echo))
+
+
+@app.command()
+def revoke(playbook: Annotated[Path, typer.Argument(help="The playbook whose key(s) to delete.")],
+           yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+           verbose: Verbose = False) -> None:
+    """Delete the service key(s) the playbook manages, after a confirmation (--yes skips it)."""
+    _verbose(verbose)
+    from provisioner import lifecycle
+
+    def confirm(names: list[str]) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise _fail("revoke deletes " + ", ".join(names) + "; pass --yes (no prompt without a terminal)",
+                        EXIT_BAD_INPUT)
+        return typer.confirm("Delete service key(s) " + ", ".join(names) + "?", default=False)
+
+    _guard(lambda: lifecycle.revoke(_load(playbook, None), confirm, typer.echo))
+
+
 @app.command()
 def sim(host: Annotated[str, typer.Option(help="Loopback address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port (0: a free one).")] = 0,

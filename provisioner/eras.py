@@ -1,10 +1,15 @@
 """Which steps a tenant needs, by its provisioning date and purposes (seeds 000 and 003).
 
-| provisioned | steps |
-|---|---|
-| before 2023-06-12 | every step: space, entitlement, instance, key, download, check, test |
-| 2023-06-12 to 2023-10-15 | a monitoring key was generated with the tenant; transport management needs its own instance and key in the existing space, with no entitlement step |
-| from 2023-10-16 on | the credentials were generated automatically: only download, check and test |
+| provisioned | what exists | steps (``steps.mode: auto``) |
+|---|---|---|
+| before 2023-06-12 | nothing | every step: space, entitlement, instance, key, download, check, test |
+| 2023-06-12 to 2023-10-15 | a space, the entitlement, a monitoring key | transport management: its own instance |
+|  |  | and key in the existing space, no entitlement step; monitoring only: locate the key |
+| from 2023-10-16 on | the credentials, generated automatically | locate them, then download, check and test |
+
+``steps.mode: create`` runs every step whatever the era (the playbook asks for more); ``locate`` only finds.
+Where the generated credentials live is not documented in the seeds (UNCONFIRMED): the tool looks for the instance
+and key named in the playbook (``steps.instance.name``, ``steps.key.name``) in the space ``steps.space.name``.
 """
 
 from __future__ import annotations
@@ -23,9 +28,9 @@ from provisioner.steps.verify import CheckStep, TestStep
 MONITORING_KEY_FROM = dt.date(2023, 6, 12)
 AUTOMATIC_FROM = dt.date(2023, 10, 16)
 
-ERA_MANUAL = "before 2023-06-12: no credentials were generated; every step is needed"
-ERA_MONITORING = "2023-06-12 to 2023-10-15: a monitoring key was generated"
-ERA_AUTOMATIC = "on or after 2023-10-16: the credentials were generated automatically"
+ERA_MANUAL = "provisioned before 2023-06-12: no credentials were generated, every step is needed"
+ERA_MONITORING = "provisioned 2023-06-12 to 2023-10-15: a monitoring key was generated"
+ERA_AUTOMATIC = "provisioned on or after 2023-10-16: the credentials were generated automatically"
 
 
 def era_of(provisioned: dt.date) -> str:
@@ -37,11 +42,27 @@ def era_of(provisioned: dt.date) -> str:
 
 
 def select_steps(pb: Playbook) -> tuple[str, list[tuple[Step, str | None]]]:
-    """The era and each step with ``None`` (run it) or the reason it is skipped."""
+    """The era (with the mode when not ``auto``) and each step with ``None`` (run it) or why it is skipped."""
     era = era_of(pb.tenant.provisioned)
-    steps: list[Step] = [SpaceStep(), EntitlementStep(), InstanceStep(), KeyStep(), DownloadStep(), CheckStep(),
-                         TestStep()]
-    skips: dict[str, str] = {}
+    mode = pb.mode
+    skip: dict[str, str] = {}
+    if mode == "auto" and era == ERA_MONITORING:
+        skip["entitlement"] = "the entitlement came with the tenant's generated monitoring key (seed 003)"
+        if "transport-management" in pb.tenant.purposes:
+            era += "; transport management needs its own instance and key in the existing space"
+        else:
+            era += "; monitoring only: locate the generated key"
+            mode = "locate"
+    elif mode == "auto" and era == ERA_AUTOMATIC:
+        era += "; locate them"
+        mode = "locate"
+    elif mode != "auto":
+        era += f"; steps.mode is {mode}"
+    if mode == "locate":
+        skip["entitlement"] = skip.get("entitlement") or "the credentials exist; nothing is created (locate)"
     if not pb.entitlement_enabled:
-        skips["entitlement"] = "disabled in the playbook (steps.entitlement.enabled: false)"
-    return era, [(s, skips.get(s.name)) for s in steps]
+        skip["entitlement"] = "disabled in the playbook (steps.entitlement.enabled: false)"
+    locate = mode == "locate"
+    steps: list[Step] = [SpaceStep(locate=locate), EntitlementStep(), InstanceStep(locate=locate),
+                         KeyStep(locate=locate), DownloadStep(), CheckStep(), TestStep()]
+    return era, [(s, skip.get(s.name)) for s in steps]

@@ -333,6 +333,7 @@ class Playbook:
     btp: BtpSettings
     cf: CfSettings
     service: ServiceSettings
+    mode: str
     space_name: str
     space_developers: tuple[str, ...]
     entitlement_enabled: bool
@@ -389,6 +390,7 @@ def build(data: dict[str, Any], source: str, marks) -> Playbook:
                       _ref(c.get("client_secret"), source, marks, ("cf", "client_secret")), c.get("origin")),
         service=ServiceSettings(s["offering"], s["plan"], tuple(s["authorities"]), s["credential_type"],
                                 tuple(s["required_scopes"]), s["amount"]),
+        mode=st["mode"],
         space_name=st["space"]["name"],
         space_developers=tuple(st["space"]["developers"]),
         entitlement_enabled=st["entitlement"]["enabled"],

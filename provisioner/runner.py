@@ -13,8 +13,9 @@ from pathlib import Path
 
 from provisioner.btp import Btp
 from provisioner.cf import CloudFoundry
-from provisioner.errors import BadInput, ProvisionerError
 from provisioner.eras import select_steps
+from provisioner.errors import ApiError, BadInput, ProvisionerError
+from provisioner.explain import hint
 from provisioner.http import HttpSettings, RequestStats, SessionPool
 from provisioner.keyfile import parse_key_text, read_text_file
 from provisioner.playbook import Playbook, SecretRef
@@ -121,6 +122,8 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
         except BadInput:
             raise
         except ProvisionerError as exc:
+            if isinstance(exc, ApiError) and exc.hint is None and (fix := hint(exc, "sign-in")):
+                exc.with_hint(fix)
             result.steps.append(StepResult("sign-in", "error" if dry_run else "failed", [], time.monotonic() - t0,
                                            str(exc)))
             return result
@@ -142,6 +145,8 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
             except BadInput:
                 raise
             except ProvisionerError as exc:
+                if isinstance(exc, ApiError) and exc.hint is None and (fix := hint(exc, step.name)):
+                    exc.with_hint(fix)
                 failed = True
                 result.steps.append(StepResult(step.name, "error" if dry_run else "failed", [],
                                                time.monotonic() - t0, str(exc)))

@@ -50,6 +50,10 @@ class Step:
 
     name = "step"
 
+    def __init__(self, locate: bool = False):
+        #: only find what exists (credentials generated with the tenant): never create or update
+        self.locate = locate
+
     def read(self, ctx: Context) -> Any:
         raise NotImplementedError
 

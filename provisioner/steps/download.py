@@ -41,7 +41,9 @@ class DownloadStep(Step):
         if observed.on_disk == observed.credentials:
             return Change(NONE, [f"{path} holds the service key"])
         reason = f"{path} differs from service key {ctx.playbook.key_name}"
-        if not ctx.force:
+        if self._replaceable(ctx):
+            reason += " (the key was re-created; the old file is kept as .bak)"
+        elif not ctx.force:
             reason += "; it is kept unless --force"
         return Change(UPDATE, [reason])
 
@@ -53,4 +55,11 @@ class DownloadStep(Step):
                 raise StepFailed("no service key to download")
             creds = ctx.cf.key_credentials(key["guid"])
             ctx.facts["credentials"] = creds
-        write_key_file(ctx.playbook.download_path, creds, force=ctx.force, key_name=ctx.playbook.key_name)
+        write_key_file(ctx.playbook.download_path, creds, force=ctx.force or self._replaceable(ctx),
+                       key_name=ctx.playbook.key_name)
+
+    @staticmethod
+    def _replaceable(ctx: Context) -> bool:
+        """A file may be replaced (kept as .bak) without --force when this run re-created the key it came from:
+        that key no longer exists."""
+        return bool(ctx.facts.get("key_created")) or "key" in ctx.pending

@@ -89,17 +89,26 @@ class EntitlementStep(Step):
         ctx.pending.discard("entitlement")
 
     def _assign(self, ctx: Context, guid: str, enable: bool, unique_id: str | None) -> str | None:
-        """PUT with ``enable`` or ``amount``; on 12003 (enable/amount mismatch) flip once, then fail."""
+        """PUT with ``enable`` or ``amount``; on 12003 (enable/amount mismatch) flip once, then fail; on 30004
+        (another change holds the entitlement lock) try again with backoff until the step's timeout."""
         s = ctx.playbook.service
         assert ctx.btp is not None
-        for attempt in range(2):
+        state = {"enable": enable, "flipped": False}
+
+        def attempt() -> tuple[bool, str | None]:
             try:
-                if enable:
-                    return ctx.btp.assign(guid, s.offering, s.plan, enable=True, unique_id=unique_id)
-                return ctx.btp.assign(guid, s.offering, s.plan, amount=s.amount, unique_id=unique_id)
+                if state["enable"]:
+                    return True, ctx.btp.assign(guid, s.offering, s.plan, enable=True, unique_id=unique_id)
+                return True, ctx.btp.assign(guid, s.offering, s.plan, amount=s.amount, unique_id=unique_id)
             except ApiError as exc:
-                if exc.code == 12003 and attempt == 0:
-                    enable = not enable
-                    continue
+                if exc.code == 12003 and not state["flipped"]:
+                    state["flipped"], state["enable"] = True, not state["enable"]
+                    return False, None
+                if exc.code == 30004:
+                    return False, None
                 raise
-        raise AssertionError("unreachable")
+
+        _, location = poll(attempt, lambda r: r[0], settings=ctx.wait_settings(ctx.playbook.timeouts.entitlement),
+                           what=f"entitlement of {s.offering}/{s.plan}",
+                           pending=lambda r: "the entitlement lock (BTP 30004) is still held")
+        return location

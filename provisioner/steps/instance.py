@@ -89,6 +89,8 @@ class InstanceStep(Step):
         space = ctx.facts.get("space")
         if space is None:
             return Observed(None, None, None)
+        if self.locate:
+            return Observed(None, ctx.cf.find_instance(space["guid"], ctx.playbook.instance_name), None)
         s = ctx.playbook.service
         plan = ctx.cf.find_plan(s.offering, s.plan, space["guid"])
         ctx.facts["plan"] = plan
@@ -120,6 +122,12 @@ class InstanceStep(Step):
         name = pb.instance_name
         s = pb.service
         inst = observed.instance
+        if self.locate:
+            if inst is None:
+                raise StepFailed(f"instance {name} not found in space {pb.space_name}; set steps.instance.name to "
+                                 "the generated instance's name (or steps.mode: create to create one)")
+            ctx.facts["instance"] = inst
+            return Change(NONE, [f"found instance {name} (generated with the tenant; left as it is)"])
         if inst is None:
             if "space" in ctx.pending:
                 return Change(CREATE, [f"create instance {name} of {s.offering}/{s.plan} (in the new space)"])

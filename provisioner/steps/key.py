@@ -5,6 +5,7 @@ taken" (a parallel run) re-reads and adopts. Seed 003 "Create a Service Key"; re
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from provisioner.errors import ApiError, StepFailed
@@ -12,6 +13,21 @@ from provisioner.steps.base import CREATE, NONE, UPDATE, Change, Context, Step
 from provisioner.wait import poll
 
 IN_PROGRESS = ("initial", "in progress")
+GENERATION = re.compile(r"-\d{14}$")  # NAME-YYYYMMDDhhmmss: a key made by `provisioner key rotate`
+
+
+def managed_keys(cf, instance_guid: str, name: str) -> list[dict[str, Any]]:
+    """The playbook's keys on the instance, oldest first: ``NAME`` and its rotations ``NAME-YYYYMMDDhhmmss``."""
+    keys = [k for k in cf.list_keys(instance_guid)
+            if k.get("name") == name or (str(k.get("name", "")).startswith(name + "-")
+                                         and GENERATION.fullmatch(k["name"][len(name):]))]
+    return sorted(keys, key=lambda k: (k.get("created_at") or "", k.get("name") or ""))
+
+
+def current_key(keys: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The newest key that is not being deleted (the one the playbook's download path should hold)."""
+    live = [k for k in keys if _op(k).get("type") != "delete"]
+    return live[-1] if live else None
 
 
 def _op(key: dict[str, Any]) -> dict[str, Any]:
@@ -25,14 +41,18 @@ class KeyStep(Step):
         inst = ctx.facts.get("instance")
         if inst is None or "instance" in ctx.pending:
             return None
-        return ctx.cf.find_key(inst["guid"], ctx.playbook.key_name)
+        return current_key(managed_keys(ctx.cf, inst["guid"], ctx.playbook.key_name))
 
     def compare(self, ctx: Context, key: dict[str, Any] | None) -> Change:
         name = ctx.playbook.key_name
+        if key is None and self.locate:
+            raise StepFailed(f"service key {name} not found on instance {ctx.playbook.instance_name}; set "
+                             "steps.key.name to the generated key's name (or steps.mode: create to create one)")
         if key is None:
             ctx.pending.add("key")
             where = " (on the new instance)" if "instance" in ctx.pending else ""
             return Change(CREATE, [f"create service key {name}{where}"])
+        name = key["name"]
         op = _op(key)
         if op.get("state") in IN_PROGRESS:
             ctx.facts["key"] = key
@@ -47,6 +67,7 @@ class KeyStep(Step):
         pb = ctx.playbook
         inst = ctx.facts["instance"]
         if change.action == CREATE:
+            ctx.facts["key_created"] = True
             try:
                 job = ctx.cf.create_key(inst["guid"], pb.key_name)
                 if job:

@@ -49,10 +49,15 @@ class SpaceStep(Step):
         pb = ctx.playbook
         missing = [u for u in observed.wanted if u.lower() not in observed.developers]
         grant = [f"give Space Developer to {', '.join(missing)}"] if missing else []
+        if observed.space is None and self.locate:
+            raise StepFailed(f"space {pb.space_name} not found in org {pb.cf.org}; the generated credentials are "
+                             "expected there: set steps.space.name (or steps.mode: create to create them)")
         if observed.space is None:
             ctx.pending.add("space")
             return Change(CREATE, [f"create space {pb.space_name} in org {pb.cf.org}", *grant])
         ctx.facts["space"] = observed.space
+        if self.locate:
+            return Change(NONE, [f"found space {pb.space_name} in org {pb.cf.org}"])
         if grant:
             return Change(UPDATE, grant)
         who = ", ".join(observed.wanted) or "nobody listed"

@@ -1,0 +1,130 @@
+"""Test fixtures: a fresh landscape simulator per test, talked to over real HTTP, and helpers to write playbooks
+and run the CLI in-process as a user would (output and exit code)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from typer.testing import CliRunner
+
+from provisioner.cli import app
+from provisioner.sim import Simulator
+
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass
+class Landscape:
+    """A running simulator plus the files and environment a playbook needs to reach it."""
+
+    sim: Simulator
+    dir: Path
+    env: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        return self.sim.url
+
+    def journal(self) -> list[dict]:
+        return requests.get(self.url + "/_sim/requests", timeout=10).json()
+
+    def clear_journal(self) -> None:
+        requests.delete(self.url + "/_sim/requests", timeout=10)
+
+    def writes(self) -> list[dict]:
+        """Requests that change the landscape (token sign-ins are not writes)."""
+        return [e for e in self.journal() if e["method"] in WRITE_METHODS and not e["path"].endswith("/oauth/token")]
+
+    def config(self, **settings) -> None:
+        requests.patch(self.url + "/_sim/config", json=settings, timeout=10).raise_for_status()
+
+    def state(self) -> dict:
+        return requests.get(self.url + "/_sim/state", timeout=10).json()
+
+    def playbook(self, name: str = "playbook.yaml", **overrides) -> Path:
+        """Write a playbook for the default tenant; ``overrides`` are dotted keys (``steps.instance.name``)."""
+        data = {
+            "version": 1,
+            "tenant": {"subdomain": "acme-cloudalm", "provisioned": "2023-03-01", "purposes": ["monitoring"]},
+            "btp": {"subaccount": "acme-cloudalm", "cis_key": {"file": str(self.dir / "cis-key.json")}},
+            "cf": {"api": self.url, "org": "acme-cloudalm", "username": {"env": "CF_USERNAME"},
+                   "password": {"env": "CF_PASSWORD"}},
+            "steps": {"space": {"name": "cloudalm", "developers": ["admin@example.com"]},
+                      "instance": {"name": "cloudalm-api"}, "key": {"name": "cloudalm-api-key"},
+                      "download": {"path": str(self.dir / "keys" / "acme-cloudalm.json")}},
+        }
+        for dotted, value in overrides.items():
+            node = data
+            parts = dotted.split("__") if "__" in dotted else dotted.split(".")
+            for p in parts[:-1]:
+                node = node.setdefault(p, {})
+            if value is None:
+                node.pop(parts[-1], None)
+            else:
+                node[parts[-1]] = value
+        path = self.dir / name
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        return path
+
+    @property
+    def key_path(self) -> Path:
+        return self.dir / "keys" / "acme-cloudalm.json"
+
+
+@pytest.fixture
+def landscape(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    sim = Simulator(landscape=None, host="127.0.0.1", port=0, job_seconds=0.0)
+    sim.start()
+    info = sim.info()
+    (tmp_path / "cis-key.json").write_text(json.dumps(info["cis_key"]))
+    env = {"CF_API": info["cf_api"], "CF_USERNAME": info["cf_username"], "CF_PASSWORD": info["cf_password"]}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    try:
+        yield Landscape(sim, tmp_path, env)
+    finally:
+        sim.stop()
+
+
+@dataclass
+class Outcome:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> Outcome:
+    """Run ``provisioner ARGS`` in-process; return its exit code and what it printed."""
+    runner = CliRunner()
+    result = runner.invoke(app, [str(a) for a in args], env=env, catch_exceptions=False)
+    return Outcome(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def run_cli():
+    return cli
+
+
+def steps_of(output: str) -> dict[str, str]:
+    """``{step: action}`` from the table a run or plan prints."""
+    names = ("sign-in", "space", "entitlement", "instance", "key", "download", "check", "test")
+    found = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] in names:
+            action = parts[1] if parts[1] != "no" else "no change"
+            found[parts[0]] = action
+    return found
+
+
+os.environ.setdefault("NO_COLOR", "1")
