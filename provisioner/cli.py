@@ -50,6 +50,15 @@ def _verbose(on: bool) -> None:
         logging.getLogger("provisioner").setLevel(logging.DEBUG)
 
 
+def _live(printer):
+    """An ``on_step`` callback that prints the header before the first step, then each step."""
+    def on_step(result, step):
+        if not result.steps[:-1]:
+            printer.header(result)
+        printer.step(result, step)
+    return on_step
+
+
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log each request (method, URL, status, time; "
                                                                 "never headers or bodies).")]
 Timeout = Annotated[float | None, typer.Option("--timeout", help="Override every step's wait timeout (seconds).")]
@@ -82,8 +91,9 @@ def run(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file.")
         return plan(playbook, timeout=timeout, verbose=verbose)
     from provisioner import output, runner
 
-    result = _guard(lambda: runner.run(_load(playbook, timeout), force=force))
-    output.print_result(result)
+    printer = output.StepPrinter()
+    result = _guard(lambda: runner.run(_load(playbook, timeout), force=force, on_step=_live(printer)))
+    printer.done(result)
     raise typer.Exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 
@@ -94,8 +104,10 @@ def plan(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file."
     _verbose(verbose)
     from provisioner import output, runner
 
-    result = _guard(lambda: runner.run(_load(playbook, timeout), dry_run=True), bad_input_code=EXIT_FAILED)
-    output.print_result(result)
+    printer = output.StepPrinter()
+    result = _guard(lambda: runner.run(_load(playbook, timeout), dry_run=True, on_step=_live(printer)),
+                    bad_input_code=EXIT_FAILED)
+    printer.done(result)
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
     raise typer.Exit(2 if result.changes_pending else EXIT_OK)

@@ -80,10 +80,11 @@ class RequestStats:
     writes: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def count(self, method: str) -> None:
+    def count(self, method: str, url: str = "") -> None:
+        """Count one request; token requests (``POST .../oauth/token``) are sign-ins, not writes."""
         with self._lock:
             self.requests += 1
-            if method not in ("GET", "HEAD"):
+            if method not in ("GET", "HEAD") and not urlsplit(url).path.endswith("/oauth/token"):
                 self.writes += 1
 
 
@@ -268,7 +269,7 @@ class HttpClient:
                 raise ApiError(0, None, "ConnectionError", f"no answer after retries ({type(exc).__name__})",
                                method, _display_url(url)) from None
             finally:
-                self.stats.count(method)
+                self.stats.count(method, url)
         took = time.monotonic() - start
         log.debug("%s %s -> %s (%.3f s)", method, _display_url(url), resp.status_code, took)
         if self.on_request:

@@ -86,7 +86,8 @@ def rotate(pb: Playbook, say: Callable[[str], None]) -> None:
         raise StepFailed(f"the new key {new_name} failed its test ({failed[0].name}: {failed[0].message}); {keep} "
                          f"and {pb.download_path} is unchanged; delete {new_name} with `provisioner revoke` or retry")
     action = write_key_file(pb.download_path, creds, force=True, key_name=new_name)
-    say(f"download service key {new_name} to {pb.download_path} ({action}; the old file is kept as .bak)")
+    kept = "; the old file is kept as .bak" if action == "updated" else ""
+    say(f"download service key {new_name} to {pb.download_path} ({action}{kept})")
     for key in found.keys:
         say(f"delete service key {key['name']}")
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -105,12 +106,19 @@ def pool_for(pb: Playbook) -> SessionPool:
 
 
 def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: SessionPool | None = None,
-        poll: WaitSettings | None = None) -> RunResult:
+        poll: WaitSettings | None = None, on_step: Callable[[RunResult, StepResult], None] | None = None) -> RunResult:
     """Run (or with ``dry_run`` plan) the playbook. Bad input raises :class:`BadInput`; API and step failures are
-    recorded in the result (the first failure stops the steps after it, which are reported ``skipped``)."""
+    recorded in the result (the first failure stops the steps after it, which are reported ``skipped``).
+    ``on_step(result, step_result)`` is called as each step ends (for live output)."""
     resolve_secrets(pb)
     era, selected = select_steps(pb)
     result = RunResult(pb.source, pb.tenant.subdomain, era, dry_run)
+
+    def record(step_result: StepResult) -> None:
+        result.steps.append(step_result)
+        if on_step is not None:
+            on_step(result, step_result)
+
     stats = RequestStats()
     started = time.monotonic()
     pool = pool or pool_for(pb)
@@ -124,15 +132,14 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
         except ProvisionerError as exc:
             if isinstance(exc, ApiError) and exc.hint is None and (fix := hint(exc, "sign-in")):
                 exc.with_hint(fix)
-            result.steps.append(StepResult("sign-in", "error" if dry_run else "failed", [], time.monotonic() - t0,
-                                           str(exc)))
+            record(StepResult("sign-in", "error" if dry_run else "failed", [], time.monotonic() - t0, str(exc)))
             return result
         ctx = Context(pb, cf, btp, dry_run=dry_run, force=force, poll=poll or WaitSettings())
         failed = False
         for step, skip in selected:
             if skip is not None or failed:
                 reason = skip if skip is not None else "an earlier step failed"
-                result.steps.append(StepResult(step.name, "skip" if dry_run else "skipped", [reason], 0.0))
+                record(StepResult(step.name, "skip" if dry_run else "skipped", [reason], 0.0))
                 continue
             t0 = time.monotonic()
             try:
@@ -141,15 +148,14 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
                 if not dry_run and change.action != NONE:
                     step.apply(ctx, observed, change)
                 action = PLAN_WORDS[change.action] if dry_run else PAST[change.action]
-                result.steps.append(StepResult(step.name, action, change.reasons, time.monotonic() - t0))
+                record(StepResult(step.name, action, change.reasons, time.monotonic() - t0))
             except BadInput:
                 raise
             except ProvisionerError as exc:
                 if isinstance(exc, ApiError) and exc.hint is None and (fix := hint(exc, step.name)):
                     exc.with_hint(fix)
                 failed = True
-                result.steps.append(StepResult(step.name, "error" if dry_run else "failed", [],
-                                               time.monotonic() - t0, str(exc)))
+                record(StepResult(step.name, "error" if dry_run else "failed", [], time.monotonic() - t0, str(exc)))
         return result
     finally:
         result.requests, result.writes = stats.requests, stats.writes

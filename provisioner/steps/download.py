@@ -32,6 +32,12 @@ class DownloadStep(Step):
         return Observed(creds, existing_key(Path(ctx.playbook.download_path)))
 
     def compare(self, ctx: Context, observed: Observed) -> Change:
+        change = self._compare(ctx, observed)
+        if change.action != NONE:
+            ctx.pending.add("download")
+        return change
+
+    def _compare(self, ctx: Context, observed: Observed) -> Change:
         path = ctx.playbook.download_path
         if observed.credentials is None:
             return Change(CREATE if observed.on_disk is None else UPDATE,
@@ -55,6 +61,7 @@ class DownloadStep(Step):
                 raise StepFailed("no service key to download")
             creds = ctx.cf.key_credentials(key["guid"])
             ctx.facts["credentials"] = creds
+        ctx.pending.discard("download")
         write_key_file(ctx.playbook.download_path, creds, force=ctx.force or self._replaceable(ctx),
                        key_name=ctx.playbook.key_name)
 

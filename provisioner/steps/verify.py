@@ -24,7 +24,7 @@ class CheckStep(Step):
 
     def read(self, ctx: Context) -> list[Check] | None:
         path = Path(ctx.playbook.download_path)
-        if ctx.dry_run and ("key" in ctx.pending or not path.exists()):
+        if ctx.dry_run and ("download" in ctx.pending or not path.exists()):
             return None
         pb = ctx.playbook
         return check_key(read_key_file(path), pb.tenant.subdomain, (pb.service.credential_type,))

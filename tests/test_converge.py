@@ -1,0 +1,143 @@
+"""Converging like an infrastructure tool: drift made outside the tool is repaired by one run, then plan exits 0."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from conftest import cli, steps_of
+
+from provisioner.btp import Btp
+from provisioner.cf import CloudFoundry
+from provisioner.secret import Secret
+
+
+def admin_cf(landscape) -> CloudFoundry:
+    """The CF API as another admin would use it (to make drift outside the tool)."""
+    cf = CloudFoundry(landscape.url)
+    cf.login_password(landscape.env["CF_USERNAME"], Secret(landscape.env["CF_PASSWORD"]))
+    return cf
+
+
+def the_instance(cf: CloudFoundry) -> dict:
+    org = cf.find_org("acme-cloudalm")
+    space = cf.find_space(org["guid"], "cloudalm")
+    return cf.find_instance(space["guid"], "cloudalm-api")
+
+
+def converged(landscape, pb) -> None:
+    landscape.clear_journal()
+    out = cli("plan", pb)
+    assert out.exit_code == 0, out.output
+    assert landscape.writes() == []
+
+
+def test_removed_authority_is_patched_back_keeping_xsappname(landscape):
+    pb = landscape.playbook()
+    assert cli("run", pb).exit_code == 0
+    cf = admin_cf(landscape)
+    inst = the_instance(cf)
+    drifted = {"xs-security": {"xsappname": "kept-xsappname",
+                               "authorities": ["$XSMASTERAPPNAME.imp-cdm-feature-display-ui"]}}
+    job = cf.update_instance(inst["guid"], {"parameters": drifted})
+    if job:
+        cf.job(job)
+
+    plan = cli("plan", pb)
+    assert plan.exit_code == 2
+    assert "update instance cloudalm-api: authorities differ: missing " \
+           "$XSMASTERAPPNAME.imp-cdm-feature-manage-ui" in plan.stdout
+
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    assert steps_of(out.stdout)["instance"] == "updated"
+    params = cf.instance_parameters(inst["guid"])
+    assert params["xs-security"]["xsappname"] == "kept-xsappname"
+    assert sorted(params["xs-security"]["authorities"]) == ["$XSMASTERAPPNAME.imp-cdm-feature-display-ui",
+                                                            "$XSMASTERAPPNAME.imp-cdm-feature-manage-ui"]
+    converged(landscape, pb)
+
+
+def test_drift_detected_through_the_record_when_broker_cannot_return_parameters(landscape):
+    landscape.config(instances_retrievable=False)
+    pb = landscape.playbook()
+    assert cli("run", pb).exit_code == 0
+    plan = cli("plan", pb)
+    assert plan.exit_code == 0, plan.output
+    assert "the broker cannot return parameters; compared with the record on the instance" in plan.stdout
+
+    # the record says the parameters were applied for a different set of authorities
+    landscape.clear_journal()
+    pb2 = landscape.playbook(**{"service.authorities": ["$XSMASTERAPPNAME.imp-cdm-feature-display-ui"]})
+    plan = cli("plan", pb2)
+    assert plan.exit_code == 2
+    assert "parameters differ from the record on the instance" in plan.stdout
+    assert landscape.writes() == []
+
+
+def test_removed_entitlement_is_assigned_again(landscape):
+    pb = landscape.playbook()
+    assert cli("run", pb).exit_code == 0
+    btp = Btp(json.loads((landscape.dir / "cis-key.json").read_text()), source="test")
+    sub = btp.find_subaccount("acme-cloudalm")
+    btp.assign(sub["guid"], "SAPCloudALMAPIs", "standard", amount=0)
+
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    assert steps_of(out.stdout)["entitlement"] == "created"
+    converged(landscape, pb)
+
+
+def test_deleted_key_is_created_again_and_downloaded(landscape):
+    pb = landscape.playbook()
+    assert cli("run", pb).exit_code == 0
+    cf = admin_cf(landscape)
+    inst = the_instance(cf)
+    key = cf.find_key(inst["guid"], "cloudalm-api-key")
+    cf.delete_key(key["guid"])
+    assert cf.find_key(inst["guid"], "cloudalm-api-key") is None
+
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    got = steps_of(out.stdout)
+    assert got["key"] == "created"
+    assert got["download"] in ("unchanged", "updated")
+    assert cli("key", "check", landscape.key_path, "--tenant", "acme-cloudalm").exit_code == 0
+    converged(landscape, pb)
+
+
+def test_deleted_local_file_is_downloaded_again_without_a_new_key(landscape):
+    pb = landscape.playbook()
+    assert cli("run", pb).exit_code == 0
+    before = landscape.key_path.read_text()
+    landscape.key_path.unlink()
+    landscape.clear_journal()
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    got = steps_of(out.stdout)
+    assert got["key"] == "unchanged" and got["download"] == "created"
+    assert landscape.writes() == []
+    assert landscape.key_path.read_text() == before
+
+
+def test_two_simultaneous_runs_end_with_one_of_each(landscape):
+    pb = landscape.playbook()
+    landscape.config(job_seconds=0.3)
+    results = []
+
+    def go():
+        results.append(cli("run", pb))
+
+    threads = [threading.Thread(target=go) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.exit_code for r in results] == [0, 0], [r.output for r in results]
+    cf = admin_cf(landscape)
+    org = cf.find_org("acme-cloudalm")
+    assert len(list(cf.list("/v3/spaces", {"organization_guids": org["guid"], "names": "cloudalm"}))) == 1
+    space = cf.find_space(org["guid"], "cloudalm")
+    instances = list(cf.list("/v3/service_instances", {"space_guids": space["guid"]}))
+    assert len(instances) == 1
+    assert len(cf.list_keys(instances[0]["guid"])) == 1
