@@ -1,8 +1,10 @@
 """Polling for async operations: CF jobs, ``last_operation``, BTP entitlement jobs and assignment states.
 
-The interval starts at ``first_interval`` seconds and grows by ``factor`` up to ``max_interval`` seconds, so a job
-that finishes quickly is noticed soon and a long one does not flood the API. After ``timeout`` seconds a
-:class:`~provisioner.errors.WaitTimeout` says what was still pending and that a re-run adopts the in-flight resource.
+The pause between two reads is ``ratio`` × the time waited so far, at least ``first_interval`` and at most
+``max_interval`` seconds (defaults 0.05 s, 10 %, 5 s): a job that ends soon is noticed within about a tenth of
+its duration, and a long one is read every 5 s at most, so the API is not flooded. After ``timeout`` seconds a
+:class:`~provisioner.errors.WaitTimeout` says what was still pending and that a re-run adopts the in-flight
+resource.
 """
 
 from __future__ import annotations
@@ -19,18 +21,15 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class WaitSettings:
-    """Timeout and polling intervals, all in seconds."""
+    """Timeout and polling, in seconds (``ratio`` is a fraction of the time waited so far)."""
 
     timeout: float = 600.0
-    first_interval: float = 0.1
+    first_interval: float = 0.05
     max_interval: float = 5.0
-    factor: float = 1.5
+    ratio: float = 0.1
 
-    def intervals(self):
-        interval = self.first_interval
-        while True:
-            yield interval
-            interval = min(interval * self.factor, self.max_interval)
+    def pause(self, waited: float) -> float:
+        return min(self.max_interval, max(self.first_interval, self.ratio * waited))
 
 
 def poll(read: Callable[[], T], done: Callable[[T], bool], *, settings: WaitSettings, what: str,
@@ -40,15 +39,14 @@ def poll(read: Callable[[], T], done: Callable[[T], bool], *, settings: WaitSett
     ``done`` may raise to stop early (for example on a FAILED job). Raises :class:`WaitTimeout` after
     ``settings.timeout`` seconds, naming ``what`` and the last pending state (``pending(value)``).
     """
-    deadline = time.monotonic() + settings.timeout
-    for interval in settings.intervals():
+    start = time.monotonic()
+    while True:
         value = read()
         if done(value):
             return value
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        waited = time.monotonic() - start
+        if waited >= settings.timeout:
             state = pending(value) if pending else "still in progress"
             raise WaitTimeout(f"{what}: {state} after {settings.timeout:g} s; it goes on in the landscape: "
                               "re-run the playbook to adopt it (or raise the timeout with --timeout)")
-        time.sleep(min(interval, remaining))
-    raise AssertionError("unreachable")
+        time.sleep(min(settings.pause(waited), settings.timeout - waited))

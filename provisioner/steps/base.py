@@ -41,7 +41,7 @@ class Context:
 
     def wait_settings(self, timeout: float) -> WaitSettings:
         return WaitSettings(timeout=timeout, first_interval=self.poll.first_interval,
-                            max_interval=self.poll.max_interval, factor=self.poll.factor)
+                            max_interval=self.poll.max_interval, ratio=self.poll.ratio)
 
 
 class Step:

@@ -1,0 +1,235 @@
+"""BTP Entitlements service (`endpoints.entitlements_service_url` of the cis key = `<url>/btp/entitlements`).
+
+Reference: ../shared/reference/btp-account-apis.md section 2:
+- 2.1 `GET /entitlements/v1/assignments?subaccountGUID=&serviceName=&planName=&includeAutoManagedPlans=`
+  → `{"entitledServices": [...], "assignedServices": [...]}` (plan `category`, `amount`,
+  `remainingAmount`, `unlimited`, `uniqueIdentifier`; `assignmentInfo[]` with `entityState`
+  STARTED|PROCESSING|OK|PROCESSING_FAILED and epoch-ms dates; enable-type assignments report `amount: 1`);
+- 2.2 `PUT /entitlements/v1/subaccountServicePlans` → 202, `Location: /jobs-management/v1/jobs/<n>/status`
+  (relative), body `{"jobId": "<n>"}`; `amount` sets the absolute quota (0 unassigns), `enable` switches
+  enable-type plans (ELASTIC_SERVICE, ELASTIC_LIMITED, APPLICATION) on or off. The assignment is STARTED at
+  once, PROCESSING while the job runs and OK when it completes (lazy clock, see state.py);
+- 2.3 errors: 30015/409 plan not in the global account, 30009/409 quota exceeded, 12003/400 `amount` for an
+  enable-type plan or `enable` for a quota plan, 30001/400 ambiguous plan name, 11000/400 invalid payload;
+- `GET /jobs-management/v1/jobs/{id}/status` → `{"status": "IN_PROGRESS"|"COMPLETED"|"FAILED", ...}`.
+
+All endpoints need a bearer token of the global account's XSUAA zone (the cis key).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Response
+
+from provisioner.sim.server import Ctx, SimError, btp_error, json_response
+from provisioner.sim.state import Assignment, Entitlement, Job
+from provisioner.sim.xsuaa import require_cis_token
+
+PREFIX = "/btp/entitlements"
+
+MSG_AMOUNT_FOR_ENABLE = (
+    "The enable parameter has not been set or the amount parameter was set with a quota value (setting a "
+    "quota is not supported by multitenant applications and by services that do not permit a numeric quota "
+    "assignment).")
+MSG_ENABLE_FOR_QUOTA = (
+    "A quota was not set in the amount parameter or the enable parameter was set (setting the enable "
+    "parameter is supported only by multitenant applications and by services that do not permit a numeric "
+    "quota assignment).")
+
+
+def rules() -> list[Rule]:
+    return [
+        Rule(f"{PREFIX}/entitlements/v1/assignments", endpoint=get_assignments, methods=["GET"]),
+        Rule(f"{PREFIX}/entitlements/v1/subaccountServicePlans", endpoint=put_subaccount_plans,
+             methods=["PUT"]),
+        Rule(f"{PREFIX}/jobs-management/v1/jobs/<job_id>/status", endpoint=job_status, methods=["GET"]),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# GET /entitlements/v1/assignments
+# --------------------------------------------------------------------------------------------------
+
+
+def _remaining(ctx: Ctx, e: Entitlement) -> int:
+    return e.amount if e.unlimited else max(0, e.amount - ctx.state.assigned_amount(e.service, e.plan))
+
+
+def _service_entry(e: Entitlement) -> dict[str, Any]:
+    return {"name": e.service, "displayName": e.service_display_name, "description": e.description,
+            "businessCategory": {"id": "FOUNDATION_CROSS_SERVICES",
+                                 "displayName": "Foundation / Cross Services"},
+            "ownerType": "VENDOR", "iconBase64": None, "applicationCoordinates": None, "servicePlans": []}
+
+
+def _plan_base(e: Entitlement) -> dict[str, Any]:
+    return {"name": e.plan, "displayName": e.plan_display_name, "description": e.description,
+            "uniqueIdentifier": e.unique_identifier, "category": e.category, "beta": False,
+            "unlimited": e.unlimited, "maxAllowedSubaccountQuota": None}
+
+
+def _entitled_plan(ctx: Ctx, e: Entitlement) -> dict[str, Any]:
+    regions = sorted({s.region for s in ctx.state.subaccounts.values()}) or ["eu10"]
+    assigned = [a for a in ctx.state.assignments if a.service == e.service and a.plan == e.plan]
+    return {**_plan_base(e), "provisioningMethod": "SERVICE_BROKER", "amount": float(e.amount),
+            "remainingAmount": float(_remaining(ctx, e)), "autoAssign": False, "autoDistributeAmount": None,
+            "availableForInternal": False, "internalQuotaLimit": None, "providedBy": "VENDOR",
+            "numberOfAssignedEntities": len(assigned), "sourceEntitlements": [],
+            "dataCenters": [{"name": f"cf-{r}", "region": r, "environment": "cloudfoundry",
+                             "iaasProvider": "AWS",
+                             "provisioningServiceUrl": f"{ctx.url}/btp/provisioning",
+                             "saasRegistryServiceUrl": "", "domain": ctx.url.split("://", 1)[-1]}
+                            for r in regions],
+            "resources": []}
+
+
+def _assignment_info(ctx: Ctx, a: Assignment, e: Entitlement) -> dict[str, Any]:
+    ga = ctx.state.global_account
+    assert ga is not None
+    state = ctx.state.assignment_state(a)
+    messages = {"STARTED": "Started to update assignment of service plan.",
+                "PROCESSING": "Processing update of assignment of service plan."}
+    running = a.job is not None and not a.job.done
+    return {"entityId": a.subaccount_guid, "entityType": "SUBACCOUNT",
+            "amount": 1 if e.enable_type else a.amount,
+            "requestedAmount": (0 if a.removing else a.amount) if running else None,
+            "entityState": state, "stateMessage": messages.get(state, a.state_message),
+            "autoAssign": False, "autoAssigned": False, "autoDistributeAmount": None,
+            "unlimitedAmountAssigned": False, "createdDate": a.created_ms, "modifiedDate": a.modified_ms,
+            "parentId": ga.guid, "parentType": "GLOBAL_ACCOUNT", "parentAmount": float(e.amount),
+            "parentRemainingAmount": float(_remaining(ctx, e)), "resources": []}
+
+
+def get_assignments(ctx: Ctx) -> Response:
+    require_cis_token(ctx, "global-account.entitlement.read")
+    state, args = ctx.state, ctx.request.args
+    ga = state.global_account
+    assert ga is not None
+    subaccount = args.get("subaccountGUID")
+    if subaccount is not None and subaccount not in state.subaccounts:
+        raise btp_error(ctx, 404, 20004, "Global account or subaccount not found")
+    service, plan = args.get("serviceName"), args.get("planName")
+    entitlements = [e for e in ga.entitlements
+                    if (service is None or e.service == service) and (plan is None or e.plan == plan)]
+
+    entitled: dict[str, dict[str, Any]] = {}
+    assigned: dict[str, dict[str, Any]] = {}
+    for e in entitlements:
+        entitled.setdefault(e.service, _service_entry(e))["servicePlans"].append(_entitled_plan(ctx, e))
+        infos = [_assignment_info(ctx, a, e) for a in state.assignments
+                 if a.service == e.service and a.plan == e.plan
+                 and (subaccount is None or a.subaccount_guid == subaccount)]
+        if infos and args.get("entitledServicesOnly") != "true":
+            entry = assigned.setdefault(e.service, _service_entry(e))
+            entry["servicePlans"].append({**_plan_base(e), "assignmentInfo": infos})
+    return json_response({"entitledServices": list(entitled.values()),
+                          "assignedServices": list(assigned.values()),
+                          "fetchErrorFromExternalProviderRegistry": False})
+
+
+# --------------------------------------------------------------------------------------------------
+# PUT /entitlements/v1/subaccountServicePlans
+# --------------------------------------------------------------------------------------------------
+
+
+def put_subaccount_plans(ctx: Ctx) -> Response:
+    require_cis_token(ctx, "global-account.entitlement.subaccount.update")
+    state = ctx.state
+    ga = state.global_account
+    assert ga is not None
+    try:
+        body = json.loads(ctx.request.get_data(as_text=True) or "null")
+    except ValueError:
+        body = None
+    items = body.get("subaccountServicePlans") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items:
+        raise _invalid(ctx, "subaccountServicePlans: must not be empty")
+
+    # Validate everything first, then change the state (all or nothing).
+    changes: list[tuple[str, Entitlement, int]] = []
+    for item in items:
+        if (not isinstance(item, dict) or not isinstance(item.get("serviceName"), str)
+                or not isinstance(item.get("servicePlanName"), str)
+                or not isinstance(item.get("assignmentInfo"), list)):
+            raise _invalid(ctx, "serviceName, servicePlanName and assignmentInfo are required")
+        service, plan = item["serviceName"], item["servicePlanName"]
+        for info in item["assignmentInfo"]:
+            if not isinstance(info, dict) or not isinstance(info.get("subaccountGUID"), str):
+                raise _invalid(ctx, "assignmentInfo.subaccountGUID is required")
+            sub_guid = info["subaccountGUID"]
+            if sub_guid not in state.subaccounts:
+                raise btp_error(ctx, 404, 20004, "Global account or subaccount not found")
+            ent = _entitlement(ctx, item, sub_guid)
+            if ent.enable_type:
+                if "amount" in info or not isinstance(info.get("enable"), bool):
+                    raise btp_error(ctx, 400, 12003, MSG_AMOUNT_FOR_ENABLE)
+                amount = 1 if info["enable"] else 0
+            else:
+                if "enable" in info or isinstance(info.get("amount"), bool) \
+                        or not isinstance(info.get("amount"), int | float):
+                    raise btp_error(ctx, 400, 12003, MSG_ENABLE_FOR_QUOTA)
+                amount = int(info["amount"])
+                if amount < 0:
+                    raise _invalid(ctx, "amount must not be negative")
+                others = state.assigned_amount(ent.service, ent.plan, exclude_subaccount=sub_guid)
+                if not ent.unlimited and others + amount > ent.amount:
+                    raise btp_error(
+                        ctx, 409, 30009,
+                        f"Cannot assign the quota for service '{service}' and service plan '{plan}' to "
+                        f"subaccount {sub_guid}. The requested quota ({amount}) exceeds the maximum allowed "
+                        f"amount ({ent.amount}) for this service plan across all subaccounts in this global "
+                        "account or directory.")
+            changes.append((sub_guid, ent, amount))
+
+    def effect() -> str | None:
+        state.finish_assignments(job)
+        return None
+
+    job = state.start_job(Job("btp", "entitlements.assign", effect))
+    for sub_guid, ent, amount in changes:
+        state.assign(job, sub_guid, ent, amount)
+    location = f"/jobs-management/v1/jobs/{job.number}/status"
+    return json_response({"jobId": str(job.number)}, 202, {"Location": location})
+
+
+def _invalid(ctx: Ctx, detail: str) -> SimError:
+    return btp_error(ctx, 400, 11000, f"Request payload is invalid: {detail}")
+
+
+def _entitlement(ctx: Ctx, item: dict[str, Any], sub_guid: str) -> Entitlement:
+    ga = ctx.state.global_account
+    assert ga is not None
+    service, plan = item["serviceName"], item["servicePlanName"]
+    candidates = ctx.state.entitlement(service, plan)
+    unique = item.get("servicePlanUniqueIdentifier")
+    if unique:
+        candidates = [e for e in candidates if e.unique_identifier == unique]
+    if not candidates:
+        raise btp_error(ctx, 409, 30015,
+                        f"Cannot assign service {service} and plan {plan} to subaccount {sub_guid}. The "
+                        f"global account {ga.guid} of this subaccount is not entitled to this service plan.")
+    if len(candidates) > 1:
+        raise btp_error(ctx, 400, 30001,
+                        f"More than one plan exists for service name {service} and plan name {plan} in the "
+                        "same region. Specify the unique identifier of the plan to assign.")
+    return candidates[0]
+
+
+# --------------------------------------------------------------------------------------------------
+# GET /jobs-management/v1/jobs/{id}/status (also served on the accounts and provisioning hosts)
+# --------------------------------------------------------------------------------------------------
+
+
+def job_status(ctx: Ctx, job_id: str) -> Response:
+    require_cis_token(ctx, "job.read")
+    job = ctx.state.btp_jobs.get(int(job_id)) if job_id.isdigit() else None
+    if job is None:
+        raise btp_error(ctx, 404, 80004, f"Job {job_id} not found")
+    if not job.done:
+        return json_response({"status": "IN_PROGRESS", "description": "Job is in progress."})
+    if job.failure:
+        return json_response({"status": "FAILED", "description": job.failure})
+    return json_response({"status": "COMPLETED", "description": "Job completed successfully."})

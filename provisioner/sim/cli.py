@@ -1,0 +1,103 @@
+"""`provisioner sim`: run the landscape simulator in the foreground (docs/simulator.md, "Starting it").
+
+`serve()` starts the server, prints the base URLs and the simulator's own test credentials, writes the info
+files (`sim.env`, `cis-key.json`, mode 0600, atomically, after the server listens) when asked to, and
+returns 0 after Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+ENV_FILE = "sim.env"
+CIS_KEY_FILE = "cis-key.json"
+
+
+def serve(host: str, port: int, landscape: str | None, job_seconds: float, info_dir: str | None) -> int:
+    from provisioner.sim.server import Simulator
+    from provisioner.sim.state import LandscapeError
+
+    try:
+        sim = Simulator(landscape=landscape, host=host, port=port, job_seconds=job_seconds)
+    except LandscapeError as exc:
+        print(f"provisioner sim: {exc}", file=sys.stderr)
+        return 2
+    files = [Path(info_dir) / CIS_KEY_FILE, Path(info_dir) / ENV_FILE] if info_dir else []
+    for path in files:  # a stale file must not look like a ready simulator
+        path.unlink(missing_ok=True)
+    try:
+        sim.start()
+    except OSError as exc:
+        print(f"provisioner sim: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+    stop = threading.Event()
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, lambda *_: stop.set())
+    try:
+        info = sim.info()
+        if info_dir:
+            _write_info_files(Path(info_dir), info)
+        _print_banner(info, files)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
+        for path in files:
+            path.unlink(missing_ok=True)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    print("Simulator stopped.", flush=True)
+    return 0
+
+
+def _print_banner(info: dict[str, Any], files: list[Path]) -> None:
+    key = info["cis_key"]
+    lines = [
+        f"Landscape simulator listening on {info['url']}",
+        f"  CF API:                 {info['cf_api']}",
+        f"  CF username:            {info['cf_username']}",
+        f"  CF password:            {info['cf_password']}",
+        f"  cis key client id:      {key['uaa']['clientid']}",
+        f"  cis key grant type:     {key['grant_type']}",
+        f"  accounts service:       {key['endpoints']['accounts_service_url']}",
+        f"  entitlements service:   {key['endpoints']['entitlements_service_url']}",
+        f"  provisioning service:   {key['endpoints']['provisioning_service_url']}",
+    ]
+    if files:
+        lines.append(f"  info files:             {', '.join(str(f) for f in files)}")
+    lines.append("Press Ctrl-C to stop.")
+    print("\n".join(lines), flush=True)
+
+
+def _write_info_files(directory: Path, info: dict[str, Any]) -> None:
+    """cis-key.json first, then sim.env: once sim.env exists, both are complete."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _write_private(directory / CIS_KEY_FILE, json.dumps(info["cis_key"], indent=2) + "\n")
+    env = {"SIM_URL": info["url"], "CF_API": info["cf_api"], "CF_USERNAME": info["cf_username"],
+           "CF_PASSWORD": info["cf_password"]}
+    _write_private(directory / ENV_FILE, "".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items()))
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
