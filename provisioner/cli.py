@@ -50,67 +50,111 @@ def _verbose(on: bool) -> None:
         logging.getLogger("provisioner").setLevel(logging.DEBUG)
 
 
-def _live(printer):
-    """An ``on_step`` callback that prints the header before the first step, then each step."""
-    def on_step(result, step):
-        if not result.steps[:-1]:
-            printer.header(result)
-        printer.step(result, step)
-    return on_step
-
-
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log each request (method, URL, status, time; "
                                                                 "never headers or bodies).")]
 Timeout = Annotated[float | None, typer.Option("--timeout", help="Override every step's wait timeout (seconds).")]
 
 
-def _load(playbook: Path, timeout: float | None):
+def _with_timeout(pb, timeout: float | None):
     from dataclasses import replace
 
+    from provisioner.playbook import Timeouts
+
+    return pb if timeout is None else replace(pb, timeouts=Timeouts(timeout, timeout, timeout))
+
+
+def _check_timeout(timeout: float | None) -> None:
+    if timeout is not None and timeout <= 0:
+        from provisioner.errors import BadInput
+
+        raise BadInput(f"--timeout {timeout:g}: must be a positive number of seconds")
+
+
+def _load(playbook: Path, timeout: float | None):
+    """One playbook of one tenant (for commands that act on one key)."""
     from provisioner import playbook as pbmod
 
-    pb = pbmod.load(playbook)
-    if timeout is not None:
-        if timeout <= 0:
-            from provisioner.errors import BadInput
+    _check_timeout(timeout)
+    return _with_timeout(pbmod.load(playbook), timeout)
 
-            raise BadInput(f"--timeout {timeout:g}: must be a positive number of seconds")
-        pb = replace(pb, timeouts=pbmod.Timeouts(timeout, timeout, timeout))
-    return pb
+
+def _load_all(playbooks: list[Path], timeout: float | None) -> list:
+    """Every tenant of every playbook, all validated (secrets resolved too) before anything runs."""
+    from provisioner import playbook as pbmod
+    from provisioner.runner import resolve_secrets
+
+    _check_timeout(timeout)
+    pbs = [_with_timeout(pb, timeout) for path in playbooks for pb in pbmod.load_all(path)]
+    for pb in pbs:
+        resolve_secrets(pb)
+    return pbs
+
+
+Playbooks = Annotated[list[Path], typer.Argument(help="Playbook YAML file(s); each may list several tenants.")]
+Parallel = Annotated[int, typer.Option("--parallel", "-p", min=1, max=256, help="Tenants run at once.")]
+MaxInFlight = Annotated[int, typer.Option("--max-in-flight", min=1, max=256,
+                                          help="Cap on requests in flight to one API host, over all tenants.")]
+Report = Annotated[Path | None, typer.Option("--report", help="Write a JSON report (per tenant and step: action, "
+                                                             "reasons, seconds, requests, error).")]
+Junit = Annotated[Path | None, typer.Option("--junit", help="Write a JUnit XML report for CI systems.")]
+Output = Annotated[str, typer.Option("--output", "-o", help="text (a live display on a terminal, timestamped "
+                                                            "lines otherwise) or json (the report on stdout).")]
+
+
+def _execute(playbooks, *, dry_run: bool, force: bool, timeout, parallel: int, max_in_flight: int, report, junit,
+             output: str):
+    """Load every playbook (bad input: nothing runs), run or plan all tenants, print and write the reports."""
+    from provisioner import fleet, reports
+    from provisioner.output import printer_for
+
+    if output not in ("text", "json"):
+        raise _fail(f"--output {output!r}: use text or json", EXIT_BAD_INPUT if not dry_run else EXIT_FAILED)
+    pbs = _guard(lambda: _load_all(playbooks, timeout), bad_input_code=EXIT_FAILED if dry_run else EXIT_BAD_INPUT)
+    printer = printer_for(output)
+    try:
+        results = fleet.run_many(pbs, parallel=parallel, dry_run=dry_run, force=force,
+                                 max_in_flight_per_host=max_in_flight, on_step=printer.step, on_start=printer.start)
+    finally:
+        printer.done(results if "results" in locals() else [])
+    if output == "json":
+        typer.echo(reports.to_json(results), nl=False)
+    if report:
+        reports.write_json(results, report)
+    if junit:
+        reports.write_junit(results, junit)
+    return results
 
 
 @app.command()
-def run(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file.")],
+def run(playbooks: Playbooks,
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Read only and print the plan (as `plan`).")] = False,
         force: Annotated[bool, typer.Option("--force", help="Replace a local key file that differs from the "
                                                             "service key (the old one is kept as .bak).")] = False,
-        timeout: Timeout = None, verbose: Verbose = False) -> None:
-    """Run the playbook's steps and print what each did, with its reasons and duration."""
+        parallel: Parallel = 4, max_in_flight: MaxInFlight = 16, report: Report = None, junit: Junit = None,
+        output: Output = "text", timeout: Timeout = None, verbose: Verbose = False) -> None:
+    """Converge every tenant: each step reads, compares and writes only what differs. Exit 0 all succeeded."""
     _verbose(verbose)
+    results = _execute(playbooks, dry_run=dry_run, force=force, timeout=timeout, parallel=parallel,
+                       max_in_flight=max_in_flight, report=report, junit=junit, output=output)
     if dry_run:
-        return plan(playbook, timeout=timeout, verbose=verbose)
-    from provisioner import output, runner
+        raise typer.Exit(_plan_exit(results))
+    raise typer.Exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
 
-    printer = output.StepPrinter()
-    result = _guard(lambda: runner.run(_load(playbook, timeout), force=force, on_step=_live(printer)))
-    printer.done(result)
-    raise typer.Exit(EXIT_OK if result.ok else EXIT_FAILED)
+
+def _plan_exit(results) -> int:
+    if not all(r.ok for r in results):
+        return EXIT_FAILED
+    return 2 if any(r.changes_pending for r in results) else EXIT_OK
 
 
 @app.command()
-def plan(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file.")],
-         timeout: Timeout = None, verbose: Verbose = False) -> None:
+def plan(playbooks: Playbooks, parallel: Parallel = 4, max_in_flight: MaxInFlight = 16, report: Report = None,
+         junit: Junit = None, output: Output = "text", timeout: Timeout = None, verbose: Verbose = False) -> None:
     """Read only; print per step what a run would do and why. Exit 0 no changes, 2 changes pending, 1 error."""
     _verbose(verbose)
-    from provisioner import output, runner
-
-    printer = output.StepPrinter()
-    result = _guard(lambda: runner.run(_load(playbook, timeout), dry_run=True, on_step=_live(printer)),
-                    bad_input_code=EXIT_FAILED)
-    printer.done(result)
-    if not result.ok:
-        raise typer.Exit(EXIT_FAILED)
-    raise typer.Exit(2 if result.changes_pending else EXIT_OK)
+    results = _execute(playbooks, dry_run=True, force=False, timeout=timeout, parallel=parallel,
+                       max_in_flight=max_in_flight, report=report, junit=junit, output=output)
+    raise typer.Exit(_plan_exit(results))
 
 
 @app.command()

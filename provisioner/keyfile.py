@@ -133,8 +133,8 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, content: str) -> None:
-    """Write ``content`` to ``path`` atomically with mode 0600 (folders created with mode 0700)."""
+def atomic_write(path: Path, content: str, mode: int = 0o600) -> None:
+    """Write ``content`` to ``path`` atomically with ``mode`` (default 0600; new folders get 0700)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
     try:
@@ -142,7 +142,7 @@ def atomic_write(path: Path, content: str) -> None:
             fh.write(content)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:

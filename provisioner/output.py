@@ -1,10 +1,12 @@
-"""Printing results. On a terminal: a per-step table (rich). Otherwise (CI): one plain, timestamped line per step as
-it ends. Nothing printed here comes from a secret: lines are built from step names, actions, reasons and error
-texts, which never carry credentials."""
+"""Printing runs as they go. On a terminal: a live display (rich) with a spinner per tenant while a step runs,
+then a table. Otherwise (CI): one plain, timestamped line per step as it ends. ``--output json``: nothing until the
+JSON report at the end. Nothing printed here comes from a secret: lines are built from step names, actions,
+reasons and error texts, which never carry credentials."""
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import TextIO
 
@@ -22,42 +24,6 @@ def _detail(step) -> str:
     return step.error if step.error else "; ".join(step.reasons)
 
 
-class StepPrinter:
-    """Prints a run as it goes: ``header``, ``step`` (each step as it ends), ``done`` (table and summary)."""
-
-    def __init__(self, stream: TextIO | None = None, tty: bool | None = None):
-        self.stream = stream or sys.stdout
-        self.tty = self.stream.isatty() if tty is None else tty
-
-    def _line(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
-
-    def header(self, result) -> None:
-        mode = "plan" if result.dry_run else "run"
-        text = f"{mode} {result.playbook}: tenant {result.tenant} ({result.era})"
-        self._line(text if self.tty else f"{_stamp()} {text}")
-
-    def step(self, result, step) -> None:
-        if not self.tty:
-            self._line(f"{_stamp()} {result.tenant} {step.step:<12} {step.action:<10} {step.seconds:6.2f} s  "
-                       f"{_detail(step)}")
-
-    def done(self, result) -> None:
-        if self.tty:
-            from rich.console import Console
-            from rich.table import Table
-            from rich.text import Text
-
-            table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-            for col, just in (("STEP", "left"), ("PLAN" if result.dry_run else "RESULT", "left"),
-                              ("SECONDS", "right"), ("DETAIL", "left")):
-                table.add_column(col, justify=just, overflow="fold")
-            for s in result.steps:
-                table.add_row(s.step, Text(s.action, style=STYLE.get(s.action, "")), f"{s.seconds:.2f}", _detail(s))
-            Console(file=self.stream, highlight=False).print(table)
-        self._line(summary(result) if self.tty else f"{_stamp()} {summary(result)}")
-
-
 def summary(result) -> str:
     counts: dict[str, int] = {}
     for s in result.steps:
@@ -65,6 +31,136 @@ def summary(result) -> str:
     text = ", ".join(f"{n} {a}" for a, n in counts.items())
     return (f"{result.tenant}: {len(result.steps)} steps: {text}; {result.requests} requests ({result.writes} writes) "
             f"in {result.seconds:.2f} s")
+
+
+class Printer:
+    """Receives ``start(result, step)``, ``step(result, step_result)`` and ``done(results)``; thread-safe."""
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream or sys.stdout
+        self.lock = threading.Lock()
+
+    def start(self, result, step: str) -> None:
+        pass
+
+    def step(self, result, step) -> None:
+        pass
+
+    def done(self, results: list) -> None:
+        pass
+
+
+class QuietPrinter(Printer):
+    """``--output json``: prints nothing while running."""
+
+
+class LinePrinter(Printer):
+    """Plain timestamped lines (not a terminal): a header per tenant, a line per step, a summary per tenant."""
+
+    def __init__(self, stream: TextIO | None = None):
+        super().__init__(stream)
+        self._headed: set[int] = set()
+
+    def _line(self, text: str) -> None:
+        print(f"{_stamp()} {text}", file=self.stream, flush=True)
+
+    def _header(self, result) -> None:
+        if id(result) not in self._headed:
+            self._headed.add(id(result))
+            era = f" ({result.era})" if result.era else ""
+            self._line(f"{'plan' if result.dry_run else 'run'} {result.playbook}: tenant {result.tenant}{era}")
+
+    def start(self, result, step: str) -> None:
+        with self.lock:
+            self._header(result)
+
+    def step(self, result, step) -> None:
+        with self.lock:
+            self._header(result)
+            self._line(f"{result.tenant} {step.step:<12} {step.action:<10} {step.seconds:6.2f} s  {_detail(step)}")
+
+    def done(self, results: list) -> None:
+        with self.lock:
+            for r in results:
+                self._line(summary(r))
+            if len(results) > 1:
+                bad = [r.tenant for r in results if not r.ok]
+                self._line(f"{len(results)} tenants: {len(results) - len(bad)} ok, {len(bad)} failed"
+                           + (f" ({', '.join(bad)})" if bad else ""))
+
+
+class LivePrinter(Printer):
+    """A terminal: a live table of tenants (spinner on the running step), then the final tables."""
+
+    def __init__(self, stream: TextIO | None = None):
+        super().__init__(stream)
+        from rich.console import Console
+        from rich.live import Live
+
+        self.console = Console(file=self.stream, highlight=False)
+        self.rows: dict[int, list] = {}  # id(result) -> [tenant, step, state, started]
+        self.live = Live(console=self.console, refresh_per_second=8, transient=True, get_renderable=self._render)
+        self.live.start()
+
+    def _render(self):
+        from rich.spinner import Spinner
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
+        for col in ("", "TENANT", "STEP", "STATE", "SECONDS"):
+            table.add_column(col)
+        with self.lock:
+            rows = list(self.rows.values())
+        for tenant, step, state, started in rows:
+            running = state == "running"
+            icon = Spinner("dots") if running else Text("•", style=STYLE.get(state, ""))
+            table.add_row(icon, tenant, step, Text(state, style=STYLE.get(state, "")),
+                          f"{time.monotonic() - started:.1f}" if running else "")
+        return table
+
+    def start(self, result, step: str) -> None:
+        with self.lock:
+            self.rows[id(result)] = [result.tenant, step, "running", time.monotonic()]
+
+    def step(self, result, step) -> None:
+        with self.lock:
+            self.rows[id(result)] = [result.tenant, step.step, step.action, time.monotonic()]
+
+    def done(self, results: list) -> None:
+        from rich.table import Table
+        from rich.text import Text
+
+        self.live.stop()
+        for r in results if len(results) == 1 else []:
+            self.console.print(f"{'plan' if r.dry_run else 'run'} {r.playbook}: tenant {r.tenant} ({r.era})")
+            table = Table(box=None, pad_edge=False, header_style="bold")
+            for col, just in (("STEP", "left"), ("PLAN" if r.dry_run else "RESULT", "left"), ("SECONDS", "right"),
+                              ("DETAIL", "left")):
+                table.add_column(col, justify=just, overflow="fold")
+            for s in r.steps:
+                table.add_row(s.step, Text(s.action, style=STYLE.get(s.action, "")), f"{s.seconds:.2f}", _detail(s))
+            self.console.print(table)
+            self.console.print(summary(r))
+        if len(results) > 1:
+            table = Table(box=None, pad_edge=False, header_style="bold")
+            for col in ("TENANT", "RESULT", "CHANGES", "REQUESTS", "WRITES", "SECONDS", "ERROR"):
+                table.add_column(col, overflow="fold")
+            for r in results:
+                changed = sum(1 for s in r.steps if s.action in ("created", "updated", "create", "update"))
+                error = next((f"{s.step}: {s.error}" for s in r.steps if s.error), "")
+                table.add_row(r.tenant, Text("ok" if r.ok else "failed", style="green" if r.ok else "bold red"),
+                              str(changed), str(r.requests), str(r.writes), f"{r.seconds:.2f}", error)
+            self.console.print(table)
+            bad = sum(1 for r in results if not r.ok)
+            self.console.print(f"{len(results)} tenants: {len(results) - bad} ok, {bad} failed")
+
+
+def printer_for(output: str, stream: TextIO | None = None) -> Printer:
+    stream = stream or sys.stdout
+    if output == "json":
+        return QuietPrinter(stream)
+    return LivePrinter(stream) if stream.isatty() else LinePrinter(stream)
 
 
 def print_checks(source: str, checks: list[Check], stream: TextIO | None = None) -> None:

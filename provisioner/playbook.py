@@ -246,15 +246,18 @@ def interpolate(value: Any, source: str, marks, env: Mapping[str, str], path: Pa
 
 @dataclass(frozen=True)
 class SecretRef:
-    """``{env: NAME}`` or ``{file: PATH}``; ``where`` is ``FILE:LINE:COL key`` for error messages."""
+    """``{env: NAME}``, ``{file: PATH}`` or ``{vcap: SERVICE}``; ``where`` is ``FILE:LINE:COL key`` for errors."""
 
     env: str | None
     file: str | None
     where: str
+    vcap: str | None = None
 
     def resolve(self, environ: Mapping[str, str] | None = None) -> Secret:
         """The secret's value. Raises :class:`BadInput` if the variable is unset/empty or the file unreadable."""
         environ = os.environ if environ is None else environ
+        if self.vcap is not None:
+            return Secret(json.dumps(vcap_credentials(self.vcap, self.where, environ)))
         if self.env is not None:
             value = environ.get(self.env)
             if not value:
@@ -268,7 +271,37 @@ class SecretRef:
         return Secret(text.strip("\n"))
 
     def describe(self) -> str:
+        if self.vcap:
+            return f"VCAP_SERVICES service {self.vcap}"
         return f"env {self.env}" if self.env else f"file {self.file}"
+
+
+def vcap_credentials(service: str, where: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The ``credentials`` of the service bound as ``service`` (name, else label) in ``VCAP_SERVICES``, read with
+    cfenv. Raises :class:`BadInput` when VCAP_SERVICES is unset, not JSON, or has no such service."""
+    raw = environ.get("VCAP_SERVICES")
+    if not raw:
+        raise BadInput(f"{where}: VCAP_SERVICES is not set (a bound service is read inside Cloud Foundry only)")
+    try:
+        json.loads(raw)
+    except ValueError:
+        raise BadInput(f"{where}: VCAP_SERVICES is not valid JSON") from None
+    import cfenv
+
+    saved = os.environ.get("VCAP_SERVICES")
+    os.environ["VCAP_SERVICES"] = raw  # cfenv reads the process environment
+    try:
+        app = cfenv.AppEnv()
+    finally:
+        if saved is None:
+            os.environ.pop("VCAP_SERVICES", None)
+        else:
+            os.environ["VCAP_SERVICES"] = saved
+    svc = app.get_service(name=service) or app.get_service(label=service)
+    if svc is None or not isinstance(svc.credentials, dict):
+        names = ", ".join(sorted(s.name for s in app.services)) or "none"
+        raise BadInput(f"{where}: no service {service!r} in VCAP_SERVICES (bound: {names}); bind it or fix the name")
+    return svc.credentials
 
 
 @dataclass(frozen=True)
@@ -288,13 +321,18 @@ class BtpSettings:
 
 @dataclass(frozen=True)
 class CfSettings:
-    api: str
+    """``login`` is password | client_credentials | cf-cli | vcap (cf-env is password from CF_USERNAME/CF_PASSWORD);
+    ``api`` is None with cf-cli (the cf CLI's target is used)."""
+
+    api: str | None
     org: str
     username: str | SecretRef | None
     password: SecretRef | None
     client_id: str | None
     client_secret: SecretRef | None
     origin: str | None
+    login: str = "password"
+    vcap_service: str | None = None
 
 
 @dataclass(frozen=True)
@@ -353,28 +391,51 @@ class Playbook:
 def _ref(value: Any, source: str, marks, path: Path_) -> SecretRef | None:
     if not isinstance(value, dict):
         return None
-    return SecretRef(value.get("env"), value.get("file"), f"{_location(source, marks, path)}: {_dotted(path)}")
+    return SecretRef(value.get("env"), value.get("file"), f"{_location(source, marks, path)}: {_dotted(path)}",
+                     value.get("vcap"))
 
 
 def _value(value: Any, source: str, marks, path: Path_) -> str | SecretRef | None:
     return value if isinstance(value, str) or value is None else _ref(value, source, marks, path)
 
 
+def _cf_login(c: dict[str, Any], where: str) -> str:
+    """The CF login source, checking that the fields it needs (and only those) are given."""
+    fields = {"password": ("username", "password"), "client_credentials": ("client_id", "client_secret"),
+              "cf-env": (), "cf-cli": (), "vcap": ("vcap_service",)}
+    given = {k for k in ("username", "password", "client_id", "client_secret", "vcap_service") if k in c}
+    login = c.get("login") or ("client_credentials" if given & {"client_id", "client_secret"} else "password")
+    if login == "password" and not given:
+        raise BadInput(f"{where}: cf: no credentials; add username and password: {{env: CF_PASSWORD}}, or "
+                       "login: cf-env | cf-cli | vcap | client_credentials")
+    missing = [k for k in fields[login] if k not in c]
+    if missing:
+        raise BadInput(f"{where}: cf: login {login} needs {' and '.join(fields[login])}; add {', '.join(missing)}")
+    extra = sorted(given - set(fields[login]))
+    if extra:
+        raise BadInput(f"{where}: cf: {', '.join(extra)} not used with login {login}; remove it or change login")
+    if "api" not in c and login != "cf-cli":
+        raise BadInput(f"{where}: cf.api: required key is missing (only login: cf-cli takes the cf CLI's target); "
+                       "add it")
+    return login
+
+
+def _cf_settings(c: dict[str, Any], login: str, source: str, marks) -> CfSettings:
+    username = _value(c.get("username"), source, marks, ("cf", "username"))
+    password = _ref(c.get("password"), source, marks, ("cf", "password"))
+    if login == "cf-env":  # as `cf auth` reads them
+        where = f"{_location(source, marks, ('cf',))}: cf.login cf-env"
+        username, password, login = SecretRef("CF_USERNAME", None, where), SecretRef("CF_PASSWORD", None, where), \
+            "password"
+    return CfSettings(c.get("api"), c["org"], username, password, c.get("client_id"),
+                      _ref(c.get("client_secret"), source, marks, ("cf", "client_secret")), c.get("origin"),
+                      login, c.get("vcap_service"))
+
+
 def build(data: dict[str, Any], source: str, marks) -> Playbook:
     """Turn validated, defaulted data into a :class:`Playbook` (with the cross-field checks)."""
     t, b, c, s, st = data["tenant"], data["btp"], data["cf"], data["service"], data["steps"]
-    has_password = "password" in c or "username" in c
-    has_client = "client_id" in c or "client_secret" in c
-    where = _location(source, marks, ("cf",))
-    if has_password and has_client:
-        raise BadInput(f"{where}: cf: give username/password or client_id/client_secret, not both")
-    if not has_password and not has_client:
-        raise BadInput(f"{where}: cf: no credentials; add username and password: {{env: CF_PASSWORD}} "
-                       "(or client_id and client_secret)")
-    if has_password and not ("password" in c and "username" in c):
-        raise BadInput(f"{where}: cf: username and password go together; add the missing one")
-    if has_client and not ("client_id" in c and "client_secret" in c):
-        raise BadInput(f"{where}: cf: client_id and client_secret go together; add the missing one")
+    login = _cf_login(c, _location(source, marks, ("cf",)))
     if ("username" in b) != ("password" in b):
         raise BadInput(f"{_location(source, marks, ('btp',))}: btp: username and password go together")
     tm = data["timeouts"]
@@ -385,9 +446,7 @@ def build(data: dict[str, Any], source: str, marks) -> Playbook:
         btp=BtpSettings(b["subaccount"], _ref(b["cis_key"], source, marks, ("btp", "cis_key")),
                         _value(b.get("username"), source, marks, ("btp", "username")),
                         _ref(b.get("password"), source, marks, ("btp", "password"))),
-        cf=CfSettings(c["api"], c["org"], _value(c.get("username"), source, marks, ("cf", "username")),
-                      _ref(c.get("password"), source, marks, ("cf", "password")), c.get("client_id"),
-                      _ref(c.get("client_secret"), source, marks, ("cf", "client_secret")), c.get("origin")),
+        cf=_cf_settings(c, login, source, marks),
         service=ServiceSettings(s["offering"], s["plan"], tuple(s["authorities"]), s["credential_type"],
                                 tuple(s["required_scopes"]), s["amount"]),
         mode=st["mode"],
@@ -404,17 +463,61 @@ def build(data: dict[str, Any], source: str, marks) -> Playbook:
     )
 
 
-def load_text(text: str, source: str, env: Mapping[str, str] | None = None) -> Playbook:
-    """Parse, validate, default and interpolate a playbook given as text."""
-    data, marks = parse_yaml(text, source)
+def _one(data: dict[str, Any], source: str, marks, env: Mapping[str, str]) -> Playbook:
     validate(data, source, marks)
-    data = interpolate(data, source, marks, os.environ if env is None else env)
+    data = interpolate(data, source, marks, env)
     apply_defaults(data)
     return build(data, source, marks)
 
 
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        return {**base, **{k: _merge(base.get(k), v) if k in base else v for k, v in over.items()}}
+    return over
+
+
+def load_all_text(text: str, source: str, env: Mapping[str, str] | None = None) -> list[Playbook]:
+    """Every tenant of a playbook given as text: one, or one per item of ``tenants`` (merged over the rest)."""
+    env = os.environ if env is None else env
+    data, marks = parse_yaml(text, source)
+    if not isinstance(data, dict) or "tenants" not in data:
+        return [_one(data, source, marks, env)]
+    tenants = data["tenants"]
+    if not isinstance(tenants, list) or not tenants or not all(isinstance(t, dict) for t in tenants):
+        raise BadInput(f"{_location(source, marks, ('tenants',))}: tenants: expected a list of mappings, one per "
+                       "tenant (the keys that differ from the rest of the playbook)")
+    base = {k: v for k, v in data.items() if k != "tenants"}
+    out = []
+    for i, item in enumerate(tenants):
+        merged = _merge(base, item)
+        # positions: the tenant item's own keys first, then the shared ones
+        item_marks = {p[2:]: pos for p, pos in marks.items() if p[:2] == ("tenants", i)}
+        merged_marks = {**{p: pos for p, pos in marks.items() if p[:1] != ("tenants",)}, **item_marks}
+        download = (merged.get("steps") or {}).get("download")
+        if isinstance(download, dict) and isinstance(download.get("path"), str):
+            sub = (merged.get("tenant") or {}).get("subdomain")
+            download["path"] = download["path"].replace("{tenant}", str(sub))
+        out.append(_one(merged, source, merged_marks, env))
+    return out
+
+
+def load_text(text: str, source: str, env: Mapping[str, str] | None = None) -> Playbook:
+    """Parse, validate, default and interpolate a playbook of one tenant given as text."""
+    playbooks = load_all_text(text, source, env)
+    if len(playbooks) != 1:
+        raise BadInput(f"{source}:1:1: the playbook lists {len(playbooks)} tenants; this command takes one")
+    return playbooks[0]
+
+
 def load(path: str | Path, env: Mapping[str, str] | None = None) -> Playbook:
-    """Load a playbook file. Raises :class:`BadInput` (one line, ``FILE:LINE:COL``) for any problem."""
-    p = Path(path)
-    text = read_text_file(p, "playbook", max_bytes=MAX_PLAYBOOK_BYTES)
-    return load_text(text, str(path), env)
+    """Load a playbook file of one tenant. Raises :class:`BadInput` (one line, ``FILE:LINE:COL``) for any problem."""
+    return load_text(_read(path), str(path), env)
+
+
+def load_all(path: str | Path, env: Mapping[str, str] | None = None) -> list[Playbook]:
+    """Load a playbook file: one tenant, or one per item of its ``tenants`` list."""
+    return load_all_text(_read(path), str(path), env)
+
+
+def _read(path: str | Path) -> str:
+    return read_text_file(Path(path), "playbook", max_bytes=MAX_PLAYBOOK_BYTES)

@@ -36,6 +36,7 @@ class StepResult:
     reasons: list[str]
     seconds: float
     error: str | None = None
+    requests: int = 0
 
 
 @dataclass
@@ -85,19 +86,14 @@ def resolve_secrets(pb: Playbook) -> None:
 
 
 def connect(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool) -> tuple[CloudFoundry, Btp | None]:
-    """Sign in to CF (password or client credentials) and, if needed, build the BTP client from the cis key."""
-    cf = CloudFoundry(pb.cf.api, pool=pool, stats=stats)
+    """Sign in to CF (from the playbook's login source) and, if needed, build the BTP client from the cis key."""
+    from provisioner.credentials import sign_in_cf
+
     btp = None
     if need_btp:
         btp = Btp(load_cis_key(pb), source=pb.btp.cis_key.where, username=_reveal_text(pb.btp.username),
                   password=pb.btp.password.resolve() if pb.btp.password else None, pool=pool, stats=stats)
-    if pb.cf.client_id:
-        assert pb.cf.client_secret is not None
-        cf.login_client(pb.cf.client_id, pb.cf.client_secret.resolve())
-    else:
-        assert pb.cf.password is not None
-        cf.login_password(_reveal_text(pb.cf.username) or "", pb.cf.password.resolve())
-    return cf, btp
+    return sign_in_cf(pb, pool, stats), btp
 
 
 def pool_for(pb: Playbook) -> SessionPool:
@@ -106,10 +102,12 @@ def pool_for(pb: Playbook) -> SessionPool:
 
 
 def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: SessionPool | None = None,
-        poll: WaitSettings | None = None, on_step: Callable[[RunResult, StepResult], None] | None = None) -> RunResult:
+        poll: WaitSettings | None = None, on_step: Callable[[RunResult, StepResult], None] | None = None,
+        on_start: Callable[[RunResult, str], None] | None = None) -> RunResult:
     """Run (or with ``dry_run`` plan) the playbook. Bad input raises :class:`BadInput`; API and step failures are
     recorded in the result (the first failure stops the steps after it, which are reported ``skipped``).
-    ``on_step(result, step_result)`` is called as each step ends (for live output)."""
+    ``on_step(result, step_result)`` is called as each step ends, ``on_start(result, step_name)`` as each starts
+    (for live output)."""
     resolve_secrets(pb)
     era, selected = select_steps(pb)
     result = RunResult(pb.source, pb.tenant.subdomain, era, dry_run)
@@ -141,21 +139,25 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
                 reason = skip if skip is not None else "an earlier step failed"
                 record(StepResult(step.name, "skip" if dry_run else "skipped", [reason], 0.0))
                 continue
-            t0 = time.monotonic()
+            if on_start is not None:
+                on_start(result, step.name)
+            t0, r0 = time.monotonic(), stats.requests
             try:
                 observed = step.read(ctx)
                 change = step.compare(ctx, observed)
                 if not dry_run and change.action != NONE:
                     step.apply(ctx, observed, change)
                 action = PLAN_WORDS[change.action] if dry_run else PAST[change.action]
-                record(StepResult(step.name, action, change.reasons, time.monotonic() - t0))
+                record(StepResult(step.name, action, change.reasons, time.monotonic() - t0,
+                                  requests=stats.requests - r0))
             except BadInput:
                 raise
             except ProvisionerError as exc:
                 if isinstance(exc, ApiError) and exc.hint is None and (fix := hint(exc, step.name)):
                     exc.with_hint(fix)
                 failed = True
-                record(StepResult(step.name, "error" if dry_run else "failed", [], time.monotonic() - t0, str(exc)))
+                record(StepResult(step.name, "error" if dry_run else "failed", [], time.monotonic() - t0, str(exc),
+                                  requests=stats.requests - r0))
         return result
     finally:
         result.requests, result.writes = stats.requests, stats.writes

@@ -1,0 +1,130 @@
+"""Signing in to Cloud Foundry from where users already keep credentials.
+
+- ``password``: the password grant with the playbook's username/password references (``cf-env`` is this with
+  ``CF_USERNAME``/``CF_PASSWORD``, as ``cf auth`` reads them);
+- ``client_credentials``: a UAA client (a CI service user);
+- ``cf-cli``: the current ``cf`` CLI login, ``$CF_HOME/.cf/config.json`` (default ``~/.cf/config.json``): its
+  ``Target`` (API URL), ``AccessToken`` and ``RefreshToken``, renewed with the refresh-token grant of the
+  ``UAAOAuthClient`` (the file is only read, never written);
+- ``vcap``: ``VCAP_SERVICES`` when running inside Cloud Foundry as a task: the bound service ``cf.vcap_service``
+  with ``username``/``password`` (password grant) or ``clientid``/``clientsecret`` (client credentials), read with
+  cfenv.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from provisioner.cf import CloudFoundry
+from provisioner.errors import BadInput
+from provisioner.http import HttpClient, RequestStats, SessionPool
+from provisioner.playbook import Playbook, SecretRef, vcap_credentials
+from provisioner.secret import Secret
+from provisioner.uaa import EARLY_REFRESH_SECONDS, claims, request_token
+
+
+def cf_config_path(environ: dict[str, str] | None = None) -> Path:
+    """``$CF_HOME/.cf/config.json``, else ``~/.cf/config.json`` (where the cf CLI keeps its login)."""
+    env = os.environ if environ is None else environ
+    home = env.get("CF_HOME") or str(Path.home())
+    return Path(home) / ".cf" / "config.json"
+
+
+def read_cf_config(path: Path) -> dict[str, Any]:
+    """The cf CLI's config.json; raises :class:`BadInput` when missing, unreadable or without a login."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no cf CLI login here; run `cf login` (or set CF_HOME)") from None
+    except (OSError, ValueError, UnicodeDecodeError):
+        raise BadInput(f"{path}: the cf CLI config is unreadable or not JSON; run `cf login` again") from None
+    logged_in = isinstance(data, dict) and (data.get("AccessToken") or data.get("RefreshToken"))
+    if not logged_in or not data.get("Target"):
+        raise BadInput(f"{path}: the cf CLI is not logged in (no Target or tokens); run `cf login`")
+    return data
+
+
+class CfCliTokenSource:
+    """Tokens of the cf CLI's login: the stored access token while it is valid, then the refresh-token grant."""
+
+    def __init__(self, config: dict[str, Any], uaa_url: str, pool: SessionPool | None, stats: RequestStats | None):
+        access = str(config.get("AccessToken") or "")
+        self._access = Secret(access.split(" ", 1)[1] if access.lower().startswith("bearer ") else access)
+        self._refresh = Secret(str(config.get("RefreshToken") or ""))
+        self._client_id = str(config.get("UAAOAuthClient") or "cf")
+        self._client_secret = Secret(str(config.get("UAAOAuthClientSecret") or ""))
+        self._client = HttpClient(uaa_url, what="CF UAA (cf CLI login)", pool=pool, stats=stats)
+        self._lock = threading.Lock()
+
+    def _valid(self) -> bool:
+        exp = claims(self._access.reveal()).get("exp") if self._access else None
+        return isinstance(exp, int | float) and exp - EARLY_REFRESH_SECONDS > time.time()
+
+    def token(self) -> str:
+        with self._lock:
+            if not self._valid():
+                self._renew()
+            return self._access.reveal()
+
+    def refresh(self) -> None:
+        with self._lock:
+            self._renew()
+
+    def _renew(self) -> None:
+        if not self._refresh:
+            raise BadInput("the cf CLI login has expired and has no refresh token; run `cf login`")
+        body = request_token(self._client, self._client_id, self._client_secret,
+                             {"grant_type": "refresh_token", "refresh_token": self._refresh.reveal()},
+                             "CF UAA (cf CLI login; run `cf login` if it has expired)")
+        self._access = Secret(body["access_token"])
+        if body.get("refresh_token"):
+            self._refresh = Secret(body["refresh_token"])
+
+
+def _reveal(ref: SecretRef | str | None) -> str | None:
+    if ref is None or isinstance(ref, str):
+        return ref
+    return ref.resolve().reveal()
+
+
+def cf_api_url(pb: Playbook) -> str:
+    """The CF API URL: the playbook's, or with ``login: cf-cli`` and no ``cf.api`` the cf CLI's target."""
+    if pb.cf.api:
+        return pb.cf.api
+    return str(read_cf_config(cf_config_path())["Target"])
+
+
+def sign_in_cf(pb: Playbook, pool: SessionPool, stats: RequestStats) -> CloudFoundry:
+    """A signed-in CF client for the playbook's login source. Raises :class:`BadInput` for a source that does not
+    resolve, :class:`~provisioner.errors.StepFailed` when the UAA refuses the credentials."""
+    c = pb.cf
+    cf = CloudFoundry(cf_api_url(pb), pool=pool, stats=stats)
+    if c.login == "cf-cli":
+        config = read_cf_config(cf_config_path())
+        uaa = str(config.get("UaaEndpoint") or config.get("AuthorizationEndpoint") or "") or cf.uaa_url()
+        cf.use_token_source(CfCliTokenSource(config, uaa, pool, stats))
+        cf.http.token_source.token()
+    elif c.login == "vcap":
+        assert c.vcap_service is not None
+        creds = vcap_credentials(c.vcap_service, f"{pb.source}: cf.vcap_service", os.environ)
+        if creds.get("username") and creds.get("password"):
+            cf.login_password(str(creds["username"]), Secret(str(creds["password"])))
+        elif (creds.get("clientid") or creds.get("client_id")) and (creds.get("clientsecret")
+                                                                     or creds.get("client_secret")):
+            cf.login_client(str(creds.get("clientid") or creds.get("client_id")),
+                            Secret(str(creds.get("clientsecret") or creds.get("client_secret"))))
+        else:
+            raise BadInput(f"{pb.source}: cf.vcap_service {c.vcap_service!r}: its credentials have neither "
+                           "username/password nor clientid/clientsecret")
+    elif c.login == "client_credentials":
+        assert c.client_secret is not None and c.client_id is not None
+        cf.login_client(c.client_id, c.client_secret.resolve())
+    else:
+        assert c.password is not None
+        cf.login_password(_reveal(c.username) or "", c.password.resolve())
+    return cf

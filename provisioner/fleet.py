@@ -1,0 +1,68 @@
+"""Many tenants in one command: playbooks run concurrently (``--parallel N`` threads), sharing one session pool
+per HTTP settings, whose per-host gate caps the requests in flight to each API host. One tenant's failure never
+stops the others; a crash in one tenant is recorded as that tenant's failure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from provisioner.errors import BadInput, ProvisionerError
+from provisioner.http import HttpSettings, SessionPool
+from provisioner.playbook import Playbook
+from provisioner.runner import RunResult, StepResult, run
+from provisioner.wait import WaitSettings
+
+
+class Pools:
+    """One :class:`SessionPool` per distinct transport settings, shared by every tenant that uses them."""
+
+    def __init__(self, max_in_flight_per_host: int):
+        self.max_in_flight = max_in_flight_per_host
+        self._pools: dict[tuple, SessionPool] = {}
+
+    def for_playbook(self, pb: Playbook) -> SessionPool:
+        key = (pb.http.connect_timeout, pb.http.read_timeout, pb.http.retries, pb.http.ca_bundle)
+        if key not in self._pools:
+            self._pools[key] = SessionPool(HttpSettings(
+                connect_timeout=pb.http.connect_timeout, read_timeout=pb.http.read_timeout, retries=pb.http.retries,
+                verify=pb.http.ca_bundle or True, max_in_flight_per_host=self.max_in_flight))
+        return self._pools[key]
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.close()
+
+
+def run_many(playbooks: list[Playbook], *, parallel: int = 4, dry_run: bool = False, force: bool = False,
+             max_in_flight_per_host: int = 16, poll: WaitSettings | None = None,
+             on_step: Callable[[RunResult, StepResult], None] | None = None,
+             on_start: Callable[[RunResult, str], None] | None = None) -> list[RunResult]:
+    """Run (or plan) every playbook, at most ``parallel`` at once; results in the playbooks' order."""
+    pools = Pools(max_in_flight_per_host)
+    for pb in playbooks:  # the same pool object for tenants with the same settings (created before the threads)
+        pools.for_playbook(pb)
+
+    def one(pb: Playbook) -> RunResult:
+        started = time.monotonic()
+        try:
+            return run(pb, dry_run=dry_run, force=force, pool=pools.for_playbook(pb), poll=poll, on_step=on_step,
+                       on_start=on_start)
+        except (BadInput, ProvisionerError) as exc:
+            error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - one tenant's crash must not stop the others
+            error = f"unexpected {type(exc).__name__} (a bug; please report it)"
+        result = RunResult(pb.source, pb.tenant.subdomain, "", dry_run, seconds=time.monotonic() - started)
+        failed = StepResult("run", "error" if dry_run else "failed", [], result.seconds, error)
+        result.steps.append(failed)
+        if on_step is not None:
+            on_step(result, failed)
+        return result
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="tenant") as ex:
+            return list(ex.map(one, playbooks))
+    finally:
+        pools.close()
