@@ -11,9 +11,11 @@ when resolved (:meth:`SecretRef.resolve`), which ``run`` and ``plan`` do for all
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import difflib
 import json
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -32,6 +34,8 @@ from provisioner.secret import Secret
 
 MAX_PLAYBOOK_BYTES = 256 * 1024
 MAX_NODES = 10_000
+MAX_DEPTH = 64
+_SCALAR_TAGS = ("str", "int", "float", "bool", "null", "timestamp")
 _INTERP = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 Path_ = tuple[str | int, ...]
@@ -57,6 +61,9 @@ def _to_python(node: yaml.Node, source: str, path: Path_, marks: dict[Path_, tup
     if budget[0] < 0:
         raise BadInput(f"{source}:{node.start_mark.line + 1}:{node.start_mark.column + 1}: the YAML expands to "
                        f"more than {MAX_NODES} nodes (anchors/aliases?); write the values out")
+    if len(path) > MAX_DEPTH:
+        raise BadInput(f"{source}:{node.start_mark.line + 1}:{node.start_mark.column + 1}: the YAML nests more "
+                       f"than {MAX_DEPTH} levels deep (a recursive alias?); a playbook is a few levels deep")
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
@@ -67,7 +74,8 @@ def _to_python(node: yaml.Node, source: str, path: Path_, marks: dict[Path_, tup
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             where = f"{source}:{key_node.start_mark.line + 1}:{key_node.start_mark.column + 1}"
             if not isinstance(key, str):
-                raise BadInput(f"{where}: keys must be plain strings")
+                raise BadInput(f"{where}: {_dotted(path)}: a key here is a list or mapping; keys must be plain "
+                               "strings")
             if key in out:
                 first = marks.get(path + (key,), (0, 0))[0]
                 raise BadInput(f"{where}: {_dotted(path + (key,))}: duplicate key (first at line {first}); "
@@ -78,24 +86,34 @@ def _to_python(node: yaml.Node, source: str, path: Path_, marks: dict[Path_, tup
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(v, source, path + (i,), marks, budget) for i, v in enumerate(node.value)]
+    where = f"{source}:{node.start_mark.line + 1}:{node.start_mark.column + 1}: {_dotted(path)}"
+    if not node.tag.startswith("tag:yaml.org,2002:") or node.tag.rsplit(":", 1)[-1] not in _SCALAR_TAGS:
+        raise BadInput(f"{where}: the YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')!r} is not supported; "
+                       "remove the tag")
     try:
         value = _Loader.construct_object(_Loader(""), node)
-    except (ValueError, yaml.constructor.ConstructorError) as exc:
-        raise BadInput(f"{source}:{node.start_mark.line + 1}:{node.start_mark.column + 1}: {_dotted(path)}: "
-                       f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]} ({exc}); "
-                       "for a date use a real one, YYYY-MM-DD") from None
+    except Exception as exc:  # noqa: BLE001 - PyYAML raises ValueError, KeyError, AttributeError, ...
+        kind = node.tag.rsplit(":", 1)[-1]
+        if kind == "timestamp":
+            reason = f" ({exc})" if isinstance(exc, ValueError) else ""
+            raise BadInput(f"{where}: {node.value!r} is not a real date{reason}; write YYYY-MM-DD, e.g. 2023-05-31")\
+                from None
+        raise BadInput(f"{where}: {node.value!r} is not a valid {kind}; fix the value (quote it if it is text)")\
+            from None
     if isinstance(value, dt.datetime):
-        return value.isoformat()
+        return str(node.value)
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, float) and value != value:  # .nan
-        return str(node.value)
+    if isinstance(value, float) and not math.isfinite(value):  # .nan, .inf
+        raise BadInput(f"{where}: {node.value!r} is not a finite number; write a number, e.g. 600")
     return value
 
 
 def _dotted(path: Path_) -> str:
     out = ""
     for p in path:
+        if not isinstance(p, int) and not (p.isprintable() and p.strip()):
+            p = repr(p)  # keep the message on one line
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
     return out or "(top level)"
 
@@ -107,12 +125,26 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[Path_, tuple[int, int]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise BadInput(f"{source}:{line}:{col}: YAML syntax error: {exc.problem or exc.context}; "
+        problem = " ".join(str(exc.problem or exc.context).split())
+        raise BadInput(f"{source}:{line}:{col}: YAML syntax error: {problem}; "
                        "fix the indentation or quoting there") from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise BadInput(f"{source}:{line}:{col}: the character {char!r} is not allowed in YAML; remove it") from None
     except yaml.YAMLError as exc:
-        raise BadInput(f"{source}:1:1: YAML error: {exc}") from None
-    if len(nodes) != 1 or nodes[0] is None:
-        raise BadInput(f"{source}:1:1: expected exactly one YAML document with the playbook, found {len(nodes)}")
+        raise BadInput(f"{source}:1:1: YAML error: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise BadInput(f"{source}:1:1: the YAML nests too deeply; a playbook is a few levels deep") from None
+    if not nodes or nodes[0] is None:
+        raise BadInput(f"{source}:1:1: the playbook is empty; write its keys (version: 1, tenant:, btp:, cf:, "
+                       "steps:; see schemas/playbook.schema.json)")
+    if len(nodes) > 1:
+        mark = getattr(nodes[1], "start_mark", None)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise BadInput(f"{source}:{line}:{col}: a second YAML document starts here (after ---); keep one playbook "
+                       "per file")
     marks: dict[Path_, tuple[int, int]] = {}
     return _to_python(nodes[0], source, (), marks, [MAX_NODES]), marks
 
@@ -159,21 +191,87 @@ def _error_line(err, source: str, marks) -> str:
         return (f"{where}: {key}: {err.instance!r} {problem}; "
                 f"use e.g. {suggest_instance_name(err.instance)!r}")
     if err.validator == "format" and err.validator_value == "date":
-        return f"{where}: {key}: {err.instance!r} is not a real date; write YYYY-MM-DD, e.g. 2023-05-31"
+        reason = ""
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", err.instance):
+            try:
+                dt.date.fromisoformat(err.instance)
+            except ValueError as exc:
+                reason = f" ({exc})"
+        return f"{where}: {key}: {_show(err.instance)} is not a real date{reason}; write YYYY-MM-DD, e.g. 2023-05-31"
     if err.validator == "type":
-        want = err.validator_value
-        got = type(err.instance).__name__.replace("dict", "mapping").replace("list", "list").replace("str", "string")
-        return f"{where}: {key}: expected {want}, got {got}; fix the value"
+        want = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
+        wanted = " or ".join(_TYPE_WORDS.get(w, (w, ""))[0] for w in want)
+        return (f"{where}: {key}: expected {wanted}, got {_got(err.instance)}; "
+                f"{_TYPE_WORDS.get(want[0], ('', 'fix the value'))[1]}")
     if err.validator == "oneOf" and "value" in str(err.schema_path) or err.validator == "oneOf":
         return f"{where}: {key}: expected a string or {{env: NAME}} / {{file: PATH}}; fix the value"
     if err.validator in ("minProperties", "maxProperties") or (
             err.validator == "type" and path and path[-1] in ("password", "client_secret", "cis_key")):
         return f"{where}: {key}: give exactly one of {{env: NAME}} or {{file: PATH}}"
     if err.validator == "enum":
-        return f"{where}: {key}: {err.instance!r} is not one of {', '.join(map(str, err.validator_value))}"
+        choices = [str(v) for v in err.validator_value]
+        near = difflib.get_close_matches(str(err.instance), choices, n=1)
+        fix = f"did you mean {near[0]!r}?" if near else "use one of them"
+        return f"{where}: {key}: {_show(err.instance)} is not one of {', '.join(choices)}; {fix}"
     if err.validator == "const":
-        return f"{where}: {key}: must be {err.validator_value!r}; this tool reads playbook version 1"
-    return f"{where}: {key}: {err.message}; see schemas/playbook.schema.json"
+        return (f"{where}: {key}: {_show(err.instance)} is not supported; write {key}: {err.validator_value!r} "
+                f"(this tool reads playbook version 1)")
+    limit = err.validator_value
+    if err.validator == "minimum":
+        return f"{where}: {key}: {_show(err.instance)} is below the minimum {limit}; use {limit} or more"
+    if err.validator == "exclusiveMinimum":
+        return f"{where}: {key}: {_show(err.instance)} must be more than {limit}; use a positive number"
+    if err.validator == "maximum":
+        return f"{where}: {key}: {_show(err.instance)} is over the maximum {limit}; use {limit} or less"
+    if err.validator in ("minLength", "minItems") and not err.instance:
+        default = ", or remove the key to take the default" if "default" in _subschema(path) else ""
+        return f"{where}: {key}: is empty; give a value{default}"
+    if err.validator in ("maxLength", "maxItems"):
+        return f"{where}: {key}: is longer than {limit}; shorten it"
+    if err.validator == "uniqueItems":
+        dup = next((v for i, v in enumerate(err.instance) if v in err.instance[:i]), None)
+        return f"{where}: {key}: lists {_show(dup)} more than once; keep one"
+    if err.validator == "pattern" and path[-1:] == ("env",):
+        return (f"{where}: {key}: {_show(err.instance)} is not an environment variable name; use letters, "
+                "digits and _ (not starting with a digit)")
+    if err.validator == "pattern" and path[-1:] == ("subdomain",):
+        return (f"{where}: {key}: {_show(err.instance)} is not a subdomain; use lowercase letters, digits and -, "
+                "e.g. acme-cloudalm")
+    return f"{where}: {key}: {' '.join(err.message.split())[:200]}; see schemas/playbook.schema.json"
+
+
+_TYPE_WORDS = {
+    "object": ("a mapping", "write its keys indented below it"),
+    "array": ("a list", "write a list, e.g. [a, b]"),
+    "string": ("a string", "write a string (quote it if needed)"),
+    "number": ("a number", "write a number, e.g. 600"),
+    "integer": ("a whole number", "write a whole number, e.g. 5"),
+    "boolean": ("true or false", "write true or false"),
+}
+
+
+def _got(value: Any) -> str:
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"the string {_show(value)}"
+    if isinstance(value, int):
+        return f"the whole number {value}" if abs(value) < 10**12 else "a whole number"
+    if isinstance(value, float):
+        return f"the number {value:g}"
+    return type(value).__name__
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    """``repr`` of a value from the playbook, cut to ``limit`` characters (always one line)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _secret_type_fix(data: Any, marks, source: str) -> None:
@@ -489,7 +587,7 @@ def load_all_text(text: str, source: str, env: Mapping[str, str] | None = None) 
     base = {k: v for k, v in data.items() if k != "tenants"}
     out = []
     for i, item in enumerate(tenants):
-        merged = _merge(base, item)
+        merged = _merge(copy.deepcopy(base), item)
         # positions: the tenant item's own keys first, then the shared ones
         item_marks = {p[2:]: pos for p, pos in marks.items() if p[:2] == ("tenants", i)}
         merged_marks = {**{p: pos for p, pos in marks.items() if p[:1] != ("tenants",)}, **item_marks}
