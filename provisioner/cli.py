@@ -158,6 +158,21 @@ def plan(playbooks: Playbooks, parallel: Parallel = 4, max_in_flight: MaxInFligh
 
 
 @app.command()
+def doctor(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file.")],
+           verbose: Verbose = False) -> None:
+    """Check that every credential source resolves and the identities have the roles the seeds require
+    (Global Account Administrator, Org Manager, Space Developer), changing nothing. Exit 0 all pass, 1 not."""
+    _verbose(verbose)
+    from provisioner import doctor as doc
+
+    def say(check) -> None:
+        typer.echo(f"{'pass' if check.passed else 'FAIL'}  {check.name}: {check.message}")
+
+    ok = _guard(lambda: doc.diagnose(_load(playbook, None), say))
+    raise typer.Exit(EXIT_OK if ok else EXIT_FAILED)
+
+
+@app.command()
 def validate(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file.")]) -> None:
     """Check the playbook (syntax, schema, names) without calling any API."""
     from provisioner import playbook as pbmod

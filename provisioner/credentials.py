@@ -23,7 +23,7 @@ from typing import Any
 from provisioner.cf import CloudFoundry
 from provisioner.errors import BadInput
 from provisioner.http import HttpClient, RequestStats, SessionPool
-from provisioner.playbook import Playbook, SecretRef, vcap_credentials
+from provisioner.playbook import Playbook, text_of, vcap_credentials
 from provisioner.secret import Secret
 from provisioner.uaa import EARLY_REFRESH_SECONDS, claims, request_token
 
@@ -86,12 +86,6 @@ class CfCliTokenSource:
             self._refresh = Secret(body["refresh_token"])
 
 
-def _reveal(ref: SecretRef | str | None) -> str | None:
-    if ref is None or isinstance(ref, str):
-        return ref
-    return ref.resolve().reveal()
-
-
 def cf_api_url(pb: Playbook) -> str:
     """The CF API URL: the playbook's, or with ``login: cf-cli`` and no ``cf.api`` the cf CLI's target."""
     if pb.cf.api:
@@ -126,5 +120,5 @@ def sign_in_cf(pb: Playbook, pool: SessionPool, stats: RequestStats) -> CloudFou
         cf.login_client(c.client_id, c.client_secret.resolve())
     else:
         assert c.password is not None
-        cf.login_password(_reveal(c.username) or "", c.password.resolve())
+        cf.login_password(text_of(c.username) or "", c.password.resolve())
     return cf

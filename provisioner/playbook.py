@@ -291,7 +291,7 @@ def validate(data: Any, source: str, marks: Mapping[Path_, tuple[int, int]]) -> 
     from jsonschema import Draft202012Validator
 
     if not isinstance(data, dict):
-        raise BadInput(f"{source}:1:1: the playbook must be a YAML mapping (key: value lines)")
+        raise BadInput(f"{source}:1:1: the playbook must be a YAML mapping (key: value lines), not {_got(data)}")
     _secret_type_fix(data, marks, source)
     validator = Draft202012Validator(schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
     errors = list(validator.iter_errors(data))
@@ -372,6 +372,13 @@ class SecretRef:
         if self.vcap:
             return f"VCAP_SERVICES service {self.vcap}"
         return f"env {self.env}" if self.env else f"file {self.file}"
+
+
+def text_of(value: str | SecretRef | None) -> str | None:
+    """A plain string as it is, a reference resolved (for values such as usernames that may be either)."""
+    if value is None or isinstance(value, str):
+        return value
+    return value.resolve().reveal()
 
 
 def vcap_credentials(service: str, where: str, environ: Mapping[str, str]) -> dict[str, Any]:
@@ -535,7 +542,8 @@ def build(data: dict[str, Any], source: str, marks) -> Playbook:
     t, b, c, s, st = data["tenant"], data["btp"], data["cf"], data["service"], data["steps"]
     login = _cf_login(c, _location(source, marks, ("cf",)))
     if ("username" in b) != ("password" in b):
-        raise BadInput(f"{_location(source, marks, ('btp',))}: btp: username and password go together")
+        raise BadInput(f"{_location(source, marks, ('btp',))}: btp: username and password go together; "
+                       "add the missing one")
     tm = data["timeouts"]
     h = data["http"]
     return Playbook(
@@ -562,8 +570,8 @@ def build(data: dict[str, Any], source: str, marks) -> Playbook:
 
 
 def _one(data: dict[str, Any], source: str, marks, env: Mapping[str, str]) -> Playbook:
+    data = interpolate(data, source, marks, env)  # first, so that interpolated values are validated too
     validate(data, source, marks)
-    data = interpolate(data, source, marks, env)
     apply_defaults(data)
     return build(data, source, marks)
 

@@ -19,7 +19,7 @@ from provisioner.errors import ApiError, BadInput, ProvisionerError
 from provisioner.explain import hint
 from provisioner.http import HttpSettings, RequestStats, SessionPool
 from provisioner.keyfile import parse_key_text, read_text_file
-from provisioner.playbook import Playbook, SecretRef
+from provisioner.playbook import Playbook, text_of
 from provisioner.steps.base import NONE, PAST, Context
 from provisioner.wait import WaitSettings
 
@@ -64,12 +64,6 @@ class RunResult:
         return out
 
 
-def _reveal_text(ref: SecretRef | str | None) -> str | None:
-    if ref is None or isinstance(ref, str):
-        return ref
-    return ref.resolve().reveal()
-
-
 def load_cis_key(pb: Playbook) -> dict:
     """The cis service key from ``btp.cis_key`` ({file} or {env}); any of the three key formats."""
     ref = pb.btp.cis_key
@@ -91,7 +85,7 @@ def connect(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: b
 
     btp = None
     if need_btp:
-        btp = Btp(load_cis_key(pb), source=pb.btp.cis_key.where, username=_reveal_text(pb.btp.username),
+        btp = Btp(load_cis_key(pb), source=pb.btp.cis_key.where, username=text_of(pb.btp.username),
                   password=pb.btp.password.resolve() if pb.btp.password else None, pool=pool, stats=stats)
     return sign_in_cf(pb, pool, stats), btp
 

@@ -128,3 +128,19 @@ def test_cis_key_with_user_token_uses_the_password_grant(tmp_path, monkeypatch, 
     out = cli("run", pb)
     assert out.exit_code != 0
     assert "grant_type is user_token" in out.output
+
+
+def test_doctor_checks_sources_and_roles_without_writing(tmp_path, monkeypatch, stop):
+    land = start(tmp_path, monkeypatch)
+    stop(land)
+    pb = land.playbook()
+    out = cli("doctor", pb)
+    assert out.exit_code == 0, out.output
+    assert "pass  CF sign-in: password login" in out.stdout
+    assert "pass  Org Manager: in org acme-cloudalm" in out.stdout
+    assert "pass  BTP sign-in (cis key)" in out.stdout
+    assert land.writes() == []
+    monkeypatch.setenv("CF_PASSWORD", "wrong")
+    bad = cli("doctor", pb)
+    assert bad.exit_code == 1
+    assert "FAIL  CF sign-in" in bad.stdout
