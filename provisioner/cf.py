@@ -95,6 +95,13 @@ class CloudFoundry:
                     pending=lambda j: f"job {j.get('operation', '')} is {j.get('state')}")
 
     @staticmethod
+    def job_resource_guid(job: dict[str, Any], link: str) -> str | None:
+        """The guid of the resource a job links to (``links.service_instances`` or
+        ``links.service_credential_binding``), or None when the link is absent."""
+        href = ((job.get("links") or {}).get(link) or {}).get("href")
+        return href.rstrip("/").rsplit("/", 1)[-1] if href else None
+
+    @staticmethod
     def job_location(resp) -> str:
         loc = resp.headers.get("Location")
         if not loc:
@@ -105,6 +112,20 @@ class CloudFoundry:
 
     def find_org(self, name: str) -> dict[str, Any] | None:
         return self.first("/v3/organizations", {"names": name})
+
+    def find_org_and_space(self, org_name: str, space_name: str) -> tuple[dict[str, Any] | None,
+                                                                          dict[str, Any] | None]:
+        """The org and its space by name in one request when the space exists
+        (``GET /v3/spaces?names=&include=organization``), else the org alone (``GET /v3/organizations``)."""
+        body = self.http.request("GET", "/v3/spaces", params={"names": space_name, "include": "organization",
+                                                              "per_page": "5000"}).json()
+        orgs = {o["guid"]: o for o in (body.get("included") or {}).get("organizations") or []}
+        for space in body.get("resources") or []:
+            org_guid = ((space.get("relationships") or {}).get("organization") or {}).get("data", {}).get("guid")
+            org = orgs.get(org_guid)
+            if org is not None and org.get("name", "").lower() == org_name.lower():
+                return org, space
+        return self.find_org(org_name), None
 
     def find_space(self, org_guid: str, name: str) -> dict[str, Any] | None:
         return self.first("/v3/spaces", {"names": name, "organization_guids": org_guid})
@@ -143,10 +164,16 @@ class CloudFoundry:
 
     # -- service offerings, plans, instances ------------------------------------------------------------------
 
-    def find_plan(self, offering: str, plan: str, space_guid: str) -> dict[str, Any] | None:
-        """The plan ``plan`` of ``offering`` visible in the space; None when it is not (no entitlement)."""
-        return self.first("/v3/service_plans", {"names": plan, "service_offering_names": offering,
-                                                "space_guids": space_guid})
+    def find_plan(self, offering: str, plan: str, *, space_guid: str | None = None,
+                  org_guid: str | None = None) -> dict[str, Any] | None:
+        """The plan ``plan`` of ``offering`` visible in the space (or org); None when it is not: on BTP a plan is in
+        an org's marketplace only when the subaccount has the entitlement."""
+        params = {"names": plan, "service_offering_names": offering}
+        if space_guid:
+            params["space_guids"] = space_guid
+        if org_guid:
+            params["organization_guids"] = org_guid
+        return self.first("/v3/service_plans", params)
 
     def find_instance(self, space_guid: str, name: str) -> dict[str, Any] | None:
         return self.first("/v3/service_instances", {"names": name, "space_guids": space_guid})

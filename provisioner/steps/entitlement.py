@@ -21,16 +21,27 @@ PENDING_STATES = ("STARTED", "PROCESSING")
 
 @dataclass
 class Observed:
-    subaccount: dict[str, Any]
+    subaccount: dict[str, Any] | None
     assignment: dict[str, Any] | None
     entitled: dict[str, Any] | None
+    in_marketplace: bool = False
 
 
 class EntitlementStep(Step):
+    """On BTP a plan is in an org's marketplace only when the subaccount has the entitlement, so a plan visible in
+    the org (``GET /v3/service_plans?organization_guids=``) proves the assignment without calling BTP at all; only
+    otherwise are the BTP entitlements read."""
+
     name = "entitlement"
 
     def read(self, ctx: Context) -> Observed:
         pb = ctx.playbook
+        org = ctx.facts.get("org")
+        if org is not None:
+            plan = ctx.cf.find_plan(pb.service.offering, pb.service.plan, org_guid=org["guid"])
+            if plan is not None:
+                ctx.facts["plan"] = plan
+                return Observed(None, None, None, in_marketplace=True)
         assert ctx.btp is not None
         sub = ctx.facts.get("subaccount") or ctx.btp.find_subaccount(pb.btp.subaccount)
         ctx.facts["subaccount"] = sub
@@ -40,6 +51,10 @@ class EntitlementStep(Step):
 
     def compare(self, ctx: Context, observed: Observed) -> Change:
         s = ctx.playbook.service
+        if observed.in_marketplace:
+            return Change(NONE, [f"plan {s.offering}/{s.plan} is in the org's marketplace: the subaccount has the "
+                                 "entitlement"])
+        assert observed.subaccount is not None
         what = f"plan {s.offering}/{s.plan} for subaccount {observed.subaccount.get('subdomain')}"
         a = observed.assignment
         if a is not None and a.get("entityState") == "OK":
@@ -56,7 +71,7 @@ class EntitlementStep(Step):
 
     def apply(self, ctx: Context, observed: Observed, change: Change) -> None:
         pb = ctx.playbook
-        assert ctx.btp is not None
+        assert ctx.btp is not None and observed.subaccount is not None
         guid = observed.subaccount["guid"]
         settings = ctx.wait_settings(pb.timeouts.entitlement)
         pending = observed.assignment is not None and observed.assignment.get("entityState") in PENDING_STATES

@@ -92,7 +92,7 @@ class InstanceStep(Step):
         if self.locate:
             return Observed(None, ctx.cf.find_instance(space["guid"], ctx.playbook.instance_name), None)
         s = ctx.playbook.service
-        plan = ctx.cf.find_plan(s.offering, s.plan, space["guid"])
+        plan = ctx.facts.get("plan") or ctx.cf.find_plan(s.offering, s.plan, space_guid=space["guid"])
         ctx.facts["plan"] = plan
         instance = ctx.cf.find_instance(space["guid"], ctx.playbook.instance_name)
         return self._with_parameters(ctx, plan, instance)
@@ -188,7 +188,7 @@ class InstanceStep(Step):
         plan = observed.plan
         if plan is None:
             s = ctx.playbook.service
-            plan = ctx.cf.find_plan(s.offering, s.plan, ctx.facts["space"]["guid"])
+            plan = ctx.cf.find_plan(s.offering, s.plan, space_guid=ctx.facts["space"]["guid"])
             if plan is None:
                 raise StepFailed(f"service plan {s.offering}/{s.plan} is not visible in space "
                                  f"{ctx.playbook.space_name}: the entitlement is missing in this subaccount")
@@ -215,8 +215,14 @@ class InstanceStep(Step):
             if self.compare(ctx, adopted).action != NONE:
                 self._update(ctx, adopted)
             return
-        ctx.cf.wait_job(job, ctx.wait_settings(pb.timeouts.instance), f"instance {pb.instance_name}")
-        ctx.facts["instance"] = self._wait_instance(ctx, ctx.cf.find_instance(space["guid"], pb.instance_name)["guid"])
+        done = ctx.cf.wait_job(job, ctx.wait_settings(pb.timeouts.instance), f"instance {pb.instance_name}")
+        guid = ctx.cf.job_resource_guid(done, "service_instances")
+        if guid is None:
+            found = ctx.cf.find_instance(space["guid"], pb.instance_name)
+            if found is None:
+                raise StepFailed(f"instance {pb.instance_name} is gone right after its creation; re-run")
+            guid = found["guid"]
+        ctx.facts["instance"] = self._wait_instance(ctx, guid)
 
     def _update(self, ctx: Context, observed: Observed) -> None:
         pb = ctx.playbook

@@ -68,15 +68,17 @@ class KeyStep(Step):
         inst = ctx.facts["instance"]
         if change.action == CREATE:
             ctx.facts["key_created"] = True
+            guid = None
             try:
                 job = ctx.cf.create_key(inst["guid"], pb.key_name)
                 if job:
-                    ctx.cf.wait_job(job, ctx.wait_settings(pb.timeouts.key), f"service key {pb.key_name}")
+                    done = ctx.cf.wait_job(job, ctx.wait_settings(pb.timeouts.key), f"service key {pb.key_name}")
+                    guid = ctx.cf.job_resource_guid(done, "service_credential_binding")
             except ApiError as exc:
                 if exc.status != 422 or "must be unique" not in exc.detail:
                     raise
                 change.reasons.append("adopted the key a parallel run created")
-            key = ctx.cf.find_key(inst["guid"], pb.key_name)
+            key = {"guid": guid} if guid else ctx.cf.find_key(inst["guid"], pb.key_name)
             if key is None:
                 raise StepFailed(f"service key {pb.key_name} is gone right after its creation; re-run")
         assert key is not None

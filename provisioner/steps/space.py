@@ -36,12 +36,11 @@ class SpaceStep(Step):
 
     def read(self, ctx: Context) -> Observed:
         pb = ctx.playbook
-        org = ctx.cf.find_org(pb.cf.org)
+        org, space = ctx.cf.find_org_and_space(pb.cf.org, pb.space_name)
         if org is None:
             raise StepFailed(f"CF org {pb.cf.org!r} not found or not visible to the signed-in user; check cf.org "
                              "(the user needs the Org Manager role in it)")
         ctx.facts["org"] = org
-        space = ctx.cf.find_space(org["guid"], pb.space_name)
         devs = ctx.cf.space_role_usernames(space["guid"], ROLE) if space else set()
         return Observed(org, space, devs, wanted_developers(ctx))
 
