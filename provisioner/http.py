@@ -126,16 +126,20 @@ class SessionPool:
         p = urlsplit(url)
         return f"{p.scheme}://{p.netloc}".lower()
 
-    def session(self, url: str) -> tuple[requests.Session, threading.BoundedSemaphore]:
+    def session(self, url: str, *, retry_post: bool = False) -> tuple[requests.Session, threading.BoundedSemaphore]:
+        """The session for the URL's origin; ``retry_post`` gives one whose retries also cover POST (for
+        idempotent POSTs such as token requests)."""
         origin = self._origin(url)
+        key = origin + (" +post" if retry_post else "")
         with self._lock:
-            if origin not in self._sessions:
+            if key not in self._sessions:
                 s = requests.Session()
                 s.trust_env = False  # proxies/netrc from the environment must not capture credentials
                 retry = RateLimitRetry(
                     total=self.settings.retries, connect=self.settings.retries, read=self.settings.retries,
                     status=self.settings.retries, other=0,
-                    allowed_methods=RETRY_METHODS, status_forcelist=RETRY_STATUSES,
+                    allowed_methods=RETRY_METHODS | {"POST"} if retry_post else RETRY_METHODS,
+                    status_forcelist=RETRY_STATUSES,
                     backoff_factor=self.settings.backoff_factor, backoff_max=self.settings.backoff_max,
                     backoff_jitter=self.settings.backoff_factor, respect_retry_after_header=True,
                     raise_on_status=False, raise_on_redirect=False,
@@ -144,9 +148,9 @@ class SessionPool:
                 adapter = HTTPAdapter(max_retries=retry, pool_connections=1, pool_maxsize=size)
                 s.mount(origin, adapter)
                 s.verify = self.settings.verify
-                self._sessions[origin] = s
-                self._gates[origin] = threading.BoundedSemaphore(size)
-            return self._sessions[origin], self._gates[origin]
+                self._sessions[key] = s
+                self._gates.setdefault(origin, threading.BoundedSemaphore(size))
+            return self._sessions[key], self._gates[origin]
 
     def close(self) -> None:
         with self._lock:
@@ -231,8 +235,10 @@ class HttpClient:
 
     def request(self, method: str, path_or_url: str, *, params: dict[str, Any] | None = None,
                 json: Any = None, data: dict[str, str] | None = None, headers: dict[str, str] | None = None,
-                expect: Iterable[int] = (200,), auth: bool = True,
-                basic: tuple[str, str] | None = None) -> requests.Response:
+                expect: Iterable[int] = (200,), auth: bool = True, basic: tuple[str, str] | None = None,
+                idempotent: bool = False) -> requests.Response:
+        """Send a request; ``idempotent`` marks a POST that is safe to repeat (a token request), so the HTTP
+        layer's retries cover it too. Raises :class:`ApiError` for any status not in ``expect``."""
         url = self.url(path_or_url)
         check_url(url, self.what)
         expect = tuple(expect)
@@ -243,7 +249,8 @@ class HttpClient:
                 hdrs.update(headers)
             if auth and self.token_source is not None:
                 hdrs["Authorization"] = f"bearer {self.token_source.token()}"
-            resp = self._send(method, url, params=params, json=json, data=data, headers=hdrs, basic=basic)
+            resp = self._send(method, url, params=params, json=json, data=data, headers=hdrs, basic=basic,
+                              idempotent=idempotent)
             if (resp.status_code == 401 and auth and self.token_source is not None and not refreshed):
                 refreshed = True
                 self.token_source.refresh()
@@ -253,8 +260,8 @@ class HttpClient:
             code, title, detail = parse_error(resp)
             raise ApiError(resp.status_code, code, title, detail, method, _display_url(resp.url or url))
 
-    def _send(self, method, url, *, params, json, data, headers, basic) -> requests.Response:
-        session, gate = self.pool.session(url)
+    def _send(self, method, url, *, params, json, data, headers, basic, idempotent) -> requests.Response:
+        session, gate = self.pool.session(url, retry_post=idempotent)
         s = self.pool.settings
         start = time.monotonic()
         with gate:

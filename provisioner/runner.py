@@ -95,6 +95,38 @@ def pool_for(pb: Playbook) -> SessionPool:
                                     retries=pb.http.retries, verify=pb.http.ca_bundle or True))
 
 
+STEP_ATTEMPTS = 6
+
+
+def transient(exc: BaseException) -> bool:
+    """An error after which the step is done again from its read: the request may or may not have been applied
+    (connection lost, 5xx, rate limit after the HTTP layer's own retries), or another operation was in progress.
+    Re-reading adopts whatever exists, so a POST is never repeated blindly."""
+    if isinstance(exc, ApiError):
+        return (exc.status in (0, 429, 500, 502, 503, 504) or exc.code == 60016
+                or (exc.status == 422 and "operation in progress" in exc.detail))
+    return False
+
+
+def attempt_step(step, ctx: Context, dry_run: bool):
+    """read → compare → apply, done again from the read on a transient failure (up to 6 times, exponential
+    backoff with jitter from 0.2 s to 5 s, via tenacity). Returns the :class:`Change` that was applied."""
+    from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
+
+    wait = wait_exponential(multiplier=0.2, max=5) + wait_random(0, 0.2)
+    for attempt in Retrying(stop=stop_after_attempt(STEP_ATTEMPTS), wait=wait, retry=retry_if_exception(transient),
+                            reraise=True):
+        with attempt:
+            observed = step.read(ctx)
+            change = step.compare(ctx, observed)
+            if not dry_run and change.action != NONE:
+                step.apply(ctx, observed, change)
+            if attempt.retry_state.attempt_number > 1:
+                change.reasons.append(f"after {attempt.retry_state.attempt_number - 1} transient failure(s), "
+                                      "re-read and adopted what existed")
+    return change
+
+
 def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: SessionPool | None = None,
         poll: WaitSettings | None = None, on_step: Callable[[RunResult, StepResult], None] | None = None,
         on_start: Callable[[RunResult, str], None] | None = None) -> RunResult:
@@ -137,10 +169,7 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
                 on_start(result, step.name)
             t0, r0 = time.monotonic(), stats.requests
             try:
-                observed = step.read(ctx)
-                change = step.compare(ctx, observed)
-                if not dry_run and change.action != NONE:
-                    step.apply(ctx, observed, change)
+                change = attempt_step(step, ctx, dry_run)
                 action = PLAN_WORDS[change.action] if dry_run else PAST[change.action]
                 record(StepResult(step.name, action, change.reasons, time.monotonic() - t0,
                                   requests=stats.requests - r0))

@@ -38,7 +38,7 @@ def request_token(client: HttpClient, client_id: str, client_secret: Secret, for
     """
     try:
         resp = client.request("POST", "/oauth/token", data=form, auth=False,
-                              basic=(client_id, client_secret.reveal()), expect=(200,))
+                              basic=(client_id, client_secret.reveal()), expect=(200,), idempotent=True)
     except ApiError as exc:
         if exc.status == 401:
             raise StepFailed(f"{what}: the token endpoint {exc.url} refused the credentials "
