@@ -1,0 +1,116 @@
+"""Holding up under faults: a bounded soak with 30 % of requests failing transiently, a run killed with SIGKILL in
+the middle of the instance step, token expiry, stuck entitlements and failed broker jobs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+from conftest import Landscape, cli, steps_of
+
+from provisioner.sim import Simulator
+
+SOAK_RUNS = 50
+
+
+def one_of_each(sim_url: str) -> tuple[int, int, int]:
+    """How many spaces named cloudalm, instances and keys the default tenant has (read through the CF API)."""
+    from provisioner.cf import CloudFoundry
+    from provisioner.secret import Secret
+
+    cf = CloudFoundry(sim_url)
+    cf.login_password("admin@example.com", Secret("sim-admin-password"))
+    org = cf.find_org("acme-cloudalm")
+    spaces = list(cf.list("/v3/spaces", {"organization_guids": org["guid"], "names": "cloudalm"}))
+    instances = list(cf.list("/v3/service_instances", {"space_guids": ",".join(s["guid"] for s in spaces)}))
+    keys = [k for i in instances for k in cf.list_keys(i["guid"])]
+    return len(spaces), len(instances), len(keys)
+
+
+def start(tmp_path, monkeypatch, **kwargs) -> Landscape:
+    sim = Simulator(port=0, **kwargs).start()
+    info = sim.info()
+    (tmp_path / "cis-key.json").write_text(json.dumps(info["cis_key"]))
+    env = {"CF_API": info["cf_api"], "CF_USERNAME": info["cf_username"], "CF_PASSWORD": info["cf_password"]}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    return Landscape(sim, tmp_path, env)
+
+
+@pytest.mark.parametrize("seed", range(SOAK_RUNS))
+def test_soak_30_percent_transient_failures_converges(tmp_path, monkeypatch, seed):
+    land = start(tmp_path, monkeypatch, job_seconds=0.0,
+                 faults={"seed": seed, "fail_rate": 0.3, "retry_after": 0})
+    try:
+        out = cli("run", land.playbook())
+        assert out.exit_code == 0, out.output
+        requests.delete(land.url + "/_sim/faults", timeout=10)  # count without faults
+        assert one_of_each(land.url) == (1, 1, 1)
+        injected = [e for e in land.journal() if e.get("fault")]
+        assert injected, "the soak injected no fault"
+        assert cli("key", "check", land.key_path, "--tenant", "acme-cloudalm").exit_code == 0
+    finally:
+        land.sim.stop()
+
+
+def test_run_killed_in_the_instance_step_then_rerun_converges(tmp_path, monkeypatch):
+    land = start(tmp_path, monkeypatch, job_seconds=0.0,
+                 faults={"job_seconds_by_operation": {"service_instance.create": 3600}})
+    try:
+        pb = land.playbook()
+        env = {**os.environ, **land.env}
+        proc = subprocess.Popen([sys.executable, "-m", "provisioner", "run", str(pb), "--verbose"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for line in proc.stderr:  # the request log: wait for the instance's creation to be accepted
+            if "POST" in line and "/v3/service_instances ->" in line:
+                break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert proc.returncode == -signal.SIGKILL
+        assert one_of_each(land.url) == (1, 1, 0)
+
+        requests.delete(land.url + "/_sim/faults", timeout=10)  # the broker finishes the create now
+        out = cli("run", pb)
+        assert out.exit_code == 0, out.output
+        assert steps_of(out.stdout)["instance"] in ("updated", "unchanged")
+        assert one_of_each(land.url) == (1, 1, 1)
+        assert cli("plan", pb).exit_code == 0
+    finally:
+        land.sim.stop()
+
+
+def test_expired_tokens_are_refreshed_once(landscape):
+    pb = landscape.playbook()
+    assert cli("run", pb).exit_code == 0
+    requests.post(landscape.url + "/_sim/tokens/expire", timeout=10).raise_for_status()
+    out = cli("key", "rotate", pb)  # a long-lived client: the revoked token is refreshed and the call repeated
+    assert out.exit_code == 0, out.output
+
+
+def test_entitlement_stuck_in_processing_times_out_with_a_way_forward(landscape):
+    requests.patch(landscape.url + "/_sim/faults", json={"entitlements_stuck": True}, timeout=10)
+    out = cli("run", landscape.playbook(), "--timeout", "1")
+    assert out.exit_code == 1
+    got = steps_of(out.stdout)
+    assert got["entitlement"] == "failed"
+    assert "after 1 s" in out.stdout and "re-run the playbook to adopt it" in out.stdout
+
+
+def test_failed_broker_job_names_the_broker_message(landscape):
+    requests.patch(landscape.url + "/_sim/faults",
+                   json={"job_failures": {"service_instance.create": "xsappname rejected by XSUAA"}}, timeout=10)
+    out = cli("run", landscape.playbook())
+    assert out.exit_code == 1
+    assert steps_of(out.stdout)["instance"] == "failed"
+    assert "xsappname rejected by XSUAA" in out.stdout
+
+
+def test_entitlement_lock_is_retried(landscape):
+    requests.patch(landscape.url + "/_sim/faults", json={"entitlement_lock_rate": 0.5, "seed": 3}, timeout=10)
+    out = cli("run", landscape.playbook())
+    assert out.exit_code == 0, out.output
