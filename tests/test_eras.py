@@ -1,0 +1,91 @@
+"""The three provisioning eras (seeds 000 and 003): the simulator's default landscape has one tenant of each, with
+the resources that era implies; the plan says which era applied and why each step is skipped."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import cli, steps_of
+
+
+def tenant_playbook(landscape, subdomain, provisioned, purposes, instance, key, **extra):
+    return landscape.playbook(name=f"{subdomain}.yaml", **{
+        "tenant": {"subdomain": subdomain, "provisioned": provisioned, "purposes": purposes},
+        "btp.subaccount": subdomain, "cf.org": subdomain, "steps.space.developers": [],
+        "steps.instance.name": instance, "steps.key.name": key,
+        "steps.download.path": str(landscape.dir / "keys" / f"{subdomain}.json"), **extra})
+
+
+def test_before_june_2023_every_step(landscape):
+    pb = tenant_playbook(landscape, "acme-cloudalm", "2023-03-01", ["monitoring"], "cloudalm-api", "cloudalm-api-key")
+    out = cli("plan", pb)
+    assert out.exit_code == 2
+    assert "provisioned before 2023-06-12: no credentials were generated, every step is needed" in out.stdout
+    plan = steps_of(out.stdout)
+    assert [plan[s] for s in ("space", "entitlement", "instance", "key", "download")] == ["create"] * 5
+
+
+def test_june_to_october_2023_transport_management_gets_its_own_instance_and_key(landscape):
+    pb = tenant_playbook(landscape, "globex-cloudalm", "2023-08-01", ["monitoring", "transport-management"],
+                         "cloudalm-transport", "cloudalm-transport-key")
+    plan = cli("plan", pb)
+    assert plan.exit_code == 2
+    assert "provisioned 2023-06-12 to 2023-10-15: a monitoring key was generated; transport management needs its " \
+           "own instance and key in the existing space" in plan.stdout
+    got = steps_of(plan.stdout)
+    assert got["entitlement"] == "skip" and "came with the tenant's generated monitoring key" in plan.stdout
+    assert got["space"] == "no change" and got["instance"] == "create" and got["key"] == "create"
+
+    landscape.clear_journal()
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    writes = [(w["method"], w["path"]) for w in landscape.writes()]
+    assert ("POST", "/v3/service_instances") in writes and ("POST", "/v3/service_credential_bindings") in writes
+    assert not any("/v3/spaces" in p or "entitlements" in p for _, p in writes)
+    key = json.loads((landscape.dir / "keys" / "globex-cloudalm.json").read_text())
+    assert key["uaa"]["identityzone"] == "globex-cloudalm"
+
+
+def test_june_to_october_2023_monitoring_only_locates_the_generated_key(landscape):
+    pb = tenant_playbook(landscape, "globex-cloudalm", "2023-08-01", ["monitoring"], "cloudalm-monitoring",
+                         "cloudalm-monitoring-key")
+    landscape.clear_journal()
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    assert "monitoring only: locate the generated key" in out.stdout
+    got = steps_of(out.stdout)
+    assert got["instance"] == "unchanged" and got["key"] == "unchanged" and got["download"] == "created"
+    assert got["test"] == "unchanged"
+    assert landscape.writes() == []
+
+
+def test_from_october_16_2023_locates_checks_and_tests_without_creating(landscape):
+    pb = tenant_playbook(landscape, "initech-cloudalm", "2023-11-20", ["monitoring"], "cloudalm-api",
+                         "cloudalm-api-key")
+    plan = cli("plan", pb)
+    assert plan.exit_code == 2  # only the download is pending
+    assert "provisioned on or after 2023-10-16: the credentials were generated automatically; locate them" \
+        in plan.stdout
+    assert steps_of(plan.stdout)["entitlement"] == "skip"
+    landscape.clear_journal()
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    assert landscape.writes() == []
+    assert cli("plan", pb).exit_code == 0
+
+
+def test_locate_names_the_fix_when_the_generated_key_is_elsewhere(landscape):
+    pb = tenant_playbook(landscape, "initech-cloudalm", "2023-11-20", ["monitoring"], "not-there", "k")
+    out = cli("run", pb)
+    assert out.exit_code == 1
+    assert "instance not-there not found in space cloudalm; set steps.instance.name" in out.stdout
+    assert landscape.writes() == []
+
+
+def test_the_playbook_can_ask_for_more_than_the_era_needs(landscape):
+    pb = tenant_playbook(landscape, "initech-cloudalm", "2023-11-20", ["monitoring"], "cloudalm-extra",
+                         "cloudalm-extra-key", **{"steps.mode": "create"})
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    assert "steps.mode is create" in out.stdout
+    assert steps_of(out.stdout)["instance"] == "created"
