@@ -249,12 +249,23 @@ def sim(host: Annotated[str, typer.Option(help="Loopback address to listen on.")
         landscape: Annotated[Path | None, typer.Option(help="Landscape YAML (default: the built-in one).")] = None,
         job_seconds: Annotated[float, typer.Option(help="How long async jobs take (seconds).")] = 1.0,
         info_dir: Annotated[Path | None, typer.Option(help="Write sim.env and cis-key.json here once ready.")]
-        = None) -> None:
+        = None,
+        latency: Annotated[float | None, typer.Option(help="Seconds added to every API request.")] = None,
+        fail_rate: Annotated[float | None, typer.Option(help="Fraction of API requests failing (429/5xx/reset).")]
+        = None,
+        seed: Annotated[int | None, typer.Option(help="Seed of the fault decisions.")] = None,
+        faults: Annotated[Path | None, typer.Option(help="YAML/JSON faults object (docs/simulator.md).")] = None,
+        stuck_entitlements: Annotated[bool, typer.Option("--stuck-entitlements",
+                                                         help="Entitlement assignments stay PROCESSING.")]
+        = False) -> None:
     """Run the landscape simulator (CF v3, UAA, XSUAA, BTP accounts/entitlements) until Ctrl-C or SIGTERM."""
     from provisioner.sim.cli import serve
 
     raise typer.Exit(_guard(lambda: serve(host, port, str(landscape) if landscape else None, job_seconds,
-                                          str(info_dir) if info_dir else None)))
+                                          str(info_dir) if info_dir else None, latency=latency,
+                                          fail_rate=fail_rate, seed=seed,
+                                          faults_file=str(faults) if faults else None,
+                                          stuck_entitlements=stuck_entitlements)))
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from typing import Any
 from provisioner.errors import BadInput, StepFailed
 
 MAX_KEY_FILE_BYTES = 1024 * 1024
+_JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 CHECK_NAMES = ("valid JSON", "uaa.identityzone is the tenant's", "uaa.clientid and uaa.clientsecret present",
                "uaa.credential-type")
 
@@ -41,7 +42,17 @@ def parse_key_text(text: str, source: str) -> dict[str, Any]:
     """Return the credentials object from a key file's text; raise :class:`BadInput` naming line and column."""
     stripped = text.lstrip("\ufeff")
     start = 0
+    if not stripped.strip():
+        raise BadInput(f"{source}:1:1: the key is empty; expected the service key's JSON "
+                       "(the cockpit's download or `cf service-key` output)")
     if not stripped.lstrip().startswith("{"):
+        try:
+            other = json.loads(stripped)
+        except (ValueError, RecursionError):
+            pass
+        else:  # JSON, but an array, a string, ...
+            raise BadInput(f"{source}:1:1: the key is a JSON {_JSON_KINDS.get(type(other), 'value')}, expected an "
+                           "object; use the service key's JSON as downloaded")
         # `cf service-key` output: header lines, a blank line, then the JSON
         lines = stripped.splitlines(keepends=True)
         for i, line in enumerate(lines):
@@ -53,13 +64,17 @@ def parse_key_text(text: str, source: str) -> dict[str, Any]:
                            "(the cockpit's download or `cf service-key` output)")
     try:
         value = json.loads(stripped[start:])
+    except RecursionError:
+        raise BadInput(f"{source}:1:1: the JSON nests too deeply; expected the service key's JSON "
+                       "(the cockpit's download or `cf service-key` output)") from None
     except json.JSONDecodeError as exc:
         line = stripped.count("\n", 0, start + exc.pos) + 1
         col = start + exc.pos - (stripped.rfind("\n", 0, start + exc.pos) + 1) + 1
         raise BadInput(f"{source}:{line}:{col}: not valid JSON ({exc.msg}); "
                        "expected the service key's JSON (the cockpit's download or `cf service-key` output)") from None
-    if not isinstance(value, dict):
-        raise BadInput(f"{source}:1:1: the key is a JSON {type(value).__name__}, expected an object")
+    if not isinstance(value, dict):  # not reached for now: a text not starting with { is handled above
+        raise BadInput(f"{source}:1:1: the key is a JSON {_JSON_KINDS.get(type(value), 'value')}, expected an "
+                       "object; use the service key's JSON as downloaded")
     if isinstance(value.get("credentials"), dict) and "uaa" not in value:
         value = value["credentials"]
     return value
@@ -68,23 +83,28 @@ def parse_key_text(text: str, source: str) -> dict[str, Any]:
 def read_text_file(path: Path, what: str, max_bytes: int = MAX_KEY_FILE_BYTES) -> str:
     """Read a UTF-8 text file; raise :class:`BadInput` for missing, unreadable, oversized, binary or non-UTF-8."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise BadInput(f"{path}: {what} is {size} bytes, over the {max_bytes} byte limit; is it the right file?")
-        data = path.read_bytes()
+        with path.open("rb") as fh:  # bounded read: /dev/zero or a pipe may have no size
+            data = fh.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            size = path.stat().st_size
+            over = f"{size} bytes, over" if size > max_bytes else "over"
+            raise BadInput(f"{path}: the {what} is {over} the {max_bytes} byte limit; is it the right file?")
     except FileNotFoundError:
         raise BadInput(f"{path}: no such {what}; check the path") from None
     except IsADirectoryError:
         raise BadInput(f"{path}: is a directory, expected a {what}") from None
     except PermissionError:
-        raise BadInput(f"{path}: cannot read the {what} (permission denied)") from None
+        raise BadInput(f"{path}: cannot read the {what} (permission denied); check its mode") from None
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"{path}: cannot read the {what} ({getattr(exc, 'strerror', None) or exc})") from None
     if b"\x00" in data:
-        raise BadInput(f"{path}: the {what} is binary, expected UTF-8 text")
+        raise BadInput(f"{path}: the {what} is binary, expected UTF-8 text; is it the right file?")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise BadInput(f"{path}:{line}: the {what} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise BadInput(f"{path}:{line}:{col}: the {what} is not UTF-8 text; save it as UTF-8") from None
 
 
 def read_key_file(path: str | Path) -> dict[str, Any]:

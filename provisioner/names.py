@@ -14,7 +14,7 @@ _INVALID_CHAR = re.compile(r"[^A-Za-z0-9._-]")
 
 def instance_name_problem(name: str) -> str | None:
     """None when ``name`` is valid, else a short reason (e.g. ``"has 33 characters (at most 32)"``)."""
-    if _VALID.match(name):
+    if _VALID.fullmatch(name):  # not match: "$" also matches before a final newline
         return None
     if not name:
         return "is empty"
@@ -32,7 +32,9 @@ def instance_name_problem(name: str) -> str | None:
 
 def suggest_instance_name(name: str) -> str:
     """A valid name close to ``name``: whitespace runs become ``_``, other invalid characters are dropped, and the
-    result is cut to 32 characters; ``cloudalm-api`` if nothing is left."""
+    result is cut to 32 characters; ``cloudalm-api`` if nothing is left. A valid name is returned as it is."""
+    if instance_name_problem(name) is None:
+        return name
     fixed = re.sub(r"\s+", "_", name.strip())
     fixed = _INVALID_CHAR.sub("", fixed)[:MAX_INSTANCE_NAME].rstrip("_")
     return fixed or "cloudalm-api"

@@ -65,6 +65,12 @@ def _to_python(node: yaml.Node, source: str, path: Path_, marks: dict[Path_, tup
         raise BadInput(f"{source}:{node.start_mark.line + 1}:{node.start_mark.column + 1}: the YAML nests more "
                        f"than {MAX_DEPTH} levels deep (a recursive alias?); a playbook is a few levels deep")
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    where = f"{source}:{node.start_mark.line + 1}:{node.start_mark.column + 1}: {_dotted(path)}"
+    allowed = ("map",) if isinstance(node, yaml.MappingNode) else ("seq",) if isinstance(node, yaml.SequenceNode) \
+        else _SCALAR_TAGS
+    if not node.tag.startswith("tag:yaml.org,2002:") or node.tag.rsplit(":", 1)[-1] not in allowed:
+        raise BadInput(f"{where}: the YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')!r} is not supported; "
+                       "remove the tag")
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -86,10 +92,6 @@ def _to_python(node: yaml.Node, source: str, path: Path_, marks: dict[Path_, tup
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(v, source, path + (i,), marks, budget) for i, v in enumerate(node.value)]
-    where = f"{source}:{node.start_mark.line + 1}:{node.start_mark.column + 1}: {_dotted(path)}"
-    if not node.tag.startswith("tag:yaml.org,2002:") or node.tag.rsplit(":", 1)[-1] not in _SCALAR_TAGS:
-        raise BadInput(f"{where}: the YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')!r} is not supported; "
-                       "remove the tag")
     try:
         value = _Loader.construct_object(_Loader(""), node)
     except Exception as exc:  # noqa: BLE001 - PyYAML raises ValueError, KeyError, AttributeError, ...
@@ -192,6 +194,9 @@ def _error_line(err, source: str, marks) -> str:
                 f"use e.g. {suggest_instance_name(err.instance)!r}")
     if err.validator == "format" and err.validator_value == "date":
         reason = ""
+        if re.match(r"\d{4}-\d{2}-\d{2}[Tt ]", err.instance):
+            return (f"{where}: {key}: {_show(err.instance)} is a date and time; write the date only, "
+                    f"e.g. {err.instance[:10]}")
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", err.instance):
             try:
                 dt.date.fromisoformat(err.instance)
@@ -286,9 +291,22 @@ def _secret_type_fix(data: Any, marks, source: str) -> None:
                                f"allowed; use {{env: NAME}} or {{file: PATH}}")
 
 
+@lru_cache(maxsize=1)
+def _validator_class():
+    """Draft 2020-12 with ``pattern`` as JSON Schema means it (ECMA 262): a final ``$`` is the end of the string,
+    not also the place before a final newline (as in Python's ``re``), so ``"cloudalm-api\\n"`` is refused."""
+    from jsonschema import Draft202012Validator, ValidationError, validators
+
+    def pattern(validator, patrn, instance, _schema):
+        if validator.is_type(instance, "string") and not re.search(re.sub(r"\$$", r"\\Z", patrn), instance):
+            yield ValidationError(f"{instance!r} does not match {patrn!r}")
+
+    return validators.extend(Draft202012Validator, {"pattern": pattern})
+
+
 def validate(data: Any, source: str, marks: Mapping[Path_, tuple[int, int]]) -> None:
     """Validate against the schema; raise :class:`BadInput` with the first error (in document order)."""
-    from jsonschema import Draft202012Validator
+    Draft202012Validator = _validator_class()  # noqa: N806
 
     if not isinstance(data, dict):
         raise BadInput(f"{source}:1:1: the playbook must be a YAML mapping (key: value lines), not {_got(data)}")
@@ -359,13 +377,17 @@ class SecretRef:
         if self.env is not None:
             value = environ.get(self.env)
             if not value:
-                raise BadInput(f"{self.where}: environment variable {self.env} is not set; export it "
+                state = "is empty" if self.env in environ else "is not set"
+                raise BadInput(f"{self.where}: environment variable {self.env} {state}; export it "
                                "(or use {file: PATH})")
             return Secret(value)
         assert self.file is not None
-        text = read_text_file(Path(self.file), "secret file")
+        try:
+            text = read_text_file(Path(self.file), "secret file")
+        except BadInput as exc:
+            raise BadInput(f"{self.where}: {exc}") from None
         if not text.strip():
-            raise BadInput(f"{self.where}: secret file {self.file} is empty")
+            raise BadInput(f"{self.where}: secret file {self.file} is empty; put the secret in it")
         return Secret(text.strip("\n"))
 
     def describe(self) -> str:

@@ -1,7 +1,7 @@
 """Polling for async operations: CF jobs, ``last_operation``, BTP entitlement jobs and assignment states.
 
 The pause between two reads is ``ratio`` × the time waited so far, at least ``first_interval`` and at most
-``max_interval`` seconds (defaults 0.05 s, 10 %, 5 s): a job that ends soon is noticed within about a tenth of
+``max_interval`` seconds (defaults 0.1 s, 10 %, 5 s): a job that ends soon is noticed within about a tenth of
 its duration, and a long one is read every 5 s at most, so the API is not flooded. After ``timeout`` seconds a
 :class:`~provisioner.errors.WaitTimeout` says what was still pending and that a re-run adopts the in-flight
 resource.
@@ -24,7 +24,7 @@ class WaitSettings:
     """Timeout and polling, in seconds (``ratio`` is a fraction of the time waited so far)."""
 
     timeout: float = 600.0
-    first_interval: float = 0.05
+    first_interval: float = 0.1
     max_interval: float = 5.0
     ratio: float = 0.1
 

@@ -16,8 +16,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--landscape", default=None, help="landscape YAML file (default: the built-in one)")
     parser.add_argument("--job-seconds", type=float, default=1.0, help="duration of asynchronous jobs")
     parser.add_argument("--info-dir", default=None, help="write sim.env and cis-key.json into this directory")
+    faults = parser.add_argument_group("faults (docs/simulator.md, \"Faults\")")
+    faults.add_argument("--latency", type=float, default=None, metavar="SECONDS",
+                        help="delay added to every API request")
+    faults.add_argument("--fail-rate", type=float, default=None, metavar="FRACTION",
+                        help="fraction of API requests answered 429/502/503/504 or reset")
+    faults.add_argument("--seed", type=int, default=None, metavar="N", help="seed of the fault decisions")
+    faults.add_argument("--faults", default=None, metavar="FILE", help="YAML/JSON file with a faults object")
+    faults.add_argument("--stuck-entitlements", action="store_true",
+                        help="entitlement assignments stay PROCESSING, their jobs IN_PROGRESS")
     args = parser.parse_args(argv)
-    return serve(args.host, args.port, args.landscape, args.job_seconds, args.info_dir)
+    return serve(args.host, args.port, args.landscape, args.job_seconds, args.info_dir, latency=args.latency,
+                 fail_rate=args.fail_rate, seed=args.seed, faults_file=args.faults,
+                 stuck_entitlements=args.stuck_entitlements)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ Reference: ../shared/reference/btp-account-apis.md section 2:
   enable-type plans (ELASTIC_SERVICE, ELASTIC_LIMITED, APPLICATION) on or off. The assignment is STARTED at
   once, PROCESSING while the job runs and OK when it completes (lazy clock, see state.py);
 - 2.3 errors: 30015/409 plan not in the global account, 30009/409 quota exceeded, 12003/400 `amount` for an
-  enable-type plan or `enable` for a quota plan, 30001/400 ambiguous plan name, 11000/400 invalid payload;
+  enable-type plan or `enable` for a quota plan, 30001/400 ambiguous plan name, 11000/400 invalid payload,
+  and, injected at `faults.entitlement_lock_rate` after validation, 30004/400 (locked, retryable);
 - `GET /jobs-management/v1/jobs/{id}/status` → `{"status": "IN_PROGRESS"|"COMPLETED"|"FAILED", ...}`.
 
 All endpoints need a bearer token of the global account's XSUAA zone (the cis key).
@@ -38,6 +39,9 @@ MSG_ENABLE_FOR_QUOTA = (
     "A quota was not set in the amount parameter or the enable parameter was set (setting the enable "
     "parameter is supported only by multitenant applications and by services that do not permit a numeric "
     "quota assignment).")
+
+MSG_LOCKED = ("The entitlements of the subaccount are being updated by another operation and are locked. Try again "
+              "later.")
 
 
 def rules() -> list[Rule]:
@@ -184,11 +188,16 @@ def put_subaccount_plans(ctx: Ctx) -> Response:
                         "account or directory.")
             changes.append((sub_guid, ent, amount))
 
+    if state.faults.entitlement_locked():
+        ctx.fault = "lock"
+        raise btp_error(ctx, 400, 30004, MSG_LOCKED)
+
     def effect() -> str | None:
         state.finish_assignments(job)
         return None
 
-    job = state.start_job(Job("btp", "entitlements.assign", effect))
+    job = state.start_job(Job("btp", "entitlements.assign", effect,
+                              lambda failure: state.fail_assignments(job, failure)))
     for sub_guid, ent, amount in changes:
         state.assign(job, sub_guid, ent, amount)
     location = f"/jobs-management/v1/jobs/{job.number}/status"

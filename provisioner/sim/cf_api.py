@@ -37,7 +37,6 @@ from provisioner.sim.server import (
     json_response,
     list_query,
     paginate,
-    read_token,
 )
 from provisioner.sim.state import (
     ORG_ROLE_TYPES,
@@ -117,9 +116,8 @@ def authenticated(handler: Callable[..., Response]) -> Callable[..., Response]:
         value = ctx.bearer()
         if value is None:
             raise cf_error(401, "CF-NotAuthenticated", 10002, "Authentication error")
-        claims = read_token(value) if value else None
-        if (claims is None or claims.get("zid") != "uaa" or claims.get("token_use") == "refresh"
-                or "cloud_controller" not in claims.get("aud", [])):
+        claims = ctx.access_claims(value)
+        if claims is None or claims.get("zid") != "uaa" or "cloud_controller" not in claims.get("aud", []):
             raise cf_error(401, "CF-InvalidAuthToken", 1000, "Invalid Auth Token")
         scopes = claims.get("scope", [])
         admin = "cloud_controller.admin" in scopes
@@ -669,7 +667,9 @@ def _readable_instance(ctx: Ctx, actor: Actor, guid: str) -> Instance:
 
 
 def _create_failed(obj: Instance | Key) -> bool:
-    return obj.job is None and obj.last_operation.type == "create" and obj.last_operation.state == "failed"
+    """Create failed and nothing runs (a finished job stays attached to its instance or key)."""
+    return ((obj.job is None or obj.job.done) and obj.last_operation.type == "create"
+            and obj.last_operation.state == "failed")
 
 
 def _in_progress_409(inst: Instance) -> SimError:

@@ -2,7 +2,10 @@
 
 `serve()` starts the server, prints the base URLs and the simulator's own test credentials, writes the info
 files (`sim.env`, `cis-key.json`, mode 0600, atomically, after the server listens) when asked to, and
-returns 0 after Ctrl-C or SIGTERM.
+returns 0 after Ctrl-C or SIGTERM (2 for an invalid landscape or faults object, 1 when it cannot listen).
+
+Faults (docs/simulator.md, "Faults"): `faults_file` is a YAML or JSON file holding a faults object; the flags
+`latency`, `fail_rate`, `seed` and `stuck_entitlements` override its keys when given (None/False: not given).
 """
 
 from __future__ import annotations
@@ -17,17 +20,24 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 ENV_FILE = "sim.env"
 CIS_KEY_FILE = "cis-key.json"
 
 
-def serve(host: str, port: int, landscape: str | None, job_seconds: float, info_dir: str | None) -> int:
+def serve(host: str, port: int, landscape: str | None, job_seconds: float, info_dir: str | None, *,
+          latency: float | None = None, fail_rate: float | None = None, seed: int | None = None,
+          faults_file: str | None = None, stuck_entitlements: bool = False) -> int:
+    from provisioner.sim.faults import FaultsError
     from provisioner.sim.server import Simulator
     from provisioner.sim.state import LandscapeError
 
     try:
-        sim = Simulator(landscape=landscape, host=host, port=port, job_seconds=job_seconds)
-    except LandscapeError as exc:
+        faults = faults_object(faults_file, latency=latency, fail_rate=fail_rate, seed=seed,
+                               stuck_entitlements=stuck_entitlements)
+        sim = Simulator(landscape=landscape, host=host, port=port, job_seconds=job_seconds, faults=faults)
+    except (LandscapeError, FaultsError) as exc:
         print(f"provisioner sim: {exc}", file=sys.stderr)
         return 2
     files = [Path(info_dir) / CIS_KEY_FILE, Path(info_dir) / ENV_FILE] if info_dir else []
@@ -48,7 +58,7 @@ def serve(host: str, port: int, landscape: str | None, job_seconds: float, info_
         info = sim.info()
         if info_dir:
             _write_info_files(Path(info_dir), info)
-        _print_banner(info, files)
+        _print_banner(info, files, faults)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -63,7 +73,29 @@ def serve(host: str, port: int, landscape: str | None, job_seconds: float, info_
     return 0
 
 
-def _print_banner(info: dict[str, Any], files: list[Path]) -> None:
+def faults_object(path: str | None, *, latency: float | None = None, fail_rate: float | None = None,
+                  seed: int | None = None, stuck_entitlements: bool = False) -> dict[str, Any]:
+    """The faults object of a file (YAML or JSON) with the command-line flags applied on top."""
+    from provisioner.sim.faults import FaultsError
+
+    faults: dict[str, Any] = {}
+    if path:
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise FaultsError(f"cannot read faults file {path}: {exc.strerror}") from exc
+        except yaml.YAMLError as exc:
+            raise FaultsError(f"faults file {path} is not valid YAML or JSON: {exc}") from exc
+        if data is not None and not isinstance(data, dict):
+            raise FaultsError(f"faults file {path} must hold a mapping (the faults object)")
+        faults = dict(data or {})
+    flags = {"latency": latency, "fail_rate": fail_rate, "seed": seed,
+             "entitlements_stuck": True if stuck_entitlements else None}
+    faults.update({k: v for k, v in flags.items() if v is not None})
+    return faults
+
+
+def _print_banner(info: dict[str, Any], files: list[Path], faults: dict[str, Any]) -> None:
     key = info["cis_key"]
     lines = [
         f"Landscape simulator listening on {info['url']}",
@@ -76,6 +108,8 @@ def _print_banner(info: dict[str, Any], files: list[Path]) -> None:
         f"  entitlements service:   {key['endpoints']['entitlements_service_url']}",
         f"  provisioning service:   {key['endpoints']['provisioning_service_url']}",
     ]
+    if faults:
+        lines.append(f"  faults:                 {json.dumps(faults, sort_keys=True, default=str)}")
     if files:
         lines.append(f"  info files:             {', '.join(str(f) for f in files)}")
     lines.append("Press Ctrl-C to stop.")

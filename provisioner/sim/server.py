@@ -1,6 +1,12 @@
 """The simulator HTTP server: `Simulator`, WSGI dispatch, request journal, `/_sim/` admin endpoints, and the
 helpers the API modules share (JSON responses, CF and BTP error envelopes, CF pagination, JWTs).
 
+Every API request (any path outside `/_sim/`) goes through the fault injector (faults.py): its latency is
+slept outside the state lock, then, under the lock, due jobs complete, the injector decides on a transient
+failure, and the request is handled unless the failure comes "before" it; an injected failure replaces the
+response (or, for a "reset", closes the connection without one). The journal records every API request
+with the injected fault, if any.
+
 Contract: docs/simulator.md. Error envelopes and pagination follow the references in ../shared/reference/:
 CF v3 errors and pagination (cloud-foundry-v3-api.md sections 9.1 and 9.2), BTP errors
 (btp-account-apis.md section 2, "Errors for all CIS services"), UAA/XSUAA OAuth errors
@@ -29,6 +35,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from provisioner.sim import faults as faults_module
+from provisioner.sim.faults import FaultsError
 from provisioner.sim.state import Config, State, load_landscape, new_guid
 
 log = logging.getLogger("provisioner.sim")
@@ -123,10 +131,18 @@ def read_token(token: str) -> dict[str, Any] | None:
 class Ctx:
     request: Request
     state: State
+    fault: str | None = None  # a fault a handler injected (e.g. "lock"), for the journal
 
     @property
     def url(self) -> str:
         return self.state.base_url
+
+    def access_claims(self, token: str) -> dict[str, Any] | None:
+        """The claims of a valid, unexpired, unrevoked access token (not a refresh token), else None."""
+        claims = read_token(token) if token else None
+        if claims is None or claims.get("token_use") == "refresh" or claims.get("rev_sig") != self.state.rev_sig:
+            return None
+        return claims
 
     def bearer(self) -> str | None:
         """None without an Authorization header, "" when it is not a bearer token."""
@@ -342,6 +358,29 @@ def _admin_state(ctx: Ctx, app: SimApp) -> Response:
     return json_response(ctx.state.dump())
 
 
+def _admin_faults(ctx: Ctx, app: SimApp) -> Response:
+    """GET the faults object; PATCH merges a JSON merge patch into it; DELETE clears it (no faults)."""
+    faults = ctx.state.faults
+    if ctx.request.method == "DELETE":
+        faults.replace(None)
+    elif ctx.request.method == "PATCH":
+        try:
+            body = json.loads(ctx.request.get_data(as_text=True) or "{}")
+        except ValueError:
+            body = None
+        try:
+            faults.patch(body)  # type: ignore[arg-type]
+        except FaultsError as exc:
+            return json_response({"error": str(exc)}, 400)
+    return json_response(faults.as_dict())
+
+
+def _admin_expire_tokens(ctx: Ctx, app: SimApp) -> Response:
+    """Every access token issued so far becomes invalid; refresh tokens keep working."""
+    ctx.state.revoke_tokens()
+    return Response(status=204)
+
+
 # --------------------------------------------------------------------------------------------------
 # WSGI application
 # --------------------------------------------------------------------------------------------------
@@ -362,10 +401,13 @@ class SimApp:
 
         self.state = state
         self.journal: list[dict[str, Any]] = []
+        self.sleep: Callable[[float], None] = time.sleep  # how latency is waited (tests replace it)
         rules = [
             Rule("/_sim/requests", endpoint=_admin_requests, methods=["GET", "DELETE"]),
             Rule("/_sim/config", endpoint=_admin_config, methods=["GET", "PATCH"]),
             Rule("/_sim/state", endpoint=_admin_state, methods=["GET"]),
+            Rule("/_sim/faults", endpoint=_admin_faults, methods=["GET", "PATCH", "DELETE"]),
+            Rule("/_sim/tokens/expire", endpoint=_admin_expire_tokens, methods=["POST"]),
         ]
         for module in (cf_api, uaa, xsuaa, btp_accounts, btp_entitlements, btp_provisioning):
             rules.extend(module.rules())
@@ -373,18 +415,38 @@ class SimApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
-        admin = request.path.startswith("/_sim/")
+        ctx = Ctx(request, self.state)
+        if request.path.startswith("/_sim/"):  # admin: no faults, not journalled
+            with self.state.lock:
+                self.state.tick()
+                admin_response = self._dispatch(ctx, admin=True)
+            return admin_response(environ, start_response)
+
+        faults = self.state.faults
+        with self.state.lock:
+            delay = faults.latency(request.path)
+        if delay > 0:
+            self.sleep(delay)
         with self.state.lock:
             self.state.tick()
-            response = self._dispatch(request, admin)
-            if not admin:
-                self.journal.append({"method": request.method, "path": request.path,
-                                     "query": request.query_string.decode("latin-1"),
-                                     "status": response.status_code})
+            fault = faults.decide(request.method, request.path)
+            response: Response | None = None
+            if fault is None or fault.when == "after":
+                response = self._dispatch(ctx, admin=False)
+            if fault is not None:
+                ctx.fault = fault.kind
+                response = None if fault.kind == "reset" else faults_module.failure_response(
+                    fault.kind, request.path, faults.settings.retry_after)
+            self.journal.append({"method": request.method, "path": request.path,
+                                 "query": request.query_string.decode("latin-1"),
+                                 "status": response.status_code if response is not None else None,
+                                 "fault": ctx.fault})
+        if response is None:
+            faults_module.reset_connection(environ)  # raises: werkzeug drops the connection quietly
         return response(environ, start_response)
 
-    def _dispatch(self, request: Request, admin: bool) -> Response:
-        ctx = Ctx(request, self.state)
+    def _dispatch(self, ctx: Ctx, admin: bool) -> Response:
+        request = ctx.request
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             endpoint, args = adapter.match()
@@ -416,6 +478,14 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
 
+    def run_wsgi(self) -> None:
+        try:
+            super().run_wsgi()
+        finally:
+            # One request per connection, as werkzeug's "Connection: close" says; after an injected reset no
+            # header was sent, and unread request bytes must not be parsed as a next request.
+            self.close_connection = True
+
     def log(self, type: str, message: str, *args: Any) -> None:
         if type == "error":
             super().log(type, message, *args)
@@ -430,13 +500,17 @@ class Simulator:
     """One HTTP server speaking CF v3, UAA, XSUAA and the BTP account APIs for a simulated landscape.
 
     `landscape` is a YAML file path, an already parsed landscape dict, or None for the built-in default.
+    `faults` is a faults object (docs/simulator.md, "Faults"); None injects nothing. Raises `LandscapeError`
+    or `FaultsError` (both ValueError) for invalid input.
     """
 
     def __init__(self, landscape: str | Path | dict[str, Any] | None = None, host: str = "127.0.0.1",
-                 port: int = 0, job_seconds: float = 1.0, token_seconds: int = 1199) -> None:
+                 port: int = 0, job_seconds: float = 1.0, token_seconds: int = 1199,
+                 faults: dict[str, Any] | None = None) -> None:
         self.host = host
         self.port = port
         self.state = load_landscape(landscape, Config(job_seconds=job_seconds, token_seconds=token_seconds))
+        self.state.faults.replace(faults)
         self.app = SimApp(self.state)
         self._server: Any = None
         self._thread: threading.Thread | None = None

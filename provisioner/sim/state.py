@@ -5,14 +5,21 @@ One `State` holds everything the simulated APIs serve: the BTP global account wi
 service instances and service keys, plus the CF and BTP asynchronous jobs.
 
 Concurrency: one re-entrant lock (`State.lock`); the server holds it for the whole handling of a request.
+The fault injector (`State.faults`, see faults.py) is used under that lock too.
 
 Time: asynchronous jobs (CF `/v3/jobs`, BTP `jobs-management`) have no background threads. A job is due
-`config.job_seconds` after it was created (read from the *current* configuration, so lowering
-`job_seconds` through `/_sim/config` also finishes jobs already running); `tick()` runs at the start of
-every request and completes the due jobs in creation order, applying their effect then (the "broker"
-answers at that moment). While a job runs its phase is computed from `time.monotonic()`: the first half
-is phase 0 (CF job `PROCESSING`, last operation `initial`, BTP entity `STARTED`), the second half phase 1
-(`POLLING`, `in progress`, `PROCESSING`). With `job_seconds == 0` a job completes on the next request.
+its duration after it was created: `faults.job_seconds_by_operation[operation]`, else `config.job_seconds`,
+read from the *current* settings (so lowering `job_seconds` through `/_sim/config` also finishes jobs
+already running); `tick()` runs at the start of every request and completes the due jobs in creation
+order, applying their effect then (the "broker" answers at that moment), or, for a job the fault injector
+chose to fail when it was created, its failure. While a job runs its phase is computed from
+`time.monotonic()`: the first half is phase 0 (CF job `PROCESSING`, last operation `initial`, BTP entity
+`STARTED`), the second half phase 1 (`POLLING`, `in progress`, `PROCESSING`). With a duration of 0 a job
+completes on the next request. While `faults.entitlements_stuck` is on, BTP entitlement jobs never
+complete and stay in phase 1.
+
+Tokens: every token carries the claim `rev_sig` = `State.rev_sig` at issue time; `revoke_tokens()` changes
+it, which invalidates every access token issued so far (refresh tokens stay usable).
 
 The landscape file format is described in `landscapes/default.yaml` and in docs/simulator.md.
 """
@@ -25,13 +32,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from provisioner.sim import broker
+from provisioner.sim.faults import FaultInjector
 
 DEFAULT_LANDSCAPE = Path(__file__).parent / "landscapes" / "default.yaml"
 
@@ -88,8 +96,9 @@ class Job:
     """An asynchronous operation: a CF job (`guid`) or a BTP jobs-management job (`number`)."""
 
     kind: str  # "cf" or "btp"
-    operation: str  # CF: "service_instance.create" ...; BTP: "entitlements.assign"
+    operation: str  # CF: "service_instance.create" ...; BTP: "entitlements.assign" (faults.OPERATIONS)
     effect: Callable[[], str | None]  # applied at completion; returns a failure description or None
+    fail: Callable[[str], None] | None = None  # applied instead of `effect` when the job is made to fail
     started: float = field(default_factory=time.monotonic)
     guid: str = field(default_factory=new_guid)
     number: int = 0
@@ -99,6 +108,7 @@ class Job:
     resource_guid: str | None = None
     done: bool = False
     failure: str | None = None
+    injected_failure: str | None = None  # decided by the fault injector when the job starts
 
     def __post_init__(self) -> None:
         self.updated_at = self.updated_at or self.created_at
@@ -176,6 +186,7 @@ class Subaccount:
     beta_enabled: bool
     created_ms: int
     modified_ms: int
+    provisioned: str | None = None  # the Cloud ALM tenant's provisioning date (informational, /_sim/state)
 
 
 @dataclass
@@ -317,6 +328,8 @@ class State:
     def __init__(self, config: Config) -> None:
         self.lock = threading.RLock()
         self.config = config
+        self.faults = FaultInjector()
+        self._token_generation = 0
         self.base_url = ""
         self.global_account: GlobalAccount | None = None
         self.default_user = ""
@@ -348,6 +361,15 @@ class State:
         self._next_app_index += 1
         return self._next_app_index
 
+    @property
+    def rev_sig(self) -> str:
+        """The revocation signature of tokens issued now (UAA's `rev_sig` claim)."""
+        return f"{self._token_generation:08x}"
+
+    def revoke_tokens(self) -> None:
+        """Invalidate every access token issued so far (`POST /_sim/tokens/expire`)."""
+        self._token_generation += 1
+
     def set_base_url(self, url: str) -> None:
         """Called once the server listens; fills in credentials of keys declared in the landscape."""
         self.base_url = url
@@ -364,21 +386,37 @@ class State:
             self.btp_jobs[job.number] = job
         else:
             self.jobs[job.guid] = job
+        job.injected_failure = self.faults.job_failure(job.operation)
         self._pending.append(job)
         return job
 
+    def job_seconds(self, job: Job) -> float:
+        return self.faults.job_seconds(job.operation, self.config.job_seconds)
+
+    def held(self, job: Job) -> bool:
+        """A job that does not complete for now (entitlements stuck in PROCESSING)."""
+        return job.kind == "btp" and self.faults.entitlements_stuck
+
     def phase(self, job: Job) -> int:
         """0 in the first half of a running job, 1 in the second half."""
+        if self.held(job):
+            return 1
         elapsed = time.monotonic() - job.started
-        return 0 if elapsed < self.config.job_seconds / 2 else 1
+        return 0 if elapsed < self.job_seconds(job) / 2 else 1
 
     def tick(self) -> None:
         """Complete every due job, oldest first."""
         now = time.monotonic()
-        due = [job for job in self._pending if now - job.started >= self.config.job_seconds]
+        due = [job for job in self._pending
+               if not self.held(job) and now - job.started >= self.job_seconds(job)]
         for job in due:
             self._pending.remove(job)
-            job.failure = job.effect()
+            if job.injected_failure is None:
+                job.failure = job.effect()
+            else:
+                if job.fail is not None:
+                    job.fail(job.injected_failure)
+                job.failure = job.injected_failure
             job.done = True
             job.updated_at = iso_now()
 
@@ -471,6 +509,15 @@ class State:
                 a.state = "OK"
                 a.state_message = "Succeeded to update assignment of service plan."
 
+    def fail_assignments(self, job: Job, failure: str) -> None:
+        for a in self.assignments:
+            if a.job is job:
+                a.job = None
+                a.removing = False
+                a.modified_ms = epoch_ms()
+                a.state = "PROCESSING_FAILED"
+                a.state_message = failure
+
     def plan_visible_in_org(self, plan: Plan, org_guid: str) -> bool:
         if plan.entitlement is None:
             return True
@@ -543,8 +590,8 @@ class State:
         return self._instance_job(inst, "service_instance.delete", effect)
 
     def _instance_job(self, inst: Instance, operation: str, effect: Callable[[], str | None]) -> Job:
-        job = self.start_job(Job("cf", operation, effect, resource_type="service_instances",
-                                 resource_guid=inst.guid))
+        job = self.start_job(Job("cf", operation, effect, lambda failure: self._fail_operation(inst, failure),
+                                 resource_type="service_instances", resource_guid=inst.guid))
         inst.job = job
         return job
 
@@ -560,6 +607,7 @@ class State:
             return self._finish_operation(key, None)
 
         job = self.start_job(Job("cf", "service_keys.create", effect,
+                                 lambda failure: self._fail_operation(key, failure),
                                  resource_type="service_credential_binding", resource_guid=key.guid))
         key.job = job
         return job
@@ -573,6 +621,7 @@ class State:
             return None
 
         job = self.start_job(Job("cf", "service_keys.delete", effect,
+                                 lambda failure: self._fail_operation(key, failure),
                                  resource_type="service_credential_binding", resource_guid=key.guid))
         key.job = job
         return job
@@ -583,6 +632,10 @@ class State:
         op.description = failure or "Operation succeeded"
         op.updated_at = obj.updated_at = iso_now()
         return failure
+
+    def _fail_operation(self, obj: Instance | Key, failure: str) -> None:
+        """An injected job failure: the broker refused, nothing else changes."""
+        self._finish_operation(obj, failure)
 
     def _make_credentials(self, inst: Instance, key: Key) -> dict[str, Any]:
         space = self.spaces[inst.space_guid]
@@ -609,6 +662,8 @@ class State:
 
         return {
             "config": self.config.as_dict(),
+            "subaccounts": [{"guid": s.guid, "subdomain": s.subdomain, "provisioned": s.provisioned}
+                            for s in self.subaccounts.values()],
             "orgs": [{"guid": o.guid, "name": o.name, "subaccount_guid": o.subaccount_guid}
                      for o in self.orgs.values()],
             "spaces": [{"guid": s.guid, "name": s.name, "org_guid": s.org_guid}
@@ -657,6 +712,18 @@ def _req(d: dict[str, Any], key: str, where: str) -> Any:
     if not isinstance(d, dict) or d.get(key) in (None, ""):
         raise LandscapeError(f"{where}: '{key}' is required")
     return d[key]
+
+
+def _date(value: Any, where: str) -> str | None:
+    """An ISO date (YAML parses `2023-08-01` as a date already), or None."""
+    if value is None:
+        return None
+    try:
+        if isinstance(value, datetime):
+            value = value.date()
+        return (value if isinstance(value, date) else date.fromisoformat(str(value))).isoformat()
+    except ValueError:
+        raise LandscapeError(f"{where} must be a date (YYYY-MM-DD)") from None
 
 
 class _Loader:
@@ -740,7 +807,7 @@ class _Loader:
                          sa.get("region", "eu10"), sa.get("description", ""), sa.get("tenant_id") or guid,
                          {k: list(v) for k, v in (sa.get("labels") or {}).items()},
                          sa.get("used_for_production", "UNSET"), bool(sa.get("beta_enabled", False)),
-                         created, created)
+                         created, created, _date(sa.get("provisioned"), f"{where}.provisioned"))
         self.s.subaccounts[guid] = sub
         for i, a in enumerate(sa.get("assignments") or []):
             w = f"{where}.assignments[{i}]"

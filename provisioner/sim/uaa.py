@@ -122,7 +122,7 @@ def token_response(ctx: Ctx, claims: dict[str, Any], refresh: bool) -> Response:
     now = int(time.time())
     seconds = ctx.state.config.token_seconds
     claims = {"jti": new_guid().replace("-", ""), **claims, "iat": now, "exp": now + seconds,
-              "rev_sig": new_guid()[:8]}
+              "rev_sig": ctx.state.rev_sig}
     body: dict[str, Any] = {"access_token": mint_token(claims), "token_type": "bearer", "expires_in": seconds,
                             "scope": " ".join(claims["scope"]), "jti": claims["jti"]}
     if refresh:

@@ -24,7 +24,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Response
 
 from provisioner.sim import broker
-from provisioner.sim.server import Ctx, btp_error, json_response, oauth_error, read_token
+from provisioner.sim.server import Ctx, btp_error, json_response, oauth_error
 from provisioner.sim.uaa import (
     TokenRequest,
     audience,
@@ -143,8 +143,8 @@ def require_cis_token(ctx: Ctx, scope: str | None = None) -> dict[str, Any]:
     value = ctx.bearer()
     if not value:
         raise btp_error(ctx, 401, 11002, "Unauthorized: a bearer token is required")
-    claims = read_token(value)
-    if claims is None or claims.get("zid") != ga.zone_id or claims.get("token_use") == "refresh":
+    claims = ctx.access_claims(value)
+    if claims is None or claims.get("zid") != ga.zone_id:
         raise btp_error(ctx, 401, 11002, "Unauthorized: the bearer token is invalid or expired")
     if scope is not None and f"{ga.cis.xsappname}.{scope}" not in claims.get("scope", []):
         raise btp_error(ctx, 403, 11003, f"Forbidden: the token lacks the scope '{scope}'")
@@ -156,7 +156,7 @@ def alm_api(ctx: Ctx, tenant: str, rest: str = "") -> Response:
     sub = ctx.state.subaccount_by_subdomain(tenant)
     if sub is None:
         return json_response({"error": "not_found"}, 404)
-    claims = read_token(ctx.bearer() or "")
+    claims = ctx.access_claims(ctx.bearer() or "")
     if claims is None or claims.get("zid") != sub.tenant_id:
         return json_response({"error": "unauthorized"}, 401, {"WWW-Authenticate": "Bearer"})
     return json_response({"tenant": tenant, "path": rest, "scope": claims.get("scope", []),

@@ -15,6 +15,22 @@ USER_GUID = "42443e88-1fde-44d1-b3ce-9fa3c85d39e2"
 ALM_PARAMETERS = {"xs-security": {"xsappname": "cloudalm-api", "authorities": [
     "$XSMASTERAPPNAME.imp-cdm-feature-display-ui", "$XSMASTERAPPNAME.imp-cdm-feature-manage-ui"]}}
 
+# The era tenants of the default landscape (docs/simulator.md, "Default landscape").
+ERA_TENANTS = {
+    "globex-cloudalm": {"subaccount": "2ec4dc02-36a7-4541-ab83-dd839530c369",
+                        "org": "f1be998b-4f40-46d0-8109-45c82eda6330",
+                        "space": "7f9b8038-6c9c-46a8-b40c-8e192ed56af7",
+                        "instance": "5885a2f5-738e-44b4-be29-43ff5d58dffa", "instance_name": "cloudalm-monitoring",
+                        "key": "7d2f7acf-6c23-4cbd-b598-15f5ac92a38c", "key_name": "cloudalm-monitoring-key",
+                        "provisioned": "2023-08-01"},
+    "initech-cloudalm": {"subaccount": "25a8e825-2a07-4722-b954-6b2bbfccb150",
+                         "org": "50efbdba-f9c8-43fa-9062-0ed5388c88b5",
+                         "space": "1028f7c8-9778-47f9-875e-c82cc1500808",
+                         "instance": "516fe611-a747-4197-add2-27e784248967", "instance_name": "cloudalm-api",
+                         "key": "d83d973f-8c4b-43d3-ad2a-696cc40248cd", "key_name": "cloudalm-api-key",
+                         "provisioned": "2023-11-20"},
+}
+
 
 class Api:
     """HTTP helpers around one running simulator."""
@@ -60,6 +76,15 @@ class Api:
         r = requests.patch(f"{self.url}/_sim/config", json=settings, timeout=10)
         assert r.status_code == 200, r.text
         return r.json()
+
+    def faults(self, **settings: Any) -> dict[str, Any]:
+        """PATCH /_sim/faults (a JSON merge patch); the faults object after the change."""
+        r = requests.patch(f"{self.url}/_sim/faults", json=settings, timeout=10)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def journal(self) -> list[dict[str, Any]]:
+        return requests.get(f"{self.url}/_sim/requests", timeout=10).json()
 
     # -- scenario steps --------------------------------------------------------------------------
 

@@ -29,8 +29,8 @@ def test_journal(api: Api) -> None:
     requests.get(api.url + "/_sim/state", timeout=10)  # admin requests are not journalled
     journal = requests.get(api.url + "/_sim/requests", timeout=10).json()
     assert journal == [
-        {"method": "GET", "path": "/v3/organizations", "query": "names=acme-cloudalm", "status": 200},
-        {"method": "GET", "path": "/v3/organizations", "query": "", "status": 401},
+        {"method": "GET", "path": "/v3/organizations", "query": "names=acme-cloudalm", "status": 200, "fault": None},
+        {"method": "GET", "path": "/v3/organizations", "query": "", "status": 401, "fault": None},
     ]
     assert requests.delete(api.url + "/_sim/requests", timeout=10).status_code == 204
     assert requests.get(api.url + "/_sim/requests", timeout=10).json() == []
@@ -52,10 +52,13 @@ def test_state_dump_has_no_secrets(api: Api) -> None:
     key_guid, _ = api.create_key(guid)
     details = api.cf("GET", f"/v3/service_credential_bindings/{key_guid}/details").json()
     dump = requests.get(api.url + "/_sim/state", timeout=10).json()
-    assert [s["guid"] for s in dump["spaces"]] == [space_guid]
-    assert dump["service_instances"][0]["parameters"] == ALM_PARAMETERS
-    assert dump["service_keys"][0]["last_operation"]["state"] == "succeeded"
-    assert dump["assignments"][0]["entity_state"] == "OK"
+    assert [s["guid"] for s in dump["spaces"] if s["org_guid"] == ORG_GUID] == [space_guid]
+    [inst] = [i for i in dump["service_instances"] if i["guid"] == guid]
+    assert inst["parameters"] == ALM_PARAMETERS
+    [key] = [k for k in dump["service_keys"] if k["guid"] == key_guid]
+    assert key["last_operation"]["state"] == "succeeded" and key["has_credentials"]
+    assert {a["entity_state"] for a in dump["assignments"]} == {"OK"}
+    assert [s["provisioned"] for s in dump["subaccounts"]] == ["2023-03-01", "2023-08-01", "2023-11-20"]
     assert details["credentials"]["uaa"]["clientsecret"] not in str(dump)
     assert api.info["cis_key"]["uaa"]["clientsecret"] not in str(dump)
 
@@ -101,7 +104,8 @@ def test_landscape_with_existing_tenant_resources() -> None:
         assert pw.status_code == 200 and "refresh_token" in pw.json()
         assert "cis-central!b14.global-account.subaccount.read" in pw.json()["scope"]
         api = Api(sim)
-        [inst] = api.cf("GET", "/v3/service_instances", params={"names": "cloudalm-api"}).json()["resources"]
+        [inst] = api.cf("GET", "/v3/service_instances", params={"names": "cloudalm-api",
+                                                                 "organization_guids": ORG_GUID}).json()["resources"]
         [key] = api.cf("GET", "/v3/service_credential_bindings",
                        params={"service_instance_guids": inst["guid"]}).json()["resources"]
         creds = api.cf("GET", f"/v3/service_credential_bindings/{key['guid']}/details").json()["credentials"]
@@ -110,7 +114,7 @@ def test_landscape_with_existing_tenant_resources() -> None:
                               auth=(creds["uaa"]["clientid"], creds["uaa"]["clientsecret"]), timeout=10)
         assert token.status_code == 200
         orgs = api.cf("GET", "/v3/organizations").json()["resources"]
-        assert [o["guid"] for o in orgs] == [ORG_GUID]  # admin has no role in the other org
+        assert "other-cloudalm" not in [o["name"] for o in orgs]  # admin has no role in the other org
 
 
 def test_landscape_errors(tmp_path: Path) -> None:

@@ -39,7 +39,9 @@ def test_btp_needs_a_cis_token(api: Api) -> None:
 
 
 def test_subaccounts(api: Api) -> None:
-    [sub] = api.btp("GET", "accounts", "/accounts/v1/subaccounts").json()["value"]
+    subs = api.btp("GET", "accounts", "/accounts/v1/subaccounts").json()["value"]
+    assert [s["subdomain"] for s in subs] == ["acme-cloudalm", "globex-cloudalm", "initech-cloudalm"]
+    sub = subs[0]
     assert sub["guid"] == SUBACCOUNT_GUID and sub["displayName"] == "ACME Cloud ALM"
     assert sub["subdomain"] == "acme-cloudalm" and sub["region"] == "eu10" and sub["state"] == "OK"
     assert sub["globalAccountGUID"] == GA_GUID and isinstance(sub["createdDate"], int)
@@ -58,7 +60,8 @@ def test_assignments_before_any_assignment(api: Api) -> None:
     [service] = body["entitledServices"]
     [plan] = service["servicePlans"]
     assert service["name"] == "SAPCloudALMAPIs" and plan["name"] == "standard"
-    assert plan["category"] == "SERVICE" and plan["amount"] == 5 and plan["remainingAmount"] == 5
+    # 7 in the global account, 1 each assigned to the era tenants globex and initech
+    assert plan["category"] == "SERVICE" and plan["amount"] == 7 and plan["remainingAmount"] == 5
     assert plan["unlimited"] is False and plan["uniqueIdentifier"] == "sapcloudalmapis-standard"
 
 
@@ -129,7 +132,9 @@ def test_unknown_job(api: Api) -> None:
 
 
 def test_environments(api: Api) -> None:
-    [env] = api.btp("GET", "provisioning", "/provisioning/v1/environments").json()["environmentInstances"]
+    envs = api.btp("GET", "provisioning", "/provisioning/v1/environments").json()["environmentInstances"]
+    assert [e["name"] for e in envs] == ["acme-cloudalm", "globex-cloudalm", "initech-cloudalm"]
+    [env] = [e for e in envs if e["subaccountGUID"] == SUBACCOUNT_GUID]
     assert env["environmentType"] == "cloudfoundry" and env["subaccountGUID"] == SUBACCOUNT_GUID
     labels = json.loads(env["labels"])
     assert labels == {"API Endpoint": api.url, "Org Name": "acme-cloudalm", "Org ID": ORG_GUID}

@@ -145,17 +145,25 @@ def _landscape_with_second_user() -> dict:
 def test_plan_invisible_before_entitlement_visible_after(api: Api) -> None:
     space = api.create_space()
     api.make_developer(space["guid"])
-    for params in ({}, {"space_guids": space["guid"]}, {"organization_guids": ORG_GUID},
-                   {"names": "standard", "service_offering_names": "SAPCloudALMAPIs"}):
+    for params in ({"space_guids": space["guid"]}, {"organization_guids": ORG_GUID},
+                   {"names": "standard", "service_offering_names": "SAPCloudALMAPIs", "space_guids": space["guid"]}):
         assert api.cf("GET", "/v3/service_plans", params=params).json()["resources"] == [], params
-    offerings = api.cf("GET", "/v3/service_offerings", params={"names": "SAPCloudALMAPIs"})
+    # The era tenants' orgs have the plan assigned: without an org filter the user sees it through them.
+    assert len(api.cf("GET", "/v3/service_plans").json()["resources"]) == 1
+    offerings = api.cf("GET", "/v3/service_offerings", params={"names": "SAPCloudALMAPIs",
+                                                               "organization_guids": ORG_GUID})
     assert offerings.json()["resources"] == []
     r = api.cf("POST", "/v3/service_instances", json={
         "type": "managed", "name": "x", "relationships": {"space": {"data": {"guid": space["guid"]}},
                                                           "service_plan": {"data": {"guid": PLAN_GUID}}}})
-    assert r.status_code == 422
-    assert cf_error(r)["detail"] == ("Invalid service plan. Ensure that the service plan exists, is "
-                                     "available, and you have access to it.")
+    assert r.status_code == 422  # the user sees the plan (other orgs), but not in this org
+    assert "the plan is not enabled in this organization" in cf_error(r)["detail"]
+    unknown = api.cf("POST", "/v3/service_instances", json={
+        "type": "managed", "name": "x", "relationships": {"space": {"data": {"guid": space["guid"]}},
+                                                          "service_plan": {"data": {"guid": USER_GUID}}}})
+    assert unknown.status_code == 422
+    assert cf_error(unknown)["detail"] == ("Invalid service plan. Ensure that the service plan exists, is "
+                                           "available, and you have access to it.")
     api.entitle()
     plans = api.cf("GET", "/v3/service_plans", params={"names": "STANDARD", "service_offering_names":
                                                         "sapcloudalmapis", "space_guids": space["guid"]})
@@ -184,7 +192,8 @@ def test_instance_create_job_succeeds(api: Api) -> None:
     job = api.cf("GET", location).json()
     assert job["operation"] == "service_instance.create" and job["state"] == "COMPLETE"
     assert job["errors"] == [] and job["warnings"] == []
-    [inst] = api.cf("GET", "/v3/service_instances", params={"names": "cloudalm-api"}).json()["resources"]
+    [inst] = api.cf("GET", "/v3/service_instances", params={"names": "cloudalm-api",
+                                                             "space_guids": space_guid}).json()["resources"]
     assert job["links"]["service_instances"]["href"] == f"{api.url}/v3/service_instances/{inst['guid']}"
     assert inst["last_operation"]["type"] == "create" and inst["last_operation"]["state"] == "succeeded"
     assert inst["metadata"] == {"labels": {"team": "ops"}, "annotations": {"provisioner/hash": "abc"}}
