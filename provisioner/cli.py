@@ -209,7 +209,7 @@ def key_test(file: Annotated[Path, typer.Argument(help="Key file (any of the for
     from provisioner import keyfile, keytest, output
 
     creds = _guard(lambda: keyfile.read_key_file(file))
-    checks = _guard(lambda: keytest.test_key(creds))
+    checks = _guard(lambda: keytest.test_key(creds, source=str(file)))
     output.print_checks(str(file), checks)
     raise typer.Exit(EXIT_OK if all(c.passed for c in checks) else EXIT_FAILED)
 

@@ -30,13 +30,13 @@ def has_scope(scopes: list[str], wanted: str) -> bool:
 
 
 def test_key(creds: dict[str, Any], *, required_scopes: tuple[str, ...] = DEFAULT_REQUIRED_SCOPES,
-             pool: SessionPool | None = None, stats: RequestStats | None = None) -> list[Check]:
+             pool: SessionPool | None = None, stats: RequestStats | None = None, source: str = "the key") -> list[Check]:
     """Return the sign-in check and one check per required scope. Raises :class:`BadInput` when the key lacks
     ``uaa.url``/``uaa.clientid``/``uaa.clientsecret``; never puts the secret or the token in a message."""
     uaa = creds.get("uaa") if isinstance(creds.get("uaa"), dict) else {}
     url, cid, secret = uaa.get("url"), uaa.get("clientid"), uaa.get("clientsecret")
     if not (isinstance(url, str) and isinstance(cid, str) and isinstance(secret, str)):
-        raise BadInput("the key lacks uaa.url, uaa.clientid or uaa.clientsecret; it cannot sign in")
+        raise BadInput(f"{source}: the key lacks uaa.url, uaa.clientid or uaa.clientsecret; it cannot sign in")
     client = HttpClient(url, what="key's XSUAA (uaa.url)", pool=pool, stats=stats)
     try:
         body = request_token(client, cid, Secret(secret), {"grant_type": "client_credentials"}, "key test")
