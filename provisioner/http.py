@@ -271,7 +271,7 @@ class HttpClient:
                                        allow_redirects=False)
             except requests.exceptions.SSLError as exc:
                 raise ApiError(0, None, "TLS", f"TLS verification failed ({type(exc).__name__}); "
-                               "set a CA bundle with --ca-bundle", method, _display_url(url)) from None
+                               "set http.ca_bundle in the playbook to your CA bundle", method, _display_url(url)) from None
             except requests.exceptions.RequestException as exc:
                 raise ApiError(0, None, "ConnectionError", f"no answer after retries ({type(exc).__name__})",
                                method, _display_url(url)) from None
