@@ -77,19 +77,39 @@ class Landscape:
         return self.dir / "keys" / "acme-cloudalm.json"
 
 
-@pytest.fixture
-def landscape(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    sim = Simulator(landscape=None, host="127.0.0.1", port=0, job_seconds=0.0)
+def start_landscape(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, landscape=None, **sim_kwargs) -> Landscape:
+    """Start a simulator (default landscape, jobs done at once unless ``job_seconds`` is given), write its cis key
+    and export CF_API, CF_USERNAME and CF_PASSWORD as a user's shell would have them."""
+    sim_kwargs.setdefault("job_seconds", 0.0)
+    sim = Simulator(landscape=landscape, host="127.0.0.1", port=0, **sim_kwargs)
     sim.start()
     info = sim.info()
     (tmp_path / "cis-key.json").write_text(json.dumps(info["cis_key"]))
     env = {"CF_API": info["cf_api"], "CF_USERNAME": info["cf_username"], "CF_PASSWORD": info["cf_password"]}
     for k, v in env.items():
         monkeypatch.setenv(k, v)
+    return Landscape(sim, tmp_path, env)
+
+
+@pytest.fixture
+def make_landscape(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """``make_landscape(landscape_dict=None, **Simulator kwargs)``: a started landscape, stopped after the test."""
+    started: list[Landscape] = []
+
+    def make(landscape=None, **sim_kwargs) -> Landscape:
+        started.append(start_landscape(tmp_path, monkeypatch, landscape, **sim_kwargs))
+        return started[-1]
+
     try:
-        yield Landscape(sim, tmp_path, env)
+        yield make
     finally:
-        sim.stop()
+        for land in started:
+            land.sim.stop()
+
+
+@pytest.fixture
+def landscape(make_landscape) -> Landscape:
+    return make_landscape()
 
 
 @dataclass

@@ -5,30 +5,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import requests
 from conftest import Landscape, cli, steps_of
 
-from provisioner.sim import Simulator
 from provisioner.sim.generate import default_landscape
-
-
-def start(tmp_path, monkeypatch, land=None) -> Landscape:
-    sim = Simulator(landscape=land, port=0, job_seconds=0.0).start()
-    info = sim.info()
-    (tmp_path / "cis-key.json").write_text(json.dumps(info["cis_key"]))
-    env = {"CF_API": info["cf_api"], "CF_USERNAME": info["cf_username"], "CF_PASSWORD": info["cf_password"]}
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    return Landscape(sim, tmp_path, env)
-
-
-@pytest.fixture
-def stop():
-    sims = []
-    yield sims.append
-    for s in sims:
-        s.sim.stop()
 
 
 def converges(landscape, pb) -> None:
@@ -37,18 +17,16 @@ def converges(landscape, pb) -> None:
     assert steps_of(out.stdout)["test"] == "unchanged"
 
 
-def test_cf_env_reads_cf_username_and_cf_password(tmp_path, monkeypatch, stop):
-    land = start(tmp_path, monkeypatch)
-    stop(land)
+def test_cf_env_reads_cf_username_and_cf_password(tmp_path, monkeypatch, make_landscape):
+    land = make_landscape()
     pb = land.playbook(**{"cf.username": None, "cf.password": None, "cf.login": "cf-env"})
     converges(land, pb)
 
 
-def test_client_credentials(tmp_path, monkeypatch, stop):
+def test_client_credentials(tmp_path, monkeypatch, make_landscape):
     data = default_landscape()
     data["cf_clients"] = [{"client_id": "ci-deployer", "client_secret": "ci-deployer-secret", "cf_admin": True}]
-    land = start(tmp_path, monkeypatch, data)
-    stop(land)
+    land = make_landscape(data)
     monkeypatch.setenv("CI_CLIENT_SECRET", "ci-deployer-secret")
     pb = land.playbook(**{"cf.username": None, "cf.password": None, "cf.client_id": "ci-deployer",
                           "cf.client_secret": {"env": "CI_CLIENT_SECRET"}, "steps.space.developers": []})
@@ -68,9 +46,8 @@ def cf_cli_login(land: Landscape, home) -> None:
         "UAAOAuthClient": "cf", "UAAOAuthClientSecret": "", "OrganizationFields": {"Name": "acme-cloudalm"}}))
 
 
-def test_cf_cli_login_from_cf_home(tmp_path, monkeypatch, stop):
-    land = start(tmp_path, monkeypatch)
-    stop(land)
+def test_cf_cli_login_from_cf_home(tmp_path, monkeypatch, make_landscape):
+    land = make_landscape()
     home = tmp_path / "cfhome"
     cf_cli_login(land, home)
     monkeypatch.setenv("CF_HOME", str(home))
@@ -79,9 +56,8 @@ def test_cf_cli_login_from_cf_home(tmp_path, monkeypatch, stop):
     converges(land, pb)
 
 
-def test_cf_cli_login_refreshes_an_expired_access_token(tmp_path, monkeypatch, stop):
-    land = start(tmp_path, monkeypatch)
-    stop(land)
+def test_cf_cli_login_refreshes_an_expired_access_token(tmp_path, monkeypatch, make_landscape):
+    land = make_landscape()
     home = tmp_path / "cfhome"
     cf_cli_login(land, home)
     config = json.loads((home / ".cf" / "config.json").read_text())
@@ -92,9 +68,8 @@ def test_cf_cli_login_refreshes_an_expired_access_token(tmp_path, monkeypatch, s
     converges(land, pb)
 
 
-def test_missing_cf_cli_login_is_bad_input(tmp_path, monkeypatch, stop):
-    land = start(tmp_path, monkeypatch)
-    stop(land)
+def test_missing_cf_cli_login_is_bad_input(tmp_path, monkeypatch, make_landscape):
+    land = make_landscape()
     monkeypatch.setenv("CF_HOME", str(tmp_path / "nowhere"))
     pb = land.playbook(**{"cf.username": None, "cf.password": None, "cf.login": "cf-cli"})
     out = cli("run", pb)
@@ -102,9 +77,8 @@ def test_missing_cf_cli_login_is_bad_input(tmp_path, monkeypatch, stop):
     assert "no cf CLI login here; run `cf login`" in out.output
 
 
-def test_vcap_services_inside_cloud_foundry(tmp_path, monkeypatch, stop):
-    land = start(tmp_path, monkeypatch)
-    stop(land)
+def test_vcap_services_inside_cloud_foundry(tmp_path, monkeypatch, make_landscape):
+    land = make_landscape()
     cis = json.loads((tmp_path / "cis-key.json").read_text())
     monkeypatch.setenv("VCAP_SERVICES", json.dumps({
         "user-provided": [{"name": "cf-deployer", "label": "user-provided", "tags": [],
@@ -117,11 +91,10 @@ def test_vcap_services_inside_cloud_foundry(tmp_path, monkeypatch, stop):
     converges(land, pb)
 
 
-def test_cis_key_with_user_token_uses_the_password_grant(tmp_path, monkeypatch, stop):
+def test_cis_key_with_user_token_uses_the_password_grant(tmp_path, monkeypatch, make_landscape):
     data = default_landscape()
     data["global_account"]["cis_key"]["grant_type"] = "user_token"
-    land = start(tmp_path, monkeypatch, data)
-    stop(land)
+    land = make_landscape(data)
     pb = land.playbook(**{"btp.username": {"env": "CF_USERNAME"}, "btp.password": {"env": "CF_PASSWORD"}})
     converges(land, pb)
     pb = land.playbook(name="no-user.yaml")
@@ -130,9 +103,8 @@ def test_cis_key_with_user_token_uses_the_password_grant(tmp_path, monkeypatch, 
     assert "grant_type is user_token" in out.output
 
 
-def test_doctor_checks_sources_and_roles_without_writing(tmp_path, monkeypatch, stop):
-    land = start(tmp_path, monkeypatch)
-    stop(land)
+def test_doctor_checks_sources_and_roles_without_writing(tmp_path, monkeypatch, make_landscape):
+    land = make_landscape()
     pb = land.playbook()
     out = cli("doctor", pb)
     assert out.exit_code == 0, out.output

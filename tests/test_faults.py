@@ -3,7 +3,6 @@ the middle of the instance step, token expiry, stuck entitlements and failed bro
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -11,9 +10,7 @@ import sys
 
 import pytest
 import requests
-from conftest import Landscape, cli, steps_of
-
-from provisioner.sim import Simulator
+from conftest import cli, steps_of
 
 SOAK_RUNS = 50
 
@@ -32,56 +29,40 @@ def one_of_each(sim_url: str) -> tuple[int, int, int]:
     return len(spaces), len(instances), len(keys)
 
 
-def start(tmp_path, monkeypatch, **kwargs) -> Landscape:
-    sim = Simulator(port=0, **kwargs).start()
-    info = sim.info()
-    (tmp_path / "cis-key.json").write_text(json.dumps(info["cis_key"]))
-    env = {"CF_API": info["cf_api"], "CF_USERNAME": info["cf_username"], "CF_PASSWORD": info["cf_password"]}
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    return Landscape(sim, tmp_path, env)
-
-
 @pytest.mark.parametrize("seed", range(SOAK_RUNS))
-def test_soak_30_percent_transient_failures_converges(tmp_path, monkeypatch, seed):
-    land = start(tmp_path, monkeypatch, job_seconds=0.0,
+def test_soak_30_percent_transient_failures_converges(make_landscape, seed):
+    land = make_landscape(job_seconds=0.0,
                  faults={"seed": seed, "fail_rate": 0.3, "retry_after": 0})
-    try:
-        out = cli("run", land.playbook())
-        assert out.exit_code == 0, out.output
-        requests.delete(land.url + "/_sim/faults", timeout=10)  # count without faults
-        assert one_of_each(land.url) == (1, 1, 1)
-        injected = [e for e in land.journal() if e.get("fault")]
-        assert injected, "the soak injected no fault"
-        assert cli("key", "check", land.key_path, "--tenant", "acme-cloudalm").exit_code == 0
-    finally:
-        land.sim.stop()
+    out = cli("run", land.playbook())
+    assert out.exit_code == 0, out.output
+    requests.delete(land.url + "/_sim/faults", timeout=10)  # count without faults
+    assert one_of_each(land.url) == (1, 1, 1)
+    injected = [e for e in land.journal() if e.get("fault")]
+    assert injected, "the soak injected no fault"
+    assert cli("key", "check", land.key_path, "--tenant", "acme-cloudalm").exit_code == 0
 
 
-def test_run_killed_in_the_instance_step_then_rerun_converges(tmp_path, monkeypatch):
-    land = start(tmp_path, monkeypatch, job_seconds=0.0,
+def test_run_killed_in_the_instance_step_then_rerun_converges(make_landscape):
+    land = make_landscape(job_seconds=0.0,
                  faults={"job_seconds_by_operation": {"service_instance.create": 3600}})
-    try:
-        pb = land.playbook()
-        env = {**os.environ, **land.env}
-        proc = subprocess.Popen([sys.executable, "-m", "provisioner", "run", str(pb), "--verbose"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        for line in proc.stderr:  # the request log: wait for the instance's creation to be accepted
-            if "POST" in line and "/v3/service_instances ->" in line:
-                break
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-        assert proc.returncode == -signal.SIGKILL
-        assert one_of_each(land.url) == (1, 1, 0)
+    pb = land.playbook()
+    env = {**os.environ, **land.env}
+    proc = subprocess.Popen([sys.executable, "-m", "provisioner", "run", str(pb), "--verbose"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:  # the request log: wait for the instance's creation to be accepted
+        if "POST" in line and "/v3/service_instances ->" in line:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert one_of_each(land.url) == (1, 1, 0)
 
-        requests.delete(land.url + "/_sim/faults", timeout=10)  # the broker finishes the create now
-        out = cli("run", pb)
-        assert out.exit_code == 0, out.output
-        assert steps_of(out.stdout)["instance"] in ("updated", "unchanged")
-        assert one_of_each(land.url) == (1, 1, 1)
-        assert cli("plan", pb).exit_code == 0
-    finally:
-        land.sim.stop()
+    requests.delete(land.url + "/_sim/faults", timeout=10)  # the broker finishes the create now
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    assert steps_of(out.stdout)["instance"] in ("updated", "unchanged")
+    assert one_of_each(land.url) == (1, 1, 1)
+    assert cli("plan", pb).exit_code == 0
 
 
 def test_expired_tokens_are_refreshed_once(landscape):

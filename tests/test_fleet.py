@@ -10,23 +10,15 @@ import pytest
 import yaml
 from conftest import cli
 
-from provisioner.sim import Simulator
 from provisioner.sim.generate import fleet_landscape
 
 COUNT, BROKEN = 20, 13
 
 
 @pytest.fixture
-def fleet(tmp_path, monkeypatch):
-    sim = Simulator(landscape=fleet_landscape(COUNT, without_roles=(BROKEN,)), port=0, job_seconds=0.0).start()
-    info = sim.info()
-    (tmp_path / "cis-key.json").write_text(json.dumps(info["cis_key"]))
-    monkeypatch.setenv("CF_USERNAME", info["cf_username"])
-    monkeypatch.setenv("CF_PASSWORD", info["cf_password"])
-    try:
-        yield sim, tmp_path
-    finally:
-        sim.stop()
+def fleet(make_landscape, tmp_path):
+    land = make_landscape(fleet_landscape(COUNT, without_roles=(BROKEN,)))
+    return land.sim, tmp_path
 
 
 def fleet_playbook(sim, tmp_path, count=COUNT):
