@@ -35,8 +35,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from provisioner.sim import faults as faults_module
-from provisioner.sim.faults import FaultsError
+from provisioner.sim.faults import FaultsError, failure_response, reset_connection
 from provisioner.sim.state import Config, State, load_landscape, new_guid
 
 log = logging.getLogger("provisioner.sim")
@@ -422,27 +421,27 @@ class SimApp:
                 admin_response = self._dispatch(ctx, admin=True)
             return admin_response(environ, start_response)
 
-        faults = self.state.faults
+        injector = self.state.faults
         with self.state.lock:
-            delay = faults.latency(request.path)
+            delay = injector.latency(request.path)
         if delay > 0:
             self.sleep(delay)
         with self.state.lock:
             self.state.tick()
-            fault = faults.decide(request.method, request.path)
+            fault = injector.decide(request.method, request.path)
             response: Response | None = None
             if fault is None or fault.when == "after":
                 response = self._dispatch(ctx, admin=False)
             if fault is not None:
                 ctx.fault = fault.kind
-                response = None if fault.kind == "reset" else faults_module.failure_response(
-                    fault.kind, request.path, faults.settings.retry_after)
+                response = None if fault.kind == "reset" else failure_response(
+                    fault.kind, request.path, injector.settings.retry_after)
             self.journal.append({"method": request.method, "path": request.path,
                                  "query": request.query_string.decode("latin-1"),
                                  "status": response.status_code if response is not None else None,
                                  "fault": ctx.fault})
         if response is None:
-            faults_module.reset_connection(environ)  # raises: werkzeug drops the connection quietly
+            reset_connection(environ)  # raises: werkzeug drops the connection quietly
         return response(environ, start_response)
 
     def _dispatch(self, ctx: Ctx, admin: bool) -> Response:
