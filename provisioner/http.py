@@ -270,8 +270,8 @@ class HttpClient:
                                        auth=basic, timeout=(s.connect_timeout, s.read_timeout),
                                        allow_redirects=False)
             except requests.exceptions.SSLError as exc:
-                raise ApiError(0, None, "TLS", f"TLS verification failed ({type(exc).__name__}); "
-                               "set http.ca_bundle in the playbook to your CA bundle", method, _display_url(url)) from None
+                raise ApiError(0, None, "TLS", f"TLS verification failed ({type(exc).__name__}); set http.ca_bundle "
+                               "in the playbook to your CA bundle", method, _display_url(url)) from None
             except requests.exceptions.RequestException as exc:
                 raise ApiError(0, None, "ConnectionError", f"no answer after retries ({type(exc).__name__})",
                                method, _display_url(url)) from None

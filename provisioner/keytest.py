@@ -30,7 +30,8 @@ def has_scope(scopes: list[str], wanted: str) -> bool:
 
 
 def test_key(creds: dict[str, Any], *, required_scopes: tuple[str, ...] = DEFAULT_REQUIRED_SCOPES,
-             pool: SessionPool | None = None, stats: RequestStats | None = None, source: str = "the key") -> list[Check]:
+             pool: SessionPool | None = None, stats: RequestStats | None = None,
+             source: str = "the key") -> list[Check]:
     """Return the sign-in check and one check per required scope. Raises :class:`BadInput` when the key lacks
     ``uaa.url``/``uaa.clientid``/``uaa.clientsecret``; never puts the secret or the token in a message."""
     uaa = creds.get("uaa") if isinstance(creds.get("uaa"), dict) else {}
