@@ -18,7 +18,6 @@ from provisioner.uaa import OAuthTokenSource
 from provisioner.wait import WaitSettings, poll
 
 CF_CLIENT_ID = "cf"  # the cf CLI's public UAA client, with an empty secret
-NAME_TAKEN = 10008  # CF-UnprocessableEntity, used for "name is taken" on spaces, instances and keys
 PARAMS_NOT_SUPPORTED = 120004  # CF-ServiceFetchInstanceParametersNotSupported
 
 
@@ -203,10 +202,6 @@ class CloudFoundry:
     def update_instance(self, guid: str, body: dict[str, Any]) -> str | None:
         """``PATCH /v3/service_instances/:guid`` → the job URL (202), or None when applied at once (200)."""
         resp = self.http.request("PATCH", f"/v3/service_instances/{guid}", json=body, expect=(200, 202))
-        return self.job_location(resp) if resp.status_code == 202 else None
-
-    def delete_instance(self, guid: str) -> str | None:
-        resp = self.http.request("DELETE", f"/v3/service_instances/{guid}", expect=(202, 204))
         return self.job_location(resp) if resp.status_code == 202 else None
 
     # -- service keys (service credential bindings of type key) -----------------------------------------------

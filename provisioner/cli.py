@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Onboard SAP Cloud ALM tenants to the SAP Cloud ALM API on SAP BTP from YAML playbooks.\n\n"
                        "Exit codes: 0 success, 1 a step failed, 2 bad input "
@@ -20,7 +22,6 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 key_app = typer.Typer(no_args_is_help=True, help="Check and test a service key file.")
 app.add_typer(key_app, name="key")
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _fail(message: str, code: int) -> typer.Exit:

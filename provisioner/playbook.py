@@ -5,8 +5,10 @@ Every error is one line ``FILE:LINE:COLUMN: <key>: <problem>; <fix>`` raised as
 :class:`~provisioner.errors.BadInput` (exit code 2). The loader refuses: files over 256 KiB, binary or non-UTF-8
 files, YAML syntax errors, duplicate keys, alias expansion beyond 10,000 nodes, unknown keys (with a "did you
 mean"), wrong types, impossible dates, invalid instance names (with a valid suggestion), and ``${NAME}``
-interpolations of unset environment variables. Secret references (``{env: NAME}`` / ``{file: PATH}``) are checked
-when resolved (:meth:`SecretRef.resolve`), which ``run`` and ``plan`` do for all of them before any API call.
+interpolations of unset environment variables. Secret references (``{env: NAME}``, ``{file: PATH}``,
+``{vcap: SERVICE}``) are checked when resolved (:meth:`SecretRef.resolve`), which ``run`` and ``plan`` do for all
+of them before any API call. A playbook may list several ``tenants`` sharing its other settings
+(:func:`load_all`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ JSON and JUnit reports.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -185,7 +184,3 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
     finally:
         result.requests, result.writes = stats.requests, stats.writes
         result.seconds = time.monotonic() - started
-
-
-def dumps(results: list[RunResult]) -> str:
-    return json.dumps([r.to_json() for r in results], indent=2)
