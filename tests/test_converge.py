@@ -138,3 +138,30 @@ def test_two_simultaneous_runs_end_with_one_of_each(landscape):
     instances = list(cf.list("/v3/service_instances", {"space_guids": space["guid"]}))
     assert len(instances) == 1
     assert len(cf.list_keys(instances[0]["guid"])) == 1
+
+
+def test_drift_repaired_through_the_record_when_broker_cannot_return_parameters(landscape):
+    landscape.config(instances_retrievable=False)
+    assert cli("run", landscape.playbook()).exit_code == 0
+    pb = landscape.playbook(**{"service.authorities": ["$XSMASTERAPPNAME.imp-cdm-feature-display-ui",
+                                                       "$XSMASTERAPPNAME.imp-cdm-feature-manage-ui",
+                                                       "$XSMASTERAPPNAME.calm-api.projects.read"]})
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    assert steps_of(out.stdout)["instance"] == "updated"
+    converged(landscape, pb)
+
+
+def test_several_developers_get_the_role(make_landscape):
+    from provisioner.sim.generate import default_landscape
+
+    data = default_landscape()
+    data["users"].append({"username": "dev@example.com", "password": "dev-password"})
+    data["subaccounts"][0]["cf_org"]["roles"]["organization_user"].append("dev@example.com")
+    landscape = make_landscape(data)
+    pb = landscape.playbook(**{"steps.space.developers": ["admin@example.com", "dev@example.com",
+                                                         "ADMIN@example.com"]})
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    assert "give Space Developer to admin@example.com, dev@example.com" in out.stdout
+    converged(landscape, pb)

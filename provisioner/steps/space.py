@@ -4,6 +4,7 @@ each listed user the Space Developer role (``POST /v3/roles``; an existing role 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +25,11 @@ class Observed:
 
 def wanted_developers(ctx: Context) -> list[str]:
     """The playbook's users, or else the signed-in user (its ``user_name`` claim)."""
-    if ctx.playbook.space_developers:
-        return list(ctx.playbook.space_developers)
+    if ctx.playbook.space_developers:  # usernames compare case-insensitively: keep the first spelling of each
+        first: dict[str, str] = {}
+        for user in ctx.playbook.space_developers:
+            first.setdefault(user.lower(), user)
+        return list(first.values())
     source = ctx.cf.http.token_source
     name = claims(source.token()).get("user_name") if source is not None else None
     return [name] if name else []
@@ -78,6 +82,7 @@ class SpaceStep(Step):
                 change.reasons.append("adopted the space a parallel run created")
         ctx.facts["space"] = space
         ctx.pending.discard("space")
-        for user in observed.wanted:
-            if user.lower() not in observed.developers:  # a role that exists meanwhile is fine (422)
-                ctx.cf.create_space_role(space["guid"], ROLE, user, pb.cf.origin)
+        missing = [u for u in observed.wanted if u.lower() not in observed.developers]
+        # independent requests: one role per user, sent concurrently (a role that exists meanwhile is fine: 422)
+        with ThreadPoolExecutor(max_workers=min(8, len(missing) or 1)) as pool:
+            list(pool.map(lambda user: ctx.cf.create_space_role(space["guid"], ROLE, user, pb.cf.origin), missing))
