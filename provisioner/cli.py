@@ -269,10 +269,28 @@ def sim(host: Annotated[str, typer.Option(help="Loopback address to listen on.")
                                           stuck_entitlements=stuck_entitlements)))
 
 
+def _is_usage_error(exc: BaseException) -> bool:
+    """A command-line usage error (click's UsageError family, whichever click typer brings)."""
+    return any(c.__name__ == "UsageError" for c in type(exc).__mro__) and hasattr(exc, "show")
+
+
+def _planning(argv: list[str]) -> bool:
+    args = [a for a in argv if not a.startswith("-")]
+    return (bool(args) and args[0] == "plan") or "--dry-run" in argv
+
+
 def main() -> None:
+    """Entry point. A usage error (bad flag) exits 2, except for ``plan``/``--dry-run`` whose 2 means "changes
+    pending": there it exits 1, as any plan error does."""
     try:
-        app()
+        code = app(standalone_mode=False)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback, no secret
+        if _is_usage_error(exc):
+            exc.show()
+            sys.exit(EXIT_FAILED if _planning(sys.argv[1:]) else EXIT_BAD_INPUT)
+        if type(exc).__name__ == "Abort":
+            sys.exit(130)
         typer.echo(f"error: unexpected {type(exc).__name__}; please report it (re-run with --verbose for the "
                    "requests made)", err=True)
         sys.exit(EXIT_FAILED)
+    sys.exit(code if isinstance(code, int) else 0)

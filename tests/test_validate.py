@@ -52,3 +52,16 @@ def test_inline_secret_is_refused(landscape):
     assert out.exit_code == 2
     assert "cf.password: inline secrets are not allowed" in out.stderr
     assert "hunter2" not in out.output
+
+
+def test_bad_flags_exit_2_but_1_for_plan_whose_2_means_changes_pending(tmp_path):
+    import subprocess
+    import sys
+
+    def code(*args):
+        return subprocess.run([sys.executable, "-m", "provisioner", *args], capture_output=True, text=True,
+                              cwd=tmp_path).returncode
+
+    assert code("run", "--parallel", "0", "pb.yaml") == 2
+    assert code("plan", "--parallel", "0", "pb.yaml") == 1
+    assert code("run", "--dry-run", "--parallel", "0", "pb.yaml") == 1
