@@ -174,13 +174,14 @@ def doctor(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file
 
 
 @app.command()
-def validate(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file.")]) -> None:
-    """Check the playbook (syntax, schema, names) without calling any API."""
+def validate(playbooks: Playbooks) -> None:
+    """Check the playbook(s) (syntax, schema, names) without calling any API or reading secrets."""
     from provisioner import playbook as pbmod
 
-    pb = _guard(lambda: pbmod.load(playbook))
-    typer.echo(f"{playbook}: valid (tenant {pb.tenant.subdomain}, instance {pb.instance_name}, "
-               f"key {pb.key_name} -> {pb.download_path})")
+    for path in playbooks:
+        for pb in _guard(lambda path=path: pbmod.load_all(path)):
+            typer.echo(f"{path}: valid (tenant {pb.tenant.subdomain}, instance {pb.instance_name}, "
+                       f"key {pb.key_name} -> {pb.download_path})")
 
 
 @key_app.command("check")

@@ -106,3 +106,11 @@ def requests_made(sim) -> int:
     import requests
 
     return len(requests.get(sim.url + "/_sim/requests", timeout=10).json())
+
+
+def test_validate_lists_every_tenant_of_a_fleet_playbook(fleet):
+    sim, tmp = fleet
+    out = cli("validate", fleet_playbook(sim, tmp, count=3))
+    assert out.exit_code == 0, out.output
+    assert [line.split("(tenant ")[1].split(",")[0] for line in out.stdout.splitlines()] == \
+        ["tenant-001", "tenant-002", "tenant-003"]
