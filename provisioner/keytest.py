@@ -41,7 +41,11 @@ def test_key(creds: dict[str, Any], *, required_scopes: tuple[str, ...] = DEFAUL
     client = HttpClient(url, what="key's XSUAA (uaa.url)", pool=pool, stats=stats)
     try:
         body = request_token(client, cid, Secret(secret), {"grant_type": "client_credentials"}, "key test")
-    except (StepFailed, ApiError) as exc:
+    except ApiError as exc:
+        if exc.transient:
+            raise  # the run's step engine tries again; only a refusal is the key's failure
+        return [Check("sign in (client credentials)", False, str(exc))]
+    except StepFailed as exc:
         return [Check("sign in (client credentials)", False, str(exc))]
     scopes = token_scopes(body["access_token"])
     checks = [Check("sign in (client credentials)", True, f"token from {url.rstrip('/')}/oauth/token")]

@@ -97,14 +97,17 @@ def pool_for(pb: Playbook) -> SessionPool:
 STEP_ATTEMPTS = 6
 
 
+def explained(exc: ProvisionerError, step: str) -> str:
+    """The error's one line, with the fix for API errors (:mod:`provisioner.explain`)."""
+    if isinstance(exc, ApiError) and exc.hint is None and (fix := hint(exc, step)):
+        exc.with_hint(fix)
+    return str(exc)
+
+
 def transient(exc: BaseException) -> bool:
-    """An error after which the step is done again from its read: the request may or may not have been applied
-    (connection lost, 5xx, rate limit after the HTTP layer's own retries), or another operation was in progress.
-    Re-reading adopts whatever exists, so a POST is never repeated blindly."""
-    if isinstance(exc, ApiError):
-        return (exc.status in (0, 429, 500, 502, 503, 504) or exc.code == 60016
-                or (exc.status == 422 and "operation in progress" in exc.detail))
-    return False
+    """Whether a step that raised ``exc`` is done again from its read (see :attr:`ApiError.transient`); a POST is
+    so never repeated blindly: re-reading adopts whatever the lost request created."""
+    return isinstance(exc, ApiError) and exc.transient
 
 
 def attempt_step(step, ctx: Context, dry_run: bool):
@@ -116,6 +119,7 @@ def attempt_step(step, ctx: Context, dry_run: bool):
     for attempt in Retrying(stop=stop_after_attempt(STEP_ATTEMPTS), wait=wait, retry=retry_if_exception(transient),
                             reraise=True):
         with attempt:
+            ctx.pending.discard(step.name)  # each attempt decides anew whether the step still has work pending
             observed = step.read(ctx)
             change = step.compare(ctx, observed)
             if not dry_run and change.action != NONE:
@@ -153,9 +157,8 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
         except BadInput:
             raise
         except ProvisionerError as exc:
-            if isinstance(exc, ApiError) and exc.hint is None and (fix := hint(exc, "sign-in")):
-                exc.with_hint(fix)
-            record(StepResult("sign-in", "error" if dry_run else "failed", [], time.monotonic() - t0, str(exc)))
+            record(StepResult("sign-in", "error" if dry_run else "failed", [], time.monotonic() - t0,
+                              explained(exc, "sign-in")))
             return result
         ctx = Context(pb, cf, btp, dry_run=dry_run, force=force, poll=poll or WaitSettings())
         failed = False
@@ -175,11 +178,9 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
             except BadInput:
                 raise
             except ProvisionerError as exc:
-                if isinstance(exc, ApiError) and exc.hint is None and (fix := hint(exc, step.name)):
-                    exc.with_hint(fix)
                 failed = True
-                record(StepResult(step.name, "error" if dry_run else "failed", [], time.monotonic() - t0, str(exc),
-                                  requests=stats.requests - r0))
+                record(StepResult(step.name, "error" if dry_run else "failed", [], time.monotonic() - t0,
+                                  explained(exc, step.name), requests=stats.requests - r0))
         return result
     finally:
         result.requests, result.writes = stats.requests, stats.writes
