@@ -94,7 +94,7 @@ def pool_for(pb: Playbook) -> SessionPool:
                                     retries=pb.http.retries, verify=pb.http.ca_bundle or True))
 
 
-STEP_ATTEMPTS = 6
+STEP_ATTEMPTS = 8
 
 
 def explained(exc: ProvisionerError, step: str) -> str:
@@ -111,7 +111,7 @@ def transient(exc: BaseException) -> bool:
 
 
 def attempt_step(step, ctx: Context, dry_run: bool):
-    """read → compare → apply, done again from the read on a transient failure (up to 6 times, exponential
+    """read → compare → apply, done again from the read on a transient failure (up to 8 times, exponential
     backoff with jitter from 0.2 s to 5 s, via tenacity). Returns the :class:`Change` that was applied."""
     from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
 
