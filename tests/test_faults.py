@@ -102,3 +102,18 @@ def test_entitlement_lock_is_retried(landscape):
     assert out.exit_code == 0, out.output
     puts = [e["fault"] for e in landscape.journal() if e["method"] == "PUT"]
     assert puts[0] == "lock" and puts[-1] is None, puts
+
+
+@pytest.mark.parametrize("path", ["/v3/spaces", "/v3/service_instances", "/v3/service_credential_bindings"])
+def test_a_post_lost_after_it_was_applied_is_adopted_not_repeated(landscape, path):
+    """The landscape applies the POST, then the answer is lost (502): the step re-reads and adopts the resource."""
+    requests.patch(landscape.url + "/_sim/faults", json={"failures": [
+        {"paths": [path], "methods": ["POST"], "rate": 1.0, "kinds": ["502"], "when": "after", "times": 1}]},
+        timeout=10)
+    out = cli("run", landscape.playbook())
+    assert out.exit_code == 0, out.output
+    posts = [e for e in landscape.journal() if e["method"] == "POST" and e["path"] == path]
+    assert [e["fault"] for e in posts] == ["502"]  # one POST, never repeated
+    assert "re-read and adopted what existed" in out.stdout
+    requests.delete(landscape.url + "/_sim/faults", timeout=10)
+    assert one_of_each(landscape.url) == (1, 1, 1)
