@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from hypothesis import settings as hypothesis_settings
 from typer.testing import CliRunner
 
 from provisioner.cli import app
@@ -150,3 +151,8 @@ def steps_of(output: str) -> dict[str, str]:
 
 
 os.environ.setdefault("NO_COLOR", "1")
+
+# CI runs the property tests derandomized (the same examples each run); locally they explore new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
