@@ -57,6 +57,7 @@ class CloudFoundry:
         self.http.token_source.token()
 
     def use_token_source(self, source: Any) -> None:
+        """Authenticate with any token source (``token()`` / ``refresh()``), e.g. the cf CLI's login."""
         self.http.token_source = source
 
     # -- generic ----------------------------------------------------------------------------------------------
@@ -72,12 +73,15 @@ class CloudFoundry:
             body = self.http.request("GET", nxt).json()
 
     def first(self, path: str, params: dict[str, str]) -> dict[str, Any] | None:
+        """The first resource of a filtered list, or None when the list is empty."""
         return next(self.list(path, params), None)
 
     def get(self, path: str) -> dict[str, Any]:
+        """``GET path`` → the JSON object. Raises :class:`ApiError` (e.g. 404 CF-ResourceNotFound)."""
         return self.http.request("GET", path).json()
 
     def job(self, url: str) -> dict[str, Any]:
+        """``GET /v3/jobs/:guid`` (the absolute ``Location`` of a 202) → the job object."""
         return self.http.request("GET", url).json()
 
     def wait_job(self, url: str, settings: WaitSettings, what: str) -> dict[str, Any]:
@@ -102,6 +106,7 @@ class CloudFoundry:
 
     @staticmethod
     def job_location(resp) -> str:
+        """The job URL of a 202 (its ``Location`` header); :class:`StepFailed` when it is missing."""
         loc = resp.headers.get("Location")
         if not loc:
             raise StepFailed(f"{resp.request.method} {resp.url}: 202 without a Location job URL")
@@ -110,6 +115,7 @@ class CloudFoundry:
     # -- orgs, spaces, roles ----------------------------------------------------------------------------------
 
     def find_org(self, name: str) -> dict[str, Any] | None:
+        """``GET /v3/organizations?names=`` → the org, or None when it does not exist or is not visible."""
         return self.first("/v3/organizations", {"names": name})
 
     def find_org_and_space(self, org_name: str, space_name: str) -> tuple[dict[str, Any] | None,
@@ -127,9 +133,11 @@ class CloudFoundry:
         return self.find_org(org_name), None
 
     def find_space(self, org_guid: str, name: str) -> dict[str, Any] | None:
+        """``GET /v3/spaces?names=&organization_guids=`` → the space, or None."""
         return self.first("/v3/spaces", {"names": name, "organization_guids": org_guid})
 
     def create_space(self, org_guid: str, name: str) -> dict[str, Any]:
+        """``POST /v3/spaces`` (201) → the space. A taken name raises :class:`ApiError` 422 (10008)."""
         body = {"name": name, "relationships": {"organization": {"data": {"guid": org_guid}}}}
         return self.http.request("POST", "/v3/spaces", json=body, expect=(201,)).json()
 
@@ -175,9 +183,11 @@ class CloudFoundry:
         return self.first("/v3/service_plans", params)
 
     def find_instance(self, space_guid: str, name: str) -> dict[str, Any] | None:
+        """``GET /v3/service_instances?names=&space_guids=`` (names are case-sensitive) → the instance, or None."""
         return self.first("/v3/service_instances", {"names": name, "space_guids": space_guid})
 
     def get_instance(self, guid: str) -> dict[str, Any]:
+        """``GET /v3/service_instances/:guid`` → the instance, with ``last_operation``."""
         return self.get(f"/v3/service_instances/{guid}")
 
     def instance_parameters(self, guid: str) -> dict[str, Any] | None:
@@ -207,14 +217,17 @@ class CloudFoundry:
     # -- service keys (service credential bindings of type key) -----------------------------------------------
 
     def find_key(self, instance_guid: str, name: str) -> dict[str, Any] | None:
+        """``GET /v3/service_credential_bindings?names=&service_instance_guids=&type=key`` → the key, or None."""
         return self.first("/v3/service_credential_bindings",
                           {"names": name, "service_instance_guids": instance_guid, "type": "key"})
 
     def list_keys(self, instance_guid: str) -> list[dict[str, Any]]:
+        """Every service key (binding of type ``key``) of the instance."""
         return list(self.list("/v3/service_credential_bindings",
                               {"service_instance_guids": instance_guid, "type": "key"}))
 
     def get_key(self, guid: str) -> dict[str, Any]:
+        """``GET /v3/service_credential_bindings/:guid`` → the key, with ``last_operation`` (no credentials)."""
         return self.get(f"/v3/service_credential_bindings/{guid}")
 
     def create_key(self, instance_guid: str, name: str) -> str | None:
@@ -233,5 +246,6 @@ class CloudFoundry:
         return creds
 
     def delete_key(self, guid: str) -> str | None:
+        """``DELETE /v3/service_credential_bindings/:guid`` → the job URL (202), or None (204)."""
         resp = self.http.request("DELETE", f"/v3/service_credential_bindings/{guid}", expect=(202, 204))
         return self.job_location(resp) if resp.status_code == 202 else None
