@@ -86,20 +86,14 @@ class CfCliTokenSource:
             self._refresh = Secret(body["refresh_token"])
 
 
-def cf_api_url(pb: Playbook) -> str:
-    """The CF API URL: the playbook's, or with ``login: cf-cli`` and no ``cf.api`` the cf CLI's target."""
-    if pb.cf.api:
-        return pb.cf.api
-    return str(read_cf_config(cf_config_path())["Target"])
-
-
 def sign_in_cf(pb: Playbook, pool: SessionPool, stats: RequestStats) -> CloudFoundry:
     """A signed-in CF client for the playbook's login source. Raises :class:`BadInput` for a source that does not
     resolve, :class:`~provisioner.errors.StepFailed` when the UAA refuses the credentials."""
     c = pb.cf
-    cf = CloudFoundry(cf_api_url(pb), pool=pool, stats=stats)
+    config = read_cf_config(cf_config_path()) if c.login == "cf-cli" else {}
+    # with cf-cli and no cf.api, the cf CLI's target
+    cf = CloudFoundry(c.api or str(config["Target"]), pool=pool, stats=stats)
     if c.login == "cf-cli":
-        config = read_cf_config(cf_config_path())
         uaa = str(config.get("UaaEndpoint") or config.get("AuthorizationEndpoint") or "") or cf.uaa_url()
         cf.use_token_source(CfCliTokenSource(config, uaa, pool, stats))
         cf.http.token_source.token()

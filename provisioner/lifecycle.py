@@ -42,10 +42,9 @@ def locate(pb: Playbook) -> Located:
     """Sign in and find the playbook's instance and its managed keys (read only)."""
     resolve_secrets(pb)
     cf, _ = connect(pb, pool_for(pb), RequestStats(), need_btp=False)
-    org = cf.find_org(pb.cf.org)
+    org, space = cf.find_org_and_space(pb.cf.org, pb.space_name)
     if org is None:
         raise StepFailed(f"CF org {pb.cf.org!r} not found or not visible")
-    space = cf.find_space(org["guid"], pb.space_name)
     if space is None:
         raise StepFailed(f"space {pb.space_name} not found in org {pb.cf.org}; run the playbook first")
     inst = cf.find_instance(space["guid"], pb.instance_name)

@@ -21,7 +21,7 @@ import math
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -493,7 +493,7 @@ class HttpConfig:
 
 @dataclass(frozen=True)
 class Playbook:
-    """A validated playbook. ``source`` is its path as given; ``data`` the validated dict with defaults."""
+    """A validated playbook of one tenant. ``source`` is its path as given."""
 
     source: str
     tenant: Tenant
@@ -509,7 +509,6 @@ class Playbook:
     download_path: str
     timeouts: Timeouts
     http: HttpConfig
-    data: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     def secrets(self) -> list[SecretRef]:
         refs = [self.btp.cis_key, self.btp.password, self.cf.password, self.cf.client_secret,
@@ -589,7 +588,6 @@ def build(data: dict[str, Any], source: str, marks) -> Playbook:
         timeouts=Timeouts(float(tm["entitlement"]), float(tm["instance"]), float(tm["key"])),
         http=HttpConfig(float(h["connect_timeout"]), float(h["read_timeout"]), int(h["retries"]),
                         h.get("ca_bundle")),
-        data=data,
     )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from provisioner.btp import Btp
 from provisioner.cf import CloudFoundry
@@ -17,7 +16,7 @@ from provisioner.eras import select_steps
 from provisioner.errors import ApiError, BadInput, ProvisionerError
 from provisioner.explain import hint
 from provisioner.http import HttpSettings, RequestStats, SessionPool
-from provisioner.keyfile import parse_key_text, read_text_file
+from provisioner.keyfile import parse_key_text
 from provisioner.playbook import Playbook, text_of
 from provisioner.steps.base import NONE, PAST, Context
 from provisioner.wait import WaitSettings
@@ -64,12 +63,9 @@ class RunResult:
 
 
 def load_cis_key(pb: Playbook) -> dict:
-    """The cis service key from ``btp.cis_key`` ({file} or {env}); any of the three key formats."""
+    """The cis service key from ``btp.cis_key`` ({file}, {env} or {vcap}); any of the three key formats."""
     ref = pb.btp.cis_key
-    if ref.file is not None:
-        text = read_text_file(Path(ref.file), "cis key file")
-        return parse_key_text(text, ref.file)
-    return parse_key_text(ref.resolve().reveal(), f"{ref.where} (environment variable {ref.env})")
+    return parse_key_text(ref.resolve().reveal(), ref.file or f"{ref.where} ({ref.describe()})")
 
 
 def resolve_secrets(pb: Playbook) -> None:

@@ -27,7 +27,7 @@ class Change:
 @dataclass
 class Context:
     """Shared by the steps of one run: the playbook, the API clients, flags, and the ``facts`` steps learn
-    (``org``, ``space``, ``subaccount``, ``plan``, ``instance``, ``key``, ``credentials``, ``key_file``)."""
+    (``org``, ``space``, ``subaccount``, ``plan``, ``instance``, ``key``, ``key_created``)."""
 
     playbook: Playbook
     cf: CloudFoundry

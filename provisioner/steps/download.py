@@ -28,7 +28,6 @@ class DownloadStep(Step):
         creds = None
         if key is not None and "key" not in ctx.pending:
             creds = ctx.cf.key_credentials(key["guid"])
-            ctx.facts["credentials"] = creds
         return Observed(creds, existing_key(Path(ctx.playbook.download_path)))
 
     def compare(self, ctx: Context, observed: Observed) -> Change:
@@ -60,7 +59,6 @@ class DownloadStep(Step):
             if key is None:
                 raise StepFailed("no service key to download")
             creds = ctx.cf.key_credentials(key["guid"])
-            ctx.facts["credentials"] = creds
         ctx.pending.discard("download")
         write_key_file(ctx.playbook.download_path, creds, force=ctx.force or self._replaceable(ctx),
                        key_name=ctx.playbook.key_name)
