@@ -62,15 +62,21 @@ class CloudFoundry:
 
     # -- generic ----------------------------------------------------------------------------------------------
 
-    def list(self, path: str, params: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
-        """Yield every resource of a paginated list, following ``pagination.next.href``."""
+    def pages(self, path: str, params: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+        """Yield every page (``resources``, ``included``, ``pagination``) of a list, following
+        ``pagination.next.href``."""
         body = self.http.request("GET", path, params=params).json()
         while True:
-            yield from body.get("resources") or []
+            yield body
             nxt = ((body.get("pagination") or {}).get("next") or {}).get("href")
             if not nxt:
                 return
             body = self.http.request("GET", nxt).json()
+
+    def list(self, path: str, params: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+        """Yield every resource of a paginated list."""
+        for page in self.pages(path, params):
+            yield from page.get("resources") or []
 
     def first(self, path: str, params: dict[str, str]) -> dict[str, Any] | None:
         """The first resource of a filtered list, or None when the list is empty."""
@@ -143,17 +149,9 @@ class CloudFoundry:
 
     def space_role_usernames(self, space_guid: str, role_type: str) -> set[str]:
         """Lower-cased usernames holding ``role_type`` in the space (``GET /v3/roles?include=user``)."""
-        names: set[str] = set()
         params = {"space_guids": space_guid, "types": role_type, "include": "user", "per_page": "5000"}
-        body = self.http.request("GET", "/v3/roles", params=params).json()
-        while True:
-            for user in (body.get("included") or {}).get("users") or []:
-                if user.get("username"):
-                    names.add(user["username"].lower())
-            nxt = ((body.get("pagination") or {}).get("next") or {}).get("href")
-            if not nxt:
-                return names
-            body = self.http.request("GET", nxt).json()
+        return {user["username"].lower() for page in self.pages("/v3/roles", params)
+                for user in (page.get("included") or {}).get("users") or [] if user.get("username")}
 
     def create_space_role(self, space_guid: str, role_type: str, username: str, origin: str | None) -> None:
         """``POST /v3/roles`` by username; an existing role (422) counts as success."""

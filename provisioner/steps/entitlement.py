@@ -104,26 +104,30 @@ class EntitlementStep(Step):
         ctx.pending.discard("entitlement")
 
     def _assign(self, ctx: Context, guid: str, enable: bool, unique_id: str | None) -> str | None:
-        """PUT with ``enable`` or ``amount``; on 12003 (enable/amount mismatch) flip once, then fail; on 30004
-        (another change holds the entitlement lock) try again with backoff until the step's timeout."""
+        """PUT with ``enable`` or ``amount``; on 12003 (enable/amount mismatch) the other one, once; on 30004
+        (another change holds the entitlement lock) again with backoff until the step's timeout (tenacity)."""
+        from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential, wait_random
+
         s = ctx.playbook.service
         assert ctx.btp is not None
-        state = {"enable": enable, "flipped": False}
 
-        def attempt() -> tuple[bool, str | None]:
+        def put(enable: bool) -> str | None:
+            if enable:
+                return ctx.btp.assign(guid, s.offering, s.plan, enable=True, unique_id=unique_id)
+            return ctx.btp.assign(guid, s.offering, s.plan, amount=s.amount, unique_id=unique_id)
+
+        def put_either() -> str | None:
             try:
-                if state["enable"]:
-                    return True, ctx.btp.assign(guid, s.offering, s.plan, enable=True, unique_id=unique_id)
-                return True, ctx.btp.assign(guid, s.offering, s.plan, amount=s.amount, unique_id=unique_id)
+                return put(enable)
             except ApiError as exc:
-                if exc.code == 12003 and not state["flipped"]:
-                    state["flipped"], state["enable"] = True, not state["enable"]
-                    return False, None
-                if exc.code == 30004:
-                    return False, None
-                raise
+                if exc.code != 12003:
+                    raise
+                return put(not enable)
 
-        _, location = poll(attempt, lambda r: r[0], settings=ctx.wait_settings(ctx.playbook.timeouts.entitlement),
-                           what=f"entitlement of {s.offering}/{s.plan}",
-                           pending=lambda r: "the entitlement lock (BTP 30004) is still held")
-        return location
+        locked = retry_if_exception(lambda exc: isinstance(exc, ApiError) and exc.code == 30004)
+        wait = wait_exponential(multiplier=0.5, max=10) + wait_random(0, 0.5)
+        for attempt in Retrying(retry=locked, stop=stop_after_delay(ctx.playbook.timeouts.entitlement), wait=wait,
+                                reraise=True):
+            with attempt:
+                return put_either()
+        raise AssertionError("unreachable")
