@@ -44,3 +44,6 @@ def test_enable_type_plan_is_assigned_with_enable(make_landscape):
     out = cli("run", land.playbook())
     assert out.exit_code == 0, out.output
     assert steps_of(out.stdout)["entitlement"] == "created"
+    # the category decided enable up front: one PUT, accepted (an amount would have met 12003 first)
+    assert [e["status"] for e in land.journal() if e["method"] == "PUT"] == [202]
+
