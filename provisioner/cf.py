@@ -8,6 +8,7 @@ Resources are returned as the API's JSON objects (``dict``). Errors raise :class
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator
 from typing import Any
 
@@ -101,7 +102,7 @@ class CloudFoundry:
             return job.get("state") == "COMPLETE"
 
         return poll(lambda: self.job(url), done, settings=settings, what=what,
-                    pending=lambda j: f"job {j.get('operation', '')} is {j.get('state')}")
+                    describe=lambda j: f"job {j.get('operation', '')} is {j.get('state')}")
 
     @staticmethod
     def job_resource_guid(job: dict[str, Any], link: str) -> str | None:
@@ -219,7 +220,7 @@ class CloudFoundry:
         return self.first("/v3/service_credential_bindings",
                           {"names": name, "service_instance_guids": instance_guid, "type": "key"})
 
-    def list_keys(self, instance_guid: str) -> list[dict[str, Any]]:
+    def list_keys(self, instance_guid: str) -> builtins.list[dict[str, Any]]:
         """Every service key (binding of type ``key``) of the instance."""
         return list(self.list("/v3/service_credential_bindings",
                               {"service_instance_guids": instance_guid, "type": "key"}))

@@ -95,8 +95,9 @@ def sign_in_cf(pb: Playbook, pool: SessionPool, stats: RequestStats) -> CloudFou
     cf = CloudFoundry(c.api or str(config["Target"]), pool=pool, stats=stats)
     if c.login == "cf-cli":
         uaa = str(config.get("UaaEndpoint") or config.get("AuthorizationEndpoint") or "") or cf.uaa_url()
-        cf.use_token_source(CfCliTokenSource(config, uaa, pool, stats))
-        cf.http.token_source.token()
+        source = CfCliTokenSource(config, uaa, pool, stats)
+        cf.use_token_source(source)
+        source.token()
     elif c.login == "vcap":
         assert c.vcap_service is not None
         creds = vcap_credentials(c.vcap_service, f"{pb.source}: cf.vcap_service", os.environ)

@@ -29,6 +29,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from provisioner import clock
 from provisioner.errors import ApiError, BadInput
 
 log = logging.getLogger("provisioner.http")
@@ -41,7 +42,8 @@ class RateLimitRetry(Retry):
     """urllib3 ``Retry`` that also honours ``X-RateLimit-Reset`` on a 429.
 
     CF sends the reset as Unix epoch seconds, BTP (per its spec) as epoch milliseconds; values that are not in the
-    future are ignored. Waits are capped at ``max_backoff`` seconds (``Retry.DEFAULT_BACKOFF_MAX`` = 120).
+    future are ignored. Waits are capped at ``max_backoff`` seconds (``Retry.DEFAULT_BACKOFF_MAX`` = 120) and taken on
+    :mod:`provisioner.clock`, as every wait of the tool is.
     """
 
     def get_retry_after(self, response):  # noqa: D102 - urllib3 hook
@@ -57,6 +59,14 @@ class RateLimitRetry(Retry):
             if 0 < wait:
                 return min(wait, self.backoff_max)
         return None
+
+    def sleep(self, response=None) -> None:  # noqa: D102 - urllib3 hook: wait on provisioner.clock
+        if self.respect_retry_after_header and response is not None:
+            retry_after = self.get_retry_after(response)
+            if retry_after:
+                clock.sleep(retry_after)
+                return
+        clock.sleep(self.get_backoff_time())
 
 
 @dataclass
@@ -263,7 +273,7 @@ class HttpClient:
     def _send(self, method, url, *, params, json, data, headers, basic, idempotent) -> requests.Response:
         session, gate = self.pool.session(url, retry_post=idempotent)
         s = self.pool.settings
-        start = time.monotonic()
+        start = clock.monotonic()
         with gate:
             try:
                 resp = session.request(method, url, params=params, json=json, data=data, headers=headers,
@@ -277,7 +287,7 @@ class HttpClient:
                                method, _display_url(url)) from None
             finally:
                 self.stats.count(method, url)
-        took = time.monotonic() - start
+        took = clock.monotonic() - start
         log.debug("%s %s -> %s (%.3f s)", method, _display_url(url), resp.status_code, took)
         if self.on_request:
             self.on_request(method, url, resp.status_code, took)

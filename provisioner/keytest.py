@@ -34,7 +34,8 @@ def test_key(creds: dict[str, Any], *, required_scopes: tuple[str, ...] = DEFAUL
              source: str = "the key") -> list[Check]:
     """Return the sign-in check and one check per required scope. Raises :class:`BadInput` when the key lacks
     ``uaa.url``/``uaa.clientid``/``uaa.clientsecret``; never puts the secret or the token in a message."""
-    uaa = creds.get("uaa") if isinstance(creds.get("uaa"), dict) else {}
+    found = creds.get("uaa")
+    uaa: dict[str, Any] = found if isinstance(found, dict) else {}
     url, cid, secret = uaa.get("url"), uaa.get("clientid"), uaa.get("clientsecret")
     if not (isinstance(url, str) and isinstance(cid, str) and isinstance(secret, str)):
         raise BadInput(f"{source}: the key lacks uaa.url, uaa.clientid or uaa.clientsecret; it cannot sign in")

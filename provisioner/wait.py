@@ -9,11 +9,11 @@ resource.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from provisioner import clock
 from provisioner.errors import WaitTimeout
 
 T = TypeVar("T")
@@ -33,20 +33,20 @@ class WaitSettings:
 
 
 def poll(read: Callable[[], T], done: Callable[[T], bool], *, settings: WaitSettings, what: str,
-         pending: Callable[[T], str] | None = None) -> T:
+         describe: Callable[[T], str] | None = None) -> T:
     """Call ``read()`` until ``done(value)``; return the value.
 
     ``done`` may raise to stop early (for example on a FAILED job). Raises :class:`WaitTimeout` after
-    ``settings.timeout`` seconds, naming ``what`` and the last pending state (``pending(value)``).
+    ``settings.timeout`` seconds, naming ``what`` and the state still awaited (``describe(value)``).
     """
-    start = time.monotonic()
+    start = clock.monotonic()
     while True:
         value = read()
         if done(value):
             return value
-        waited = time.monotonic() - start
-        if waited >= settings.timeout:
-            state = pending(value) if pending else "still in progress"
+        waited = clock.monotonic() - start
+        if not waited < settings.timeout:  # also ends a NaN timeout
+            state = describe(value) if describe else "still in progress"
             raise WaitTimeout(f"{what}: {state} after {settings.timeout:g} s; it goes on in the landscape: "
                               "re-run the playbook to adopt it (or raise the timeout with --timeout)")
-        time.sleep(min(settings.pause(waited), settings.timeout - waited))
+        clock.sleep(min(settings.pause(waited), settings.timeout - waited))

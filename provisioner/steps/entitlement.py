@@ -86,7 +86,7 @@ class EntitlementStep(Step):
 
                 poll(lambda: ctx.btp.job_status(location), job_done, settings=settings,
                      what=f"entitlement of {pb.service.offering}/{pb.service.plan}",
-                     pending=lambda j: f"job is {j.get('status')}")
+                     describe=lambda j: f"job is {j.get('status')}")
 
         def state_ok(a: dict[str, Any] | None) -> bool:
             if a is not None and a.get("entityState") == "PROCESSING_FAILED":
@@ -100,7 +100,7 @@ class EntitlementStep(Step):
 
         poll(read_assignment, state_ok, settings=settings,
              what=f"entitlement of {pb.service.offering}/{pb.service.plan}",
-             pending=lambda a: f"assignment is {(a or {}).get('entityState', 'missing')}")
+             describe=lambda a: f"assignment is {(a or {}).get('entityState', 'missing')}")
         ctx.pending.discard("entitlement")
 
     def _assign(self, ctx: Context, guid: str, enable: bool, unique_id: str | None) -> str | None:

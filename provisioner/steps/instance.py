@@ -258,4 +258,4 @@ class InstanceStep(Step):
 
         return poll(lambda: ctx.cf.get_instance(guid), done,
                     settings=ctx.wait_settings(ctx.playbook.timeouts.instance), what=f"instance {name}",
-                    pending=lambda i: f"last_operation {_last_op(i).get('type')} is {_last_op(i).get('state')}")
+                    describe=lambda i: f"last_operation {_last_op(i).get('type')} is {_last_op(i).get('state')}")

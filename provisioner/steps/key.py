@@ -95,4 +95,4 @@ class KeyStep(Step):
             return _op(key).get("state") in ("succeeded", None)
 
         return poll(lambda: ctx.cf.get_key(guid), done, settings=ctx.wait_settings(ctx.playbook.timeouts.key),
-                    what=f"service key {name}", pending=lambda k: f"last_operation is {_op(k).get('state')}")
+                    what=f"service key {name}", describe=lambda k: f"last_operation is {_op(k).get('state')}")
