@@ -1,6 +1,6 @@
 # make demo  - run the main job against the built-in landscape simulator (twice: the second run changes nothing)
 # make test  - run the test suite (end-to-end over HTTP against the simulator)
-# make lint  - ruff
+# make lint  - ruff, import-linter (layering, see [tool.importlinter] in pyproject.toml) and mypy
 # make bench - benchmarks (figures printed, nothing asserted)
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -23,6 +23,8 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check provisioner tests benchmarks
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -75,6 +75,10 @@ class CfCliTokenSource:
         with self._lock:
             self._renew()
 
+    def sign_in_again(self) -> None:
+        """The cf CLI login's only grant is its refresh token: renew once more."""
+        self.refresh()
+
     def _renew(self) -> None:
         if not self._refresh:
             raise BadInput("the cf CLI login has expired and has no refresh token; run `cf login`")

@@ -71,6 +71,8 @@ class ApiError(StepFailed):
         """True when doing the step again from its read may succeed: the connection was lost, a 5xx or 429
         outlasted the HTTP layer's retries, or another operation was in progress (CF 60016, or a 422 saying so).
         The request may or may not have been applied; re-reading adopts what exists."""
+        if self.title == "ConnectionRefused":  # nothing listens there: trying again will not change that
+            return False
         return (self.status in (0, 429, 500, 502, 503, 504) or self.code == 60016
                 or (self.status == 422 and "operation in progress" in self.detail))
 

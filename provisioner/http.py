@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -30,12 +31,13 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from provisioner import clock
-from provisioner.errors import ApiError, BadInput
+from provisioner.errors import ApiError, BadInput, StepFailed
 
 log = logging.getLogger("provisioner.http")
 
 RETRY_STATUSES = (429, 502, 503, 504)
 RETRY_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD"})
+SECRET_FORM_FIELDS = frozenset({"password", "client_secret", "refresh_token", "assertion", "code"})
 
 
 class RateLimitRetry(Retry):
@@ -71,7 +73,9 @@ class RateLimitRetry(Retry):
 
 @dataclass
 class HttpSettings:
-    """Transport settings: timeouts in seconds, retry count, TLS CA bundle (path) or True for the system store."""
+    """Transport settings: timeouts in seconds, retry count, TLS CA bundle (path) or True for the environment's
+    (``REQUESTS_CA_BUNDLE``, ``SSL_CERT_FILE``, ``CURL_CA_BUNDLE``) else the system store, and a proxy URL that
+    wins over ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``."""
 
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
@@ -80,6 +84,7 @@ class HttpSettings:
     backoff_max: float = 30.0
     verify: bool | str = True
     max_in_flight_per_host: int = 16
+    proxy: str | None = None
 
 
 @dataclass
@@ -110,6 +115,47 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+def ca_bundle(verify: bool | str) -> bool | str:
+    """What TLS verification uses: the given CA bundle path, else ``REQUESTS_CA_BUNDLE``, ``SSL_CERT_FILE`` or
+    ``CURL_CA_BUNDLE`` when set to an existing file, else the system store (True)."""
+    if isinstance(verify, str):
+        path = os.path.expanduser(verify)
+        if not os.path.isfile(path):  # also refuses a FIFO or a device, which would block or never end
+            raise BadInput(f"http.ca_bundle: {_show(verify)} is not a file; give the path of a PEM CA bundle")
+        return path
+    if verify is not True:
+        return verify
+    for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE"):
+        path = os.environ.get(name)
+        if path and os.path.isfile(path):
+            return path
+    return True
+
+
+def _show(value: str, limit: int = 80) -> str:
+    """A value for an error line: printable, at most ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of a URL, lower case, the port always given (443/80 by default)."""
+    p = urlsplit(url)
+    try:
+        port = p.port or (443 if p.scheme == "https" else 80)
+    except ValueError:
+        port = 0
+    return f"{p.scheme}://{(p.hostname or '').lower()}:{port}"
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret this request sent replaced by ``***`` (a server may echo a form or a header)."""
+    for value in secrets:
+        if value and len(value) >= 4:
+            text = text.replace(value, "***")
+    return text
+
+
 def check_url(url: str, what: str) -> str:
     """Return ``url`` if it is https, or http to a loopback host; else raise :class:`BadInput`."""
     parts = urlsplit(url)
@@ -138,16 +184,19 @@ class SessionPool:
 
     def session(self, url: str, *, retry_post: bool = False) -> tuple[requests.Session, threading.BoundedSemaphore]:
         """The session for the URL's origin; ``retry_post`` gives one whose retries also cover POST (for
-        idempotent POSTs such as token requests)."""
+        idempotent POSTs such as token requests). On a loopback origin a refused connection is not retried: nothing
+        listens there, and waiting will not change that."""
         origin = self._origin(url)
         key = origin + (" +post" if retry_post else "")
         with self._lock:
             if key not in self._sessions:
                 s = requests.Session()
-                s.trust_env = False  # proxies/netrc from the environment must not capture credentials
+                # the environment's proxies and CA bundle are applied per request (see proxies_for and
+                # ca_bundle); trust_env stays off so that ~/.netrc never adds credentials to a request
+                s.trust_env = False
+                n = self.settings.retries
                 retry = RateLimitRetry(
-                    total=self.settings.retries, connect=self.settings.retries, read=self.settings.retries,
-                    status=self.settings.retries, other=0,
+                    total=n, connect=0 if is_loopback(urlsplit(url).hostname) else n, read=n, status=n, other=0,
                     allowed_methods=RETRY_METHODS | {"POST"} if retry_post else RETRY_METHODS,
                     status_forcelist=RETRY_STATUSES,
                     backoff_factor=self.settings.backoff_factor, backoff_max=self.settings.backoff_max,
@@ -157,10 +206,17 @@ class SessionPool:
                 size = max(self.settings.max_in_flight_per_host, 1)
                 adapter = HTTPAdapter(max_retries=retry, pool_connections=1, pool_maxsize=size)
                 s.mount(origin, adapter)
-                s.verify = self.settings.verify
+                s.verify = ca_bundle(self.settings.verify)
                 self._sessions[key] = s
                 self._gates.setdefault(origin, threading.BoundedSemaphore(size))
             return self._sessions[key], self._gates[origin]
+
+    def proxies_for(self, url: str) -> dict[str, str]:
+        """The proxy for ``url``: ``http.proxy`` from the playbook, else ``HTTPS_PROXY``/``HTTP_PROXY`` unless
+        ``NO_PROXY`` names the host (as curl and requests read them)."""
+        if self.settings.proxy:
+            return {"http": self.settings.proxy, "https": self.settings.proxy}
+        return requests.utils.get_environ_proxies(url)
 
     def close(self) -> None:
         with self._lock:
@@ -187,6 +243,8 @@ class TokenSource(Protocol):
     def token(self) -> str: ...
 
     def refresh(self) -> None: ...
+
+    def sign_in_again(self) -> None: ...
 
 
 def parse_error(resp: requests.Response) -> tuple[int | None, str | None, str]:
@@ -219,8 +277,10 @@ class HttpClient:
     """A client for one API base URL.
 
     ``request()`` returns the ``requests.Response`` for an expected status and raises :class:`ApiError` for any
-    other. ``token_source`` (optional) supplies ``Authorization: bearer``; on a 401 it is refreshed once and the
-    request repeated. ``stats`` counts requests for reports. ``on_request`` (optional) is called with
+    other. ``token_source`` (optional) supplies ``Authorization: bearer``; on a 401 it is refreshed and the request
+    repeated, and on a second 401 it signs in again with its original grant. A token goes only to the client's own
+    origin: an absolute URL the API hands back (``Location``, ``pagination.next.href``) at another host is refused.
+    ``stats`` counts requests for reports. ``on_request`` (optional) is called with
     ``(method, url, status, seconds)`` after each response (for progress displays); it never sees bodies.
     """
 
@@ -229,6 +289,8 @@ class HttpClient:
                  on_request: Callable[[str, str, int, float], None] | None = None):
         self.base_url = check_url(base_url.rstrip("/"), what)
         self.what = what
+        #: origins a bearer token may go to: the API's own (the one the token was asked for)
+        self.token_origins = {origin_of(self.base_url)}
         self.token_source = token_source
         self.pool = pool or default_pool()
         self.stats = stats if stats is not None else RequestStats()
@@ -251,24 +313,37 @@ class HttpClient:
         layer's retries cover it too. Raises :class:`ApiError` for any status not in ``expect``."""
         url = self.url(path_or_url)
         check_url(url, self.what)
+        with_token = auth and self.token_source is not None
+        if with_token and origin_of(url) not in self.token_origins:
+            raise StepFailed(f"{self.what}: the API pointed to {_display_url(url)}, another host than "
+                             f"{_display_url(self.base_url)}; the token is only sent to the origin it was issued "
+                             "for, so the request was not made")
         expect = tuple(expect)
-        refreshed = False
+        refreshed = 0
         while True:
             hdrs = {"Accept": "application/json", "User-Agent": "provisioner/0.1"}
             if headers:
                 hdrs.update(headers)
-            if auth and self.token_source is not None:
-                hdrs["Authorization"] = f"bearer {self.token_source.token()}"
+            token = self.token_source.token() if with_token and self.token_source is not None else None
+            if token is not None:
+                hdrs["Authorization"] = f"bearer {token}"
             resp = self._send(method, url, params=params, json=json, data=data, headers=hdrs, basic=basic,
                               idempotent=idempotent)
-            if (resp.status_code == 401 and auth and self.token_source is not None and not refreshed):
-                refreshed = True
-                self.token_source.refresh()
+            if resp.status_code == 401 and with_token and self.token_source is not None and refreshed < 2:
+                # first the refresh token; if the new token is refused too, sign in again with the original grant
+                refreshed += 1
+                if refreshed == 1:
+                    self.token_source.refresh()
+                else:
+                    self.token_source.sign_in_again()
                 continue
             if resp.status_code in expect:
                 return resp
             code, title, detail = parse_error(resp)
-            raise ApiError(resp.status_code, code, title, detail, method, _display_url(resp.url or url))
+            sent = [token or "", *(basic or ("", ""))[1:], *(v for k, v in (data or {}).items()
+                                                             if k in SECRET_FORM_FIELDS)]
+            raise ApiError(resp.status_code, code, scrub(title, sent) if title else title, scrub(detail, sent),
+                           method, _display_url(resp.url or url))
 
     def _send(self, method, url, *, params, json, data, headers, basic, idempotent) -> requests.Response:
         session, gate = self.pool.session(url, retry_post=idempotent)
@@ -278,11 +353,15 @@ class HttpClient:
             try:
                 resp = session.request(method, url, params=params, json=json, data=data, headers=headers,
                                        auth=basic, timeout=(s.connect_timeout, s.read_timeout),
-                                       allow_redirects=False)
+                                       allow_redirects=False, proxies=self.pool.proxies_for(url))
             except requests.exceptions.SSLError as exc:
                 raise ApiError(0, None, "TLS", f"TLS verification failed ({type(exc).__name__}); set http.ca_bundle "
                                "in the playbook to your CA bundle", method, _display_url(url)) from None
             except requests.exceptions.RequestException as exc:
+                if _refused(exc):
+                    raise ApiError(0, None, "ConnectionRefused", "nothing answers at this address (connection "
+                                   "refused): is the API running, and is the URL right?", method,
+                                   _display_url(url)) from None
                 raise ApiError(0, None, "ConnectionError", f"no answer after retries ({type(exc).__name__})",
                                method, _display_url(url)) from None
             finally:
@@ -301,3 +380,17 @@ def _display_url(url: str) -> str:
     if p.port:
         host = f"{host}:{p.port}"
     return f"{p.scheme}://{host}{p.path}"
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a connection error was a refused connection (somewhere in its chain of causes)."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionRefusedError):
+            return True
+        nested = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        reason = getattr(seen, "reason", None)
+        seen = reason if isinstance(reason, BaseException) else nested or seen.__cause__ or seen.__context__
+    return False

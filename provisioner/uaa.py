@@ -102,6 +102,11 @@ class OAuthTokenSource:
         with self._lock:
             self._renew()
 
+    def sign_in_again(self) -> None:
+        """Called after a refreshed token was refused too: a new token from the original grant."""
+        with self._lock:
+            self._token = self._fetch(self._grant_form())
+
     def _renew(self) -> None:
         if self._token is not None and self._token.refresh is not None:
             try:
