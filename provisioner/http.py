@@ -338,7 +338,7 @@ class HttpClient:
                     self.token_source.sign_in_again()
                 continue
             if resp.status_code in expect:
-                return resp
+                return _json_or_refuse(resp, method)
             code, title, detail = parse_error(resp)
             sent = [token or "", *(basic or ("", ""))[1:], *(v for k, v in (data or {}).items()
                                                              if k in SECRET_FORM_FIELDS)]
@@ -380,6 +380,20 @@ def _display_url(url: str) -> str:
     if p.port:
         host = f"{host}:{p.port}"
     return f"{p.scheme}://{host}{p.path}"
+
+
+JSON_STARTS = frozenset(b'{["-0123456789tfn')
+
+
+def _json_or_refuse(resp: requests.Response, method: str) -> requests.Response:
+    """``resp`` unless its body is plainly not JSON (an HTML page from a proxy or a login screen in between):
+    then :class:`ApiError` saying so, rather than a parse error later."""
+    head = resp.content[:64].lstrip()[:1]
+    if not head or head[0] in JSON_STARTS:
+        return resp
+    kind = (resp.headers.get("Content-Type") or "text").split(";")[0].strip()[:40]
+    raise ApiError(resp.status_code, None, "NotJson", f"answered {kind}, not JSON: a proxy or a login page in "
+                   "between? check the URL and the proxy settings", method, _display_url(resp.url or ""))
 
 
 def _refused(exc: BaseException) -> bool:
