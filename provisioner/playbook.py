@@ -173,6 +173,9 @@ def load_all_text(text: str, source: str, env: Mapping[str, str] | None = None) 
     base = {k: v for k, v in data.items() if k != "tenants"}
     out = []
     for i, item in enumerate(tenants):
+        if "tenants" in item:
+            raise BadInput(f"{location(source, marks, ('tenants', i, 'tenants'))}: tenants[{i}].tenants: a tenant "
+                           "does not list tenants; remove it")
         merged = _merge(copy.deepcopy(base), item)
         # positions: the tenant item's own keys first, then the shared ones
         item_marks = {p[2:]: pos for p, pos in marks.items() if p[:2] == ("tenants", i)}

@@ -43,10 +43,9 @@ def validate(data: Any, source: str, marks: Marks) -> None:
         line, col = loc.rsplit(":", 2)[1:]
         return int(line), int(col), -len(err.absolute_path)
 
-    # prefer the most specific error of the anyOf family
     best = min(errors, key=order)
-    if best.context:
-        best = min(best.context, key=lambda e: -len(e.absolute_path))
+    if best.context:  # anyOf: the branch of the value's own type, else the deepest error
+        best = min(best.context, key=lambda e: (e.validator == "type", -len(e.absolute_path)))
     raise BadInput(_error_line(best, source, marks))
 
 
@@ -61,23 +60,6 @@ def _validator_class() -> Any:
             yield ValidationError(f"{instance!r} does not match {patrn!r}")
 
     return validators.extend(Draft202012Validator, {"pattern": pattern})
-
-
-def subschema(path: Path_) -> dict[str, Any]:
-    """The schema of the value at ``path`` (references resolved, the referring keys kept); ``{}`` if none."""
-    root = schema()
-
-    def resolved(node: dict[str, Any]) -> dict[str, Any]:
-        while isinstance(node.get("$ref"), str):
-            target = root["$defs"][node["$ref"].rsplit("/", 1)[-1]]
-            node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
-        return node
-
-    node = root
-    for part in path:
-        node = resolved(node)
-        node = node.get("items", {}) if isinstance(part, int) else node.get("properties", {}).get(part, {})
-    return resolved(node)
 
 
 def _secret_type_fix(data: dict[str, Any], marks: Marks, source: str) -> None:
@@ -95,7 +77,7 @@ def _secret_type_fix(data: dict[str, Any], marks: Marks, source: str) -> None:
 def _error_line(err: Any, source: str, marks: Marks) -> str:
     path = tuple(err.absolute_path)
     if err.validator == "additionalProperties":
-        allowed = sorted(subschema(path).get("properties", {}))
+        allowed = sorted(err.schema.get("properties", {}))
         extras = [k for k in err.instance if k not in allowed]
         key = extras[0] if extras else "?"
         near = difflib.get_close_matches(key, allowed, n=1)
@@ -153,7 +135,7 @@ def _limit_problem(err: Any, path: Path_) -> str:
     if err.validator == "maximum":
         return f"{show(value)} is over the maximum {limit}; use {limit} or less"
     if err.validator in ("minLength", "minItems") and not value:
-        default = ", or remove the key to take the default" if "default" in subschema(path) else ""
+        default = ", or remove the key to take the default" if "default" in err.schema else ""
         return f"is empty; give a value{default}"
     if err.validator in ("maxLength", "maxItems"):
         return f"is longer than {limit}; shorten it"
