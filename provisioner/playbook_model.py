@@ -191,30 +191,37 @@ class Playbook(Section):
 
     @property
     def mode(self) -> Mode:
+        """``steps.mode``: auto, create or locate."""
         return self.steps.mode
 
     @property
     def space_name(self) -> str:
+        """``steps.space.name``."""
         return self.steps.space.name
 
     @property
     def space_developers(self) -> tuple[str, ...]:
+        """``steps.space.developers``: the users to give the Space Developer role."""
         return self.steps.space.developers
 
     @property
     def entitlement_enabled(self) -> bool:
+        """``steps.entitlement.enabled``."""
         return self.steps.entitlement.enabled
 
     @property
     def instance_name(self) -> str:
+        """``steps.instance.name``."""
         return self.steps.instance.name
 
     @property
     def key_name(self) -> str:
+        """``steps.key.name``."""
         return self.steps.key.name
 
     @property
     def download_path(self) -> str:
+        """``steps.download.path``: where the key's JSON is written."""
         return self.steps.download.path
 
     def secrets(self) -> list[SecretRef]:

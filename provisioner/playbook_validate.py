@@ -64,12 +64,12 @@ def _validator_class() -> Any:
 
 def _secret_type_fix(data: dict[str, Any], marks: Marks, source: str) -> None:
     """A plain string where a secret reference is required: say so before schema errors get generic."""
-    for section, keys in (("cf", ("password", "client_secret")), ("btp", ("password", "cis_key"))):
+    for section, node in schema()["properties"].items():
         sec = data.get(section)
         if not isinstance(sec, dict):
             continue
-        for k in keys:
-            if isinstance(sec.get(k), str):
+        for k, sub in node.get("properties", {}).items():
+            if sub.get("$ref") == "#/$defs/secret" and isinstance(sec.get(k), str):
                 raise BadInput(f"{location(source, marks, (section, k))}: {section}.{k}: inline secrets are not "
                                f"allowed; use {{env: NAME}} or {{file: PATH}}")
 
