@@ -32,7 +32,9 @@ _DEF_NAMES = {"SecretRef": "secret", "Value": "value"}
 @lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
     """The playbook JSON Schema shipped in the package (``schemas/playbook.schema.json`` is the same file)."""
-    return json.loads(resources.files("provisioner").joinpath("data/playbook.schema.json").read_text("utf-8"))
+    data: dict[str, Any] = json.loads(resources.files("provisioner").joinpath("data/playbook.schema.json")
+                                      .read_text("utf-8"))
+    return data
 
 
 def generate() -> dict[str, Any]:
@@ -75,7 +77,8 @@ def generate() -> dict[str, Any]:
     out["then"] = {"required": [k for k in required if k != "version"]}
     out.update(body)
     out["$defs"] = {_DEF_NAMES.get(name, name): _inline(defs[name], defs, keep) for name in sorted(keep)}
-    return _tidy(out)
+    tidy: dict[str, Any] = _tidy(out)
+    return tidy
 
 
 def _refs(node: Any) -> list[str]:

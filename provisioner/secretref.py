@@ -28,12 +28,11 @@ class SecretRef(BaseModel):
                               json_schema_extra={"minProperties": 1, "maxProperties": 1})
 
     env: Annotated[str, Field(pattern=ENV_NAME)] | None = Field(
-        None, description="Name of the environment variable holding the secret.")
+        default=None, description="Name of the environment variable holding the secret.")
     file: Annotated[str, Field(min_length=1)] | None = Field(
-        None, description="Path of the file holding the secret (surrounding newlines are dropped).")
-    vcap: Annotated[str, Field(min_length=1)] | None = Field(
-        None, description="Name or label of the service bound in VCAP_SERVICES whose credentials are the secret "
-                          "(as JSON).")
+        default=None, description="Path of the file holding the secret (surrounding newlines are dropped).")
+    vcap: Annotated[str, Field(min_length=1)] | None = Field(default=None, description=(
+        "Name or label of the service bound in VCAP_SERVICES whose credentials are the secret (as JSON)."))
     # ``FILE:LINE:COL: key`` of the reference in its playbook, for error messages; not part of the playbook format
     where: SkipJsonSchema[str] = ""
 
