@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import string
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -222,3 +224,12 @@ def test_the_models_check_what_the_schema_declares():
         playbook.SecretRef(env="A", file="b")
     with pytest.raises(ValidationError, match="pattern"):
         Tenant(subdomain="ACME", provisioned=dt.date(2023, 3, 1))
+
+
+def test_help_imports_neither_pydantic_nor_jsonschema():
+    code = ("import sys\nfrom provisioner.cli import main\nsys.argv = ['provisioner', '--help']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'jsonschema')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
