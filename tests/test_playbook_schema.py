@@ -233,3 +233,8 @@ def test_help_imports_neither_pydantic_nor_jsonschema():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_every_cf_login_of_the_schema_has_its_fields():
+    assert list(playbook._CF_LOGIN_FIELDS) == resolve(SCHEMA["properties"]["cf"])["properties"]["login"]["enum"]
+    assert list(CF_LOGINS)[1:] == list(playbook._CF_LOGIN_FIELDS)
