@@ -2,13 +2,14 @@
 # make test  - run the test suite (end-to-end over HTTP against the simulator)
 # make lint  - ruff, import-linter (layering, see [tool.importlinter] in pyproject.toml) and mypy
 # make bench - benchmarks (figures printed, nothing asserted)
+# make schema - regenerate the playbook JSON Schema (provisioner/data/ and schemas/) from provisioner/playbook_model.py
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench schema clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +29,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+schema: $(STAMP)
+	$(BIN)/python -m provisioner.playbook_schema .
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .ruff_cache .hypothesis

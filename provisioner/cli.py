@@ -57,11 +57,11 @@ Timeout = Annotated[float | None, typer.Option("--timeout", help="Override every
 
 
 def _with_timeout(pb, timeout: float | None):
-    from dataclasses import replace
-
     from provisioner.playbook import Timeouts
 
-    return pb if timeout is None else replace(pb, timeouts=Timeouts(timeout, timeout, timeout))
+    if timeout is None:
+        return pb
+    return pb.model_copy(update={"timeouts": Timeouts(entitlement=timeout, instance=timeout, key=timeout)})
 
 
 def _check_timeout(timeout: float | None) -> None:

@@ -1,0 +1,107 @@
+"""Secret references of a playbook: ``{env: NAME}``, ``{file: PATH}`` or ``{vcap: SERVICE}``, resolved only when
+needed (``run`` and ``plan`` resolve all of them before any API call), and the ``VCAP_SERVICES`` reader."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from provisioner.errors import BadInput
+from provisioner.keyfile import read_text_file
+from provisioner.secret import Secret
+
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_KINDS = ("env", "file", "vcap")
+
+
+class SecretRef(BaseModel):
+    """A secret reference: {env: NAME}, {file: PATH} or {vcap: SERVICE} (the credentials of a service bound in
+    VCAP_SERVICES, by name or label). Inline secrets are not allowed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="secret reference",
+                              json_schema_extra={"minProperties": 1, "maxProperties": 1})
+
+    env: Annotated[str, Field(pattern=ENV_NAME)] | None = Field(
+        default=None, description="Name of the environment variable holding the secret.")
+    file: Annotated[str, Field(min_length=1)] | None = Field(
+        default=None, description="Path of the file holding the secret (surrounding newlines are dropped).")
+    vcap: Annotated[str, Field(min_length=1)] | None = Field(default=None, description=(
+        "Name or label of the service bound in VCAP_SERVICES whose credentials are the secret (as JSON)."))
+    # ``FILE:LINE:COL: key`` of the reference in its playbook, for error messages; not part of the playbook format
+    where: SkipJsonSchema[str] = ""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SecretRef:
+        given = [k for k in _KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of {env: NAME}, {file: PATH} or {vcap: SERVICE}")
+        return self
+
+    def resolve(self, environ: Mapping[str, str] | None = None) -> Secret:
+        """The secret's value (``environ`` defaults to ``os.environ``). Raises :class:`BadInput` if the variable is
+        unset or empty, the file unreadable or empty, or the VCAP_SERVICES service missing."""
+        environ = os.environ if environ is None else environ
+        if self.vcap is not None:
+            return Secret(json.dumps(vcap_credentials(self.vcap, self.where, environ)))
+        if self.env is not None:
+            value = environ.get(self.env)
+            if not value:
+                state = "is empty" if self.env in environ else "is not set"
+                raise BadInput(f"{self.where}: environment variable {self.env} {state}; export it "
+                               "(or use {file: PATH})")
+            return Secret(value)
+        assert self.file is not None
+        try:
+            text = read_text_file(Path(self.file), "secret file")
+        except BadInput as exc:
+            raise BadInput(f"{self.where}: {exc}") from None
+        if not text.strip():
+            raise BadInput(f"{self.where}: secret file {self.file} is empty; put the secret in it")
+        return Secret(text.strip("\n"))
+
+    def describe(self) -> str:
+        """Where the secret comes from, without its value: ``env NAME``, ``file PATH`` or ``VCAP_SERVICES ...``."""
+        if self.vcap:
+            return f"VCAP_SERVICES service {self.vcap}"
+        return f"env {self.env}" if self.env else f"file {self.file}"
+
+
+def text_of(value: str | SecretRef | None) -> str | None:
+    """A plain string as it is, a reference resolved (for values such as usernames that may be either)."""
+    if value is None or isinstance(value, str):
+        return value
+    return value.resolve().reveal()
+
+
+def vcap_credentials(service: str, where: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The ``credentials`` of the service bound as ``service`` (name, else label) in ``VCAP_SERVICES``, read with
+    cfenv. Raises :class:`BadInput` when VCAP_SERVICES is unset, not JSON, or has no such service."""
+    raw = environ.get("VCAP_SERVICES")
+    if not raw:
+        raise BadInput(f"{where}: VCAP_SERVICES is not set (a bound service is read inside Cloud Foundry only)")
+    try:
+        json.loads(raw)
+    except ValueError:
+        raise BadInput(f"{where}: VCAP_SERVICES is not valid JSON") from None
+    import cfenv
+
+    saved = os.environ.get("VCAP_SERVICES")
+    os.environ["VCAP_SERVICES"] = raw  # cfenv reads the process environment
+    try:
+        app = cfenv.AppEnv()
+    finally:
+        if saved is None:
+            os.environ.pop("VCAP_SERVICES", None)
+        else:
+            os.environ["VCAP_SERVICES"] = saved
+    svc = app.get_service(name=service) or app.get_service(label=service)
+    if svc is None or not isinstance(svc.credentials, dict):
+        names = ", ".join(sorted(s.name for s in app.services)) or "none"
+        raise BadInput(f"{where}: no service {service!r} in VCAP_SERVICES (bound: {names}); bind it or fix the name")
+    return svc.credentials
