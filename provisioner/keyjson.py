@@ -30,10 +30,23 @@ _KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "b
 _EXPECTED = "expected the service key's JSON (the cockpit's download or `cf service-key` output)"
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9._-]*\Z")
+
+
 def shown(value: Any, limit: int = 40) -> str:
-    """``repr`` of ``value``, cut to ``limit`` characters plus ``...``; for echoing what a file holds."""
+    """What a file holds, safe to echo: ``repr`` of a plain string (letters, digits, ``.``, ``_``, ``-``; names,
+    zones, types) or of a number, cut to ``limit`` characters plus ``...``; any other string, object or array is
+    described, never shown (it might be a secret)."""
+    if isinstance(value, str) and not _PLAIN.match(value):
+        return f"a string of {len(value)} characters"
+    if isinstance(value, (dict, list)):
+        return f"a JSON {'object' if isinstance(value, dict) else 'array'}"
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _name(name: str) -> str:
+    return name if _PLAIN.match(name) and 0 < len(name) <= 40 else f"(a name of {len(name)} characters)"
 
 
 class _Refused(ValueError):
@@ -81,11 +94,15 @@ _LENIENT = json.JSONDecoder(parse_int=_Num, parse_float=_Num, parse_constant=_Co
 
 
 def _join(path: str, part: str) -> str:
-    return f"{path}.{part}" if path else part
+    return f"{path}.{_name(part)}" if path else _name(part)
+
+
+def _where(path: str) -> str:
+    return (path if len(path) <= 80 else path[:80] + "...") + ": " if path else ""
 
 
 def _scalar_problem(value: Any, path: str) -> str | None:
-    where = f"{shown(path, 60)[1:-1]}: " if path else ""
+    where = _where(path)
     if isinstance(value, _Const):
         return f"{where}{value} is not valid JSON; write a number or a string"
     if isinstance(value, _Num):
@@ -108,7 +125,7 @@ def _walk(s: str, idx: int, path: str, line_of: Any) -> tuple[int, tuple[int, st
         while s[idx] != "}":
             name, end = json.decoder.scanstring(s, idx + 1)
             if name in seen and duplicate is None:
-                duplicate = (idx, f"{shown(_join(path, name), 60)[1:-1]}: duplicate name (first at line "
+                duplicate = (idx, f"{_where(_join(path, name))}duplicate name (first at line "
                                   f"{line_of(seen[name])}); keep one of them")
             seen.setdefault(name, idx)
             idx = _WS.match(s, end).end() + 1  # type: ignore[union-attr]  # past ':'

@@ -108,10 +108,32 @@ def read_text(path: Path, what: str, max_bytes: int = MAX_READ_BYTES, *, regular
         raise BadInput(f"{path}:{line}:{col}: the {what} is not UTF-8 text; save it as UTF-8") from None
 
 
+_SPECIAL = ("/dev/", "/proc/", "/sys/")
+
+
+def _special(path: Path) -> str | None:
+    """``path``, or the first symbolic link target on the way to its file, when under /dev, /proc or /sys
+    (``/dev/stdout`` leads to whatever the standard output is: a terminal, a pipe, a log file); else None."""
+    hop = os.path.abspath(path)
+    for _ in range(40):
+        if hop.startswith(_SPECIAL):
+            return hop
+        try:
+            hop = os.path.abspath(os.path.join(os.path.dirname(hop), os.readlink(hop)))
+        except OSError:
+            return None
+    return None
+
+
 def target(path: Path, what: str = "key file") -> Path | None:
     """Where a write to ``path`` goes: ``path`` itself when it is a regular file, the file a symbolic link points
     to when that is a regular file, None when nothing is there. Anything else (a directory, FIFO, device, a link
     to one, a dangling link, ``/dev/stdout``) is a :class:`BadInput`: it is never replaced."""
+    special = _special(path)
+    if special:
+        link = "" if special == os.path.abspath(path) else f"is a symbolic link to {special}, which "
+        raise BadInput(f"{path}: {link}is a system path (/dev, /proc, /sys), not a regular file; write the {what} "
+                       "to a regular file")
     try:
         lmode = os.lstat(path).st_mode
     except FileNotFoundError:
