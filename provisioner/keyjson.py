@@ -163,7 +163,7 @@ def _locate(s: str, start: int) -> tuple[int, str]:
         _, found = _walk(s, start, "", lambda pos: _position(s, pos)[0])
     except (RecursionError, ValueError, IndexError, StopIteration):
         found = None
-    return found or (start, "not valid JSON")
+    return found or (start, f"not valid JSON; {_EXPECTED}")
 
 
 def loads_strict(text: str, source: str, *, start: int = 0, what: str = "JSON") -> Any:
