@@ -183,7 +183,8 @@ def loads_strict(text: str, source: str, *, start: int = 0, what: str = "JSON") 
         raise BadInput(f"{source}:{line}:{col}: {problem}") from None
     except json.JSONDecodeError as exc:
         line, col = _position(text, exc.pos)
-        raise BadInput(f"{source}:{line}:{col}: not valid JSON ({exc.msg}); {_EXPECTED}") from None
+        msg = re.sub(r"( starting)? at$", "", exc.msg)  # json's "Unterminated string starting at", ...
+        raise BadInput(f"{source}:{line}:{col}: not valid JSON ({msg}); {_EXPECTED}") from None
     rest = _WS.match(text, end).end()  # type: ignore[union-attr]
     if rest < len(text):
         line, col = _position(text, rest)
