@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,6 @@ from provisioner.errors import BadInput
 MAX_DIGITS = 100
 BOM = "\ufeff"
 BARE, WRAPPED, CLI_TEXT = "bare", "credentials", "cf service-key"
-_WS = re.compile(r"[ \t\n\r]*")
 _KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 _EXPECTED = "expected the service key's JSON (the cockpit's download or `cf service-key` output)"
 
@@ -93,6 +93,13 @@ class _Const(str):
 _LENIENT = json.JSONDecoder(parse_int=_Num, parse_float=_Num, parse_constant=_Const)
 
 
+def _skip(s: str, idx: int) -> int:
+    """The index of the first character at or after ``idx`` that is not JSON whitespace."""
+    while idx < len(s) and s[idx] in " \t\n\r":
+        idx += 1
+    return idx
+
+
 def _join(path: str, part: str) -> str:
     return f"{path}.{_name(part)}" if path else _name(part)
 
@@ -114,41 +121,41 @@ def _scalar_problem(value: Any, path: str) -> str | None:
     return None
 
 
-def _walk(s: str, idx: int, path: str, line_of: Any) -> tuple[int, tuple[int, str] | None]:
+def _walk(s: str, idx: int, path: str, line_of: Callable[[int], int]) -> tuple[int, tuple[int, str] | None]:
     """Re-read the value at ``idx`` as the strict decoder did (objects are checked once complete, scalars where
     they stand); return its end and the first problem found, as (position, text)."""
-    idx = _WS.match(s, idx).end()  # type: ignore[union-attr]
+    idx = _skip(s, idx)
     if s[idx] == "{":
         seen: dict[str, int] = {}
         duplicate: tuple[int, str] | None = None
-        idx = _WS.match(s, idx + 1).end()  # type: ignore[union-attr]
+        idx = _skip(s, idx + 1)
         while s[idx] != "}":
-            name, end = json.decoder.scanstring(s, idx + 1)
+            name, end = _LENIENT.raw_decode(s, idx)
             if name in seen and duplicate is None:
                 duplicate = (idx, f"{_where(_join(path, name))}duplicate name (first at line "
                                   f"{line_of(seen[name])}); keep one of them")
             seen.setdefault(name, idx)
-            idx = _WS.match(s, end).end() + 1  # type: ignore[union-attr]  # past ':'
+            idx = _skip(s, end) + 1  # past ':'
             idx, found = _walk(s, idx, _join(path, name), line_of)
             if found:
                 return idx, found
-            idx = _WS.match(s, idx).end()  # type: ignore[union-attr]
+            idx = _skip(s, idx)
             if s[idx] == ",":
-                idx = _WS.match(s, idx + 1).end()  # type: ignore[union-attr]
+                idx = _skip(s, idx + 1)
         return idx + 1, duplicate
     if s[idx] == "[":
         i = 0
-        idx = _WS.match(s, idx + 1).end()  # type: ignore[union-attr]
+        idx = _skip(s, idx + 1)
         while s[idx] != "]":
             idx, found = _walk(s, idx, f"{path}[{i}]", line_of)
             if found:
                 return idx, found
-            idx = _WS.match(s, idx).end()  # type: ignore[union-attr]
+            idx = _skip(s, idx)
             if s[idx] == ",":
-                idx = _WS.match(s, idx + 1).end()  # type: ignore[union-attr]
+                idx = _skip(s, idx + 1)
             i += 1
         return idx + 1, None
-    value, end = _LENIENT.scan_once(s, idx)
+    value, end = _LENIENT.raw_decode(s, idx)
     problem = _scalar_problem(value, path)
     return end, (idx, problem) if problem else None
 
@@ -172,7 +179,7 @@ def loads_strict(text: str, source: str, *, start: int = 0, what: str = "JSON") 
     is refused here (callers that tolerate one strip it first)."""
     if text.startswith(BOM, start):
         raise BadInput(f"{source}:1:1: the {what} starts with a byte order mark (BOM); save it as UTF-8 without BOM")
-    idx = _WS.match(text, start).end()  # type: ignore[union-attr]
+    idx = _skip(text, start)
     try:
         value, end = _STRICT.raw_decode(text, idx)
     except RecursionError:
@@ -185,7 +192,7 @@ def loads_strict(text: str, source: str, *, start: int = 0, what: str = "JSON") 
         line, col = _position(text, exc.pos)
         msg = re.sub(r"( starting)? at$", "", exc.msg)  # json's "Unterminated string starting at", ...
         raise BadInput(f"{source}:{line}:{col}: not valid JSON ({msg}); {_EXPECTED}") from None
-    rest = _WS.match(text, end).end()  # type: ignore[union-attr]
+    rest = _skip(text, end)
     if rest < len(text):
         line, col = _position(text, rest)
         raise BadInput(f"{source}:{line}:{col}: more data after the JSON value; keep one JSON object per file")

@@ -272,3 +272,34 @@ def test_tilde_is_expanded(tmp_path, monkeypatch):
     assert write_key_file("~/keys/key.json", KEY, force=False, key_name="k") == "created"
     assert read_key_file("~/keys/key.json") == KEY
     assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) == 0o700
+
+
+def test_a_folder_we_may_not_write_in_is_one_line(tmp_path, monkeypatch):
+    """As root every folder is writable: the refusal the kernel gives others is made here."""
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(safefile.tempfile, "mkstemp", refuse)
+    out = cli("key", "export", str(ROOT / LM / "bom.json"), "-o", str(tmp_path / "key.json"))
+    assert (out.exit_code, out.stdout) == (2, "")
+    assert out.stderr == f"error: {tmp_path / 'key.json'}: cannot write in {tmp_path} (permission denied); " \
+                         "choose another folder\n"
+
+
+def test_a_long_name_still_gets_a_temporary_file_and_its_stale_one_removed(tmp_path):
+    name = "k" * 250 + ".json"  # 255 bytes: the temporary file's name is cut to fit
+    stale = tmp_path / (safefile._tmp_prefix(name) + "abcd1234.tmp")
+    stale.write_text("{")
+    assert len(stale.name.encode()) <= 255
+    assert write_key_file(tmp_path / name, KEY, force=False, key_name="k") == "created"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_the_cis_key_and_every_other_key_text_is_read_strictly():
+    from provisioner.keyfile import parse_key_text
+
+    with pytest.raises(BadInput, match=r"^cis:1:19: clientid: duplicate name \(first at line 1\); keep one"):
+        parse_key_text('{"clientid": "a", "clientid": "b"}', "cis")
+    with pytest.raises(BadInput, match=r"^cis:1:11: a: NaN is not valid JSON"):
+        parse_key_text('{"x": 1, "a": NaN}', "cis")
+    assert parse_key_text('\ufeff{"uaa": {}}', "cis") == {"uaa": {}}  # one BOM: tolerated when reading
