@@ -300,6 +300,6 @@ def test_the_cis_key_and_every_other_key_text_is_read_strictly():
 
     with pytest.raises(BadInput, match=r"^cis:1:19: clientid: duplicate name \(first at line 1\); keep one"):
         parse_key_text('{"clientid": "a", "clientid": "b"}', "cis")
-    with pytest.raises(BadInput, match=r"^cis:1:11: a: NaN is not valid JSON"):
+    with pytest.raises(BadInput, match=r"^cis:1:15: a: NaN is not valid JSON"):
         parse_key_text('{"x": 1, "a": NaN}', "cis")
     assert parse_key_text('\ufeff{"uaa": {}}', "cis") == {"uaa": {}}  # one BOM: tolerated when reading
