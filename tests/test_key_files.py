@@ -303,3 +303,13 @@ def test_the_cis_key_and_every_other_key_text_is_read_strictly():
     with pytest.raises(BadInput, match=r"^cis:1:15: a: NaN is not valid JSON"):
         parse_key_text('{"x": 1, "a": NaN}', "cis")
     assert parse_key_text('\ufeff{"uaa": {}}', "cis") == {"uaa": {}}  # one BOM: tolerated when reading
+
+
+def test_run_refuses_a_download_path_that_is_a_directory(landscape):
+    folder = landscape.dir / "keys" / "acme-cloudalm.json"
+    folder.mkdir(parents=True)
+    out = cli("run", landscape.playbook(**{"steps.download.path": str(folder)}))
+    assert out.exit_code != 0, out.output  # the run reports the tenant failed; the folder is left as it is
+    assert f"{folder}: is a directory, not a regular file; write the key file to a regular file" in out.output
+    assert "Traceback" not in out.output
+    assert folder.is_dir() and list(folder.iterdir()) == []
