@@ -99,16 +99,20 @@ def check_key(creds: dict[str, Any], tenant: str, credential_types: tuple[str, .
     problem = _form_problem(form, bom)
     checks = [Check(CHECK_NAMES[0], problem is None, problem or "one bare JSON object")]
     zone = _get(creds, "uaa.identityzone")
-    expected = "" if zone == tenant else f", expected {shown(tenant)}"
+    expected = "" if zone == tenant else f", expected {shown(tenant)}; use the key of this tenant's SAP Cloud " \
+                                         "ALM API instance (one key per tenant)"
     checks.append(Check(CHECK_NAMES[1], zone == tenant, f"uaa.identityzone is {echo(zone)}{expected}"))
     missing = [f for f in ("uaa.clientid", "uaa.clientsecret")
                if not (isinstance(_get(creds, f), str) and _get(creds, f))]
     checks.append(Check(CHECK_NAMES[2], not missing,
-                        "both present" if not missing else "missing: " + ", ".join(missing)))
+                        "both present" if not missing else "missing: " + ", ".join(missing)
+                        + "; download the key again (BTP cockpit: Instances and Subscriptions > Credentials)"))
     ctype = _get(creds, "uaa.credential-type")
     ok = ctype in credential_types
-    checks.append(Check(CHECK_NAMES[3], ok, echo(ctype) + ("" if ok else " (expected "
-                                                          + " or ".join(credential_types) + ")")))
+    wanted = " or ".join(credential_types)
+    checks.append(Check(CHECK_NAMES[3], ok, echo(ctype) + ("" if ok else f" (expected {wanted}); use a key whose "
+                                                          "uaa.credential-type is that (--credential-type says "
+                                                          "which is expected)")))
     return checks
 
 
