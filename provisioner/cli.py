@@ -19,7 +19,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Onboard SAP Cloud ALM tenants to the SAP Cloud ALM API on SAP BTP from YAML playbooks.\n\n"
                        "Exit codes: 0 success, 1 a step failed, 2 bad input "
                        "(plan: 0 no changes, 2 changes pending, 1 error).")
-key_app = typer.Typer(no_args_is_help=True, help="Check and test a service key file.")
+key_app = typer.Typer(no_args_is_help=True, help="Check, test and export a service key file.")
 app.add_typer(key_app, name="key")
 
 
@@ -185,22 +185,58 @@ def validate(playbooks: Playbooks) -> None:
 
 
 @key_app.command("check")
-def key_check(file: Annotated[Path, typer.Argument(help="Key file: bare JSON, {\"credentials\": ...} or "
-                                                        "`cf service-key` output.")],
+def key_check(file: Annotated[Path, typer.Argument(help="The key file to upload to Landscape Management: the bare "
+                                                        "JSON object.")],
               tenant: Annotated[str, typer.Option("--tenant", help="The tenant's identity zone (subdomain).")],
               credential_type: Annotated[str, typer.Option(
                   "--credential-type", help="Expected uaa.credential-type: instance-secret (keys from Cloud "
                                             "Foundry) or binding-secret (subaccount-level route).")]
               = "instance-secret") -> None:
-    """The four Landscape Management format checks. Exit 0 all pass, 1 a check failed, 2 unreadable file."""
+    """The four Landscape Management format checks, as strict as its upload: one bare JSON object (no
+    {"credentials": ...} wrapper, no `cf service-key` text, no BOM). Exit 0 all pass, 1 a check failed, 2 the file
+    is unreadable or not strict JSON (duplicate names, NaN, trailing data, ...)."""
     from provisioner import keyfile, output
 
     if credential_type not in ("instance-secret", "binding-secret"):
         raise _fail(f"--credential-type {credential_type!r}: use instance-secret or binding-secret", EXIT_BAD_INPUT)
-    creds = _guard(lambda: keyfile.read_key_file(file))
-    checks = keyfile.check_key(creds, tenant, (credential_type,))
+    checks = _guard(lambda: keyfile.check_key_file(file, tenant, (credential_type,)))
     output.print_checks(str(file), checks)
     raise typer.Exit(EXIT_OK if all(c.passed for c in checks) else EXIT_FAILED)
+
+
+EXPORT_TARGETS = ("landscape-management", "alm-setup")
+
+
+@key_app.command("export")
+def key_export(file: Annotated[Path, typer.Argument(help="Key file: bare JSON, {\"credentials\": ...} (CF /details "
+                                                         "or a Service Manager binding) or `cf service-key` output.")],
+               target: Annotated[str, typer.Option(
+                   "--for", help="landscape-management: write the bare object to -o OUT (mode 0600), the file "
+                                 "Landscape Management uploads; alm-setup: print the /SDF/ALM_SETUP fields "
+                                 "(never the secret).")] = "landscape-management",
+               out: Annotated[Path | None, typer.Option("--out", "-o", help="The file to write (landscape-management; "
+                                                                            "required: secrets never go to the "
+                                                                            "terminal).")] = None,
+               force: Annotated[bool, typer.Option("--force", help="Replace a different OUT (kept as a .bak).")]
+               = False) -> None:
+    """Convert a key file for where it goes. Exit 0 done, 1 OUT differs (use --force), 2 bad input."""
+    from provisioner import keyfile
+
+    if target not in EXPORT_TARGETS:
+        raise _fail(f"--for {target!r}: use " + " or ".join(EXPORT_TARGETS), EXIT_BAD_INPUT)
+    if target == "alm-setup":
+        if out is not None:
+            raise _fail("-o: --for alm-setup prints fields and writes no file; drop -o", EXIT_BAD_INPUT)
+        creds = _guard(lambda: keyfile.read_key_file(file))
+        for label, value in _guard(lambda: keyfile.alm_setup_fields(creds, str(file))):
+            typer.echo(f"{label}: {value}")
+        return
+    if out is None:
+        raise _fail("-o OUT is required: the bare key holds the client secret and is never printed", EXIT_BAD_INPUT)
+    creds = _guard(lambda: keyfile.read_key_file(file))
+    action = _guard(lambda: keyfile.write_key_file(out, creds, force=force, key_name=str(file)))
+    typer.echo(f"{out}: {action} (the bare key object, mode 0600); upload it in Landscape Management > SAP Cloud "
+               "ALM Service Key (one key per tenant)")
 
 
 @key_app.command("test")

@@ -15,19 +15,45 @@ def key(landscape):
     return json.loads(landscape.key_path.read_text())
 
 
-@pytest.mark.parametrize("shape", ["bare", "credentials", "cf-service-key"])
-def test_key_check_accepts_each_format(landscape, key, tmp_path, shape):
-    text = {
-        "bare": json.dumps(key),
-        "credentials": json.dumps({"credentials": key}),
-        "cf-service-key": "Getting key cloudalm-api-key for service instance cloudalm-api as admin...\n\n"
-                          + json.dumps({"credentials": key}, indent=2) + "\n",
-    }[shape]
-    f = tmp_path / f"{shape}.txt"
-    f.write_text(text)
-    out = cli("key", "check", f, "--tenant", "acme-cloudalm")
+FORMS = {
+    "bare": lambda key: json.dumps(key),
+    "credentials": lambda key: json.dumps({"credentials": key}),
+    "cf-service-key": lambda key: "Getting key cloudalm-api-key for service instance cloudalm-api as admin...\n\n"
+                                  + json.dumps({"credentials": key}, indent=2) + "\n",
+}
+
+
+def test_key_check_passes_the_downloaded_key(landscape, key):
+    out = cli("key", "check", landscape.key_path, "--tenant", "acme-cloudalm")
     assert out.exit_code == 0, out.output
     assert [line[:4] for line in out.stdout.splitlines()[:4]] == ["pass"] * 4
+
+
+@pytest.mark.parametrize("shape", ["credentials", "cf-service-key"])
+def test_key_check_refuses_what_landscape_management_refuses(key, tmp_path, shape):
+    """The wrapper and `cf service-key` text are read (key test, key export) but are not what Landscape
+    Management uploads: the first check fails and says how to get the bare object."""
+    f = tmp_path / f"{shape}.txt"
+    f.write_text(FORMS[shape](key))
+    out = cli("key", "check", f, "--tenant", "acme-cloudalm")
+    assert out.exit_code == 1, out.output
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("FAIL  valid JSON: ")
+    assert lines[0].endswith("; run `provisioner key export FILE --for landscape-management -o OUT` to write the "
+                             "bare object")
+    assert [line[:4] for line in lines[1:4]] == ["pass"] * 3
+    exported = tmp_path / "bare.json"
+    assert cli("key", "export", f, "-o", exported).exit_code == 0
+    assert cli("key", "check", exported, "--tenant", "acme-cloudalm").exit_code == 0
+
+
+@pytest.mark.parametrize("shape", sorted(FORMS))
+def test_key_test_reads_each_format(key, tmp_path, shape):
+    f = tmp_path / f"{shape}.txt"
+    f.write_text(FORMS[shape](key))
+    out = cli("key", "test", f)
+    assert out.exit_code == 0, out.output
+    assert key["uaa"]["clientsecret"] not in out.output
 
 
 def test_key_check_reports_each_failure(key, tmp_path):

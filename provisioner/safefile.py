@@ -1,0 +1,265 @@
+"""Files that hold secrets: bounded reads of regular files only (a FIFO or a device never hangs a read), atomic
+writes with mode 0600 that remove the temporary file a killed run left, backups that never overwrite an older one,
+and one-line :class:`~provisioner.errors.BadInput` errors (exit code 2) for every bad path: NUL in it, a name over
+255 bytes, a folder that is a file, a symbolic link loop, a read-only folder, a directory, FIFO or device.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import stat
+import tempfile
+import time
+from pathlib import Path
+
+from provisioner.errors import BadInput
+
+MAX_READ_BYTES = 1024 * 1024
+MAX_NAME_BYTES = 255
+_TMP_SUFFIX = ".tmp"
+_REASONS = {
+    errno.ENAMETOOLONG: "a name in the path is over 255 bytes; use a shorter name",
+    errno.ELOOP: "too many levels of symbolic links (a loop?); fix the link",
+    errno.ENOTDIR: "Not a directory",
+    errno.EROFS: "the file system is read-only; choose another folder",
+    errno.ENOSPC: "no space left on the device; free some space",
+}
+
+
+def _nul_in_path(path: str | Path) -> BadInput:
+    shown = str(path).replace("\x00", "\\0")
+    return BadInput(f"{shown}: the path contains a NUL character; check it")
+
+
+def expand(path: str | Path) -> Path:
+    """``path`` with a leading ``~`` expanded; a NUL in it is a :class:`BadInput`."""
+    if "\x00" in str(path):
+        raise _nul_in_path(path)
+    return Path(os.path.expanduser(str(path)))
+
+
+def _reason(exc: OSError) -> str:
+    return _REASONS.get(exc.errno or 0) or exc.strerror or type(exc).__name__
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_bytes(path: Path, what: str, max_bytes: int = MAX_READ_BYTES, *, regular_only: bool = True) -> bytes:
+    """At most ``max_bytes`` bytes of ``path``. Opened with ``O_NONBLOCK`` and checked with ``fstat`` before any
+    read: with ``regular_only`` (the default) a FIFO, device or socket is refused at once instead of read. Raises
+    :class:`BadInput` (missing, directory, not regular, unreadable, over ``max_bytes``)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such {what}; check the path") from None
+    except PermissionError:
+        raise BadInput(f"{path}: cannot read the {what} (permission denied); check its mode") from None
+    except ValueError:  # NUL in the path
+        raise _nul_in_path(path) from None
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read the {what} ({_reason(exc)})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise BadInput(f"{path}: is a directory, expected a {what}")
+        if not stat.S_ISREG(mode):
+            if regular_only:
+                raise BadInput(f"{path}: is {_kind(mode)}, expected a {what} (a regular file); save it to a file")
+            os.set_blocking(fd, True)
+        chunks: list[bytes] = []
+        total = 0
+        while total <= max_bytes:
+            chunk = os.read(fd, min(1 << 16, max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        size = os.fstat(fd).st_size if stat.S_ISREG(mode) else 0
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read the {what} ({_reason(exc)})") from None
+    finally:
+        os.close(fd)
+    if total > max_bytes:
+        over = f"{size} bytes, over" if size > max_bytes else "over"
+        raise BadInput(f"{path}: the {what} is {over} the {max_bytes} byte limit; is it the right file?")
+    return b"".join(chunks)
+
+
+def read_text(path: Path, what: str, max_bytes: int = MAX_READ_BYTES, *, regular_only: bool = True) -> str:
+    """:func:`read_bytes` decoded as UTF-8 (a BOM is kept, as ``\\ufeff``); binary or non-UTF-8 is a
+    :class:`BadInput` naming line and column."""
+    data = read_bytes(path, what, max_bytes, regular_only=regular_only)
+    if b"\x00" in data:
+        raise BadInput(f"{path}: the {what} is binary, expected UTF-8 text; is it the right file?")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise BadInput(f"{path}:{line}:{col}: the {what} is not UTF-8 text; save it as UTF-8") from None
+
+
+_SPECIAL = ("/dev/", "/proc/", "/sys/")
+
+
+def _special(path: Path) -> str | None:
+    """``path``, or the first symbolic link target on the way to its file, when under /dev, /proc or /sys
+    (``/dev/stdout`` leads to whatever the standard output is: a terminal, a pipe, a log file); else None."""
+    hop = os.path.abspath(path)
+    for _ in range(40):
+        if hop.startswith(_SPECIAL):
+            return hop
+        try:
+            hop = os.path.abspath(os.path.join(os.path.dirname(hop), os.readlink(hop)))
+        except OSError:
+            return None
+    return None
+
+
+def target(path: Path, what: str = "key file") -> Path | None:
+    """Where a write to ``path`` goes: ``path`` itself when it is a regular file, the file a symbolic link points
+    to when that is a regular file, None when nothing is there. Anything else (a directory, FIFO, device, a link
+    to one, a dangling link, ``/dev/stdout``) is a :class:`BadInput`: it is never replaced."""
+    special = _special(path)
+    if special:
+        link = "" if special == os.path.abspath(path) else f"is a symbolic link to {special}, which "
+        raise BadInput(f"{path}: {link}is a system path (/dev, /proc, /sys), not a regular file; write the {what} "
+                       "to a regular file")
+    try:
+        lmode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot use this path for the {what} ({_reason(exc)})") from None
+    if stat.S_ISREG(lmode):
+        return path
+    if stat.S_ISLNK(lmode):
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            raise BadInput(f"{path}: is a symbolic link to a missing file; remove the link or point it to a "
+                           f"regular file") from None
+        except OSError as exc:
+            raise BadInput(f"{path}: cannot use this path for the {what} ({_reason(exc)})") from None
+        if stat.S_ISREG(mode):
+            return Path(os.path.realpath(path))
+        raise BadInput(f"{path}: is a symbolic link to {_kind(mode)}, not a regular file; write the {what} to "
+                       "a regular file")
+    raise BadInput(f"{path}: is {_kind(lmode)}, not a regular file; write the {what} to a regular file")
+
+
+def _tmp_prefix(name: str) -> str:
+    """``.<name>.``, the name cut so that prefix, 8 random characters and ``.tmp`` fit in 255 bytes."""
+    room = MAX_NAME_BYTES - 2 - 8 - len(_TMP_SUFFIX)
+    cut = name.encode("utf-8")[:room].decode("utf-8", errors="ignore")
+    return f".{cut}."
+
+
+def _remove_stale_temporaries(folder: Path, name: str) -> None:
+    """Remove ``.<name>.XXXXXXXX.tmp`` files a write killed before its rename left in ``folder``."""
+    pattern = re.compile(re.escape(_tmp_prefix(name)) + r"[a-z0-9_]{8}" + re.escape(_TMP_SUFFIX) + r"\Z")
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    for entry in entries:
+        if pattern.match(entry):
+            try:
+                if stat.S_ISREG(os.lstat(folder / entry).st_mode):
+                    os.unlink(folder / entry)
+            except OSError:
+                pass
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _make_folder(folder: Path, what: str) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except (FileExistsError, NotADirectoryError):
+        raise BadInput(f"{folder}: is a file, not a folder; choose another folder for the {what}") from None
+    except PermissionError:
+        raise BadInput(f"{folder}: cannot create the folder (permission denied); choose another folder") from None
+    except OSError as exc:
+        raise BadInput(f"{folder}: cannot create the folder ({_reason(exc)})") from None
+
+
+def atomic_write(path: Path, content: str, mode: int = 0o600, *, what: str = "file") -> None:
+    """Write ``content`` (UTF-8) to ``path`` atomically with ``mode`` (default 0600; new folders get 0700): a
+    temporary file in the same folder, fsync, rename. ``path`` must be a regular file, a link to one, or absent
+    (see :func:`target`); a temporary file an earlier, killed write left is removed first. Raises
+    :class:`BadInput` with one line for any path or write problem."""
+    path = expand(path)
+    path = target(path, what) or path
+    _make_folder(path.parent, what)
+    _remove_stale_temporaries(path.parent, path.name)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_tmp_prefix(path.name), suffix=_TMP_SUFFIX)
+    except PermissionError:
+        raise BadInput(f"{path}: cannot write in {path.parent} (permission denied); choose another folder") \
+            from None
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot write the {what} ({_reason(exc)})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise BadInput(f"{path}: cannot write the {what} ({_reason(exc)})") from None
+        raise
+    _fsync_dir(path.parent)
+
+
+def backup(path: Path, what: str = "key file") -> Path:
+    """Copy the regular file ``path`` to a new ``<name>.<UTC time>.bak`` beside it (mode 0600), or ``.bak.1``,
+    ``.bak.2``, ... when that exists: an older backup is never overwritten. Returns the backup's path; raises
+    :class:`BadInput` when it cannot be written."""
+    data = read_bytes(path, what, max_bytes=64 * MAX_READ_BYTES)
+    base = f"{path.name}.{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.bak"
+    for n in range(1000):
+        candidate = path.with_name(base if n == 0 else f"{base}.{n}")
+        try:
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise BadInput(f"{candidate}: cannot keep the old {what} there ({_reason(exc)}); kept {path} as it "
+                           "is") from None
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            os.unlink(candidate)
+            raise BadInput(f"{candidate}: cannot keep the old {what} there ({_reason(exc)})") from None
+        return candidate
+    raise BadInput(f"{path}: 1000 backups of it already exist; remove old ones")
