@@ -101,7 +101,7 @@ class CloudFoundry:
             return job.get("state") == "COMPLETE"
 
         return poll(lambda: self.job(url), done, settings=settings, what=what,
-                    pending=lambda j: f"job {j.get('operation', '')} is {j.get('state')}")
+                    describe=lambda j: f"job {j.get('operation', '')} is {j.get('state')}")
 
     @staticmethod
     def job_resource_guid(job: dict[str, Any], link: str) -> str | None:

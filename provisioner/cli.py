@@ -145,7 +145,7 @@ def run(playbooks: Playbooks,
 def _plan_exit(results) -> int:
     if not all(r.ok for r in results):
         return EXIT_FAILED
-    return 2 if any(r.changes_pending for r in results) else EXIT_OK
+    return 2 if any(r.has_changes for r in results) else EXIT_OK
 
 
 @app.command()

@@ -1,7 +1,7 @@
 """``provisioner doctor``: checks that every credential source of a playbook resolves and that the identities
-have the roles SAP's guide requires (seed 003: Global Account Administrator, Org Manager, Space Developer), without
-changing anything. Reads only: ``GET /``, token requests, ``GET /v3/organizations``, ``/v3/spaces``,
-``/v3/roles``, ``GET /accounts/v1/subaccounts`` and ``/entitlements/v1/assignments``.
+have the roles SAP's setup guide for the SAP Cloud ALM API requires (Global Account Administrator, Org Manager,
+Space Developer), without changing anything. Reads only: ``GET /``, token requests, ``GET /v3/organizations``,
+``/v3/spaces``, ``/v3/roles``, ``GET /accounts/v1/subaccounts`` and ``/entitlements/v1/assignments``.
 """
 
 from __future__ import annotations

@@ -33,11 +33,11 @@ class WaitSettings:
 
 
 def poll(read: Callable[[], T], done: Callable[[T], bool], *, settings: WaitSettings, what: str,
-         pending: Callable[[T], str] | None = None) -> T:
+         describe: Callable[[T], str] | None = None) -> T:
     """Call ``read()`` until ``done(value)``; return the value.
 
     ``done`` may raise to stop early (for example on a FAILED job). Raises :class:`WaitTimeout` after
-    ``settings.timeout`` seconds, naming ``what`` and the last pending state (``pending(value)``).
+    ``settings.timeout`` seconds, naming ``what`` and the last state (``describe(value)``).
     """
     start = time.monotonic()
     while True:
@@ -46,7 +46,7 @@ def poll(read: Callable[[], T], done: Callable[[T], bool], *, settings: WaitSett
             return value
         waited = time.monotonic() - start
         if waited >= settings.timeout:
-            state = pending(value) if pending else "still in progress"
+            state = describe(value) if describe else "still in progress"
             raise WaitTimeout(f"{what}: {state} after {settings.timeout:g} s; it goes on in the landscape: "
                               "re-run the playbook to adopt it (or raise the timeout with --timeout)")
         time.sleep(min(settings.pause(waited), settings.timeout - waited))
