@@ -152,7 +152,7 @@ def converge(step: Step, env: Env, upstream: Upstream) -> Outcome:
         return Outcome(RUN_WORDS[Action.NONE] if not env.dry_run else PLAN_WORDS[Action.NONE], change.reasons,
                        Done(step.current(observation)))
     if env.dry_run:
-        return Outcome(PLAN_WORDS[change.action], change.reasons, Planned(change))
+        return Outcome(PLAN_WORDS[change.action], change.reasons, Planned(change, step.current(observation)))
     output = step.apply(env, observation, change, upstream)
     action, reasons = change.action, change.reasons + output.notes
     if change.action is Action.WAIT or output.recheck:

@@ -75,9 +75,11 @@ class Done(Generic[Out]):
 
 @dataclass(frozen=True)
 class Planned:
-    """An earlier step would make ``change`` (plan only: nothing was applied)."""
+    """An earlier step would make ``change`` (plan only: nothing was applied); ``current``: its output as things
+    are now when the resource exists (an update or a wait), else None (it would be created)."""
 
     change: Change
+    current: Output | None = None
 
 
 Result = Done[Any] | Planned
@@ -99,16 +101,18 @@ class Upstream:
         return (n for n, _ in self.entries)
 
     def output(self, name: str, kind: type[Out]) -> Out | None:
-        """The output of step ``name`` when it is done and of type ``kind``, else None."""
+        """The output of step ``name`` (of type ``kind``): when it is done, or in a plan the resource as it is now
+        when it exists; else None."""
         result = self.get(name)
-        if isinstance(result, Done) and isinstance(result.output, kind):
-            return result.output
-        return None
+        output = result.output if isinstance(result, Done) else result.current if result is not None else None
+        return output if isinstance(output, kind) else None
 
-    def planned(self, name: str) -> Change | None:
-        """The change step ``name`` would make (plan), else None."""
+    def planned(self, name: str, *actions: Action) -> Change | None:
+        """The change step ``name`` would make (plan; only one of ``actions`` when given), else None."""
         result = self.get(name)
-        return result.change if isinstance(result, Planned) else None
+        if isinstance(result, Planned) and (not actions or result.change.action in actions):
+            return result.change
+        return None
 
     def with_result(self, name: str, result: Result) -> Upstream:
         return Upstream((*((n, r) for n, r in self.entries if n != name), (name, result)))

@@ -89,7 +89,7 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
             return Change.of(Action.NONE, f"found instance {name} (generated with the tenant; left as it is)")
         if inst is None:
             what = f"create instance {name} of {s.offering}/{s.plan}"
-            if upstream.planned("space") is not None:
+            if upstream.planned("space", Action.CREATE):
                 return Change.of(Action.CREATE, f"{what} (in the new space)")
             if observation.plan is None and upstream.planned("entitlement") is None:
                 raise StepFailed(

@@ -66,7 +66,7 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             raise StepFailed(f"service key {name} not found on instance {settings.instance_name}; set "
                              "steps.key.name to the generated key's name (or steps.mode: create to create one)")
         if key is None:
-            where = " (on the new instance)" if upstream.planned("instance") is not None else ""
+            where = " (on the new instance)" if upstream.planned("instance", Action.CREATE) else ""
             return Change.of(Action.CREATE, f"create service key {name}{where}")
         op = key.last_operation
         if op.in_progress:
@@ -101,7 +101,9 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
         return KeyOutput(self._settle(env, guid), created=True, notes=notes)
 
     def current(self, observation: KeyObservation) -> KeyOutput | None:
-        return KeyOutput(observation.key) if observation.key is not None else None
+        """The key when it is usable (its last operation succeeded), else None."""
+        key = observation.key
+        return KeyOutput(key) if key is not None and key.last_operation.succeeded else None
 
     @staticmethod
     def _settle(env: Env, guid: str) -> ServiceKey:
