@@ -101,7 +101,7 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
             return Change.of(Action.CREATE, what)
         op = inst.last_operation
         if op.in_progress:
-            return Change.of(Action.WAIT, f"a {op.type or 'operation'} of instance {name} is in progress; "
+            return Change.of(Action.WAIT, f"instance {name}: its {op.type or 'last operation'} is in progress; "
                                           "wait for it")
         if op.type == "create" and op.failed:
             return Change.of(Action.CREATE, f"the last create of instance {name} failed ({op.description}); "
