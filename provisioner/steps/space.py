@@ -67,20 +67,20 @@ class SpaceStep(Step[SpaceObservation, SpaceOutput]):
         return SpaceObservation(org, space, devs, wanted_developers(env))
 
     def compare(self, settings: Playbook, observation: SpaceObservation, upstream: Upstream) -> Change:
-        where = f"space {settings.space_name} in org {settings.cf.org}"
+        space, org = settings.space_name, settings.cf.org
         missing = observation.missing
         grant = (f"give Space Developer to {', '.join(missing)}",) if missing else ()
         if observation.space is None and self.locate:
-            raise StepFailed(f"{where} not found; the generated credentials are expected there: set "
-                             "steps.space.name (or steps.mode: create to create them)")
+            raise StepFailed(f"space {space} not found in org {org}; the generated credentials are expected there: "
+                             "set steps.space.name (or steps.mode: create to create them)")
         if observation.space is None:
-            return Change(Action.CREATE, (f"create {where}", *grant))
+            return Change(Action.CREATE, (f"create space {space} in org {org}", *grant))
         if self.locate:
-            return Change.of(Action.NONE, f"found {where}")
+            return Change.of(Action.NONE, f"found space {space} in org {org}")
         if grant:
             return Change(Action.UPDATE, grant)
         who = ", ".join(observation.wanted) or "nobody listed"
-        return Change.of(Action.NONE, f"{where} exists; Space Developer: {who}")
+        return Change.of(Action.NONE, f"space {space} exists in org {org}; Space Developer: {who}")
 
     def apply(self, env: Env, observation: SpaceObservation, change: Change, upstream: Upstream) -> SpaceOutput:
         pb = env.settings
