@@ -161,7 +161,7 @@ def plan(playbooks: Playbooks, parallel: Parallel = 4, max_in_flight: MaxInFligh
 @app.command()
 def doctor(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file.")],
            verbose: Verbose = False) -> None:
-    """Check that every credential source resolves and the identities have the roles the seeds require
+    """Check that every credential source resolves and the identities have the roles SAP's setup guide requires
     (Global Account Administrator, Org Manager, Space Developer), changing nothing. Exit 0 all pass, 1 not."""
     _verbose(verbose)
     from provisioner import doctor as doc

@@ -41,7 +41,9 @@ def diagnose(pb: Playbook, say: Callable[[Check], None]) -> bool:
     pool, stats = pool_for(pb), RequestStats()
     try:
         cf = sign_in_cf(pb, pool, stats)
-        token = claims(cf.http.token_source.token())
+        source = cf.http.token_source
+        assert source is not None  # sign_in_cf sets it
+        token = claims(source.token())
         who = token.get("user_name") or token.get("client_id") or "?"
         report("CF sign-in", True, f"{pb.cf.login} login to {cf.api_url} as {who}")
     except (ProvisionerError, BadInput) as exc:

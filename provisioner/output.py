@@ -139,9 +139,8 @@ class LivePrinter(Printer):
         for r in results if len(results) == 1 else []:
             self.console.print(f"{'plan' if r.dry_run else 'run'} {r.playbook}: tenant {r.tenant} ({r.era})")
             table = Table(box=None, pad_edge=False, header_style="bold")
-            for col, just in (("STEP", "left"), ("PLAN" if r.dry_run else "RESULT", "left"), ("SECONDS", "right"),
-                              ("DETAIL", "left")):
-                table.add_column(col, justify=just, overflow="fold")
+            for col in ("STEP", "PLAN" if r.dry_run else "RESULT", "SECONDS", "DETAIL"):
+                table.add_column(col, justify="right" if col == "SECONDS" else "left", overflow="fold")
             for s in r.steps:
                 table.add_row(s.step, Text(s.action, style=STYLE.get(s.action, "")), f"{s.seconds:.2f}", _detail(s))
             self.console.print(table)

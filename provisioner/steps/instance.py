@@ -23,6 +23,7 @@ from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
 from provisioner.steps.entitlement import EntitlementOutput
 from provisioner.steps.parameters import desired_parameters, merged_parameters, parameter_differences, parameters_hash
 from provisioner.steps.space import SpaceOutput
+from provisioner.wait import WaitSettings
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         return InstanceOutput(self._settle(env, inst.guid))
 
     @staticmethod
-    def _wait(env: Env):
+    def _wait(env: Env) -> WaitSettings:
         return env.wait_settings(env.settings.timeouts.instance)
 
     def _settle(self, env: Env, guid: str) -> ServiceInstance:

@@ -83,7 +83,8 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
         if change.action is Action.WAIT:
             assert observation.key is not None
             return KeyOutput(self._settle(env, observation.key.guid), recheck=True)
-        guid, notes = None, ()
+        guid: str | None = None
+        notes: tuple[str, ...] = ()
         try:
             operation = env.platform.create_key(instance, pb.key_name)
             if operation is not None:

@@ -31,7 +31,8 @@ def parameters_hash(params: Mapping[str, Any]) -> str:
 
 def parameter_differences(actual: Mapping[str, Any], desired: Mapping[str, Any]) -> list[str]:
     """Human reasons why ``actual`` parameters differ from ``desired`` in the keys the playbook manages."""
-    a = actual.get("xs-security") if isinstance(actual.get("xs-security"), dict) else {}
+    xs = actual.get("xs-security")
+    a: Mapping[str, Any] = xs if isinstance(xs, dict) else {}
     d = desired["xs-security"]
     reasons = []
     if a.get("xsappname") != d["xsappname"]:

@@ -84,7 +84,8 @@ class SpaceStep(Step[SpaceObservation, SpaceOutput]):
 
     def apply(self, env: Env, observation: SpaceObservation, change: Change, upstream: Upstream) -> SpaceOutput:
         pb = env.settings
-        space, notes = observation.space, ()
+        space = observation.space
+        notes: tuple[str, ...] = ()
         if space is None:
             try:
                 space = env.cf.create_space(observation.org["guid"], pb.space_name)
