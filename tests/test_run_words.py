@@ -62,7 +62,7 @@ def finish_when_polled(landscape) -> threading.Thread:
 
 
 def test_a_wait_is_not_a_change_and_a_run_that_only_waits_says_waited(landscape):
-    pb = landscape.playbook()
+    pb = landscape.playbook(**{"timeouts.instance": 60})  # bounded, should the broker never finish
     assert cli("run", pb).exit_code == 0
     start_update_in_flight(landscape)
 
@@ -88,7 +88,7 @@ def test_a_wait_is_not_a_change_and_a_run_that_only_waits_says_waited(landscape)
 
 
 def test_after_a_wait_what_still_differs_is_updated(landscape):
-    pb = landscape.playbook()
+    pb = landscape.playbook(**{"timeouts.instance": 60})
     assert cli("run", pb).exit_code == 0
     cf = admin_cf(landscape)
     inst = the_instance(cf)
