@@ -145,7 +145,7 @@ def run(playbooks: Playbooks,
 def _plan_exit(results) -> int:
     if not all(r.ok for r in results):
         return EXIT_FAILED
-    return 2 if any(r.changes_pending for r in results) else EXIT_OK
+    return 2 if any(r.has_changes for r in results) else EXIT_OK
 
 
 @app.command()
@@ -161,7 +161,7 @@ def plan(playbooks: Playbooks, parallel: Parallel = 4, max_in_flight: MaxInFligh
 @app.command()
 def doctor(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file.")],
            verbose: Verbose = False) -> None:
-    """Check that every credential source resolves and the identities have the roles the seeds require
+    """Check that every credential source resolves and the identities have the roles SAP's setup guide requires
     (Global Account Administrator, Org Manager, Space Developer), changing nothing. Exit 0 all pass, 1 not."""
     _verbose(verbose)
     from provisioner import doctor as doc
@@ -323,7 +323,7 @@ def main() -> None:
         code = app(standalone_mode=False)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback, no secret
         if _is_usage_error(exc):
-            exc.show()
+            exc.show()  # type: ignore[attr-defined]  # click.UsageError, checked above
             sys.exit(EXIT_FAILED if _planning(sys.argv[1:]) else EXIT_BAD_INPUT)
         if type(exc).__name__ == "Abort":
             sys.exit(130)

@@ -1,7 +1,7 @@
 """``provisioner doctor``: checks that every credential source of a playbook resolves and that the identities
-have the roles SAP's guide requires (seed 003: Global Account Administrator, Org Manager, Space Developer), without
-changing anything. Reads only: ``GET /``, token requests, ``GET /v3/organizations``, ``/v3/spaces``,
-``/v3/roles``, ``GET /accounts/v1/subaccounts`` and ``/entitlements/v1/assignments``.
+have the roles SAP's setup guide for the SAP Cloud ALM API requires (Global Account Administrator, Org Manager,
+Space Developer), without changing anything. Reads only: ``GET /``, token requests, ``GET /v3/organizations``,
+``/v3/spaces``, ``/v3/roles``, ``GET /accounts/v1/subaccounts`` and ``/entitlements/v1/assignments``.
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ def diagnose(pb: Playbook, say: Callable[[Check], None]) -> bool:
     pool, stats = pool_for(pb), RequestStats()
     try:
         cf = sign_in_cf(pb, pool, stats)
-        token = claims(cf.http.token_source.token())
+        source = cf.http.token_source
+        assert source is not None  # sign_in_cf sets it
+        token = claims(source.token())
         who = token.get("user_name") or token.get("client_id") or "?"
         report("CF sign-in", True, f"{pb.cf.login} login to {cf.api_url} as {who}")
     except (ProvisionerError, BadInput) as exc:

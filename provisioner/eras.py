@@ -1,4 +1,5 @@
-"""Which steps a tenant needs, by its provisioning date and purposes (seeds 000 and 003).
+"""Which steps a tenant needs, by its provisioning date and purposes (SAP Cloud ALM's "Provisioning of SAP Cloud
+ALM" dates and the setup guide for the SAP Cloud ALM API).
 
 | provisioned | what exists | steps (``steps.mode: auto``) |
 |---|---|---|
@@ -8,16 +9,17 @@
 | from 2023-10-16 on | the credentials, generated automatically | locate them, then download, check and test |
 
 ``steps.mode: create`` runs every step whatever the era (the playbook asks for more); ``locate`` only finds.
-Where the generated credentials live is not documented in the seeds (UNCONFIRMED): the tool looks for the instance
+Where the generated credentials live is not documented by SAP (UNCONFIRMED): the tool looks for the instance
 and key named in the playbook (``steps.instance.name``, ``steps.key.name``) in the space ``steps.space.name``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from provisioner.playbook import Playbook
-from provisioner.steps.base import Step
+from provisioner.steps.base import Step, VerifyStep
 from provisioner.steps.download import DownloadStep
 from provisioner.steps.entitlement import EntitlementStep
 from provisioner.steps.instance import InstanceStep
@@ -41,13 +43,13 @@ def era_of(provisioned: dt.date) -> str:
     return ERA_AUTOMATIC
 
 
-def select_steps(pb: Playbook) -> tuple[str, list[tuple[Step, str | None]]]:
+def select_steps(pb: Playbook) -> tuple[str, list[tuple[Step[Any, Any] | VerifyStep, str | None]]]:
     """The era (with the mode when not ``auto``) and each step with ``None`` (run it) or why it is skipped."""
     era = era_of(pb.tenant.provisioned)
     mode = pb.mode
     skip: dict[str, str] = {}
     if mode == "auto" and era == ERA_MONITORING:
-        skip["entitlement"] = "the entitlement came with the tenant's generated monitoring key (seed 003)"
+        skip["entitlement"] = "the entitlement came with the tenant's generated monitoring key"
         if "transport-management" in pb.tenant.purposes:
             era += "; transport management needs its own instance and key in the existing space"
         else:
@@ -63,6 +65,7 @@ def select_steps(pb: Playbook) -> tuple[str, list[tuple[Step, str | None]]]:
     if not pb.entitlement_enabled:
         skip["entitlement"] = "disabled in the playbook (steps.entitlement.enabled: false)"
     locate = mode == "locate"
-    steps: list[Step] = [SpaceStep(locate=locate), EntitlementStep(), InstanceStep(locate=locate),
-                         KeyStep(locate=locate), DownloadStep(), CheckStep(), TestStep()]
+    steps: list[Step[Any, Any] | VerifyStep] = [SpaceStep(locate=locate), EntitlementStep(),
+                                                InstanceStep(locate=locate), KeyStep(locate=locate), DownloadStep(),
+                                                CheckStep(), TestStep()]
     return era, [(s, skip.get(s.name)) for s in steps]

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from provisioner.errors import BadInput, ProvisionerError
 from provisioner.http import HttpSettings, SessionPool
 from provisioner.playbook import Playbook
-from provisioner.runner import RunResult, StepResult, run
+from provisioner.runner import FAILED, RunResult, StepResult, run
 from provisioner.wait import WaitSettings
 
 
@@ -55,7 +55,7 @@ def run_many(playbooks: list[Playbook], *, parallel: int = 4, dry_run: bool = Fa
         except Exception as exc:  # noqa: BLE001 - one tenant's crash must not stop the others
             error = f"unexpected {type(exc).__name__} (a bug; please report it)"
         result = RunResult(pb.source, pb.tenant.subdomain, "", dry_run, seconds=time.monotonic() - started)
-        failed = StepResult("run", "error" if dry_run else "failed", [], result.seconds, error)
+        failed = StepResult("run", "error" if dry_run else FAILED, [], result.seconds, error)
         result.steps.append(failed)
         if on_step is not None:
             on_step(result, failed)

@@ -126,9 +126,9 @@ def ca_bundle(verify: bool | str) -> bool | str:
     if verify is not True:
         return verify
     for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE"):
-        path = os.environ.get(name)
-        if path and os.path.isfile(path):
-            return path
+        found = os.environ.get(name)
+        if found and os.path.isfile(found):
+            return found
     return True
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from provisioner.cf import CloudFoundry
 from provisioner.errors import ApiError, StepFailed
 from provisioner.http import RequestStats
 from provisioner.keyfile import write_key_file
 from provisioner.keytest import test_key
+from provisioner.platform import ServiceInstance, ServiceKey, ServicePlatform
+from provisioner.platform.cloudfoundry import CloudFoundryPlatform
 from provisioner.playbook import Playbook
 from provisioner.runner import connect, pool_for, resolve_secrets
 from provisioner.steps.key import current_key, managed_keys
@@ -31,15 +32,19 @@ SHARED_SECRET_NOTE = ("Note: this instance issues instance-secret credentials: a
                       "new key has the same client secret (binding-secret keys each get their own).")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Located:
+    """The signed-in CF client, the service platform on it, the playbook's instance and its managed keys."""
+
     cf: CloudFoundry
-    instance: dict[str, Any]
-    keys: list[dict[str, Any]]
+    platform: ServicePlatform
+    instance: ServiceInstance
+    keys: list[ServiceKey]
 
 
 def locate(pb: Playbook) -> Located:
-    """Sign in and find the playbook's instance and its managed keys (read only)."""
+    """Sign in and find the playbook's instance and its managed keys (read only). Raises :class:`StepFailed` when
+    the org, the space or the instance is missing."""
     resolve_secrets(pb)
     cf, _ = connect(pb, pool_for(pb), RequestStats(), need_btp=False)
     org, space = cf.find_org_and_space(pb.cf.org, pb.space_name)
@@ -47,35 +52,36 @@ def locate(pb: Playbook) -> Located:
         raise StepFailed(f"CF org {pb.cf.org!r} not found or not visible")
     if space is None:
         raise StepFailed(f"space {pb.space_name} not found in org {pb.cf.org}; run the playbook first")
-    inst = cf.find_instance(space["guid"], pb.instance_name)
+    platform = CloudFoundryPlatform(cf)
+    inst = platform.find_instance(space["guid"], pb.instance_name)
     if inst is None:
         raise StepFailed(f"instance {pb.instance_name} not found in space {pb.space_name}; run the playbook first")
-    return Located(cf, inst, managed_keys(cf, inst["guid"], pb.key_name))
+    return Located(cf, platform, inst, managed_keys(platform, inst.guid, pb.key_name))
 
 
-def _delete_key(cf: CloudFoundry, key: dict[str, Any], timeout: float) -> None:
-    job = cf.delete_key(key["guid"])
-    if job:
-        cf.wait_job(job, WaitSettings(timeout=timeout), f"delete service key {key['name']}")
+def _delete_key(platform: ServicePlatform, key: ServiceKey, timeout: float) -> None:
+    operation = platform.delete_key(key.guid)
+    if operation:
+        platform.wait_operation(operation, WaitSettings(timeout=timeout), f"delete service key {key.name}")
 
 
 def rotate(pb: Playbook, say: Callable[[str], None]) -> None:
     """Rotate the playbook's key. Raises :class:`StepFailed` naming the key that still works on failure."""
     found = locate(pb)
-    cf, old = found.cf, current_key(found.keys)
+    cf, platform, old = found.cf, found.platform, current_key(found.keys)
     if old is None:
         raise StepFailed(f"no service key {pb.key_name} on instance {pb.instance_name} to rotate; run the playbook")
-    keep = f"the old key {old['name']} still works"
+    keep = f"the old key {old.name} still works"
     new_name = f"{pb.key_name}-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}"
     say(f"create service key {new_name}")
     try:
-        job = cf.create_key(found.instance["guid"], new_name)
-        if job:
-            cf.wait_job(job, WaitSettings(timeout=pb.timeouts.key), f"service key {new_name}")
-        new = cf.find_key(found.instance["guid"], new_name)
+        operation = platform.create_key(found.instance.guid, new_name)
+        if operation:
+            platform.wait_operation(operation, WaitSettings(timeout=pb.timeouts.key), f"service key {new_name}")
+        new = platform.find_key(found.instance.guid, new_name)
         if new is None:
             raise StepFailed(f"service key {new_name} is missing after its creation")
-        creds = cf.key_credentials(new["guid"])
+        creds = platform.key_credentials(new.guid)
     except (ApiError, StepFailed) as exc:
         raise StepFailed(f"rotation stopped creating {new_name}: {exc}; {keep}") from None
     say(f"test service key {new_name}")
@@ -88,12 +94,12 @@ def rotate(pb: Playbook, say: Callable[[str], None]) -> None:
     kept = "; the old file is kept as .bak" if action == "updated" else ""
     say(f"download service key {new_name} to {pb.download_path} ({action}{kept})")
     for key in found.keys:
-        say(f"delete service key {key['name']}")
+        say(f"delete service key {key.name}")
         try:
-            _delete_key(cf, key, pb.timeouts.key)
+            _delete_key(platform, key, pb.timeouts.key)
         except (ApiError, StepFailed) as exc:
             raise StepFailed(f"the new key {new_name} is in {pb.download_path} and works, but deleting the old key "
-                             f"{key['name']} failed: {exc}; re-run `provisioner key rotate` or delete it") from None
+                             f"{key.name} failed: {exc}; re-run `provisioner key rotate` or delete it") from None
     ctype = (creds.get("uaa") or {}).get("credential-type")
     if ctype == "instance-secret":
         say(SHARED_SECRET_NOTE)
@@ -103,7 +109,7 @@ def rotate(pb: Playbook, say: Callable[[str], None]) -> None:
 def revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[str], None]) -> int:
     """Delete every key the playbook manages after ``confirm(names)``; return how many were deleted."""
     found = locate(pb)
-    names = [k["name"] for k in found.keys]
+    names = [k.name for k in found.keys]
     if not names:
         say(f"no service key {pb.key_name} on instance {pb.instance_name}: nothing to revoke")
         return 0
@@ -111,8 +117,8 @@ def revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[st
         say("nothing deleted")
         return 0
     for key in found.keys:
-        say(f"delete service key {key['name']}")
-        _delete_key(found.cf, key, pb.timeouts.key)
+        say(f"delete service key {key.name}")
+        _delete_key(found.platform, key, pb.timeouts.key)
     say(f"the local copy {pb.download_path}, if any, can no longer sign in; delete it")
     say(LANDSCAPE_CAUTION)
     return len(names)

@@ -1,7 +1,8 @@
 """Printing runs as they go. On a terminal: a live display (rich) with a spinner per tenant while a step runs,
 then a table. Otherwise (CI): one plain, timestamped line per step as it ends. ``--output json``: nothing until the
-JSON report at the end. Nothing printed here comes from a secret: lines are built from step names, actions,
-reasons and error texts, which never carry credentials."""
+JSON report at the end. Words: see :mod:`provisioner.runner` (check and test say ``passed`` or ``failed``; a wait
+for an operation already running says ``waited``, in a plan ``wait``). Nothing printed here comes from a secret:
+lines are built from step names, actions, reasons and error texts, which never carry credentials."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from typing import TextIO
 
 from provisioner.keyfile import Check
 
-STYLE = {"created": "green", "updated": "yellow", "unchanged": "dim", "failed": "bold red", "skipped": "dim",
-         "create": "green", "update": "yellow", "no change": "dim", "error": "bold red", "skip": "dim"}
+STYLE = {"created": "green", "updated": "yellow", "waited": "cyan", "unchanged": "dim", "passed": "green",
+         "failed": "bold red", "skipped": "dim", "create": "green", "update": "yellow", "wait": "cyan",
+         "no change": "dim", "error": "bold red", "skip": "dim"}
+#: the words of steps that changed (run) or would change (plan) the landscape; waits and verifications are not
+CHANGED = ("created", "updated", "create", "update")
 
 
 def _stamp() -> str:
@@ -135,9 +139,8 @@ class LivePrinter(Printer):
         for r in results if len(results) == 1 else []:
             self.console.print(f"{'plan' if r.dry_run else 'run'} {r.playbook}: tenant {r.tenant} ({r.era})")
             table = Table(box=None, pad_edge=False, header_style="bold")
-            for col, just in (("STEP", "left"), ("PLAN" if r.dry_run else "RESULT", "left"), ("SECONDS", "right"),
-                              ("DETAIL", "left")):
-                table.add_column(col, justify=just, overflow="fold")
+            for col in ("STEP", "PLAN" if r.dry_run else "RESULT", "SECONDS", "DETAIL"):
+                table.add_column(col, justify="right" if col == "SECONDS" else "left", overflow="fold")
             for s in r.steps:
                 table.add_row(s.step, Text(s.action, style=STYLE.get(s.action, "")), f"{s.seconds:.2f}", _detail(s))
             self.console.print(table)
@@ -147,7 +150,7 @@ class LivePrinter(Printer):
             for col in ("TENANT", "RESULT", "CHANGES", "REQUESTS", "WRITES", "SECONDS", "ERROR"):
                 table.add_column(col, overflow="fold")
             for r in results:
-                changed = sum(1 for s in r.steps if s.action in ("created", "updated", "create", "update"))
+                changed = sum(1 for s in r.steps if s.action in CHANGED)
                 error = next((f"{s.step}: {s.error}" for s in r.steps if s.error), "")
                 table.add_row(r.tenant, Text("ok" if r.ok else "failed", style="green" if r.ok else "bold red"),
                               str(changed), str(r.requests), str(r.writes), f"{r.seconds:.2f}", error)

@@ -1,7 +1,9 @@
 """Machine-readable reports of a run: JSON (``--report``, ``--output json``) and JUnit XML (``--junit``).
 
 JSON: ``{"ok": bool, "tenants": [{"playbook", "tenant", "era", "dry_run", "ok", "seconds", "requests", "writes",
-"steps": [{"step", "action", "reasons", "seconds", "requests", "error"}]}]}``; seconds are wall time. Built from
+"steps": [{"step", "action", "reasons", "seconds", "requests", "error", "checks": [{"name", "passed",
+"message"}]}]}]}``; ``action`` is the run or plan word (:mod:`provisioner.runner`: a verification ``passed`` or
+``failed``); seconds are wall time. Built from
 results only, which hold no secret. Files are written atomically.
 """
 
@@ -24,8 +26,8 @@ def write_json(results: list[RunResult], path: str | Path) -> None:
 
 
 def to_junit(results: list[RunResult]) -> str:
-    """One ``testsuite`` per tenant, one ``testcase`` per step; failed steps carry ``failure``, skipped ones
-    ``skipped``."""
+    """One ``testsuite`` per tenant, one ``testcase`` per step; failed steps (a failed check or test included)
+    carry ``failure``, skipped ones ``skipped``."""
     suites = ET.Element("testsuites", name="provisioner")
     total = failures = 0
     for r in results:

@@ -1,15 +1,22 @@
 """Runs a playbook's steps: sign in, then for each step read → compare → (apply), timing each one.
 
-``run(playbook, dry_run=True)`` is ``plan``: reads only. Results are plain data (:class:`RunResult`) for the table,
-JSON and JUnit reports.
+``run(playbook, dry_run=True)`` is ``plan``: reads only. Each step's typed result (:class:`~provisioner.steps.base.
+Done` or :class:`~provisioner.steps.base.Planned`) is handed to the later steps in an immutable
+:class:`~provisioner.steps.base.Upstream`. Results are plain data (:class:`RunResult`) for the table, JSON and
+JUnit reports.
+
+Words: a run reports created | updated | waited | unchanged | passed | failed | skipped; a plan reports create |
+update | wait | no change | passed | failed | skip | error (check and test are verifications: passed or failed).
+Only create and update are changes: a plan whose only actions are waits has no changes (exit 0).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
+from provisioner import clock
 from provisioner.btp import Btp
 from provisioner.cf import CloudFoundry
 from provisioner.eras import select_steps
@@ -17,17 +24,33 @@ from provisioner.errors import ApiError, BadInput, ProvisionerError
 from provisioner.explain import hint
 from provisioner.http import HttpSettings, RequestStats, SessionPool
 from provisioner.keyfile import parse_key_text
+from provisioner.platform.cloudfoundry import CloudFoundryPlatform
 from provisioner.playbook import Playbook, text_of
-from provisioner.steps.base import NONE, PAST, Context
+from provisioner.steps.base import (
+    PLAN_WORDS,
+    RUN_WORDS,
+    Action,
+    Done,
+    Env,
+    Planned,
+    Result,
+    Step,
+    Upstream,
+    Verification,
+    VerifyStep,
+)
 from provisioner.wait import WaitSettings
 
-PLAN_WORDS = {"create": "create", "update": "update", NONE: "no change"}
+PASSED, FAILED = "passed", "failed"
+#: the words of changes the landscape needs (plan) or got (run); a wait is not one
+CHANGE_WORDS = (PLAN_WORDS[Action.CREATE], PLAN_WORDS[Action.UPDATE])
 
 
 @dataclass
 class StepResult:
-    """One step's outcome. ``action``: for run created | updated | unchanged | failed | skipped; for plan
-    create | update | no change | skip | error. ``seconds`` is the step's wall time."""
+    """One step's outcome. ``action``: the run or plan word (see the module); ``reasons``: why; ``error``: the
+    failure's one line; ``checks``: a verification's checks (``{"name", "passed", "message"}``); ``seconds``: the
+    step's wall time; ``requests``: API requests it made."""
 
     step: str
     action: str
@@ -35,6 +58,7 @@ class StepResult:
     seconds: float
     error: str | None = None
     requests: int = 0
+    checks: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -50,13 +74,14 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return all(s.action not in ("failed", "error") for s in self.steps)
+        return all(s.action not in (FAILED, "error") for s in self.steps)
 
     @property
-    def changes_pending(self) -> bool:
-        return any(s.action in ("create", "update") for s in self.steps)
+    def has_changes(self) -> bool:
+        """Whether a plan found something to create or update (waits are not changes)."""
+        return any(s.action in CHANGE_WORDS for s in self.steps)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["ok"] = self.ok
         return out
@@ -106,24 +131,73 @@ def transient(exc: BaseException) -> bool:
     return isinstance(exc, ApiError) and exc.transient
 
 
-def attempt_step(step, ctx: Context, dry_run: bool):
-    """read → compare → apply, done again from the read on a transient failure (up to 8 times, exponential
-    backoff with jitter from 0.2 s to 5 s, via tenacity). Returns the :class:`Change` that was applied."""
+@dataclass(frozen=True)
+class Outcome:
+    """What one step came to: the run or plan ``word``, its ``reasons``, what later steps learn (``result``: None
+    for verifications), and for verifications the ``verification``."""
+
+    word: str
+    reasons: tuple[str, ...]
+    result: Result | None = None
+    verification: Verification | None = None
+
+
+def converge(step: Step, env: Env, upstream: Upstream) -> Outcome:
+    """read → compare → (apply unless nothing to do or ``env.dry_run``) → the outcome. After a wait (or when the
+    apply adopted what a parallel run made: ``Output.recheck``) the step is read and compared once more and what
+    still differs is applied; the word is then that of the second change (a wait and nothing else: ``waited``)."""
+    observation = step.read(env, upstream)
+    change = step.compare(env.settings, observation, upstream)
+    if change.action is Action.NONE:
+        return Outcome(RUN_WORDS[Action.NONE] if not env.dry_run else PLAN_WORDS[Action.NONE], change.reasons,
+                       Done(step.current(observation)))
+    if env.dry_run:
+        return Outcome(PLAN_WORDS[change.action], change.reasons, Planned(change, step.current(observation)))
+    output = step.apply(env, observation, change, upstream)
+    action, reasons = change.action, change.reasons + output.notes
+    if change.action is Action.WAIT or output.recheck:
+        observation = step.read(env, upstream)
+        again = step.compare(env.settings, observation, upstream)
+        if again.action is Action.NONE:
+            output = step.current(observation) or output
+        else:
+            output = step.apply(env, observation, again, upstream)
+            action, reasons = again.action, reasons + again.reasons + output.notes
+    return Outcome(RUN_WORDS[action], reasons, Done(output))
+
+
+def verify(step: VerifyStep, env: Env, upstream: Upstream) -> Outcome:
+    """A verification's outcome: ``passed`` / ``failed`` with the checks; in ``plan``, when it cannot be done yet,
+    ``no change`` with what a run will verify."""
+    verification = step.verify(env, upstream)
+    if verification is None:
+        return Outcome(PLAN_WORDS[Action.NONE], (step.later(env.settings),))
+    return Outcome(PASSED if verification.passed else FAILED, (verification.summary,), None, verification)
+
+
+def attempt_step(step: Step | VerifyStep, env: Env, upstream: Upstream) -> Outcome:
+    """:func:`converge` (or :func:`verify`), done again from the read on a transient failure (up to 8 times,
+    exponential backoff with jitter from 0.2 s to 5 s, via tenacity on :mod:`provisioner.clock`)."""
     from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
 
     wait = wait_exponential(multiplier=0.2, max=5) + wait_random(0, 0.2)
     for attempt in Retrying(stop=stop_after_attempt(STEP_ATTEMPTS), wait=wait, retry=retry_if_exception(transient),
-                            reraise=True):
+                            sleep=clock.sleep, reraise=True):
         with attempt:
-            ctx.pending.discard(step.name)  # each attempt decides anew whether the step still has work pending
-            observed = step.read(ctx)
-            change = step.compare(ctx, observed)
-            if not dry_run and change.action != NONE:
-                step.apply(ctx, observed, change)
-            if attempt.retry_state.attempt_number > 1:
-                change.reasons.append(f"after {attempt.retry_state.attempt_number - 1} transient failure(s), "
-                                      "re-read and adopted what existed")
-    return change
+            outcome = verify(step, env, upstream) if isinstance(step, VerifyStep) else converge(step, env, upstream)
+    tries = attempt.retry_state.attempt_number
+    if tries > 1:
+        note = f"after {tries - 1} transient failure(s), re-read and adopted what existed"
+        outcome = replace(outcome, reasons=(*outcome.reasons, note))
+    return outcome
+
+
+def step_result(name: str, outcome: Outcome, seconds: float, requests: int) -> StepResult:
+    """The reported result of a step's outcome; a failed verification carries its failed checks as the error."""
+    checks = [asdict(c) for c in outcome.verification.checks] if outcome.verification else []
+    if outcome.word == FAILED:
+        return StepResult(name, FAILED, [], seconds, "; ".join(outcome.reasons), requests, checks)
+    return StepResult(name, outcome.word, list(outcome.reasons), seconds, requests=requests, checks=checks)
 
 
 def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: SessionPool | None = None,
@@ -143,20 +217,22 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
             on_step(result, step_result)
 
     stats = RequestStats()
-    started = time.monotonic()
+    started = clock.monotonic()
     pool = pool or pool_for(pb)
     try:
         need_btp = any(step.name == "entitlement" and skip is None for step, skip in selected)
-        t0 = time.monotonic()
+        t0 = clock.monotonic()
         try:
             cf, btp = connect(pb, pool, stats, need_btp=need_btp)
         except BadInput:
             raise
         except ProvisionerError as exc:
-            record(StepResult("sign-in", "error" if dry_run else "failed", [], time.monotonic() - t0,
+            record(StepResult("sign-in", "error" if dry_run else FAILED, [], clock.monotonic() - t0,
                               explained(exc, "sign-in")))
             return result
-        ctx = Context(pb, cf, btp, dry_run=dry_run, force=force, poll=poll or WaitSettings())
+        platform = CloudFoundryPlatform(cf)
+        env = Env(pb, cf, btp, platform, dry_run=dry_run, force=force, poll=poll or WaitSettings())
+        upstream = Upstream()
         failed = False
         for step, skip in selected:
             if skip is not None or failed:
@@ -165,19 +241,21 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
                 continue
             if on_start is not None:
                 on_start(result, step.name)
-            t0, r0 = time.monotonic(), stats.requests
+            t0, r0 = clock.monotonic(), stats.requests
             try:
-                change = attempt_step(step, ctx, dry_run)
-                action = PLAN_WORDS[change.action] if dry_run else PAST[change.action]
-                record(StepResult(step.name, action, change.reasons, time.monotonic() - t0,
-                                  requests=stats.requests - r0))
+                outcome = attempt_step(step, env, upstream)
             except BadInput:
                 raise
             except ProvisionerError as exc:
                 failed = True
-                record(StepResult(step.name, "error" if dry_run else "failed", [], time.monotonic() - t0,
+                record(StepResult(step.name, "error" if dry_run else FAILED, [], clock.monotonic() - t0,
                                   explained(exc, step.name), requests=stats.requests - r0))
+                continue
+            if outcome.result is not None:
+                upstream = upstream.with_result(step.name, outcome.result)
+            failed = outcome.word == FAILED
+            record(step_result(step.name, outcome, clock.monotonic() - t0, stats.requests - r0))
         return result
     finally:
         result.requests, result.writes = stats.requests, stats.writes
-        result.seconds = time.monotonic() - started
+        result.seconds = clock.monotonic() - started

@@ -41,7 +41,7 @@ PY
 echo; echo "== first run: from nothing to a tested service key"
 "$BIN/provisioner" run playbooks/demo.yaml
 
-echo; echo "== second run: a converged tenant (every step unchanged, no writes)"
+echo; echo "== second run: a converged tenant (every step unchanged, check and test passed, no writes)"
 journal clear
 "$BIN/provisioner" run playbooks/demo.yaml
 journal check

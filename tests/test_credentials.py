@@ -14,7 +14,7 @@ from provisioner.sim.generate import default_landscape
 def converges(landscape, pb) -> None:
     out = cli("run", pb)
     assert out.exit_code == 0, out.output
-    assert steps_of(out.stdout)["test"] == "unchanged"
+    assert steps_of(out.stdout)["test"] == "passed"
 
 
 def test_cf_env_reads_cf_username_and_cf_password(tmp_path, monkeypatch, make_landscape):

@@ -55,7 +55,7 @@ def test_june_to_october_2023_monitoring_only_locates_the_generated_key(landscap
     assert "monitoring only: locate the generated key" in out.stdout
     got = steps_of(out.stdout)
     assert got["instance"] == "unchanged" and got["key"] == "unchanged" and got["download"] == "created"
-    assert got["test"] == "unchanged"
+    assert got["test"] == "passed"
     assert landscape.writes() == []
 
 

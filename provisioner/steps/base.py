@@ -1,52 +1,147 @@
-"""What every step shares: the run context, the change a step computes, and the step protocol."""
+"""What every step shares: the run environment, the change a step computes, the typed results earlier steps hand
+to later ones, and the two step protocols (changes and verifications).
+
+Data flows only forward and only as frozen values: the runner gives each step an :class:`Upstream` mapping from
+an earlier step's name to :class:`Done` (its output, after it ran or needed nothing) or :class:`Planned` (its
+change, in ``plan``, where nothing is applied). A later step learns from ``Planned`` that a resource it needs will
+be created, for example the instance "(in the new space)".
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from provisioner.keyfile import Check
 from provisioner.wait import WaitSettings
 
 if TYPE_CHECKING:
     from provisioner.btp import Btp
     from provisioner.cf import CloudFoundry
+    from provisioner.platform import ServicePlatform
     from provisioner.playbook import Playbook
 
-CREATE, UPDATE, NONE = "create", "update", "none"
-PAST = {CREATE: "created", UPDATE: "updated", NONE: "unchanged"}
+
+class Action(Enum):
+    """What a step does: create or update a resource, wait for an operation already running, or nothing."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    WAIT = "wait"
+    NONE = "none"
 
 
-@dataclass
+#: the word a run reports per action, and the word a plan reports
+RUN_WORDS = {Action.CREATE: "created", Action.UPDATE: "updated", Action.WAIT: "waited", Action.NONE: "unchanged"}
+PLAN_WORDS = {Action.CREATE: "create", Action.UPDATE: "update", Action.WAIT: "wait", Action.NONE: "no change"}
+#: the actions that change the landscape (a plan with any of them exits 2); a wait is not one
+CHANGING = (Action.CREATE, Action.UPDATE)
+
+
+@dataclass(frozen=True)
 class Change:
-    """What a step would do: ``action`` (create | update | none) and one reason per difference found."""
+    """What a step would do: ``action`` and one reason per difference found."""
 
-    action: str
-    reasons: list[str]
+    action: Action
+    reasons: tuple[str, ...]
+
+    @classmethod
+    def of(cls, action: Action, *reasons: str) -> Change:
+        return cls(action, tuple(reasons))
 
 
-@dataclass
-class Context:
-    """Shared by the steps of one run: the playbook, the API clients, flags, and the ``facts`` steps learn
-    (``org``, ``space``, ``subaccount``, ``plan``, ``instance``, ``key``, ``key_created``)."""
+@dataclass(frozen=True)
+class Output:
+    """Base of every step's output. ``notes``: what the apply adds to the step's reasons (e.g. that it adopted a
+    resource a parallel run created); ``recheck``: the runner reads and compares the step once more (the state
+    was adopted, not made by this apply, and may still differ from the playbook)."""
 
-    playbook: Playbook
+    notes: tuple[str, ...] = field(default=(), kw_only=True)
+    recheck: bool = field(default=False, kw_only=True)
+
+
+Out = TypeVar("Out", bound=Output)
+Obs = TypeVar("Obs")
+
+
+@dataclass(frozen=True)
+class Done(Generic[Out]):
+    """An earlier step ran (or needed nothing): its output."""
+
+    output: Out
+
+
+@dataclass(frozen=True)
+class Planned:
+    """An earlier step would make ``change`` (plan only: nothing was applied); ``current``: its output as things
+    are now when the resource exists (an update or a wait), else None (it would be created)."""
+
+    change: Change
+    current: Output | None = None
+
+
+Result = Done[Any] | Planned
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """The results of the earlier steps, by step name; immutable (:meth:`with_result` returns a new one)."""
+
+    entries: tuple[tuple[str, Result], ...] = ()
+
+    def get(self, name: str) -> Result | None:
+        return next((r for n, r in self.entries if n == name), None)
+
+    def __contains__(self, name: object) -> bool:
+        return any(n == name for n, _ in self.entries)
+
+    def __iter__(self) -> Iterator[str]:
+        return (n for n, _ in self.entries)
+
+    def output(self, name: str, kind: type[Out]) -> Out | None:
+        """The output of step ``name`` (of type ``kind``): when it is done, or in a plan the resource as it is now
+        when it exists; else None."""
+        result = self.get(name)
+        output = result.output if isinstance(result, Done) else result.current if result is not None else None
+        return output if isinstance(output, kind) else None
+
+    def planned(self, name: str, *actions: Action) -> Change | None:
+        """The change step ``name`` would make (plan; only one of ``actions`` when given), else None."""
+        result = self.get(name)
+        if isinstance(result, Planned) and (not actions or result.change.action in actions):
+            return result.change
+        return None
+
+    def with_result(self, name: str, result: Result) -> Upstream:
+        return Upstream((*((n, r) for n, r in self.entries if n != name), (name, result)))
+
+
+@dataclass(frozen=True)
+class Env:
+    """One run's environment: the playbook (``settings``), the API clients, the flags and the poll settings."""
+
+    settings: Playbook
     cf: CloudFoundry
     btp: Btp | None
+    platform: ServicePlatform
     dry_run: bool = False
     force: bool = False
     poll: WaitSettings = field(default_factory=WaitSettings)
-    facts: dict[str, Any] = field(default_factory=dict)
-    # steps that will create a resource in this plan, so later steps know it does not exist yet
-    pending: set[str] = field(default_factory=set)
 
     def wait_settings(self, timeout: float) -> WaitSettings:
+        """The poll settings with ``timeout`` (seconds)."""
         return WaitSettings(timeout=timeout, first_interval=self.poll.first_interval,
                             max_interval=self.poll.max_interval, ratio=self.poll.ratio)
 
 
-class Step:
-    """A step: ``read(ctx)`` → observed state; ``compare(ctx, observed)`` → :class:`Change`;
-    ``apply(ctx, observed, change)`` makes the change. ``read`` and ``compare`` never write."""
+class Step(Generic[Obs, Out]):
+    """A change step. ``read(env, upstream)`` → observation (may call APIs, never writes);
+    ``compare(settings, observation, upstream)`` → :class:`Change`, a pure function (it may raise
+    :class:`~provisioner.errors.StepFailed` when the state cannot be converged); ``apply(env, observation, change,
+    upstream)`` makes the change and returns the output; ``current(observation)`` is the output when the change
+    is :attr:`Action.NONE`."""
 
     name = "step"
 
@@ -54,11 +149,47 @@ class Step:
         #: only find what exists (credentials generated with the tenant): never create or update
         self.locate = locate
 
-    def read(self, ctx: Context) -> Any:
+    def read(self, env: Env, upstream: Upstream) -> Obs:
         raise NotImplementedError
 
-    def compare(self, ctx: Context, observed: Any) -> Change:
+    def compare(self, settings: Playbook, observation: Obs, upstream: Upstream) -> Change:
         raise NotImplementedError
 
-    def apply(self, ctx: Context, observed: Any, change: Change) -> None:
+    def apply(self, env: Env, observation: Obs, change: Change, upstream: Upstream) -> Out:
+        raise NotImplementedError
+
+    def current(self, observation: Obs) -> Out | None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A verification's outcome: ``passed`` when every check passed; ``checks`` in the order they ran."""
+
+    passed: bool
+    checks: tuple[Check, ...]
+
+    @classmethod
+    def of(cls, checks: list[Check]) -> Verification:
+        return cls(all(c.passed for c in checks), tuple(checks))
+
+    @property
+    def summary(self) -> str:
+        """``N/M passed: names`` or the failed checks with their messages (never a secret)."""
+        failed = [c for c in self.checks if not c.passed]
+        if failed:
+            return "; ".join(f"{c.name}: FAILED ({c.message})" for c in failed)
+        return f"{len(self.checks)}/{len(self.checks)} passed: " + ", ".join(c.name for c in self.checks)
+
+
+class VerifyStep:
+    """A verification: ``verify(env, upstream)`` → :class:`Verification`, or None when it cannot be done yet (in
+    ``plan``: what it needs is not there); ``later(settings)`` says what a run will verify then. Never writes."""
+
+    name = "verify"
+
+    def verify(self, env: Env, upstream: Upstream) -> Verification | None:
+        raise NotImplementedError
+
+    def later(self, settings: Playbook) -> str:
         raise NotImplementedError

@@ -1,70 +1,80 @@
 """Step 5, download: write the key's credentials (the bare object, as the cockpit's download) to the output path,
 atomically with mode 0600. Same content there → unchanged; different content → refused unless ``--force`` (the old
-file is then kept as a .bak). Credentials come from ``GET /v3/service_credential_bindings/:guid/details``.
+file is then kept as a .bak), or when this run created the key (the key the old file came from is gone).
+Credentials come from the :class:`~provisioner.platform.ServicePlatform` (``key_credentials``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from provisioner.errors import StepFailed
 from provisioner.keyfile import existing_key, write_key_file
-from provisioner.steps.base import CREATE, NONE, UPDATE, Change, Context, Step
+from provisioner.playbook import Playbook
+from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
+from provisioner.steps.key import KeyOutput
 
 
-@dataclass
-class Observed:
-    credentials: dict[str, Any] | None
-    on_disk: dict[str, Any] | None
+@dataclass(frozen=True)
+class DownloadObservation:
+    """The file's ``path``, the key's credentials (None when the key step will create the key), the file's content
+    (None: no file; ``{}``: it does not parse) and whether the file may be replaced without ``--force`` (this run
+    creates or created the key: the key the file came from no longer exists)."""
+
+    path: str
+    credentials: Mapping[str, Any] | None
+    on_disk: Mapping[str, Any] | None
+    replaceable: bool = False
 
 
-class DownloadStep(Step):
+@dataclass(frozen=True)
+class DownloadOutput(Output):
+    """The file written (or already holding the key) and the credentials in it (secrets: never print them)."""
+
+    path: str
+    credentials: Mapping[str, Any]
+
+
+class DownloadStep(Step[DownloadObservation, DownloadOutput]):
     name = "download"
 
-    def read(self, ctx: Context) -> Observed:
-        key = ctx.facts.get("key")
-        creds = None
-        if key is not None and "key" not in ctx.pending:
-            creds = ctx.cf.key_credentials(key["guid"])
-        return Observed(creds, existing_key(Path(ctx.playbook.download_path)))
+    def read(self, env: Env, upstream: Upstream) -> DownloadObservation:
+        path = env.settings.download_path
+        on_disk = existing_key(Path(path))
+        key = upstream.output("key", KeyOutput)
+        if key is None:
+            return DownloadObservation(path, None, on_disk, replaceable=upstream.planned("key") is not None)
+        return DownloadObservation(path, env.platform.key_credentials(key.key.guid), on_disk, replaceable=key.created)
 
-    def compare(self, ctx: Context, observed: Observed) -> Change:
-        change = self._compare(ctx, observed)
-        if change.action != NONE:
-            ctx.pending.add("download")
-        return change
-
-    def _compare(self, ctx: Context, observed: Observed) -> Change:
-        path = ctx.playbook.download_path
-        if observed.credentials is None:
-            return Change(CREATE if observed.on_disk is None else UPDATE,
-                          [f"download the new service key to {path}"])
-        if observed.on_disk is None:
-            return Change(CREATE, [f"download service key {ctx.playbook.key_name} to {path}"])
-        if observed.on_disk == observed.credentials:
-            return Change(NONE, [f"{path} holds the service key"])
-        reason = f"{path} differs from service key {ctx.playbook.key_name}"
-        if self._replaceable(ctx):
+    def compare(self, settings: Playbook, observation: DownloadObservation, upstream: Upstream) -> Change:
+        path = settings.download_path
+        if observation.credentials is None:
+            return Change.of(Action.CREATE if observation.on_disk is None else Action.UPDATE,
+                             f"download the new service key to {path}")
+        if observation.on_disk is None:
+            return Change.of(Action.CREATE, f"download service key {settings.key_name} to {path}")
+        if observation.on_disk == observation.credentials:
+            return Change.of(Action.NONE, f"{path} holds the service key")
+        reason = f"{path} differs from service key {settings.key_name}"
+        if observation.replaceable:
             reason += " (the key was re-created; the old file is kept as .bak)"
-        elif not ctx.force:
+        else:
             reason += "; it is kept unless --force"
-        return Change(UPDATE, [reason])
+        return Change.of(Action.UPDATE, reason)
 
-    def apply(self, ctx: Context, observed: Observed, change: Change) -> None:
-        creds = observed.credentials
-        if creds is None:
-            key = ctx.facts.get("key")
-            if key is None:
-                raise StepFailed("no service key to download")
-            creds = ctx.cf.key_credentials(key["guid"])
-        ctx.pending.discard("download")
-        write_key_file(ctx.playbook.download_path, creds, force=ctx.force or self._replaceable(ctx),
-                       key_name=ctx.playbook.key_name)
+    def apply(self, env: Env, observation: DownloadObservation, change: Change,
+              upstream: Upstream) -> DownloadOutput:
+        pb = env.settings
+        if observation.credentials is None:
+            raise StepFailed("no service key to download")
+        creds = dict(observation.credentials)
+        write_key_file(pb.download_path, creds, force=env.force or observation.replaceable, key_name=pb.key_name)
+        return DownloadOutput(pb.download_path, creds)
 
-    @staticmethod
-    def _replaceable(ctx: Context) -> bool:
-        """A file may be replaced (kept as .bak) without --force when this run re-created the key it came from:
-        that key no longer exists."""
-        return bool(ctx.facts.get("key_created")) or "key" in ctx.pending
+    def current(self, observation: DownloadObservation) -> DownloadOutput | None:
+        if observation.credentials is None:
+            return None
+        return DownloadOutput(observation.path, observation.credentials)

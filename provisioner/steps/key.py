@@ -1,98 +1,112 @@
-"""Step 4, service key: find the service key (a service credential binding of type ``key``) by name on the
-instance, else create it (``POST /v3/service_credential_bindings``, 202 + job) and wait for it. A 422 "name is
-taken" (a parallel run) re-reads and adopts. Seed 003 "Create a Service Key"; reference CF v3 §8.
+"""Step 4, service key ("Create a Service Key" in SAP's setup guide): find the service key by name on the
+instance, else create it and wait for it. A create that finds the name taken (a parallel run) adopts that key.
+A key whose creation is already running is waited for (:attr:`Action.WAIT`). Talks only to the
+:class:`~provisioner.platform.ServicePlatform`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import dataclass
 
-from provisioner.errors import ApiError, StepFailed
-from provisioner.steps.base import CREATE, NONE, UPDATE, Change, Context, Step
-from provisioner.wait import poll
+from provisioner.errors import StepFailed
+from provisioner.platform import ServiceKey, ServicePlatform, settle_key
+from provisioner.playbook import Playbook
+from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
+from provisioner.steps.instance import InstanceOutput
 
-IN_PROGRESS = ("initial", "in progress")
 GENERATION = re.compile(r"-\d{14}$")  # NAME-YYYYMMDDhhmmss: a key made by `provisioner key rotate`
 
 
-def managed_keys(cf, instance_guid: str, name: str) -> list[dict[str, Any]]:
-    """The playbook's keys on the instance, oldest first: ``NAME`` and its rotations ``NAME-YYYYMMDDhhmmss``."""
-    keys = [k for k in cf.list_keys(instance_guid)
-            if k.get("name") == name or (str(k.get("name", "")).startswith(name + "-")
-                                         and GENERATION.fullmatch(k["name"][len(name):]))]
-    return sorted(keys, key=lambda k: (k.get("created_at") or "", k.get("name") or ""))
+def managed_keys(platform: ServicePlatform, instance: str, name: str) -> list[ServiceKey]:
+    """The playbook's keys on the instance (guid), oldest first: ``NAME`` and its rotations
+    ``NAME-YYYYMMDDhhmmss``."""
+    keys = [k for k in platform.list_keys(instance)
+            if k.name == name or (k.name.startswith(name + "-") and GENERATION.fullmatch(k.name[len(name):]))]
+    return sorted(keys, key=lambda k: (k.created_at or "", k.name))
 
 
-def current_key(keys: list[dict[str, Any]]) -> dict[str, Any] | None:
+def current_key(keys: list[ServiceKey]) -> ServiceKey | None:
     """The newest key that is not being deleted (the one the playbook's download path should hold)."""
-    live = [k for k in keys if _op(k).get("type") != "delete"]
+    live = [k for k in keys if k.last_operation.type != "delete"]
     return live[-1] if live else None
 
 
-def _op(key: dict[str, Any]) -> dict[str, Any]:
-    return key.get("last_operation") or {}
+@dataclass(frozen=True)
+class KeyObservation:
+    """``instance``: the instance guid (None when the instance step will create it); ``key``: the current managed
+    key (None: none)."""
+
+    instance: str | None
+    key: ServiceKey | None = None
 
 
-class KeyStep(Step):
+@dataclass(frozen=True)
+class KeyOutput(Output):
+    """The key, settled; ``created``: this run created it (a file of an older key may then be replaced)."""
+
+    key: ServiceKey
+    created: bool = False
+
+
+class KeyStep(Step[KeyObservation, KeyOutput]):
     name = "key"
 
-    def read(self, ctx: Context) -> dict[str, Any] | None:
-        inst = ctx.facts.get("instance")
-        if inst is None or "instance" in ctx.pending:
-            return None
-        return current_key(managed_keys(ctx.cf, inst["guid"], ctx.playbook.key_name))
+    def read(self, env: Env, upstream: Upstream) -> KeyObservation:
+        inst = upstream.output("instance", InstanceOutput)
+        if inst is None:
+            return KeyObservation(None)
+        guid = inst.instance.guid
+        return KeyObservation(guid, current_key(managed_keys(env.platform, guid, env.settings.key_name)))
 
-    def compare(self, ctx: Context, key: dict[str, Any] | None) -> Change:
-        name = ctx.playbook.key_name
+    def compare(self, settings: Playbook, observation: KeyObservation, upstream: Upstream) -> Change:
+        name = settings.key_name
+        key = observation.key
         if key is None and self.locate:
-            raise StepFailed(f"service key {name} not found on instance {ctx.playbook.instance_name}; set "
+            raise StepFailed(f"service key {name} not found on instance {settings.instance_name}; set "
                              "steps.key.name to the generated key's name (or steps.mode: create to create one)")
         if key is None:
-            ctx.pending.add("key")
-            where = " (on the new instance)" if "instance" in ctx.pending else ""
-            return Change(CREATE, [f"create service key {name}{where}"])
-        name = key["name"]
-        op = _op(key)
-        if op.get("state") in IN_PROGRESS:
-            ctx.facts["key"] = key
-            return Change(UPDATE, [f"service key {name} is being created; wait for it"])
-        if op.get("state") == "failed":
-            ctx.pending.add("key")
-            return Change(CREATE, [f"the last {op.get('type')} of service key {name} failed; create it again"])
-        ctx.facts["key"] = key
-        return Change(NONE, [f"service key {name} exists"])
+            where = " (on the new instance)" if upstream.planned("instance", Action.CREATE) else ""
+            return Change.of(Action.CREATE, f"create service key {name}{where}")
+        op = key.last_operation
+        if op.in_progress:
+            return Change.of(Action.WAIT, f"service key {key.name} is being created; wait for it")
+        if op.failed:
+            return Change.of(Action.CREATE, f"the last {op.type} of service key {key.name} failed; create it again")
+        return Change.of(Action.NONE, f"service key {key.name} exists")
 
-    def apply(self, ctx: Context, key: dict[str, Any] | None, change: Change) -> None:
-        pb = ctx.playbook
-        inst = ctx.facts["instance"]
-        if change.action == CREATE:
-            ctx.facts["key_created"] = True
-            guid = None
-            try:
-                job = ctx.cf.create_key(inst["guid"], pb.key_name)
-                if job:
-                    done = ctx.cf.wait_job(job, ctx.wait_settings(pb.timeouts.key), f"service key {pb.key_name}")
-                    guid = ctx.cf.job_resource_guid(done, "service_credential_binding")
-            except ApiError as exc:
-                if exc.status != 422 or "must be unique" not in exc.detail:
-                    raise
-                change.reasons.append("adopted the key a parallel run created")
-            key = {"guid": guid} if guid else ctx.cf.find_key(inst["guid"], pb.key_name)
-            if key is None:
+    def apply(self, env: Env, observation: KeyObservation, change: Change, upstream: Upstream) -> KeyOutput:
+        pb = env.settings
+        instance = observation.instance
+        if instance is None:
+            raise StepFailed(f"no instance {pb.instance_name} for service key {pb.key_name}")
+        if change.action is Action.WAIT:
+            assert observation.key is not None
+            return KeyOutput(self._settle(env, observation.key.guid), recheck=True)
+        guid: str | None = None
+        notes: tuple[str, ...] = ()
+        try:
+            operation = env.platform.create_key(instance, pb.key_name)
+            if operation is not None:
+                guid = env.platform.wait_operation(operation, env.wait_settings(pb.timeouts.key),
+                                                   f"service key {pb.key_name}")
+        except Exception as exc:
+            if not env.platform.name_taken(exc):
+                raise
+            notes = ("adopted the key a parallel run created",)
+        if guid is None:
+            found = env.platform.find_key(instance, pb.key_name)
+            if found is None:
                 raise StepFailed(f"service key {pb.key_name} is gone right after its creation; re-run")
-        assert key is not None
-        ctx.facts["key"] = self.wait(ctx, key["guid"])
-        ctx.pending.discard("key")
+            guid = found.guid
+        return KeyOutput(self._settle(env, guid), created=True, notes=notes)
 
-    def wait(self, ctx: Context, guid: str) -> dict[str, Any]:
-        name = ctx.playbook.key_name
+    def current(self, observation: KeyObservation) -> KeyOutput | None:
+        """The key when it is usable (its last operation succeeded), else None."""
+        key = observation.key
+        return KeyOutput(key) if key is not None and key.last_operation.succeeded else None
 
-        def done(key: dict[str, Any]) -> bool:
-            if _op(key).get("state") == "failed":
-                raise StepFailed(f"service key {name}: {_op(key).get('type')} failed: "
-                                 f"{_op(key).get('description') or 'no detail'}")
-            return _op(key).get("state") in ("succeeded", None)
-
-        return poll(lambda: ctx.cf.get_key(guid), done, settings=ctx.wait_settings(ctx.playbook.timeouts.key),
-                    what=f"service key {name}", describe=lambda k: f"last_operation is {_op(k).get('state')}")
+    @staticmethod
+    def _settle(env: Env, guid: str) -> ServiceKey:
+        return settle_key(env.platform, guid, env.wait_settings(env.settings.timeouts.key),
+                          f"service key {env.settings.key_name}")

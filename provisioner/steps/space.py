@@ -1,88 +1,110 @@
-"""Step 1, space: find the org and the space by name, create the space if missing (``POST /v3/spaces``), and give
-each listed user the Space Developer role (``POST /v3/roles``; an existing role is fine). Seed 003 "Create a Space".
+"""Step 1, space ("Create a Space" in SAP's setup guide): find the org and the space by name, create the space if
+missing (``POST /v3/spaces``), and give each listed user the Space Developer role (``POST /v3/roles``; an existing
+role is fine). Reads ``GET /v3/spaces?include=organization`` (or ``GET /v3/organizations``) and
+``GET /v3/roles?include=user``. Cloud Foundry specific.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from provisioner.errors import ApiError, StepFailed
-from provisioner.steps.base import CREATE, NONE, UPDATE, Change, Context, Step
+from provisioner.playbook import Playbook
+from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
 from provisioner.uaa import claims
 
 ROLE = "space_developer"
 
 
-@dataclass
-class Observed:
-    org: dict[str, Any]
-    space: dict[str, Any] | None
-    developers: set[str]
-    wanted: list[str]
+@dataclass(frozen=True)
+class SpaceObservation:
+    """The org, the space (None when missing), the lower-cased Space Developers and the users wanted."""
+
+    org: Mapping[str, Any]
+    space: Mapping[str, Any] | None
+    developers: frozenset[str]
+    wanted: tuple[str, ...]
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return tuple(u for u in self.wanted if u.lower() not in self.developers)
 
 
-def wanted_developers(ctx: Context) -> list[str]:
-    """The playbook's users, or else the signed-in user (its ``user_name`` claim)."""
-    if ctx.playbook.space_developers:  # usernames compare case-insensitively: keep the first spelling of each
+@dataclass(frozen=True)
+class SpaceOutput(Output):
+    """The org and the space (CF v3 JSON objects)."""
+
+    org: Mapping[str, Any]
+    space: Mapping[str, Any]
+
+
+def wanted_developers(env: Env) -> tuple[str, ...]:
+    """The playbook's users (first spelling of each, compared case-insensitively), or else the signed-in user (its
+    ``user_name`` claim)."""
+    if env.settings.space_developers:
         first: dict[str, str] = {}
-        for user in ctx.playbook.space_developers:
+        for user in env.settings.space_developers:
             first.setdefault(user.lower(), user)
-        return list(first.values())
-    source = ctx.cf.http.token_source
+        return tuple(first.values())
+    source = env.cf.http.token_source
     name = claims(source.token()).get("user_name") if source is not None else None
-    return [name] if name else []
+    return (name,) if name else ()
 
 
-class SpaceStep(Step):
+class SpaceStep(Step[SpaceObservation, SpaceOutput]):
     name = "space"
 
-    def read(self, ctx: Context) -> Observed:
-        pb = ctx.playbook
-        org, space = ctx.cf.find_org_and_space(pb.cf.org, pb.space_name)
+    def read(self, env: Env, upstream: Upstream) -> SpaceObservation:
+        pb = env.settings
+        org, space = env.cf.find_org_and_space(pb.cf.org, pb.space_name)
         if org is None:
             raise StepFailed(f"CF org {pb.cf.org!r} not found or not visible to the signed-in user; check cf.org "
                              "(the user needs the Org Manager role in it)")
-        ctx.facts["org"] = org
-        devs = ctx.cf.space_role_usernames(space["guid"], ROLE) if space else set()
-        return Observed(org, space, devs, wanted_developers(ctx))
+        devs = frozenset(env.cf.space_role_usernames(space["guid"], ROLE)) if space else frozenset()
+        return SpaceObservation(org, space, devs, wanted_developers(env))
 
-    def compare(self, ctx: Context, observed: Observed) -> Change:
-        pb = ctx.playbook
-        missing = [u for u in observed.wanted if u.lower() not in observed.developers]
-        grant = [f"give Space Developer to {', '.join(missing)}"] if missing else []
-        if observed.space is None and self.locate:
-            raise StepFailed(f"space {pb.space_name} not found in org {pb.cf.org}; the generated credentials are "
-                             "expected there: set steps.space.name (or steps.mode: create to create them)")
-        if observed.space is None:
-            ctx.pending.add("space")
-            return Change(CREATE, [f"create space {pb.space_name} in org {pb.cf.org}", *grant])
-        ctx.facts["space"] = observed.space
+    def compare(self, settings: Playbook, observation: SpaceObservation, upstream: Upstream) -> Change:
+        space, org = settings.space_name, settings.cf.org
+        missing = observation.missing
+        grant = (f"give Space Developer to {', '.join(missing)}",) if missing else ()
+        if observation.space is None and self.locate:
+            raise StepFailed(f"space {space} not found in org {org}; the generated credentials are expected there: "
+                             "set steps.space.name (or steps.mode: create to create them)")
+        if observation.space is None:
+            return Change(Action.CREATE, (f"create space {space} in org {org}", *grant))
         if self.locate:
-            return Change(NONE, [f"found space {pb.space_name} in org {pb.cf.org}"])
+            return Change.of(Action.NONE, f"found space {space} in org {org}")
         if grant:
-            return Change(UPDATE, grant)
-        who = ", ".join(observed.wanted) or "nobody listed"
-        return Change(NONE, [f"space {pb.space_name} exists in org {pb.cf.org}; Space Developer: {who}"])
+            return Change(Action.UPDATE, grant)
+        who = ", ".join(observation.wanted) or "nobody listed"
+        return Change.of(Action.NONE, f"space {space} exists in org {org}; Space Developer: {who}")
 
-    def apply(self, ctx: Context, observed: Observed, change: Change) -> None:
-        pb = ctx.playbook
-        space = observed.space
+    def apply(self, env: Env, observation: SpaceObservation, change: Change, upstream: Upstream) -> SpaceOutput:
+        pb = env.settings
+        space = observation.space
+        notes: tuple[str, ...] = ()
         if space is None:
             try:
-                space = ctx.cf.create_space(observed.org["guid"], pb.space_name)
+                space = env.cf.create_space(observation.org["guid"], pb.space_name)
             except ApiError as exc:
                 if exc.status != 422:
                     raise
                 # created meanwhile (a parallel run): adopt it
-                space = ctx.cf.find_space(observed.org["guid"], pb.space_name)
+                space = env.cf.find_space(observation.org["guid"], pb.space_name)
                 if space is None:
                     raise
-                change.reasons.append("adopted the space a parallel run created")
-        ctx.facts["space"] = space
-        ctx.pending.discard("space")
-        missing = [u for u in observed.wanted if u.lower() not in observed.developers]
+                notes = ("adopted the space a parallel run created",)
+        guid = space["guid"]
         # independent requests: one role per user, sent concurrently (a role that exists meanwhile is fine: 422)
-        with ThreadPoolExecutor(max_workers=min(8, len(missing) or 1)) as pool:
-            list(pool.map(lambda user: ctx.cf.create_space_role(space["guid"], ROLE, user, pb.cf.origin), missing))
+        with ThreadPoolExecutor(max_workers=min(8, len(observation.missing) or 1)) as pool:
+            list(pool.map(lambda user: env.cf.create_space_role(guid, ROLE, user, pb.cf.origin),
+                          observation.missing))
+        return SpaceOutput(observation.org, space, notes=notes)
+
+    def current(self, observation: SpaceObservation) -> SpaceOutput | None:
+        if observation.space is None:
+            return None
+        return SpaceOutput(observation.org, observation.space)

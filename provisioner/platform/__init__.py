@@ -1,0 +1,176 @@
+"""The service platform the instance, key and download steps talk to: where managed service instances and their
+service keys live. :mod:`provisioner.platform.cloudfoundry` implements it over the Cloud Foundry v3 API; SAP
+Service Manager is the other platform BTP offers (the same records, kept as labels instead of annotations).
+
+Records are frozen; ``Mapping`` fields are read-only by type (never written after a read). Methods raise
+:class:`~provisioner.errors.ApiError` on API errors, :class:`~provisioner.errors.StepFailed` when an operation
+failed and :class:`~provisioner.errors.WaitTimeout` when a wait ran out of time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from provisioner.wait import WaitSettings
+
+IN_PROGRESS_STATES = ("initial", "in progress")
+
+#: the record kept on an instance: a SHA-256 of the parameters applied, and the xsappname they carried
+HASH_RECORD = "provisioner/parameters-sha256"
+XSAPPNAME_RECORD = "provisioner/xsappname"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """The last operation on an instance or key: ``type`` (create | update | delete), ``state`` (initial |
+    in progress | succeeded | failed; None when the platform reports none) and the platform's ``description``."""
+
+    type: str | None = None
+    state: str | None = None
+    description: str | None = None
+
+    @property
+    def in_progress(self) -> bool:
+        return self.state in IN_PROGRESS_STATES
+
+    @property
+    def failed(self) -> bool:
+        return self.state == "failed"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state in ("succeeded", None)
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    """A service plan visible where instances are created: its ``guid``, ``name`` and ``offering`` name."""
+
+    guid: str
+    name: str
+    offering: str
+
+
+@dataclass(frozen=True)
+class ServiceInstance:
+    """A managed service instance. ``record``: what the tool keeps on the instance about the parameters it applied
+    (``HASH_RECORD``, ``XSAPPNAME_RECORD``), empty when none; ``created_at`` as the platform gives it (ISO 8601)."""
+
+    guid: str
+    name: str
+    plan_guid: str | None
+    last_operation: Operation
+    record: Mapping[str, str]
+    created_at: str | None = None
+
+
+@dataclass(frozen=True)
+class ServiceKey:
+    """A service key of an instance (no credentials: see :meth:`ServicePlatform.key_credentials`)."""
+
+    guid: str
+    name: str
+    last_operation: Operation
+    created_at: str | None = None
+
+
+class ServicePlatform(Protocol):
+    """Instances and keys on one platform. An ``operation`` is the opaque handle of an asynchronous request (None
+    when the platform completed it at once), to pass to :meth:`wait_operation`."""
+
+    def find_plan(self, offering: str, plan: str, *, space: str) -> ServicePlan | None:
+        """The plan visible in ``space`` (a space guid), or None (on BTP: the subaccount lacks the entitlement)."""
+        ...
+
+    def find_instance(self, space: str, name: str) -> ServiceInstance | None:
+        """The instance named ``name`` (case-sensitive) in ``space``, or None."""
+        ...
+
+    def read_instance(self, guid: str) -> ServiceInstance:
+        """The instance with its last operation."""
+        ...
+
+    def instance_parameters(self, guid: str) -> Mapping[str, Any] | None:
+        """The parameters the broker holds for the instance; None when the broker cannot return them."""
+        ...
+
+    def create_instance(self, space: str, plan: str, name: str, parameters: Mapping[str, Any],
+                        record: Mapping[str, str]) -> str | None:
+        """Create a managed instance of ``plan`` (a plan guid) keeping ``record`` on it → the operation.
+        A taken name raises :class:`~provisioner.errors.ApiError` 422 (see :meth:`name_taken`)."""
+        ...
+
+    def update_instance(self, guid: str, *, parameters: Mapping[str, Any], record: Mapping[str, str],
+                        plan: str | None = None) -> str | None:
+        """Update the instance's parameters and record (and its plan when given) → the operation."""
+        ...
+
+    def delete_instance(self, guid: str) -> str | None:
+        """Delete the instance → the operation."""
+        ...
+
+    def find_key(self, instance: str, name: str) -> ServiceKey | None:
+        """The key named ``name`` of the instance, or None."""
+        ...
+
+    def list_keys(self, instance: str) -> list[ServiceKey]:
+        """Every key of the instance."""
+        ...
+
+    def create_key(self, instance: str, name: str) -> str | None:
+        """Create a key of the instance → the operation. A taken name raises ApiError 422 (:meth:`name_taken`)."""
+        ...
+
+    def read_key(self, guid: str) -> ServiceKey:
+        """The key with its last operation."""
+        ...
+
+    def delete_key(self, guid: str) -> str | None:
+        """Delete the key → the operation."""
+        ...
+
+    def key_credentials(self, guid: str) -> dict[str, Any]:
+        """The key's credentials object (secrets: never print it)."""
+        ...
+
+    def wait_operation(self, operation: str, settings: WaitSettings, what: str) -> str | None:
+        """Wait until the operation completed; → the guid of the resource it made, when the platform names it.
+        Raises :class:`~provisioner.errors.StepFailed` when it failed, ``WaitTimeout`` after ``settings.timeout``."""
+        ...
+
+    def name_taken(self, exc: Exception) -> bool:
+        """Whether a create failed because the name is taken (a parallel run made it: adopt it)."""
+        ...
+
+
+def settle_instance(platform: ServicePlatform, guid: str, settings: WaitSettings, what: str) -> ServiceInstance:
+    """Poll the instance until its last operation is no longer in progress; → the instance. Raises
+    :class:`~provisioner.errors.StepFailed` with the operation's description when it failed."""
+    from provisioner.errors import StepFailed
+    from provisioner.wait import poll
+
+    def done(inst: ServiceInstance) -> bool:
+        op = inst.last_operation
+        if op.failed:
+            raise StepFailed(f"{what}: {op.type} failed: {op.description or 'no detail'}")
+        return op.succeeded
+
+    return poll(lambda: platform.read_instance(guid), done, settings=settings, what=what,
+                describe=lambda i: f"last_operation {i.last_operation.type} is {i.last_operation.state}")
+
+
+def settle_key(platform: ServicePlatform, guid: str, settings: WaitSettings, what: str) -> ServiceKey:
+    """Poll the key until its last operation is no longer in progress; → the key (StepFailed when it failed)."""
+    from provisioner.errors import StepFailed
+    from provisioner.wait import poll
+
+    def done(key: ServiceKey) -> bool:
+        op = key.last_operation
+        if op.failed:
+            raise StepFailed(f"{what}: {op.type} failed: {op.description or 'no detail'}")
+        return op.succeeded
+
+    return poll(lambda: platform.read_key(guid), done, settings=settings, what=what,
+                describe=lambda k: f"last_operation is {k.last_operation.state}")
