@@ -132,8 +132,8 @@ def test_a_key_file_that_fails_the_checks_says_failed_and_exits_1(landscape):
     assert out.exit_code == 1, out.output
     got = steps_of(out.stdout)
     assert got["download"] == "created" and got["check"] == "failed" and got["test"] == "skipped"
-    assert "uaa.identityzone is the tenant's: FAILED (uaa.identityzone is 'acme-cloudalm', expected " \
-           "'other-tenant')" in out.stdout
+    assert "uaa.identityzone is the tenant's: FAILED (uaa.identityzone is 'acme-cloudalm', expected 'other-tenant'; " \
+           "use the key of this tenant's SAP Cloud ALM API instance (one key per tenant))" in out.stdout
     failure = next(c for c in ET.parse(junit).getroot().iter("testcase") if c.get("name") == "check").find("failure")
     assert failure is not None and "identityzone" in failure.get("message")
     assert cli("plan", pb).exit_code == 1  # plan runs the checks on the file too
@@ -151,5 +151,6 @@ def test_a_key_file_tampered_after_its_download_fails_the_check(landscape):
     result = run(pb, on_step=tamper)
     by_step = {s.step: s for s in result.steps}
     assert not result.ok and by_step["check"].action == "failed" and by_step["test"].action == "skipped"
-    assert "uaa.clientid and uaa.clientsecret present: FAILED (missing: uaa.clientsecret)" in by_step["check"].error
+    assert "uaa.clientid and uaa.clientsecret present: FAILED (missing: uaa.clientsecret; download the key again" \
+        in by_step["check"].error
     assert [c["passed"] for c in by_step["check"].checks].count(False) == 1
