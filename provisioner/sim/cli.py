@@ -20,8 +20,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 ENV_FILE = "sim.env"
 CIS_KEY_FILE = "cis-key.json"
 
@@ -29,9 +27,9 @@ CIS_KEY_FILE = "cis-key.json"
 def serve(host: str, port: int, landscape: str | None, job_seconds: float, info_dir: str | None, *,
           latency: float | None = None, fail_rate: float | None = None, seed: int | None = None,
           faults_file: str | None = None, stuck_entitlements: bool = False) -> int:
-    from provisioner.sim.faults import FaultsError
-    from provisioner.sim.server import Simulator
-    from provisioner.sim.state import LandscapeError
+    from provisioner.sim.core.faults import FaultsError
+    from provisioner.sim.landscape import LandscapeError
+    from provisioner.sim.simulator import Simulator
 
     try:
         faults = faults_object(faults_file, latency=latency, fail_rate=fail_rate, seed=seed,
@@ -75,20 +73,25 @@ def serve(host: str, port: int, landscape: str | None, job_seconds: float, info_
 
 def faults_object(path: str | None, *, latency: float | None = None, fail_rate: float | None = None,
                   seed: int | None = None, stuck_entitlements: bool = False) -> dict[str, Any]:
-    """The faults object of a file (YAML or JSON) with the command-line flags applied on top."""
-    from provisioner.sim.faults import FaultsError
+    """The faults object of a file (YAML or JSON) with the command-line flags applied on top. Raises FaultsError
+    (`FILE:LINE:COLUMN: key: problem; fix`) for a file that cannot be read or holds an invalid faults object."""
+    from provisioner import playbook  # parse_yaml: data plus (line, column) of every path
+    from provisioner.sim.core.faults import Faults, FaultsError
 
     faults: dict[str, Any] = {}
     if path:
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise FaultsError(f"cannot read faults file {path}: {exc.strerror}") from exc
-        except yaml.YAMLError as exc:
-            raise FaultsError(f"faults file {path} is not valid YAML or JSON: {exc}") from exc
-        if data is not None and not isinstance(data, dict):
-            raise FaultsError(f"faults file {path} must hold a mapping (the faults object)")
-        faults = dict(data or {})
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+            raise FaultsError(f"{path}: cannot read the faults file ({reason}); check the path") from None
+        if text.strip():
+            try:
+                data, marks = playbook.parse_yaml(text, path)
+            except playbook.BadInput as exc:
+                raise FaultsError(str(exc)) from None
+            Faults.from_dict(data, source=path, marks=marks)  # errors point into the file
+            faults = dict(data)
     flags = {"latency": latency, "fail_rate": fail_rate, "seed": seed,
              "entitlements_stuck": True if stuck_entitlements else None}
     faults.update({k: v for k, v in flags.items() if v is not None})

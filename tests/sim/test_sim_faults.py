@@ -14,9 +14,9 @@ import pytest
 import requests
 
 from provisioner.sim import Simulator
-from provisioner.sim.faults import FAIL_RATE_KINDS, Faults, FaultsError
+from provisioner.sim.core.faults import FAIL_RATE_KINDS, Faults, FaultsError
 
-from .sim_testkit import ORG_GUID, PLAN_GUID, SUBACCOUNT_GUID, Api, cf_error
+from .sim_testkit import ORG_GUID, PLAN_GUID, SUBACCOUNT_GUID, Api, FakeClock, cf_error
 
 ASSIGN = "/entitlements/v1/subaccountServicePlans"
 
@@ -83,21 +83,22 @@ def test_simulator_rejects_invalid_faults() -> None:
         Simulator(faults={"fail_rate": 2})
 
 
-def test_faults_never_apply_to_admin_paths(api: Api) -> None:
+def test_faults_never_apply_to_admin_paths(clocked_api: Api, clock: FakeClock) -> None:
+    api = clocked_api
     requests.delete(api.url + "/_sim/requests", timeout=10)
     api.faults(fail_rate=1.0, latency=30)
-    api.sim.app.sleep = lambda seconds: pytest.fail("latency applied to an admin path")
     for path in ("/_sim/faults", "/_sim/config", "/_sim/state", "/_sim/requests"):
         assert requests.get(api.url + path, timeout=10).status_code == 200
     assert api.journal() == []
+    assert clock.slept == []  # no latency on admin paths
 
 
 # ---- latency ------------------------------------------------------------------------------------
 
 
-def test_latency_is_added_to_api_requests(api: Api) -> None:
-    waited: list[float] = []
-    api.sim.app.sleep = waited.append
+def test_latency_is_added_to_api_requests(clocked_api: Api, clock: FakeClock) -> None:
+    api = clocked_api
+    waited = clock.slept
     api.faults(latency=0.25, latency_by_path={"/btp/*": 0.5, "/v3/info": 0})
     assert api.cf("GET", "/v3/organizations").status_code == 200
     assert requests.get(api.url + "/v3/info", timeout=10).status_code == 200  # 0: no wait
