@@ -28,7 +28,6 @@ from typing import Any
 
 from provisioner.sim.core.schema import Marks, problem
 
-KINDS = ("429", "500", "502", "503", "504", "reset")
 FAIL_RATE_KINDS = ("429", "502", "503", "504", "reset")  # the kinds of the global `fail_rate`
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -130,7 +129,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 @dataclass
 class Fault:
-    kind: str  # one of KINDS, or "lock" (entitlement lock, decided by the entitlements handler)
+    kind: str  # "429", "500", "502", "503", "504", "reset", or "lock" (entitlement lock, decided by the entitlements handler)
     when: str  # "before" or "after"
 
 
