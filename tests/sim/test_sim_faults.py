@@ -7,6 +7,7 @@ random decisions are either certain (rate 1) or compared between two runs with t
 from __future__ import annotations
 
 import http.client
+import re
 import time
 from urllib.parse import urlsplit
 
@@ -356,3 +357,19 @@ def test_entitlement_lock(api: Api) -> None:
     assert invalid.status_code == 400 and invalid.json()["error"]["code"] == 11000
     api.faults(entitlement_lock_rate=0)
     assert _put_assignment(api).status_code == 202
+
+
+def test_faults_file_errors_point_at_the_entry(tmp_path) -> None:
+    from provisioner.sim.cli import faults_object
+
+    path = tmp_path / "faults.yaml"
+    path.write_text("seed: 1\njob_failures:\n  instance.create: no\nfail_rate: 0.5\n")
+    with pytest.raises(FaultsError, match="^" + re.escape(str(path)) + r":3:3: job_failures\.instance\.create: "
+                       r"'instance\.create' is not one of .*; did you mean 'service_instance\.create'\?$"):
+        faults_object(str(path))
+    path.write_text("failures:\n  - paths: [/v3/*]\n    rate: 2\n")
+    with pytest.raises(FaultsError, match="^" + re.escape(str(path)) + r":3:5: failures\[0\]\.rate: 2 is over the "
+                       r"maximum 1; use 1 or less$"):
+        faults_object(str(path))
+    path.write_text("fail_rate: 0.5\n")
+    assert faults_object(str(path), seed=3) == {"fail_rate": 0.5, "seed": 3}

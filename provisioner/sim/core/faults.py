@@ -129,7 +129,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 @dataclass
 class Fault:
-    kind: str  # "429", "500", "502", "503", "504", "reset", or "lock" (entitlement lock, decided by the entitlements handler)
+    kind: str  # "429", "500", "502", "503", "504", "reset", or "lock" (decided by the entitlements handler)
     when: str  # "before" or "after"
 
 

@@ -87,15 +87,18 @@ def _line(err: ValidationError, source: str, marks: Marks | None) -> str:
     if err.validator == "required":
         missing = err.message.split("'")[1] if "'" in err.message else err.message
         return f"{location(source, marks, path)}: {dotted(path + (missing,))}: required key is missing; add it"
+    if "propertyNames" in err.schema_path and isinstance(err.instance, str):
+        path = path + (err.instance,)  # a bad key: point at the key itself
     where, key, value = location(source, marks, path), dotted(path), err.instance
     fix = err.schema.get("description", "") if isinstance(err.schema, dict) else ""
     if err.validator == "type":
         want = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
+        want = [w for w in want if w != "null"] or want  # null only ever means "take the default"
         got = "nothing (an empty value)" if value is None else _show(value)
         return f"{where}: {key}: expected {' or '.join(_TYPES.get(w, w) for w in want)}, got {got}; " \
                f"{fix or 'fix the value'}"
     if err.validator == "enum":
-        choices = [str(v) for v in err.validator_value]
+        choices = list(dict.fromkeys(str(v) for v in err.validator_value if v is not None))
         near = difflib.get_close_matches(str(value), choices, n=1)
         return (f"{where}: {key}: {_show(value)} is not one of {', '.join(choices)}; "
                 f"{f'did you mean {near[0]!r}?' if near else 'use one of them'}")
