@@ -144,7 +144,8 @@ class SimApp:
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             endpoint, args = adapter.match()
-            return endpoint(ctx, **args)
+            response: Response = endpoint(ctx, **args)
+            return response
         except SimError as exc:
             return exc.response
         except (NotFound, MethodNotAllowed):

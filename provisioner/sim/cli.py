@@ -43,12 +43,13 @@ def serve(host: str, port: int, landscape: str | None, job_seconds: float, info_
         path.unlink(missing_ok=True)
     try:
         sim.start()
-    except OSError as exc:
-        print(f"provisioner sim: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+    except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0-65535
+        print(f"provisioner sim: cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}",
+              file=sys.stderr)
         return 1
 
     stop = threading.Event()
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, lambda *_: stop.set())
@@ -75,21 +76,13 @@ def faults_object(path: str | None, *, latency: float | None = None, fail_rate: 
                   seed: int | None = None, stuck_entitlements: bool = False) -> dict[str, Any]:
     """The faults object of a file (YAML or JSON) with the command-line flags applied on top. Raises FaultsError
     (`FILE:LINE:COLUMN: key: problem; fix`) for a file that cannot be read or holds an invalid faults object."""
-    from provisioner import playbook  # parse_yaml: data plus (line, column) of every path
     from provisioner.sim.core.faults import Faults, FaultsError
+    from provisioner.sim.core.schema import read_yaml
 
     faults: dict[str, Any] = {}
     if path:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-            raise FaultsError(f"{path}: cannot read the faults file ({reason}); check the path") from None
-        if text.strip():
-            try:
-                data, marks = playbook.parse_yaml(text, path)
-            except playbook.BadInput as exc:
-                raise FaultsError(str(exc)) from None
+        data, marks = read_yaml(Path(path), "faults", FaultsError)
+        if data is not None:
             Faults.from_dict(data, source=path, marks=marks)  # errors point into the file
             faults = dict(data)
     flags = {"latency": latency, "fail_rate": fail_rate, "seed": seed,

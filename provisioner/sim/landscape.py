@@ -17,7 +17,7 @@ from provisioner.sim.cf.backend import CfBackend
 from provisioner.sim.cf.load import load_offering, load_org
 from provisioner.sim.core.identity import CFClient, Identity, User
 from provisioner.sim.core.ids import stable_guid
-from provisioner.sim.core.schema import LandscapeError, Locator, plain, problem
+from provisioner.sim.core.schema import LandscapeError, Locator, location, plain, problem, read_yaml
 
 __all__ = ["DEFAULT_LANDSCAPE", "LandscapeError", "load_landscape", "read_landscape"]
 
@@ -30,24 +30,11 @@ def read_landscape(source: str | Path | dict[str, Any] | None) -> tuple[dict[str
         data: Any = plain(source)
         loc = Locator("landscape")
     else:
-        from provisioner import playbook  # parse_yaml: data plus (line, column) of every path
-
         path = Path(source) if source else DEFAULT_LANDSCAPE
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-            raise LandscapeError(f"{path}: cannot read the landscape file ({reason}); check the path") from None
-        if not text.strip():
-            raise LandscapeError(f"{path}:1:1: the landscape file is empty; write at least global_account "
-                                 "(see provisioner/sim/landscapes/default.yaml)")
-        try:
-            data, marks = playbook.parse_yaml(text, str(path))
-        except playbook.BadInput as exc:
-            raise LandscapeError(str(exc)) from None
+        data, marks = read_yaml(path, "landscape", LandscapeError)
         loc = Locator(str(path), marks)
     if not isinstance(data, dict):
-        raise LandscapeError(f"{loc.where(())}: a landscape must be a mapping; write its keys "
+        raise LandscapeError(f"{location(loc.source, loc.marks, ())}: a landscape must be a mapping; write its keys "
                              "(global_account, users, service_offerings, subaccounts)")
     found = problem("landscape.schema.json", data, loc.source, loc.marks)
     if found:

@@ -196,7 +196,7 @@ def get_job(ctx: Ctx, cf: CfBackend, actor: Actor, guid: str) -> Response:
         errors = [{"code": 10009, "title": "CF-UnableToPerform",
                    "detail": f"{verb} could not be completed: {job.failure}"}]
     links: dict[str, Any] = {"self": {"href": f"{ctx.url}/v3/jobs/{job.guid}"}}
-    existing = {"service_instances": cf.instances, "service_credential_binding": cf.keys}
+    existing: dict[str, dict[str, Any]] = {"service_instances": cf.instances, "service_credential_binding": cf.keys}
     if job.resource_type in _JOB_RESOURCES and job.resource_guid in existing[job.resource_type]:
         links[job.resource_type] = {"href": f"{ctx.url}/v3/{_JOB_RESOURCES[job.resource_type]}/{job.resource_guid}"}
     return json_response({"guid": job.guid, "created_at": job.created_at, "updated_at": job.updated_at,

@@ -131,8 +131,8 @@ def get_role(ctx: Ctx, cf: CfBackend, actor: Actor, guid: str) -> Response:
 
 def _resolve_role_user(cf: CfBackend, data: dict[str, Any], space_role: bool) -> str:
     """The guid of the user named in `relationships.user.data` (by guid, or by username + origin)."""
-    if isinstance(data.get("guid"), str):
-        guid = data["guid"]
+    guid = data.get("guid")
+    if isinstance(guid, str):
         if cf.identity.user_by_guid(guid) is None and cf.identity.cf_client(guid) is None:
             raise cf_unprocessable("Invalid user. Ensure that the user exists and you have access to it.")
         return guid

@@ -31,7 +31,7 @@ class Job:
 
     operation: str  # CF: "service_instance.create" ...; BTP: "entitlements.assign"
     effect: Callable[[], str | None]  # applied at completion; returns a failure description or None
-    fail: Callable[[str], None] | None = None  # applied instead of `effect` when the job is made to fail
+    fail: Callable[[str], object] | None = None  # applied instead of `effect` when the job is made to fail
     hold: Callable[[], bool] = _never  # true while the job must not complete
     started: float = 0.0  # clock.monotonic() at start, seconds
     guid: str = field(default_factory=new_guid)

@@ -22,25 +22,29 @@ _LABEL_REQUIREMENT = re.compile(
 Matcher = Callable[[dict[str, str]], bool]
 
 
+def _matcher(negate: bool, key: str, op: str | None, value: str | None, values: str | None,
+             set_op: str | None) -> Matcher:
+    """One requirement of a label selector: `!key`, `key=value`, `key!=value`, `key in (...)`, or `key`."""
+    if negate:
+        return lambda labels: key not in labels
+    if op in ("=", "=="):
+        return lambda labels: labels.get(key) == value
+    if op == "!=":
+        return lambda labels: labels.get(key) != value
+    if set_op:
+        wanted = {v.strip() for v in (values or "").split(",")}
+        inside = set_op == "in"
+        return lambda labels: (labels.get(key) in wanted) == inside
+    return lambda labels: key in labels
+
+
 def _label_matchers(selector: str) -> list[Matcher]:
     matchers: list[Matcher] = []
     for part in re.split(r",(?![^(]*\))", selector):
         m = _LABEL_REQUIREMENT.match(part)
         if not m or (m["not"] and (m["op"] or m["set"])):
             raise cf_bad_query("Invalid label_selector value")
-        key, op, value = m["key"], m["op"], m["value"]
-        if m["not"]:
-            matchers.append(lambda labels, k=key: k not in labels)
-        elif op in ("=", "=="):
-            matchers.append(lambda labels, k=key, v=value: labels.get(k) == v)
-        elif op == "!=":
-            matchers.append(lambda labels, k=key, v=value: labels.get(k) != v)
-        elif m["set"]:
-            values = {v.strip() for v in m["values"].split(",")}
-            inside = m["set"] == "in"
-            matchers.append(lambda labels, k=key, vs=values, i=inside: (labels.get(k) in vs) == i)
-        else:
-            matchers.append(lambda labels, k=key: k in labels)
+        matchers.append(_matcher(bool(m["not"]), m["key"], m["op"], m["value"], m["values"], m["set"]))
     return matchers
 
 

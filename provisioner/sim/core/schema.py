@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -29,7 +30,8 @@ _TYPES = {"object": "a mapping", "array": "a list", "string": "a string", "numbe
 @cache
 def schema(name: str) -> dict[str, Any]:
     """A schema shipped in `provisioner/sim/data/` (e.g. "landscape.schema.json")."""
-    return json.loads(resources.files("provisioner.sim").joinpath("data", name).read_text("utf-8"))
+    loaded: dict[str, Any] = json.loads(resources.files("provisioner.sim").joinpath("data", name).read_text("utf-8"))
+    return loaded
 
 
 def plain(value: Any) -> Any:
@@ -43,6 +45,24 @@ def plain(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+def read_yaml(path: Path, what: str, error: type[ValueError]) -> tuple[Any, Marks]:
+    """The data (None for an empty file) and marks of a YAML or JSON file, parsed by
+    `provisioner.playbook.parse_yaml`; raises `error` for a file that cannot be read or parsed."""
+    from provisioner import playbook
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+        raise error(f"{path}: cannot read the {what} file ({reason}); check the path") from None
+    if not text.strip():
+        return None, {}
+    try:
+        return playbook.parse_yaml(text, str(path))
+    except playbook.BadInput as exc:  # one line: FILE:LINE:COLUMN: problem; fix
+        raise error(str(exc)) from None
 
 
 def dotted(path: Path_) -> str:
@@ -92,11 +112,11 @@ def _line(err: ValidationError, source: str, marks: Marks | None) -> str:
     where, key, value = location(source, marks, path), dotted(path), err.instance
     fix = err.schema.get("description", "") if isinstance(err.schema, dict) else ""
     if err.validator == "type":
-        want = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
-        want = [w for w in want if w != "null"] or want  # null only ever means "take the default"
+        types = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
+        want = [str(w) for w in types if w != "null"] or ["null"]  # null only ever means "take the default"
         got = "nothing (an empty value)" if value is None else _show(value)
-        return f"{where}: {key}: expected {' or '.join(_TYPES.get(w, w) for w in want)}, got {got}; " \
-               f"{fix or 'fix the value'}"
+        wanted = " or ".join(_TYPES.get(w, w) for w in want)
+        return f"{where}: {key}: expected {wanted}, got {got}; {fix or 'fix the value'}"
     if err.validator == "enum":
         choices = list(dict.fromkeys(str(v) for v in err.validator_value if v is not None))
         near = difflib.get_close_matches(str(value), choices, n=1)
