@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from provisioner.sim.broker.brokers import Zone
 from provisioner.sim.btp import routes as btp_routes
 from provisioner.sim.btp.backend import BtpBackend
 from provisioner.sim.btp.model import EnvironmentOrg
@@ -85,7 +86,7 @@ class SimApp:
             return GlobalZone(ga.subdomain, ga.zone_id, ga.cis.clientid, ga.cis.clientsecret, ga.cis.grant_type,
                               ga.cis.xsappname)
 
-        def subaccount_zone(subdomain: str) -> Any:
+        def subaccount_zone(subdomain: str) -> Zone | None:
             sub = btp.subaccount_by_subdomain(subdomain)
             return btp.zone_of(sub.guid) if sub else None
 
