@@ -20,8 +20,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 ENV_FILE = "sim.env"
 CIS_KEY_FILE = "cis-key.json"
 
@@ -29,9 +27,9 @@ CIS_KEY_FILE = "cis-key.json"
 def serve(host: str, port: int, landscape: str | None, job_seconds: float, info_dir: str | None, *,
           latency: float | None = None, fail_rate: float | None = None, seed: int | None = None,
           faults_file: str | None = None, stuck_entitlements: bool = False) -> int:
-    from provisioner.sim.faults import FaultsError
-    from provisioner.sim.server import Simulator
-    from provisioner.sim.state import LandscapeError
+    from provisioner.sim.core.faults import FaultsError
+    from provisioner.sim.landscape import LandscapeError
+    from provisioner.sim.simulator import Simulator
 
     try:
         faults = faults_object(faults_file, latency=latency, fail_rate=fail_rate, seed=seed,
@@ -45,12 +43,13 @@ def serve(host: str, port: int, landscape: str | None, job_seconds: float, info_
         path.unlink(missing_ok=True)
     try:
         sim.start()
-    except OSError as exc:
-        print(f"provisioner sim: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+    except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0-65535
+        print(f"provisioner sim: cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}",
+              file=sys.stderr)
         return 1
 
     stop = threading.Event()
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, lambda *_: stop.set())
@@ -75,20 +74,17 @@ def serve(host: str, port: int, landscape: str | None, job_seconds: float, info_
 
 def faults_object(path: str | None, *, latency: float | None = None, fail_rate: float | None = None,
                   seed: int | None = None, stuck_entitlements: bool = False) -> dict[str, Any]:
-    """The faults object of a file (YAML or JSON) with the command-line flags applied on top."""
-    from provisioner.sim.faults import FaultsError
+    """The faults object of a file (YAML or JSON) with the command-line flags applied on top. Raises FaultsError
+    (`FILE:LINE:COLUMN: key: problem; fix`) for a file that cannot be read or holds an invalid faults object."""
+    from provisioner.sim.core.faults import Faults, FaultsError
+    from provisioner.sim.core.schema import read_yaml
 
     faults: dict[str, Any] = {}
     if path:
-        try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise FaultsError(f"cannot read faults file {path}: {exc.strerror}") from exc
-        except yaml.YAMLError as exc:
-            raise FaultsError(f"faults file {path} is not valid YAML or JSON: {exc}") from exc
-        if data is not None and not isinstance(data, dict):
-            raise FaultsError(f"faults file {path} must hold a mapping (the faults object)")
-        faults = dict(data or {})
+        data, marks = read_yaml(Path(path), "faults", FaultsError)
+        if data is not None:
+            Faults.from_dict(data, source=path, marks=marks)  # errors point into the file
+            faults = dict(data)
     flags = {"latency": latency, "fail_rate": fail_rate, "seed": seed,
              "entitlements_stuck": True if stuck_entitlements else None}
     faults.update({k: v for k, v in flags.items() if v is not None})

@@ -14,7 +14,8 @@ import yaml
 def default_landscape() -> dict[str, Any]:
     """The built-in default landscape as a dict (a fresh copy)."""
     text = resources.files("provisioner.sim").joinpath("landscapes/default.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
 
 
 def fleet_landscape(count: int, prefix: str = "tenant", *, without_roles: tuple[int, ...] = ()) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import pytest
 
 from provisioner.sim import Simulator
 
-from .sim_testkit import Api
+from .sim_testkit import Api, FakeClock
 
 
 @pytest.fixture
@@ -22,3 +22,19 @@ def sim():
 @pytest.fixture
 def api(sim: Simulator) -> Api:
     return Api(sim)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def clocked_api(clock: FakeClock):
+    """An Api of a simulator driven by `clock` (jobs last 10 seconds of it)."""
+    simulator = Simulator(landscape=None, host="127.0.0.1", port=0, job_seconds=10.0, clock=clock)
+    simulator.start()
+    try:
+        yield Api(simulator)
+    finally:
+        simulator.stop()

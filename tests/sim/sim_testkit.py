@@ -32,6 +32,24 @@ ERA_TENANTS = {
 }
 
 
+class FakeClock:
+    """A clock for `Simulator(clock=...)`: time passes only through `advance()` and `sleep()` (which records)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 class Api:
     """HTTP helpers around one running simulator."""
 

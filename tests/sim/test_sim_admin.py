@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -15,7 +16,7 @@ import requests
 import yaml
 
 from provisioner.sim import Simulator
-from provisioner.sim.state import DEFAULT_LANDSCAPE, LandscapeError
+from provisioner.sim.landscape import DEFAULT_LANDSCAPE, LandscapeError
 
 from .sim_testkit import ALM_PARAMETERS, ORG_GUID, Api
 
@@ -118,16 +119,37 @@ def test_landscape_with_existing_tenant_resources() -> None:
 
 
 def test_landscape_errors(tmp_path: Path) -> None:
-    with pytest.raises(LandscapeError, match="global_account"):
+    with pytest.raises(LandscapeError, match=r"^landscape: global_account: required key is missing; add it$"):
         Simulator(landscape={"users": []})
     data = _landscape()
     data["subaccounts"][0]["cf_org"]["roles"] = {"organization_user": ["ghost@example.com"]}
-    with pytest.raises(LandscapeError, match="ghost"):
+    with pytest.raises(LandscapeError, match=r"^landscape: subaccounts\[0\]\.cf_org\.roles\.organization_user\[0\]: "
+                                             r"unknown user or client 'ghost@example.com'; add it to users"):
         Simulator(landscape=data)
     bad = tmp_path / "bad.yaml"
     bad.write_text("global_account: [")
-    with pytest.raises(LandscapeError, match="not valid YAML"):
+    with pytest.raises(LandscapeError, match=rf"^{re.escape(str(bad))}:1:18: YAML syntax error: "):
         Simulator(landscape=str(bad))
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("    bindable: true\n", "    bindabel: true\n",
+     r":103:5: service_offerings\[0\]\.bindabel: unknown key; did you mean 'bindable'\?$"),
+    ("      amount: 7 ", "      amount: seven ",
+     r":79:7: global_account\.entitlements\[0\]\.amount: expected a whole number, got 'seven'; write a whole"),
+    ("              offering: SAPCloudALMAPIs\n", "              offering: CloudALM\n",
+     r":156:15: subaccounts\[1\]\.cf_org\.spaces\[0\]\.service_instances\[0\]\.offering: unknown offering "
+     r"'CloudALM'; use one of service_offerings$"),
+    ("provisioned: 2023-03-01", "provisioned: 2023-02-30", r":\d+:18: .*'2023-02-30' is not a real date"),
+])
+def test_landscape_file_errors_point_at_the_entry(tmp_path: Path, old: str, new: str, message: str) -> None:
+    """Schema and reference errors name FILE:LINE:COLUMN and the key, then the fix."""
+    text = DEFAULT_LANDSCAPE.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "landscape.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(LandscapeError, match="^" + re.escape(str(path)) + message):
+        Simulator(landscape=str(path))
 
 
 def test_serve_writes_info_files_and_stops_on_sigterm(tmp_path: Path) -> None:

@@ -110,7 +110,7 @@ def test_enable_type_plan(api: Api) -> None:
     import yaml
 
     from provisioner.sim import Simulator
-    from provisioner.sim.state import DEFAULT_LANDSCAPE
+    from provisioner.sim.landscape import DEFAULT_LANDSCAPE
 
     data = yaml.safe_load(DEFAULT_LANDSCAPE.read_text())
     data["global_account"]["entitlements"][0]["category"] = "ELASTIC_SERVICE"

@@ -7,7 +7,7 @@ import requests
 import yaml
 
 from provisioner.sim import Simulator
-from provisioner.sim.state import DEFAULT_LANDSCAPE
+from provisioner.sim.landscape import DEFAULT_LANDSCAPE
 
 from .sim_testkit import ALM_PARAMETERS, ORG_GUID, PLAN_GUID, SUBACCOUNT_GUID, USER_GUID, Api, cf_error
 
@@ -121,7 +121,7 @@ def test_role_by_guid_without_org_role() -> None:
     with Simulator(landscape=landscape, job_seconds=0) as other:
         api = Api(other)
         space = api.create_space()
-        bob = other.state.users_by_name("bob@example.com")[0].guid
+        bob = other.app.identity.users_by_name("bob@example.com")[0].guid
         r = api.cf("POST", "/v3/roles", json={"type": "space_developer", "relationships": {
             "user": {"data": {"guid": bob}}, "space": {"data": {"guid": space["guid"]}}}})
         assert r.status_code == 422

@@ -7,6 +7,7 @@ random decisions are either certain (rate 1) or compared between two runs with t
 from __future__ import annotations
 
 import http.client
+import re
 import time
 from urllib.parse import urlsplit
 
@@ -14,9 +15,9 @@ import pytest
 import requests
 
 from provisioner.sim import Simulator
-from provisioner.sim.faults import FAIL_RATE_KINDS, Faults, FaultsError
+from provisioner.sim.core.faults import FAIL_RATE_KINDS, Faults, FaultsError
 
-from .sim_testkit import ORG_GUID, PLAN_GUID, SUBACCOUNT_GUID, Api, cf_error
+from .sim_testkit import ORG_GUID, PLAN_GUID, SUBACCOUNT_GUID, Api, FakeClock, cf_error
 
 ASSIGN = "/entitlements/v1/subaccountServicePlans"
 
@@ -83,21 +84,22 @@ def test_simulator_rejects_invalid_faults() -> None:
         Simulator(faults={"fail_rate": 2})
 
 
-def test_faults_never_apply_to_admin_paths(api: Api) -> None:
+def test_faults_never_apply_to_admin_paths(clocked_api: Api, clock: FakeClock) -> None:
+    api = clocked_api
     requests.delete(api.url + "/_sim/requests", timeout=10)
     api.faults(fail_rate=1.0, latency=30)
-    api.sim.app.sleep = lambda seconds: pytest.fail("latency applied to an admin path")
     for path in ("/_sim/faults", "/_sim/config", "/_sim/state", "/_sim/requests"):
         assert requests.get(api.url + path, timeout=10).status_code == 200
     assert api.journal() == []
+    assert clock.slept == []  # no latency on admin paths
 
 
 # ---- latency ------------------------------------------------------------------------------------
 
 
-def test_latency_is_added_to_api_requests(api: Api) -> None:
-    waited: list[float] = []
-    api.sim.app.sleep = waited.append
+def test_latency_is_added_to_api_requests(clocked_api: Api, clock: FakeClock) -> None:
+    api = clocked_api
+    waited = clock.slept
     api.faults(latency=0.25, latency_by_path={"/btp/*": 0.5, "/v3/info": 0})
     assert api.cf("GET", "/v3/organizations").status_code == 200
     assert requests.get(api.url + "/v3/info", timeout=10).status_code == 200  # 0: no wait
@@ -355,3 +357,19 @@ def test_entitlement_lock(api: Api) -> None:
     assert invalid.status_code == 400 and invalid.json()["error"]["code"] == 11000
     api.faults(entitlement_lock_rate=0)
     assert _put_assignment(api).status_code == 202
+
+
+def test_faults_file_errors_point_at_the_entry(tmp_path) -> None:
+    from provisioner.sim.cli import faults_object
+
+    path = tmp_path / "faults.yaml"
+    path.write_text("seed: 1\njob_failures:\n  instance.create: no\nfail_rate: 0.5\n")
+    with pytest.raises(FaultsError, match="^" + re.escape(str(path)) + r":3:3: job_failures\.instance\.create: "
+                       r"'instance\.create' is not one of .*; did you mean 'service_instance\.create'\?$"):
+        faults_object(str(path))
+    path.write_text("failures:\n  - paths: [/v3/*]\n    rate: 2\n")
+    with pytest.raises(FaultsError, match="^" + re.escape(str(path)) + r":3:5: failures\[0\]\.rate: 2 is over the "
+                       r"maximum 1; use 1 or less$"):
+        faults_object(str(path))
+    path.write_text("fail_rate: 0.5\n")
+    assert faults_object(str(path), seed=3) == {"fail_rate": 0.5, "seed": 3}

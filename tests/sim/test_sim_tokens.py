@@ -7,7 +7,7 @@ import requests
 import yaml
 
 from provisioner.sim import Simulator
-from provisioner.sim.state import DEFAULT_LANDSCAPE
+from provisioner.sim.landscape import DEFAULT_LANDSCAPE
 
 from .sim_testkit import Api, cf_error
 

@@ -16,14 +16,31 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from provisioner.sim.state import Instance, Key, Subaccount
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 BROKERS = ("cloud-alm", "generic")
 CLOUD_ALM_MASTER_APP = "sap-cloud-alm!b1"
 _XSAPPNAME = re.compile(r"^[A-Za-z0-9._\-\\/]{1,100}$")
+
+
+class BrokeredInstance(Protocol):
+    """What a broker reads of a service instance."""
+
+    guid: str
+    name: str
+    parameters: dict[str, Any]  # as last applied by the broker
+    app_index: int  # the "!b<n>" suffix of the XSUAA application
+    secret: str  # instance secret shared by all keys (instance-secret credential type)
+
+
+@dataclass(frozen=True)
+class Zone:
+    """The XSUAA identity zone of the subaccount an instance belongs to."""
+
+    subdomain: str
+    zone_id: str  # identity zone id (tenant id)
+    subaccount_guid: str
 
 
 def validate_parameters(broker: str, parameters: dict[str, Any], instance_name: str) -> str | None:
@@ -47,18 +64,18 @@ def validate_parameters(broker: str, parameters: dict[str, Any], instance_name: 
     return None
 
 
-def xsappname(instance: Instance) -> str:
+def xsappname(instance: BrokeredInstance) -> str:
     xs = instance.parameters.get("xs-security") or {}
     return f"{xs.get('xsappname') or instance.name}!b{instance.app_index}"
 
 
-def credential_type(instance: Instance) -> str:
+def credential_type(instance: BrokeredInstance) -> str:
     xs = instance.parameters.get("xs-security") or {}
     types = (xs.get("oauth2-configuration") or {}).get("credential-types") or []
     return "binding-secret" if types and types[0] == "binding-secret" else "instance-secret"
 
 
-def scopes(instance: Instance) -> list[str]:
+def scopes(instance: BrokeredInstance) -> list[str]:
     """Token scopes of a Cloud ALM key client: its `$XSMASTERAPPNAME.` authorities, plus `uaa.resource`."""
     xs = instance.parameters.get("xs-security") or {}
     prefix = "$XSMASTERAPPNAME."
@@ -67,33 +84,41 @@ def scopes(instance: Instance) -> list[str]:
     return [*granted, "uaa.resource"]
 
 
-def credentials(broker: str, base_url: str, instance: Instance, key: Key,
-                sub: Subaccount | None) -> dict[str, Any]:
-    if broker != "cloud-alm" or sub is None:
-        return {"url": f"{base_url}/svc/{instance.guid}", "username": f"sb-{key.guid[:8]}",
+def credentials(broker: str, base_url: str, instance: BrokeredInstance, key_guid: str,
+                zone: Zone | None) -> dict[str, Any]:
+    """The credentials of a new key of `instance` (`zone`: None outside a subaccount)."""
+    if broker != "cloud-alm" or zone is None:
+        return {"url": f"{base_url}/svc/{instance.guid}", "username": f"sb-{key_guid[:8]}",
                 "password": secrets.token_urlsafe(18)}
     app = xsappname(instance)
     ctype = credential_type(instance)
     secret = instance.secret if ctype == "instance-secret" else secrets.token_urlsafe(24)
-    zone_url = f"{base_url}/xsuaa/{sub.subdomain}"
-    host = base_url.split("://", 1)[-1]
+    zone_url = f"{base_url}/xsuaa/{zone.subdomain}"
     return {
-        "endpoints": {"Api": f"{base_url}/alm/{sub.subdomain}/api"},
+        "endpoints": {"Api": f"{base_url}/alm/{zone.subdomain}/api"},
         "uaa": {
             "apiurl": zone_url,
             "clientid": f"sb-{app}|{CLOUD_ALM_MASTER_APP}",
             "clientsecret": secret,
             "credential-type": ctype,
-            "identityzone": sub.subdomain,
-            "identityzoneid": sub.tenant_id,
+            "identityzone": zone.subdomain,
+            "identityzoneid": zone.zone_id,
             "sburl": zone_url,
-            "subaccountid": sub.guid,
-            "tenantid": sub.tenant_id,
+            "subaccountid": zone.subaccount_guid,
+            "tenantid": zone.zone_id,
             "tenantmode": "dedicated",
-            "uaadomain": host,
+            "uaadomain": base_url.split("://", 1)[-1],
             "url": zone_url,
             "verificationkey": "(simulator: tokens are HS256-signed; there is no public key)",
             "xsappname": app,
-            "zoneid": sub.tenant_id,
+            "zoneid": zone.zone_id,
         },
     }
+
+
+def carries_client(credentials: dict[str, Any] | None, subdomain: str, clientid: str,
+                  clientsecret: str) -> bool:
+    """Whether key `credentials` carry this XSUAA client (id and secret) of zone `subdomain`."""
+    uaa = (credentials or {}).get("uaa") or {}
+    return (uaa.get("identityzone") == subdomain and uaa.get("clientid") == clientid
+            and secrets.compare_digest(str(uaa.get("clientsecret", "")), clientsecret))

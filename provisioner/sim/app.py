@@ -1,0 +1,198 @@
+"""The simulator's WSGI application: wires the API packages (cf, uaa, btp) and core together, serves the admin
+endpoints `/_sim/...`, and runs every API request through fault injection and the journal.
+
+Every API request (any path outside `/_sim/`) goes through the fault injector: its latency is slept on the
+clock outside the lock, then, under the lock, due jobs complete, the injector decides on a transient failure,
+and the request is handled unless the failure comes "before" it; an injected failure replaces the response (or,
+for a "reset", closes the connection without one). The journal records every API request with the injected
+fault, if any. One re-entrant lock serialises all requests.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from provisioner.sim.broker.brokers import Zone
+from provisioner.sim.btp import routes as btp_routes
+from provisioner.sim.btp.backend import BtpBackend
+from provisioner.sim.btp.model import EnvironmentOrg
+from provisioner.sim.cf import routes as cf_routes
+from provisioner.sim.cf.backend import CfBackend
+from provisioner.sim.core.clock import Clock
+from provisioner.sim.core.config import Config
+from provisioner.sim.core.errors import cf_unknown_error, failure_response, route_not_found
+from provisioner.sim.core.faults import FaultInjector, FaultsError
+from provisioner.sim.core.http import Ctx, SimError, json_response
+from provisioner.sim.core.identity import Identity
+from provisioner.sim.core.jobs import Jobs
+from provisioner.sim.core.journal import Journal
+from provisioner.sim.core.serving import reset_connection
+from provisioner.sim.core.tokens import Tokens
+from provisioner.sim.landscape import load_landscape
+from provisioner.sim.uaa import routes as uaa_routes
+from provisioner.sim.uaa.backend import GlobalZone, UaaBackend
+
+log = logging.getLogger("provisioner.sim")
+
+
+class SimApp:
+    """The simulated landscape and its HTTP interface. Raises LandscapeError / FaultsError for invalid input."""
+
+    def __init__(self, landscape: str | Path | dict[str, Any] | None, config: Config, clock: Clock,
+                 faults: dict[str, Any] | None) -> None:
+        self.lock = threading.RLock()
+        self.config = config
+        self.clock = clock
+        self.url = ""
+        self.journal = Journal()
+        self.tokens = Tokens(config)
+        self.faults = FaultInjector()
+        self.jobs = Jobs(clock, config, self.faults)
+        self.identity = Identity()
+        self.btp = BtpBackend(self.jobs, self.faults)
+        self.cf = CfBackend(self.identity, self.jobs, config)
+        self.uaa = UaaBackend(self.identity, self.tokens)
+        load_landscape(landscape, self.identity, self.btp, self.cf)
+        self.faults.replace(faults)
+        self._wire()
+        rules = [
+            Rule("/_sim/requests", endpoint=self._admin_requests, methods=["GET", "DELETE"]),
+            Rule("/_sim/config", endpoint=self._admin_config, methods=["GET", "PATCH"]),
+            Rule("/_sim/state", endpoint=self._admin_state, methods=["GET"]),
+            Rule("/_sim/faults", endpoint=self._admin_faults, methods=["GET", "PATCH", "DELETE"]),
+            Rule("/_sim/tokens/expire", endpoint=self._admin_expire_tokens, methods=["POST"]),
+            *cf_routes.rules(self.cf), *uaa_routes.rules(self.uaa), *btp_routes.rules(self.btp),
+        ]
+        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
+
+    def _wire(self) -> None:
+        """The dependencies between the APIs, as lookups (the API packages never import each other)."""
+        cf, btp, uaa = self.cf, self.btp, self.uaa
+        cf.assigned_ok = btp.assigned_ok
+        cf.zone_of = btp.zone_of
+        btp.environment_orgs = lambda: [EnvironmentOrg(o.guid, o.name, o.subaccount_guid)
+                                        for o in cf.orgs.values() if o.subaccount_guid]
+
+        def global_zone() -> GlobalZone:
+            ga = btp.ga
+            return GlobalZone(ga.subdomain, ga.zone_id, ga.cis.clientid, ga.cis.clientsecret, ga.cis.grant_type,
+                              ga.cis.xsappname)
+
+        def subaccount_zone(subdomain: str) -> Zone | None:
+            sub = btp.subaccount_by_subdomain(subdomain)
+            return btp.zone_of(sub.guid) if sub else None
+
+        uaa.global_zone = global_zone
+        uaa.subaccount_zone = subaccount_zone
+        uaa.key_client_scopes = cf.key_client_scopes
+
+    def set_url(self, url: str) -> None:
+        """Called once the server listens (`http://HOST:PORT`)."""
+        with self.lock:
+            self.url = url
+            self.cf.set_base_url(url)
+
+    def info(self) -> dict[str, Any]:
+        """`{"url", "cf_api", "cf_username", "cf_password", "cis_key"}` (docs/simulator.md)."""
+        with self.lock:
+            users = self.identity.users_by_name(self.identity.default_user)
+            user = users[0] if users else None
+            return {"url": self.url, "cf_api": self.url, "cf_username": user.username if user else "",
+                    "cf_password": (user.password or "") if user else "",
+                    "cis_key": self.btp.cis_service_key(self.url)}
+
+    # ---- WSGI ----------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        ctx = Ctx(request, self.url, self.tokens)
+        if request.path.startswith("/_sim/"):  # admin: no faults, not journalled
+            with self.lock:
+                self.jobs.tick()
+                admin_response = self._dispatch(ctx)
+            return admin_response(environ, start_response)
+
+        with self.lock:
+            delay = self.faults.latency(request.path)
+        if delay > 0:
+            self.clock.sleep(delay)
+        with self.lock:
+            self.jobs.tick()
+            fault = self.faults.decide(request.method, request.path)
+            response: Response | None = None
+            if fault is None or fault.when == "after":
+                response = self._dispatch(ctx)
+            if fault is not None:
+                ctx.fault = fault.kind
+                response = None if fault.kind == "reset" else failure_response(
+                    fault.kind, request.path, self.faults.settings.retry_after)
+            self.journal.record(request.method, request.path, request.query_string.decode("latin-1"),
+                                response.status_code if response is not None else None, ctx.fault)
+        if response is None:
+            reset_connection(environ)  # raises: werkzeug drops the connection quietly
+        return response(environ, start_response)
+
+    def _dispatch(self, ctx: Ctx) -> Response:
+        request = ctx.request
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            endpoint, args = adapter.match()
+            response: Response = endpoint(ctx, **args)
+            return response
+        except SimError as exc:
+            return exc.response
+        except (NotFound, MethodNotAllowed):
+            return route_not_found(request.path)
+        except HTTPException as exc:
+            return json_response({"error": exc.name}, exc.code or 500)
+        except Exception:
+            log.exception("internal error handling %s %s", request.method, request.path)
+            return cf_unknown_error().response
+
+    # ---- admin endpoints (/_sim/) ----------------------------------------------------------------
+
+    def _admin_requests(self, ctx: Ctx) -> Response:
+        if ctx.request.method == "DELETE":
+            self.journal.clear()
+            return Response(status=204)
+        return json_response(self.journal.entries())
+
+    def _admin_config(self, ctx: Ctx) -> Response:
+        if ctx.request.method == "PATCH":
+            body = ctx.json_body("{}")
+            if not isinstance(body, dict):
+                return json_response({"error": "the body must be a JSON object"}, 400)
+            problem = self.config.update(body)
+            if problem:
+                return json_response({"error": problem}, 400)
+        return json_response(self.config.as_dict())
+
+    def _admin_state(self, ctx: Ctx) -> Response:
+        """The mutable state without secrets."""
+        cf = self.cf.dump()
+        return json_response({"config": self.config.as_dict(), "subaccounts": self.btp.dump_subaccounts(), **cf,
+                              "assignments": self.btp.dump_assignments()})
+
+    def _admin_faults(self, ctx: Ctx) -> Response:
+        """GET the faults object; PATCH merges a JSON merge patch into it; DELETE clears it (no faults)."""
+        if ctx.request.method == "DELETE":
+            self.faults.replace(None)
+        elif ctx.request.method == "PATCH":
+            try:
+                self.faults.patch(ctx.json_body("{}"))
+            except FaultsError as exc:
+                return json_response({"error": str(exc)}, 400)
+        return json_response(self.faults.as_dict())
+
+    def _admin_expire_tokens(self, ctx: Ctx) -> Response:
+        """Every access token issued so far becomes invalid; refresh tokens keep working."""
+        self.tokens.revoke()
+        return Response(status=204)

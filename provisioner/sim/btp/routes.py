@@ -1,0 +1,29 @@
+"""Route table of the BTP account APIs; each handler gets `(ctx, backend, **url arguments)`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from werkzeug.routing import Rule
+
+from provisioner.sim.btp import entitlements as ent
+from provisioner.sim.btp import handlers as h
+from provisioner.sim.btp.backend import BtpBackend
+
+JOB_STATUS = "/jobs-management/v1/jobs/<job_id>/status"  # served on every BTP host
+
+ROUTES: list[tuple[str, str, Callable[..., object]]] = [
+    ("GET", "/btp/accounts/accounts/v1/subaccounts", h.list_subaccounts),
+    ("GET", "/btp/accounts/accounts/v1/subaccounts/<guid>", h.get_subaccount),
+    ("GET", "/btp/accounts" + JOB_STATUS, h.job_status),
+    ("GET", "/btp/entitlements/entitlements/v1/assignments", ent.get_assignments),
+    ("PUT", "/btp/entitlements/entitlements/v1/subaccountServicePlans", ent.put_subaccount_plans),
+    ("GET", "/btp/entitlements" + JOB_STATUS, h.job_status),
+    ("GET", "/btp/provisioning/provisioning/v1/environments", h.list_environments),
+    ("GET", "/btp/provisioning" + JOB_STATUS, h.job_status),
+]
+
+
+def rules(backend: BtpBackend) -> list[Rule]:
+    return [Rule(path, endpoint=partial(handler, btp=backend), methods=[method]) for method, path, handler in ROUTES]

@@ -1,0 +1,261 @@
+"""State and rules of the simulated CF v3 API: orgs, spaces, roles, offerings, plans, service instances, keys
+and CF jobs (`/v3/jobs`). Asynchronous operations run as core jobs; the broker (broker/brokers.py) acts when
+they complete.
+
+From the BTP side it needs two lookups, set by the wiring module (app.py): `assigned_ok(subaccount guid,
+service, plan)` (a plan tied to an entitlement is visible in an org only while that plan is assigned to the
+org's subaccount with entityState OK) and `zone_of(subaccount guid)` (the XSUAA zone of new key credentials).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from provisioner.sim.broker import brokers
+from provisioner.sim.broker.brokers import Zone
+from provisioner.sim.cf.model import Instance, Key, LastOperation, Offering, Org, Plan, Role, Space
+from provisioner.sim.core.config import Config
+from provisioner.sim.core.identity import Identity
+from provisioner.sim.core.ids import iso_now, new_guid
+from provisioner.sim.core.jobs import Job, Jobs
+
+
+def _never_assigned(subaccount_guid: str, service: str, plan: str) -> bool:
+    return False
+
+
+def _no_zone(subaccount_guid: str | None) -> Zone | None:
+    return None
+
+
+class CfBackend:
+    """Everything the CF API serves. Callers hold the simulator's lock."""
+
+    def __init__(self, identity: Identity, jobs: Jobs, config: Config) -> None:
+        self.identity = identity
+        self.jobs = jobs
+        self.config = config
+        self.base_url = ""
+        self.orgs: dict[str, Org] = {}
+        self.spaces: dict[str, Space] = {}
+        self.roles: dict[str, Role] = {}
+        self.offerings: dict[str, Offering] = {}
+        self.plans: dict[str, Plan] = {}
+        self.instances: dict[str, Instance] = {}
+        self.keys: dict[str, Key] = {}
+        self.jobs_by_guid: dict[str, Job] = {}
+        self.assigned_ok: Callable[[str, str, str], bool] = _never_assigned
+        self.zone_of: Callable[[str | None], Zone | None] = _no_zone
+        self._seq = 0
+        self._next_app_index = 1001
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def next_app_index(self) -> int:
+        self._next_app_index += 1
+        return self._next_app_index
+
+    def set_base_url(self, url: str) -> None:
+        """Called once the server listens; fills in credentials of keys declared in the landscape."""
+        self.base_url = url
+        for key in self.keys.values():
+            if key.credentials is None and key.last_operation.state == "succeeded":
+                key.credentials = self._credentials(self.instances[key.instance_guid], key)
+
+    def start_job(self, job: Job) -> Job:
+        self.jobs_by_guid[job.guid] = job
+        return self.jobs.start(job)
+
+    # ---- roles and visibility ------------------------------------------------------------------
+
+    def org_role_types(self, user_guid: str, org_guid: str) -> set[str]:
+        return {r.type for r in self.roles.values() if r.user_guid == user_guid and r.org_guid == org_guid}
+
+    def space_role_types(self, user_guid: str, space_guid: str) -> set[str]:
+        return {r.type for r in self.roles.values() if r.user_guid == user_guid and r.space_guid == space_guid}
+
+    def readable_org_guids(self, user_guid: str) -> set[str]:
+        guids = {r.org_guid for r in self.roles.values() if r.user_guid == user_guid and r.org_guid}
+        guids |= {self.spaces[r.space_guid].org_guid for r in self.roles.values()
+                  if r.user_guid == user_guid and r.space_guid in self.spaces}
+        return guids
+
+    def readable_space_guids(self, user_guid: str) -> set[str]:
+        guids = {r.space_guid for r in self.roles.values() if r.user_guid == user_guid and r.space_guid}
+        managed = {r.org_guid for r in self.roles.values()
+                   if r.user_guid == user_guid and r.type == "organization_manager"}
+        guids |= {s.guid for s in self.spaces.values() if s.org_guid in managed}
+        return guids
+
+    def role_org_guid(self, r: Role) -> str:
+        return r.org_guid or self.spaces[r.space_guid or ""].org_guid
+
+    def add_role(self, type_: str, user_guid: str, org_guid: str | None, space_guid: str | None) -> Role:
+        now = iso_now()
+        role = Role(new_guid(), type_, user_guid, org_guid, space_guid, now, now, self.next_seq())
+        self.roles[role.guid] = role
+        return role
+
+    def delete_role(self, role: Role) -> Job:
+        def effect() -> str | None:
+            self.roles.pop(role.guid, None)
+            return None
+
+        return self.start_job(Job("role.delete", effect))
+
+    def plan_visible_in_org(self, plan: Plan, org_guid: str) -> bool:
+        if plan.entitlement is None:
+            return True
+        org = self.orgs.get(org_guid)
+        if org is None or org.subaccount_guid is None:
+            return False
+        return self.assigned_ok(org.subaccount_guid, *plan.entitlement)
+
+    # ---- service instances and keys ------------------------------------------------------------
+
+    def offering_of(self, instance: Instance) -> Offering:
+        return self.offerings[self.plans[instance.plan_guid].offering_guid]
+
+    def instances_retrievable(self, offering: Offering) -> bool:
+        return offering.instances_retrievable and self.config.instances_retrievable
+
+    def operation_state(self, obj: Instance | Key) -> str:
+        if obj.job is not None and obj.job.running:
+            return "initial" if self.jobs.phase(obj.job) == 0 else "in progress"
+        return obj.last_operation.state
+
+    def in_progress(self, obj: Instance | Key) -> bool:
+        return obj.job is not None and obj.job.running
+
+    def keys_of(self, instance_guid: str) -> list[Key]:
+        return [k for k in self.keys.values() if k.instance_guid == instance_guid]
+
+    def remove_instance(self, inst: Instance) -> None:
+        """The instance and its keys disappear at once (purge, or replacing a create-failed instance)."""
+        for key in self.keys_of(inst.guid):
+            del self.keys[key.guid]
+        del self.instances[inst.guid]
+
+    def create_instance(self, name: str, space_guid: str, plan_guid: str, parameters: dict[str, Any],
+                        tags: list[str], labels: dict[str, str], annotations: dict[str, str]) -> Job:
+        now = iso_now()
+        inst = Instance(new_guid(), name, space_guid, plan_guid, {}, tags, labels, annotations, now, now,
+                        LastOperation("create", "initial", None, now, now), self.next_seq(),
+                        self.next_app_index(), secrets.token_urlsafe(24))
+        self.instances[inst.guid] = inst
+
+        def effect() -> str | None:
+            failure = brokers.validate_parameters(self.offering_of(inst).broker, parameters, inst.name)
+            if failure is None:
+                inst.parameters = parameters
+            return self._finish_operation(inst, failure)
+
+        return self._instance_job(inst, "service_instance.create", effect)
+
+    def update_instance(self, inst: Instance, parameters: dict[str, Any] | None, plan_guid: str | None) -> Job:
+        now = iso_now()
+        inst.last_operation = LastOperation("update", "initial", None, now, now)
+
+        def effect() -> str | None:
+            new_parameters = inst.parameters if parameters is None else parameters
+            failure = brokers.validate_parameters(self.offering_of(inst).broker, new_parameters, inst.name)
+            if failure is None:
+                inst.parameters = new_parameters
+                inst.plan_guid = plan_guid or inst.plan_guid
+            return self._finish_operation(inst, failure)
+
+        return self._instance_job(inst, "service_instance.update", effect)
+
+    def delete_instance(self, inst: Instance) -> Job:
+        now = iso_now()
+        inst.last_operation = LastOperation("delete", "initial", None, now, now)
+
+        def effect() -> str | None:
+            self.remove_instance(inst)
+            return None
+
+        return self._instance_job(inst, "service_instance.delete", effect)
+
+    def _instance_job(self, inst: Instance, operation: str, effect: Callable[[], str | None]) -> Job:
+        job = self.start_job(Job(operation, effect, lambda failure: self._finish_operation(inst, failure),
+                                 resource_type="service_instances", resource_guid=inst.guid))
+        inst.job = job
+        return job
+
+    def create_key(self, inst: Instance, name: str, parameters: dict[str, Any], labels: dict[str, str],
+                   annotations: dict[str, str]) -> Job:
+        now = iso_now()
+        key = Key(new_guid(), name, inst.guid, parameters, labels, annotations, now, now,
+                  LastOperation("create", "initial", None, now, now), self.next_seq())
+        self.keys[key.guid] = key
+
+        def effect() -> str | None:
+            key.credentials = self._credentials(inst, key)
+            return self._finish_operation(key, None)
+
+        return self._key_job(key, "service_keys.create", effect)
+
+    def delete_key(self, key: Key) -> Job:
+        now = iso_now()
+        key.last_operation = LastOperation("delete", "initial", None, now, now)
+
+        def effect() -> str | None:
+            self.keys.pop(key.guid, None)
+            return None
+
+        return self._key_job(key, "service_keys.delete", effect)
+
+    def _key_job(self, key: Key, operation: str, effect: Callable[[], str | None]) -> Job:
+        job = self.start_job(Job(operation, effect, lambda failure: self._finish_operation(key, failure),
+                                 resource_type="service_credential_binding", resource_guid=key.guid))
+        key.job = job
+        return job
+
+    def _finish_operation(self, obj: Instance | Key, failure: str | None) -> str | None:
+        """The broker's answer (an injected failure too: the broker refused, nothing else changes)."""
+        op = obj.last_operation
+        op.state = "failed" if failure else "succeeded"
+        op.description = failure or "Operation succeeded"
+        op.updated_at = obj.updated_at = iso_now()
+        return failure
+
+    def _credentials(self, inst: Instance, key: Key) -> dict[str, Any]:
+        org = self.orgs[self.spaces[inst.space_guid].org_guid]
+        return brokers.credentials(self.offering_of(inst).broker, self.base_url, inst, key.guid,
+                                   self.zone_of(org.subaccount_guid))
+
+    def key_client_scopes(self, subdomain: str, clientid: str, clientsecret: str) -> list[str] | None:
+        """The token scopes of the XSUAA client that an existing key of zone `subdomain` carries, or None."""
+        for key in self.keys.values():
+            if brokers.carries_client(key.credentials, subdomain, clientid, clientsecret):
+                inst = self.instances.get(key.instance_guid)
+                return brokers.scopes(inst) if inst else None
+        return None
+
+    # ---- admin view ----------------------------------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        """The CF part of `GET /_sim/state`, without secrets."""
+        def op(obj: Instance | Key) -> dict[str, Any]:
+            return {"type": obj.last_operation.type, "state": self.operation_state(obj),
+                    "description": obj.last_operation.description}
+
+        return {
+            "orgs": [{"guid": o.guid, "name": o.name, "subaccount_guid": o.subaccount_guid}
+                     for o in self.orgs.values()],
+            "spaces": [{"guid": s.guid, "name": s.name, "org_guid": s.org_guid} for s in self.spaces.values()],
+            "roles": [{"guid": r.guid, "type": r.type, "user_guid": r.user_guid, "org_guid": r.org_guid,
+                       "space_guid": r.space_guid} for r in self.roles.values()],
+            "service_instances": [
+                {"guid": i.guid, "name": i.name, "space_guid": i.space_guid, "plan_guid": i.plan_guid,
+                 "parameters": i.parameters, "tags": i.tags, "labels": i.labels, "annotations": i.annotations,
+                 "last_operation": op(i)} for i in self.instances.values()],
+            "service_keys": [
+                {"guid": k.guid, "name": k.name, "instance_guid": k.instance_guid,
+                 "has_credentials": k.credentials is not None, "last_operation": op(k)}
+                for k in self.keys.values()],
+        }

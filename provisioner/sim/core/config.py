@@ -1,0 +1,38 @@
+"""Runtime settings served by `GET /_sim/config` and changed by `PATCH /_sim/config`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+def _seconds(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+
+
+_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "job_seconds": _seconds,
+    "token_seconds": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+    "instances_retrievable": lambda v: isinstance(v, bool),
+}
+
+
+@dataclass
+class Config:
+    job_seconds: float = 1.0  # duration of asynchronous jobs, seconds
+    token_seconds: int = 1199  # lifetime of access tokens issued from now on, seconds
+    instances_retrievable: bool = True  # False switches GET .../parameters off for every offering
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"job_seconds": self.job_seconds, "token_seconds": self.token_seconds,
+                "instances_retrievable": self.instances_retrievable}
+
+    def update(self, changes: dict[str, Any]) -> str | None:
+        """Apply `changes` all or nothing; the problem (for a 400) or None."""
+        for name, value in changes.items():
+            if name not in _CHECKS or not _CHECKS[name](value):
+                return f"invalid configuration value: {name}={value!r}"
+        for name, value in changes.items():
+            setattr(self, name, value)
+        return None

@@ -1,0 +1,25 @@
+"""Route table of the token endpoints; each handler gets `(ctx, backend, **url arguments)`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from werkzeug.routing import Rule
+
+from provisioner.sim.uaa import handlers as h
+from provisioner.sim.uaa.backend import UaaBackend
+
+# methods None: any method (the token endpoints answer 405 in the OAuth shape themselves)
+ROUTES: list[tuple[list[str] | None, str, Callable[..., object]]] = [
+    (None, "/uaa/oauth/token", h.uaa_token),
+    (["GET"], "/uaa/login", h.login_info),
+    (["GET"], "/uaa/info", h.login_info),
+    (None, "/xsuaa/<zone>/oauth/token", h.xsuaa_token),
+    (None, "/alm/<tenant>/api", h.alm_api),
+    (None, "/alm/<tenant>/api/<path:rest>", h.alm_api),
+]
+
+
+def rules(backend: UaaBackend) -> list[Rule]:
+    return [Rule(path, endpoint=partial(handler, uaa=backend), methods=methods) for methods, path, handler in ROUTES]
