@@ -14,8 +14,10 @@ import yaml
 from hypothesis import settings as hypothesis_settings
 from typer.testing import CliRunner
 
+from provisioner import clock
 from provisioner.cli import app
 from provisioner.sim import Simulator
+from skipclock import SkipClock
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -78,10 +80,19 @@ class Landscape:
         return self.dir / "keys" / "acme-cloudalm.json"
 
 
+@pytest.fixture(autouse=True)
+def skip_clock():
+    """Every test runs on a :class:`SkipClock`: the tool's waits, retries and backoff, and the simulator's jobs
+    and latency, skip ahead instead of sleeping."""
+    with clock.use(SkipClock()) as current:
+        yield current
+
+
 def start_landscape(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, landscape=None, **sim_kwargs) -> Landscape:
-    """Start a simulator (default landscape, jobs done at once unless ``job_seconds`` is given), write its cis key
-    and export CF_API, CF_USERNAME and CF_PASSWORD as a user's shell would have them."""
+    """Start a simulator (default landscape, jobs done at once unless ``job_seconds`` is given) on the test's
+    clock, write its cis key and export CF_API, CF_USERNAME and CF_PASSWORD as a user's shell would have them."""
     sim_kwargs.setdefault("job_seconds", 0.0)
+    sim_kwargs.setdefault("clock", clock.current())
     sim = Simulator(landscape=landscape, host="127.0.0.1", port=0, **sim_kwargs)
     sim.start()
     info = sim.info()
