@@ -1,7 +1,7 @@
 # make demo  - run the main job against the built-in landscape simulator (twice: the second run changes nothing)
 # make test  - run the test suite (end-to-end over HTTP against the simulator)
 # make lint  - ruff
-# make bench - benchmarks (figures printed, nothing asserted)
+# make bench - benchmarks (figures printed; fails when a measured run beats its critical-path bound)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv

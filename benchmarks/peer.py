@@ -24,6 +24,7 @@ Errors: any HTTP error status raises (``cloudfoundry_client`` raises ``InvalidSt
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import os
 import time
@@ -38,6 +39,9 @@ from cloudfoundry_client.client import CloudFoundryClient
 POLL_SECONDS = 0.1
 REQUIRED_SCOPE_SUFFIXES = ("imp-cdm-feature-display-ui", "imp-cdm-feature-manage-ui")
 ENABLE_CATEGORIES = ("ELASTIC_SERVICE", "ELASTIC_LIMITED", "APPLICATION")
+CLOUD_ALM_PARAMETERS: dict[str, Any] = {"xs-security": {  # SAP's guide, for an instance named cloudalm-api
+    "xsappname": "cloudalm-api",
+    "authorities": ["$XSMASTERAPPNAME.imp-cdm-feature-display-ui", "$XSMASTERAPPNAME.imp-cdm-feature-manage-ui"]}}
 
 
 class PeerError(RuntimeError):
@@ -61,10 +65,7 @@ class PeerConfig:
     plan: str = "standard"
     instance: str = "cloudalm-api"
     key: str = "cloudalm-api-key"
-    parameters: dict[str, Any] = field(default_factory=lambda: {"xs-security": {
-        "xsappname": "cloudalm-api",
-        "authorities": ["$XSMASTERAPPNAME.imp-cdm-feature-display-ui",
-                        "$XSMASTERAPPNAME.imp-cdm-feature-manage-ui"]}})
+    parameters: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(CLOUD_ALM_PARAMETERS))
     timeout: float = 600.0  # seconds, per wait
 
 
