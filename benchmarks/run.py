@@ -46,7 +46,8 @@ class BenchError(RuntimeError):
     """A client did not do the work, or a measured run came in under its bound: `make bench` fails."""
 
 
-def one_tenant_playbook(sim: Simulator, tmp: Path) -> Path:
+def one_tenant_playbook(sim: Simulator, tmp: Path, count: int = 100) -> Path:
+    """Write ``tmp/one.yaml`` (tenant-001) and ``tmp/fleet.yaml`` (tenant-001 ... ``count``); return the first."""
     info = sim.info()
     (tmp / "cis-key.json").write_text(json.dumps(info["cis_key"]))
     os.environ.update(CF_USERNAME=info["cf_username"], CF_PASSWORD=info["cf_password"])
@@ -58,7 +59,7 @@ def one_tenant_playbook(sim: Simulator, tmp: Path) -> Path:
             "steps": {"instance": {"name": "cloudalm-api"}, "download": {"path": str(tmp / "keys" / "{tenant}.json")}}}
     fleet = dict(data)
     fleet["tenants"] = [{"tenant": {"subdomain": f"tenant-{i:03d}"}, "btp": {"subaccount": f"tenant-{i:03d}"},
-                         "cf": {"org": f"tenant-{i:03d}"}} for i in range(1, 101)]
+                         "cf": {"org": f"tenant-{i:03d}"}} for i in range(1, count + 1)]
     (tmp / "fleet.yaml").write_text(yaml.safe_dump(fleet, sort_keys=False))
     data["steps"]["download"]["path"] = str(tmp / "keys" / "tenant-001.json")
     path = tmp / "one.yaml"
@@ -213,7 +214,7 @@ def fleet(latency: float, job: float, parallels: list[int], count: int) -> None:
             sim = Simulator(landscape=fleet_landscape(count), port=0, job_seconds=job,
                             faults={"latency": latency}).start()
             try:
-                one_tenant_playbook(sim, tmp)
+                one_tenant_playbook(sim, tmp, count)
                 t0 = time.perf_counter()
                 out, err, usage = run_measured([*PROVISIONER, "run", str(tmp / "fleet.yaml"), "--parallel", str(n),
                                                 "--max-in-flight", "64", "--output", "json"])
