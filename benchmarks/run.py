@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -28,6 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import bound  # benchmarks/ (the directory of this script) is on sys.path
 import peer
@@ -51,7 +53,7 @@ def one_tenant_playbook(sim: Simulator, tmp: Path, count: int = 100) -> Path:
     info = sim.info()
     (tmp / "cis-key.json").write_text(json.dumps(info["cis_key"]))
     os.environ.update(CF_USERNAME=info["cf_username"], CF_PASSWORD=info["cf_password"])
-    data = {"version": 1,
+    data: dict[str, Any] = {"version": 1,
             "tenant": {"subdomain": "tenant-001", "provisioned": "2023-01-10"},
             "btp": {"subaccount": "tenant-001", "cis_key": {"file": str(tmp / "cis-key.json")}},
             "cf": {"api": sim.url, "org": "tenant-001", "username": {"env": "CF_USERNAME"},
@@ -231,7 +233,7 @@ def fleet(latency: float, job: float, parallels: list[int], count: int) -> None:
         print(f"    speed-up at --parallel {max(walls)} over 1: {walls[1] / walls[max(walls)]:.1f}x (target >= 20x)")
 
 
-def run_measured(cmd: list[str]):
+def run_measured(cmd: list[str]) -> tuple[bytes, str, resource.struct_rusage]:
     """Run ``cmd``; return its stdout, stderr and its own resource usage (``os.wait4``: peak RSS of that child)."""
     import threading
 
