@@ -31,7 +31,9 @@ What every correct client must do, and why (assumptions a faster client would ha
   the parent's lookup; reads filtered by a GUID (roles by ``space_guids``, plans by ``organization_guids``,
   ``/parameters``, ``/details``) wait for it.
 - A converged re-run checks drift with reads only; a plan visible in the org is the entitlement's proof (no BTP
-  call). Local work (writing the key file, the four format checks) takes no round trip.
+  call). The key file of the first run is there, so its sign-in needs no CF call before it: reading ``/details``
+  (compared with the file) and signing in run side by side. Local work (writing the key file, the four format
+  checks) takes no round trip.
 
 ``python benchmarks/bound.py [--latency S] [--job-seconds S]`` prints both graphs and bounds; ``make bench``
 prints them with the simulator's settings and fails when a measured run comes in under its bound.
@@ -88,7 +90,7 @@ CONVERGED: tuple[Node, ...] = (
     Node("parameters", "GET /v3/service_instances/:guid/parameters", after=("instance",)),
     Node("key", "GET /v3/service_credential_bindings?names=&service_instance_names=", after=("cf-sign-in",)),
     Node("key-details", "GET /v3/service_credential_bindings/:guid/details", after=("key",)),
-    Node("key-sign-in", "POST <key uaa.url>/oauth/token (client credentials)", after=("key-details",)),
+    Node("key-sign-in", "POST <key uaa.url>/oauth/token (with the key file of the first run)"),
 )
 
 
