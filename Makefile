@@ -1,7 +1,7 @@
 # make demo  - run the main job against the built-in landscape simulator (twice: the second run changes nothing)
 # make test  - run the test suite (end-to-end over HTTP against the simulator)
 # make lint  - ruff, import-linter (layering, see [tool.importlinter] in pyproject.toml) and mypy
-# make bench - benchmarks (figures printed, nothing asserted)
+# make bench - benchmarks (figures printed; fails when a measured run beats its critical-path bound)
 # make schema - regenerate the playbook JSON Schema (provisioner/data/ and schemas/) from provisioner/playbook_model.py
 SHELL := /bin/bash
 PYTHON ?= python3

@@ -1,10 +1,13 @@
-"""`make bench`: the figures of issue 5, printed (nothing is asserted; speed is not tested in tests/).
+"""`make bench`: the speed figures of issue 5, printed; fails (exit 1) when a measured run beats its bound.
 
 Starts the landscape simulator in this process with an injected latency per request and a job duration, then:
- (a) fresh provision of one tenant: wall time, requests, and the ratio to the critical-path lower bound
-     = dependent round trips x latency + job durations, where dependent round trips are the requests made minus
-     the extra polls (all but one read of each job while it runs: those overlap the job's duration);
- (b) converged re-run: wall time, requests, writes;
+ - prints the critical-path lower bound of any client (benchmarks/bound.py: the dependency graph, its longest
+   path, for a fresh and a converged tenant) with the simulator's latency and job seconds;
+ (a) fresh tenant and (b) converged re-run: this provisioner and a hand-written peer (benchmarks/peer.py:
+     cloudfoundry-client + requests, polling every 0.1 s) alternately, ``--rounds`` each, each round on a fresh
+     landscape; medians, provisioner/peer, each against the bound. Both clients are checked to have done the work
+     (space, role, entitlement, instance parameters, key, a key file that signs in; the re-run re-reads roles,
+     parameters and signs in with the key, writing nothing). A run under its bound exits 1 with a loud message;
  (c) 100 tenants at --parallel 1, 8 and 32 (each a `provisioner run` subprocess): wall time, tenants per second,
      peak RSS of the provisioner process;
  (d) `provisioner --help` start-up time (median of 15).
@@ -17,13 +20,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import bound  # benchmarks/ (the directory of this script) is on sys.path
+import peer
 import requests
 import yaml
 
@@ -33,14 +42,18 @@ from provisioner.sim.generate import fleet_landscape
 
 ROOT = Path(__file__).resolve().parents[1]
 PROVISIONER = [sys.executable, "-m", "provisioner"]
-JOB_PATHS = ("/v3/jobs/", "/jobs-management/")
 
 
-def one_tenant_playbook(sim: Simulator, tmp: Path) -> Path:
+class BenchError(RuntimeError):
+    """A client did not do the work, or a measured run came in under its bound: `make bench` fails."""
+
+
+def one_tenant_playbook(sim: Simulator, tmp: Path, count: int = 100) -> Path:
+    """Write ``tmp/one.yaml`` (tenant-001) and ``tmp/fleet.yaml`` (tenant-001 ... ``count``); return the first."""
     info = sim.info()
     (tmp / "cis-key.json").write_text(json.dumps(info["cis_key"]))
     os.environ.update(CF_USERNAME=info["cf_username"], CF_PASSWORD=info["cf_password"])
-    data = {"version": 1,
+    data: dict[str, Any] = {"version": 1,
             "tenant": {"subdomain": "tenant-001", "provisioned": "2023-01-10"},
             "btp": {"subaccount": "tenant-001", "cis_key": {"file": str(tmp / "cis-key.json")}},
             "cf": {"api": sim.url, "org": "tenant-001", "username": {"env": "CF_USERNAME"},
@@ -48,7 +61,7 @@ def one_tenant_playbook(sim: Simulator, tmp: Path) -> Path:
             "steps": {"instance": {"name": "cloudalm-api"}, "download": {"path": str(tmp / "keys" / "{tenant}.json")}}}
     fleet = dict(data)
     fleet["tenants"] = [{"tenant": {"subdomain": f"tenant-{i:03d}"}, "btp": {"subaccount": f"tenant-{i:03d}"},
-                         "cf": {"org": f"tenant-{i:03d}"}} for i in range(1, 101)]
+                         "cf": {"org": f"tenant-{i:03d}"}} for i in range(1, count + 1)]
     (tmp / "fleet.yaml").write_text(yaml.safe_dump(fleet, sort_keys=False))
     data["steps"]["download"]["path"] = str(tmp / "keys" / "tenant-001.json")
     path = tmp / "one.yaml"
@@ -64,40 +77,135 @@ def clear(sim: Simulator) -> None:
     requests.delete(sim.url + "/_sim/requests", timeout=30)
 
 
-def fresh_and_converged(latency: float, job: float) -> None:
+@dataclass
+class Measure:
+    """One timed run: wall seconds, requests and writes (token requests are sign-ins, not writes)."""
+
+    wall: float
+    requests: int
+    writes: int
+
+
+def timed(sim: Simulator, work: Callable[[], object]) -> Measure:
+    """Run ``work`` with an empty journal; return its wall time and the requests the simulator saw."""
+    clear(sim)
+    t0 = time.perf_counter()
+    work()
+    wall = time.perf_counter() - t0
+    entries = journal(sim)
+    return Measure(wall, len(entries), len(writes_of(entries)))
+
+
+def writes_of(entries: list[dict]) -> list[dict]:
+    return [e for e in entries if e["method"] in ("POST", "PUT", "PATCH", "DELETE")
+            and not e["path"].endswith("/oauth/token")]
+
+
+def check_onboarded(sim: Simulator, key_file: Path, who: str) -> None:
+    """The work done, whoever did it: space with the user as Space Developer, the plan assigned, the instance with
+    the Cloud ALM parameters, the key with credentials, and the key file present and signing in with the
+    ``imp-cdm-feature-*`` scopes. Raises BenchError naming what is missing."""
+    state = requests.get(sim.url + "/_sim/state", timeout=30).json()
+    spaces = [s["guid"] for s in state["spaces"] if s["name"] == "cloudalm"]
+    instances = [i for i in state["service_instances"] if i["name"] == "cloudalm-api"]
+    problems = []
+    if not spaces:
+        problems.append("no space")
+    elif not any(r["type"] == "space_developer" and r["space_guid"] == spaces[0] for r in state["roles"]):
+        problems.append("no Space Developer")
+    if not any(a["entity_state"] == "OK" for a in state["assignments"]):
+        problems.append("no entitlement")
+    if not instances:
+        problems.append("no instance")
+    elif instances[0]["parameters"] != peer.CLOUD_ALM_PARAMETERS:
+        problems.append(f"instance parameters {instances[0]['parameters']}")
+    if not any(k["name"] == "cloudalm-api-key" and k["has_credentials"] for k in state["service_keys"]):
+        problems.append("no key")
+    if not key_file.exists():
+        problems.append(f"no key file {key_file}")
+    else:
+        peer.sign_in_with_key(key_file)
+    if problems:
+        raise BenchError(f"{who}: the fresh run did not onboard the tenant: {', '.join(problems)}")
+
+
+def check_rechecked(sim: Simulator, who: str, tenant: str) -> None:
+    """The converged re-run re-checked the roles, the instance parameters and the key's sign-in, and wrote nothing.
+    Raises BenchError otherwise."""
+    entries = journal(sim)
+    seen = {(e["method"], e["path"].rsplit("/", 1)[-1] if "/parameters" in e["path"] else e["path"]) for e in entries}
+    needed = {("GET", "/v3/roles"): "roles", ("GET", "parameters"): "instance parameters",
+              ("POST", f"/xsuaa/{tenant}/oauth/token"): "the key's sign-in"}
+    missing = [what for call, what in needed.items() if call not in seen]
+    writes = writes_of(entries)
+    if missing:
+        raise BenchError(f"{who}: the converged re-run did not re-check {', '.join(missing)}")
+    if writes:
+        raise BenchError(f"{who}: the converged re-run wrote {[(e['method'], e['path']) for e in writes]}")
+
+
+def one_round(who: str, latency: float, job: float) -> tuple[Measure, Measure]:
+    """A fresh landscape: ``who`` ("provisioner" or "peer") onboards tenant-001, then re-runs on the converged
+    tenant. Returns both measures after checking that the work was done (BenchError otherwise)."""
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         sim = Simulator(landscape=fleet_landscape(1), port=0, job_seconds=job, faults={"latency": latency}).start()
         try:
-            pb = playbook.load(one_tenant_playbook(sim, tmp))
-            clear(sim)
-            t0 = time.perf_counter()
-            result = runner.run(pb)
-            wall = time.perf_counter() - t0
-            entries = journal(sim)
-            polls: dict[str, int] = {}
-            for e in entries:
-                if e["method"] == "GET" and any(p in e["path"] for p in JOB_PATHS):
-                    polls[e["path"]] = polls.get(e["path"], 0) + 1
-            extra = sum(n - 1 for n in polls.values())
-            jobs = len(polls)
-            dependent = len(entries) - extra
-            bound = dependent * latency + jobs * job
-            print(f"(a) fresh provision: {wall:.2f} s wall, {len(entries)} requests ({result.writes} writes), "
-                  f"{jobs} jobs of {job:g} s, {extra} extra polls; lower bound {dependent} x {latency * 1000:.0f} ms "
-                  f"+ {jobs} x {job:g} s = {bound:.2f} s; ratio {wall / bound:.3f} (target <= 1.15)"
-                  + ("" if result.ok else "  [RUN FAILED]"))
-            clear(sim)
-            t0 = time.perf_counter()
-            again = runner.run(pb)
-            wall = time.perf_counter() - t0
-            entries = journal(sim)
-            writes = [e for e in entries if e["method"] in ("POST", "PUT", "PATCH", "DELETE")
-                      and not e["path"].endswith("/oauth/token")]
-            print(f"(b) converged re-run: {wall:.2f} s wall, {len(entries)} requests, {len(writes)} writes "
-                  f"(target: 0 writes, <= 10 requests)" + ("" if again.ok else "  [RUN FAILED]"))
+            if bound.simulator_timing(sim.url) != (latency, job):
+                raise BenchError(f"the simulator runs with {bound.simulator_timing(sim.url)}, not {(latency, job)}")
+            if who == "provisioner":
+                pb = playbook.load(one_tenant_playbook(sim, tmp))
+                key_file = tmp / "keys" / "tenant-001.json"
+                results: list[runner.RunResult] = []
+                work: Callable[[], object] = lambda: results.append(runner.run(pb))  # noqa: E731
+            else:
+                info = sim.info()
+                key_file = tmp / "peer-keys" / "tenant-001.json"
+                cfg = peer.PeerConfig(cf_api=info["cf_api"], username=info["cf_username"],
+                                      password=info["cf_password"], cis_key=info["cis_key"], org="tenant-001",
+                                      subaccount="tenant-001", key_file=key_file)
+                work = lambda: peer.run(cfg)  # noqa: E731
+            fresh = timed(sim, work)
+            if who == "provisioner" and not results[-1].ok:
+                raise BenchError("provisioner: the fresh run failed")
+            check_onboarded(sim, key_file, who)
+            converged = timed(sim, work)
+            if who == "provisioner" and not results[-1].ok:
+                raise BenchError("provisioner: the converged re-run failed")
+            check_rechecked(sim, who, "tenant-001")
+            peer.sign_in_with_key(key_file)  # still there and still valid after the re-run
+            return fresh, converged
         finally:
             sim.stop()
+
+
+def compare(latency: float, job: float, rounds: int) -> None:
+    """Provisioner and peer alternately (``rounds`` each, the first of each round alternating), fresh and
+    converged; print medians, provisioner/peer and each against the bound. Raises BenchError when a run came in
+    under its bound (the bound would then be wrong) or a client did not do the work."""
+    fresh_bound = bound.bound(bound.FRESH, latency, job).done
+    conv_bound = bound.bound(bound.CONVERGED, latency, job).done
+    runs: dict[str, list[tuple[Measure, Measure]]] = {"provisioner": [], "peer": []}
+    for i in range(rounds):
+        for who in (("provisioner", "peer") if i % 2 == 0 else ("peer", "provisioner")):
+            runs[who].append(one_round(who, latency, job))
+    under = [f"{who} {case} run {m.wall:.3f} s < bound {b:.3f} s"
+             for who, pairs in runs.items() for pair in pairs
+             for case, m, b in (("fresh", pair[0], fresh_bound), ("converged", pair[1], conv_bound)) if m.wall < b]
+    for label, index, b, target in (("(a) fresh tenant", 0, fresh_bound, "provisioner target <= 1.15x the bound"),
+                                    ("(b) converged re-run", 1, conv_bound, "provisioner target 0 writes, <= 10 "
+                                                                           "requests")):
+        med = {who: statistics.median(p[index].wall for p in pairs) for who, pairs in runs.items()}
+        req = {who: statistics.median(p[index].requests for p in pairs) for who, pairs in runs.items()}
+        wr = {who: max(p[index].writes for p in pairs) for who, pairs in runs.items()}
+        print(f"{label}, median of {rounds}: provisioner {med['provisioner']:.3f} s ({req['provisioner']:.0f} "
+              f"requests, {wr['provisioner']} writes), peer {med['peer']:.3f} s ({req['peer']:.0f} requests, "
+              f"{wr['peer']} writes); provisioner/peer {med['provisioner'] / med['peer']:.3f}")
+        print(f"    vs the bound {b:.3f} s: provisioner {med['provisioner'] / b:.3f}x, peer {med['peer'] / b:.3f}x "
+              f"({target})")
+    if under:
+        raise BenchError("A MEASURED RUN CAME IN UNDER THE CRITICAL-PATH BOUND, so benchmarks/bound.py is wrong: "
+                         + "; ".join(under))
 
 
 def fleet(latency: float, job: float, parallels: list[int], count: int) -> None:
@@ -108,7 +216,7 @@ def fleet(latency: float, job: float, parallels: list[int], count: int) -> None:
             sim = Simulator(landscape=fleet_landscape(count), port=0, job_seconds=job,
                             faults={"latency": latency}).start()
             try:
-                one_tenant_playbook(sim, tmp)
+                one_tenant_playbook(sim, tmp, count)
                 t0 = time.perf_counter()
                 out, err, usage = run_measured([*PROVISIONER, "run", str(tmp / "fleet.yaml"), "--parallel", str(n),
                                                 "--max-in-flight", "64", "--output", "json"])
@@ -125,7 +233,7 @@ def fleet(latency: float, job: float, parallels: list[int], count: int) -> None:
         print(f"    speed-up at --parallel {max(walls)} over 1: {walls[1] / walls[max(walls)]:.1f}x (target >= 20x)")
 
 
-def run_measured(cmd: list[str]):
+def run_measured(cmd: list[str]) -> tuple[bytes, str, resource.struct_rusage]:
     """Run ``cmd``; return its stdout, stderr and its own resource usage (``os.wait4``: peak RSS of that child)."""
     import threading
 
@@ -154,18 +262,28 @@ def startup() -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--latency", type=float, default=0.05, help="injected latency per request (seconds)")
     ap.add_argument("--job-seconds", type=float, default=2.0, help="async job duration for (a) and (b)")
+    ap.add_argument("--rounds", type=int, default=5, help="fresh + converged runs of each client for (a) and (b)")
     ap.add_argument("--fleet-job-seconds", type=float, default=0.5, help="async job duration for (c)")
     ap.add_argument("--tenants", type=int, default=100)
-    ap.add_argument("--parallel", type=int, nargs="+", default=[1, 8, 32])
+    ap.add_argument("--parallel", type=int, nargs="*", default=[1, 8, 32], help="(c) at these; none: skip (c)")
+    ap.add_argument("--no-startup", action="store_true", help="skip (d)")
     args = ap.parse_args()
     print(f"latency {args.latency * 1000:.0f} ms a request; jobs {args.job_seconds:g} s "
           f"(fleet: {args.fleet_job_seconds:g} s); machine: {os.cpu_count()} cores")
-    fresh_and_converged(args.latency, args.job_seconds)
-    fleet(args.latency, args.fleet_job_seconds, args.parallel, args.tenants)
-    startup()
+    print(bound.table("Lower bound, fresh tenant", bound.FRESH, args.latency, args.job_seconds))
+    print(bound.table("Lower bound, converged re-run", bound.CONVERGED, args.latency, args.job_seconds))
+    try:
+        compare(args.latency, args.job_seconds, args.rounds)
+    except BenchError as exc:
+        print(f"\nBENCH FAILED: {exc}", file=sys.stderr)
+        sys.exit(1)
+    if args.parallel:
+        fleet(args.latency, args.fleet_job_seconds, args.parallel, args.tenants)
+    if not args.no_startup:
+        startup()
 
 
 if __name__ == "__main__":
