@@ -189,7 +189,7 @@ def documents(draw: Any) -> dict[str, Any]:
     return doc
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents())
 def test_every_document_the_schema_accepts_loads_with_its_values_and_the_defaults(doc):
     try:

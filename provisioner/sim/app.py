@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,20 @@ from provisioner.sim.uaa.backend import GlobalZone, UaaBackend
 log = logging.getLogger("provisioner.sim")
 
 
+
+@lru_cache(maxsize=1)
+def url_map() -> Map:
+    """The routes of every API and of ``/_sim/``, compiled once per process (the endpoints name the API and the
+    handler; each app binds them to its own backends)."""
+    return Map([
+        Rule("/_sim/requests", endpoint=("admin", "_admin_requests"), methods=["GET", "DELETE"]),
+        Rule("/_sim/config", endpoint=("admin", "_admin_config"), methods=["GET", "PATCH"]),
+        Rule("/_sim/state", endpoint=("admin", "_admin_state"), methods=["GET"]),
+        Rule("/_sim/faults", endpoint=("admin", "_admin_faults"), methods=["GET", "PATCH", "DELETE"]),
+        Rule("/_sim/tokens/expire", endpoint=("admin", "_admin_expire_tokens"), methods=["POST"]),
+        *cf_routes.rules(), *uaa_routes.rules(), *btp_routes.rules(),
+    ], strict_slashes=False, merge_slashes=False)
+
 class SimApp:
     """The simulated landscape and its HTTP interface. Raises LandscapeError / FaultsError for invalid input."""
 
@@ -63,15 +78,8 @@ class SimApp:
         load_landscape(landscape, self.identity, self.btp, self.cf)
         self.faults.replace(faults)
         self._wire()
-        rules = [
-            Rule("/_sim/requests", endpoint=self._admin_requests, methods=["GET", "DELETE"]),
-            Rule("/_sim/config", endpoint=self._admin_config, methods=["GET", "PATCH"]),
-            Rule("/_sim/state", endpoint=self._admin_state, methods=["GET"]),
-            Rule("/_sim/faults", endpoint=self._admin_faults, methods=["GET", "PATCH", "DELETE"]),
-            Rule("/_sim/tokens/expire", endpoint=self._admin_expire_tokens, methods=["POST"]),
-            *cf_routes.rules(self.cf), *uaa_routes.rules(self.uaa), *btp_routes.rules(self.btp),
-        ]
-        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
+        self.url_map = url_map()
+        self.backends: dict[str, object] = {"cf": self.cf, "uaa": self.uaa, "btp": self.btp}
 
     def _wire(self) -> None:
         """The dependencies between the APIs, as lookups (the API packages never import each other)."""
@@ -144,8 +152,11 @@ class SimApp:
         request = ctx.request
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
-            endpoint, args = adapter.match()
-            response: Response = endpoint(ctx, **args)
+            (api, handler), args = adapter.match()
+            if api == "admin":
+                response: Response = getattr(self, handler)(ctx, **args)
+            else:
+                response = handler(ctx, **{api: self.backends[api]}, **args)
             return response
         except SimError as exc:
             return exc.response

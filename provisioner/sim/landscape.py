@@ -9,6 +9,8 @@ backends load it. Every problem raises `LandscapeError` (a ValueError) with one 
 
 from __future__ import annotations
 
+import copy
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +27,19 @@ DEFAULT_LANDSCAPE = Path(__file__).parent / "landscapes" / "default.yaml"
 
 
 def read_landscape(source: str | Path | dict[str, Any] | None) -> tuple[dict[str, Any], Locator]:
-    """The schema-valid landscape data of `source` and a Locator for error messages."""
+    """The schema-valid landscape data of `source` and a Locator for error messages. A file is parsed once per
+    content (path, size and modification time) and process; each call gets its own copy."""
     if isinstance(source, dict):
         data: Any = plain(source)
         loc = Locator("landscape")
     else:
         path = Path(source) if source else DEFAULT_LANDSCAPE
-        data, marks = read_yaml(path, "landscape", LandscapeError)
+        try:
+            st = path.stat()
+            stamp: tuple[int, int] | None = (st.st_size, st.st_mtime_ns)
+        except OSError:
+            stamp = None
+        data, marks = copy.deepcopy(_parsed(path, stamp)) if stamp else read_yaml(path, "landscape", LandscapeError)
         loc = Locator(str(path), marks)
     if not isinstance(data, dict):
         raise LandscapeError(f"{location(loc.source, loc.marks, ())}: a landscape must be a mapping; write its keys "
@@ -40,6 +48,11 @@ def read_landscape(source: str | Path | dict[str, Any] | None) -> tuple[dict[str
     if found:
         raise LandscapeError(found)
     return data, loc
+
+
+@lru_cache(maxsize=16)
+def _parsed(path: Path, stamp: tuple[int, int]) -> tuple[Any, Any]:
+    return read_yaml(path, "landscape", LandscapeError)
 
 
 def load_landscape(source: str | Path | dict[str, Any] | None, identity: Identity, btp: BtpBackend,

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 from werkzeug.routing import Rule
 
 from provisioner.sim.btp import entitlements as ent
 from provisioner.sim.btp import handlers as h
-from provisioner.sim.btp.backend import BtpBackend
 
 JOB_STATUS = "/jobs-management/v1/jobs/<job_id>/status"  # served on every BTP host
 
@@ -25,5 +23,6 @@ ROUTES: list[tuple[str, str, Callable[..., object]]] = [
 ]
 
 
-def rules(backend: BtpBackend) -> list[Rule]:
-    return [Rule(path, endpoint=partial(handler, btp=backend), methods=[method]) for method, path, handler in ROUTES]
+def rules() -> list[Rule]:
+    """The routes; each endpoint is ``("btp", handler)``: the app calls ``handler(ctx, btp=backend, **args)``."""
+    return [Rule(path, endpoint=("btp", handler), methods=[method]) for method, path, handler in ROUTES]

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 from werkzeug.routing import Rule
 
 from provisioner.sim.cf import catalog, orgs, services
 from provisioner.sim.cf import handlers as h
-from provisioner.sim.cf.backend import CfBackend
 
 ROUTES: list[tuple[str, str, Callable[..., object]]] = [
     ("GET", "/", h.global_root),
@@ -44,5 +42,6 @@ ROUTES: list[tuple[str, str, Callable[..., object]]] = [
 ]
 
 
-def rules(backend: CfBackend) -> list[Rule]:
-    return [Rule(path, endpoint=partial(handler, cf=backend), methods=[method]) for method, path, handler in ROUTES]
+def rules() -> list[Rule]:
+    """The routes; each endpoint is ``("cf", handler)``: the app calls ``handler(ctx, cf=backend, **args)``."""
+    return [Rule(path, endpoint=("cf", handler), methods=[method]) for method, path, handler in ROUTES]

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 from werkzeug.routing import Rule
 
 from provisioner.sim.uaa import handlers as h
-from provisioner.sim.uaa.backend import UaaBackend
 
 # methods None: any method (the token endpoints answer 405 in the OAuth shape themselves)
 ROUTES: list[tuple[list[str] | None, str, Callable[..., object]]] = [
@@ -21,5 +19,6 @@ ROUTES: list[tuple[list[str] | None, str, Callable[..., object]]] = [
 ]
 
 
-def rules(backend: UaaBackend) -> list[Rule]:
-    return [Rule(path, endpoint=partial(handler, uaa=backend), methods=methods) for methods, path, handler in ROUTES]
+def rules() -> list[Rule]:
+    """The routes; each endpoint is ``("uaa", handler)``: the app calls ``handler(ctx, uaa=backend, **args)``."""
+    return [Rule(path, endpoint=("uaa", handler), methods=methods) for methods, path, handler in ROUTES]
