@@ -7,7 +7,10 @@
   before a POST is sent is retried too; a POST that may have reached the server is never repeated blindly: the step
   that sent it re-reads the state and adopts what exists.
 - A 401 on a request made with a token refreshes the token once and repeats the request.
-- TLS verification is on; a CA bundle can be given. Plain ``http://`` is refused except to loopback addresses.
+- Proxies from ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (the playbook's ``http.proxy`` wins), never ``~/.netrc``.
+- TLS verification is on; a CA bundle can be given (else ``REQUESTS_CA_BUNDLE``/``SSL_CERT_FILE``). Plain
+  ``http://`` is refused except to loopback addresses; a token goes only to the origin it was issued for; what a
+  server echoes of a secret is removed (:mod:`provisioner.http_guards`).
 - Errors become :class:`provisioner.errors.ApiError` carrying the API's code, title and detail (CF v3 envelope
   ``{"errors":[...]}``, BTP ``{"error":{...}}``, UAA ``{"error": "...", "error_description": "..."}``).
 - ``--verbose`` logging (logger ``provisioner.http``) prints method, URL, status and duration only: headers and
@@ -16,9 +19,7 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -31,7 +32,18 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from provisioner import clock
-from provisioner.errors import ApiError, BadInput, StepFailed
+from provisioner.errors import ApiError, StepFailed
+from provisioner.http_guards import (
+    ca_bundle,
+    check_url,
+    display_url,
+    is_loopback,
+    json_or_refuse,
+    origin_of,
+    parse_error,
+    refused,
+    scrub,
+)
 
 log = logging.getLogger("provisioner.http")
 
@@ -101,72 +113,6 @@ class RequestStats:
             self.requests += 1
             if method not in ("GET", "HEAD") and not urlsplit(url).path.endswith("/oauth/token"):
                 self.writes += 1
-
-
-def is_loopback(host: str | None) -> bool:
-    """True for ``localhost`` and loopback IP addresses (127.0.0.0/8, ::1)."""
-    if not host:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def ca_bundle(verify: bool | str) -> bool | str:
-    """What TLS verification uses: the given CA bundle path, else ``REQUESTS_CA_BUNDLE``, ``SSL_CERT_FILE`` or
-    ``CURL_CA_BUNDLE`` when set to an existing file, else the system store (True)."""
-    if isinstance(verify, str):
-        path = os.path.expanduser(verify)
-        if not os.path.isfile(path):  # also refuses a FIFO or a device, which would block or never end
-            raise BadInput(f"http.ca_bundle: {_show(verify)} is not a file; give the path of a PEM CA bundle")
-        return path
-    if verify is not True:
-        return verify
-    for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE"):
-        found = os.environ.get(name)
-        if found and os.path.isfile(found):
-            return found
-    return True
-
-
-def _show(value: str, limit: int = 80) -> str:
-    """A value for an error line: printable, at most ``limit`` characters."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def origin_of(url: str) -> str:
-    """``scheme://host:port`` of a URL, lower case, the port always given (443/80 by default)."""
-    p = urlsplit(url)
-    try:
-        port = p.port or (443 if p.scheme == "https" else 80)
-    except ValueError:
-        port = 0
-    return f"{p.scheme}://{(p.hostname or '').lower()}:{port}"
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret this request sent replaced by ``***`` (a server may echo a form or a header)."""
-    for value in secrets:
-        if value and len(value) >= 4:
-            text = text.replace(value, "***")
-    return text
-
-
-def check_url(url: str, what: str) -> str:
-    """Return ``url`` if it is https, or http to a loopback host; else raise :class:`BadInput`."""
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return url
-    if parts.scheme == "http" and is_loopback(parts.hostname):
-        return url
-    if parts.scheme == "http":
-        raise BadInput(f"{what}: refusing plain http:// to {parts.hostname}; use https:// "
-                       "(plain http is allowed to loopback addresses only)")
-    raise BadInput(f"{what}: {url!r} is not an https:// URL")
 
 
 class SessionPool:
@@ -247,32 +193,6 @@ class TokenSource(Protocol):
     def sign_in_again(self) -> None: ...
 
 
-def parse_error(resp: requests.Response) -> tuple[int | None, str | None, str]:
-    """Return ``(code, title, detail)`` from a CF v3, BTP or UAA error body; tolerate non-JSON bodies."""
-    try:
-        body = resp.json()
-    except ValueError:
-        text = (resp.text or "").strip().splitlines()
-        return None, None, (text[0][:200] if text else resp.reason or "")
-    if isinstance(body, dict):
-        errs = body.get("errors")
-        if isinstance(errs, list) and errs and isinstance(errs[0], dict):
-            e = errs[0]
-            return e.get("code"), e.get("title"), str(e.get("detail") or "")
-        err = body.get("error")
-        if isinstance(err, dict):
-            msg = str(err.get("message") or "")
-            details = err.get("details")
-            if isinstance(details, list) and details and isinstance(details[0], dict) and details[0].get("message"):
-                msg = f"{msg}: {details[0]['message']}" if msg else str(details[0]["message"])
-            return err.get("code"), None, msg
-        if isinstance(err, str):
-            return None, err, str(body.get("error_description") or "")
-        if "description" in body:
-            return None, None, str(body["description"])
-    return None, None, resp.reason or ""
-
-
 class HttpClient:
     """A client for one API base URL.
 
@@ -315,8 +235,8 @@ class HttpClient:
         check_url(url, self.what)
         with_token = auth and self.token_source is not None
         if with_token and origin_of(url) not in self.token_origins:
-            raise StepFailed(f"{self.what}: the API pointed to {_display_url(url)}, another host than "
-                             f"{_display_url(self.base_url)}; the token is only sent to the origin it was issued "
+            raise StepFailed(f"{self.what}: the API pointed to {display_url(url)}, another host than "
+                             f"{display_url(self.base_url)}; the token is only sent to the origin it was issued "
                              "for, so the request was not made")
         expect = tuple(expect)
         refreshed = 0
@@ -338,12 +258,12 @@ class HttpClient:
                     self.token_source.sign_in_again()
                 continue
             if resp.status_code in expect:
-                return _json_or_refuse(resp, method)
+                return json_or_refuse(resp, method)
             code, title, detail = parse_error(resp)
             sent = [token or "", *(basic or ("", ""))[1:], *(v for k, v in (data or {}).items()
                                                              if k in SECRET_FORM_FIELDS)]
             raise ApiError(resp.status_code, code, scrub(title, sent) if title else title, scrub(detail, sent),
-                           method, _display_url(resp.url or url))
+                           method, display_url(resp.url or url))
 
     def _send(self, method, url, *, params, json, data, headers, basic, idempotent) -> requests.Response:
         session, gate = self.pool.session(url, retry_post=idempotent)
@@ -356,55 +276,18 @@ class HttpClient:
                                        allow_redirects=False, proxies=self.pool.proxies_for(url))
             except requests.exceptions.SSLError as exc:
                 raise ApiError(0, None, "TLS", f"TLS verification failed ({type(exc).__name__}); set http.ca_bundle "
-                               "in the playbook to your CA bundle", method, _display_url(url)) from None
+                               "in the playbook to your CA bundle", method, display_url(url)) from None
             except requests.exceptions.RequestException as exc:
-                if _refused(exc):
+                if refused(exc):
                     raise ApiError(0, None, "ConnectionRefused", "nothing answers at this address (connection "
                                    "refused): is the API running, and is the URL right?", method,
-                                   _display_url(url)) from None
+                                   display_url(url)) from None
                 raise ApiError(0, None, "ConnectionError", f"no answer after retries ({type(exc).__name__})",
-                               method, _display_url(url)) from None
+                               method, display_url(url)) from None
             finally:
                 self.stats.count(method, url)
         took = clock.monotonic() - start
-        log.debug("%s %s -> %s (%.3f s)", method, _display_url(url), resp.status_code, took)
+        log.debug("%s %s -> %s (%.3f s)", method, display_url(url), resp.status_code, took)
         if self.on_request:
             self.on_request(method, url, resp.status_code, took)
         return resp
-
-
-def _display_url(url: str) -> str:
-    """The URL without its query string or userinfo (neither ever carries a secret here, but keep logs short)."""
-    p = urlsplit(url)
-    host = p.hostname or ""
-    if p.port:
-        host = f"{host}:{p.port}"
-    return f"{p.scheme}://{host}{p.path}"
-
-
-JSON_STARTS = frozenset(b'{["-0123456789tfn')
-
-
-def _json_or_refuse(resp: requests.Response, method: str) -> requests.Response:
-    """``resp`` unless its body is plainly not JSON (an HTML page from a proxy or a login screen in between):
-    then :class:`ApiError` saying so, rather than a parse error later."""
-    head = resp.content[:64].lstrip()[:1]
-    if not head or head[0] in JSON_STARTS:
-        return resp
-    kind = (resp.headers.get("Content-Type") or "text").split(";")[0].strip()[:40]
-    raise ApiError(resp.status_code, None, "NotJson", f"answered {kind}, not JSON: a proxy or a login page in "
-                   "between? check the URL and the proxy settings", method, _display_url(resp.url or ""))
-
-
-def _refused(exc: BaseException) -> bool:
-    """Whether a connection error was a refused connection (somewhere in its chain of causes)."""
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return False
-        if isinstance(seen, ConnectionRefusedError):
-            return True
-        nested = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
-        reason = getattr(seen, "reason", None)
-        seen = reason if isinstance(reason, BaseException) else nested or seen.__cause__ or seen.__context__
-    return False

@@ -12,12 +12,12 @@ import pytest
 import requests
 import yaml
 from hypothesis import settings as hypothesis_settings
+from skipclock import SkipClock
 from typer.testing import CliRunner
 
 from provisioner import clock
 from provisioner.cli import app
 from provisioner.sim import Simulator
-from skipclock import SkipClock
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 

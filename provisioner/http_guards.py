@@ -1,0 +1,145 @@
+"""What the HTTP layer refuses or cleans, apart from sending: plain http:// to anything but loopback, a CA bundle
+that is not a file, a bearer token for another origin (``origin_of``), a secret echoed by a server (``scrub``), an
+HTML page where JSON belongs, and the API error envelopes (CF v3 ``{"errors": [...]}``, BTP ``{"error": {...}}``,
+UAA ``{"error": "...", "error_description": "..."}``) read into ``(code, title, detail)``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+import requests
+
+from provisioner.errors import ApiError, BadInput
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for ``localhost`` and loopback IP addresses (127.0.0.0/8, ::1)."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def ca_bundle(verify: bool | str) -> bool | str:
+    """What TLS verification uses: the given CA bundle path, else ``REQUESTS_CA_BUNDLE``, ``SSL_CERT_FILE`` or
+    ``CURL_CA_BUNDLE`` when set to an existing file, else the system store (True)."""
+    if isinstance(verify, str):
+        path = os.path.expanduser(verify)
+        if not os.path.isfile(path):  # also refuses a FIFO or a device, which would block or never end
+            raise BadInput(f"http.ca_bundle: {_show(verify)} is not a file; give the path of a PEM CA bundle")
+        return path
+    if verify is not True:
+        return verify
+    for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE"):
+        found = os.environ.get(name)
+        if found and os.path.isfile(found):
+            return found
+    return True
+
+
+def _show(value: str, limit: int = 80) -> str:
+    """A value for an error line: printable, at most ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of a URL, lower case, the port always given (443/80 by default)."""
+    p = urlsplit(url)
+    try:
+        port = p.port or (443 if p.scheme == "https" else 80)
+    except ValueError:
+        port = 0
+    return f"{p.scheme}://{(p.hostname or '').lower()}:{port}"
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret this request sent replaced by ``***`` (a server may echo a form or a header)."""
+    for value in secrets:
+        if value and len(value) >= 4:
+            text = text.replace(value, "***")
+    return text
+
+
+def check_url(url: str, what: str) -> str:
+    """Return ``url`` if it is https, or http to a loopback host; else raise :class:`BadInput`."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and is_loopback(parts.hostname):
+        return url
+    if parts.scheme == "http":
+        raise BadInput(f"{what}: refusing plain http:// to {parts.hostname}; use https:// "
+                       "(plain http is allowed to loopback addresses only)")
+    raise BadInput(f"{what}: {url!r} is not an https:// URL")
+
+
+def parse_error(resp: requests.Response) -> tuple[int | None, str | None, str]:
+    """Return ``(code, title, detail)`` from a CF v3, BTP or UAA error body; tolerate non-JSON bodies."""
+    try:
+        body = resp.json()
+    except ValueError:
+        text = (resp.text or "").strip().splitlines()
+        return None, None, (text[0][:200] if text else resp.reason or "")
+    if isinstance(body, dict):
+        errs = body.get("errors")
+        if isinstance(errs, list) and errs and isinstance(errs[0], dict):
+            e = errs[0]
+            return e.get("code"), e.get("title"), str(e.get("detail") or "")
+        err = body.get("error")
+        if isinstance(err, dict):
+            msg = str(err.get("message") or "")
+            details = err.get("details")
+            if isinstance(details, list) and details and isinstance(details[0], dict) and details[0].get("message"):
+                msg = f"{msg}: {details[0]['message']}" if msg else str(details[0]["message"])
+            return err.get("code"), None, msg
+        if isinstance(err, str):
+            return None, err, str(body.get("error_description") or "")
+        if "description" in body:
+            return None, None, str(body["description"])
+    return None, None, resp.reason or ""
+
+
+def display_url(url: str) -> str:
+    """The URL without its query string or userinfo (neither ever carries a secret here, but keep logs short)."""
+    p = urlsplit(url)
+    host = p.hostname or ""
+    if p.port:
+        host = f"{host}:{p.port}"
+    return f"{p.scheme}://{host}{p.path}"
+
+
+JSON_STARTS = frozenset(b'{["-0123456789tfn')
+
+
+def json_or_refuse(resp: requests.Response, method: str) -> requests.Response:
+    """``resp`` unless its body is plainly not JSON (an HTML page from a proxy or a login screen in between):
+    then :class:`ApiError` saying so, rather than a parse error later."""
+    head = resp.content[:64].lstrip()[:1]
+    if not head or head[0] in JSON_STARTS:
+        return resp
+    kind = (resp.headers.get("Content-Type") or "text").split(";")[0].strip()[:40]
+    raise ApiError(resp.status_code, None, "NotJson", f"answered {kind}, not JSON: a proxy or a login page in "
+                   "between? check the URL and the proxy settings", method, display_url(resp.url or ""))
+
+
+def refused(exc: BaseException) -> bool:
+    """Whether a connection error was a refused connection (somewhere in its chain of causes)."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionRefusedError):
+            return True
+        nested = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        reason = getattr(seen, "reason", None)
+        seen = reason if isinstance(reason, BaseException) else nested or seen.__cause__ or seen.__context__
+    return False
