@@ -1,10 +1,10 @@
 """BTP account APIs client: Accounts and Entitlements services, authenticated with a Cloud Management (``cis``)
 service key. On :mod:`provisioner.http`.
 
-Implements ../shared/reference/btp-account-apis.md: §1 (the ``cis`` key and its token: password grant when the
-key's ``grant_type`` is ``user_token``, client credentials otherwise), §2.1 ``GET /entitlements/v1/assignments``,
-§2.2 ``PUT /entitlements/v1/subaccountServicePlans`` (202 + ``Location: /jobs-management/v1/jobs/{id}/status``),
-the job status endpoint, and §3 ``GET /accounts/v1/subaccounts[/{guid}]``.
+Implements the BTP Cloud Management APIs of docs/sap-facts.md §7: the ``cis`` key and its token (password grant when
+the key's ``grant_type`` is ``user_token``, client credentials otherwise; §7.1), ``GET /entitlements/v1/assignments``,
+``PUT /entitlements/v1/subaccountServicePlans`` (202 + ``Location: /jobs-management/v1/jobs/{id}/status``), the job
+status endpoint, and ``GET /accounts/v1/subaccounts[/{guid}]`` (§7.2).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Cloud Foundry v3 API client (Cloud Controller), on :mod:`provisioner.http`.
 
-Implements the endpoints of ../shared/reference/cloud-foundry-v3-api.md: ``GET /`` (discovery of the UAA),
+Implements the Cloud Foundry v3 endpoints listed in docs/sap-facts.md §8: ``GET /`` (discovery of the UAA),
 organizations, spaces, roles, service offerings and plans, managed service instances (with ``/parameters``),
 service credential bindings of type ``key`` (with ``/details``) and jobs. Lists follow ``pagination.next.href``.
 Resources are returned as the API's JSON objects (``dict``). Errors raise :class:`~provisioner.errors.ApiError`.

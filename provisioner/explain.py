@@ -1,7 +1,7 @@
 """One-line fixes for API errors a person can act on, by CF/BTP error code, HTTP status and the step that met it.
 
-Sources: ../shared/reference/cloud-foundry-v3-api.md §9.2 (CF codes), btp-account-apis.md §2.3 (entitlement codes
-30015, 30009, 12003, 30001, 30004, 11006), and the roles seed 003 requires (Global Account Administrator, Org
+Sources: docs/sap-facts.md §8 (CF error codes), §7.3 (BTP entitlement codes 30015, 30009, 12003, 30001, 30004,
+11006), and §2, the roles SAP's guide *Enabling SAP Cloud ALM API* requires (Global Account Administrator, Org
 Manager, Space Developer).
 """
 

@@ -1,7 +1,7 @@
 """"Test Service Key", as Landscape Management's button does: sign in with the key and check the token's scopes.
 
 ``POST {uaa.url}/oauth/token`` with ``grant_type=client_credentials`` and HTTP Basic ``clientid:clientsecret``
-(../shared/reference/cloud-alm-api-and-prior-art.md §1.4), then read the JWT's ``scope`` claim (not verified: the
+(docs/sap-facts.md §4.7), then read the JWT's ``scope`` claim (not verified: the
 token is only inspected, never trusted) and check it holds every required scope, matched by suffix after the
 ``<xsappname>.`` prefix, as SAP's /SDF/ALM_SETUP "Token Scopes Check" does.
 """

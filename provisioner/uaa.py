@@ -1,7 +1,7 @@
 """OAuth 2.0 token sources for UAA (Cloud Foundry) and XSUAA (BTP, Cloud ALM keys).
 
 Implements ``POST <uaa>/oauth/token`` with a form body and HTTP Basic client authentication
-(../shared/reference/cloud-foundry-v3-api.md §2; btp-account-apis.md §1.3): the ``password``,
+(docs/sap-facts.md §8 "UAA token endpoint" and §7.1): the ``password``,
 ``client_credentials`` and ``refresh_token`` grants. Tokens are cached until 30 s before ``expires_in`` runs out.
 Any 401 from the token endpoint means bad credentials (as the cf CLI treats it).
 """

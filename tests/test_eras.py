@@ -1,4 +1,4 @@
-"""The three provisioning eras (seeds 000 and 003): the simulator's default landscape has one tenant of each, with
+"""The three provisioning eras (docs/sap-facts.md §3): the simulator's default landscape has one tenant of each, with
 the resources that era implies; the plan says which era applied and why each step is skipped."""
 
 from __future__ import annotations
