@@ -1,4 +1,5 @@
-"""The SAP Cloud ALM API instance name rule (SAP Cloud ALM guide *Enabling SAP Cloud ALM API*, "Maintain an Instance"; docs/sap-facts.md §4.3).
+"""The SAP Cloud ALM API instance name rule (SAP Cloud ALM guide *Enabling SAP Cloud ALM API*, "Maintain an
+Instance"; docs/sap-facts.md §4.3).
 
 At most 32 characters; letters, digits 0-9, periods and hyphens; underscores instead of spaces.
 """

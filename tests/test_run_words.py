@@ -9,22 +9,11 @@ import xml.etree.ElementTree as ET
 
 import requests
 from conftest import cli, steps_of
+from test_converge import admin_cf, the_instance
 
 from provisioner import playbook as pbmod
 from provisioner.cf import CloudFoundry
 from provisioner.runner import run
-from provisioner.secret import Secret
-
-
-def admin_cf(landscape) -> CloudFoundry:
-    cf = CloudFoundry(landscape.url)
-    cf.login_password(landscape.env["CF_USERNAME"], Secret(landscape.env["CF_PASSWORD"]))
-    return cf
-
-
-def the_instance(cf: CloudFoundry) -> dict:
-    org = cf.find_org("acme-cloudalm")
-    return cf.find_instance(cf.find_space(org["guid"], "cloudalm")["guid"], "cloudalm-api")
 
 
 def set_job_seconds(landscape, operation: str, seconds: float) -> None:

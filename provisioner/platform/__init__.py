@@ -9,9 +9,9 @@ failed and :class:`~provisioner.errors.WaitTimeout` when a wait ran out of time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from provisioner.wait import WaitSettings
 
@@ -145,32 +145,31 @@ class ServicePlatform(Protocol):
         ...
 
 
-def settle_instance(platform: ServicePlatform, guid: str, settings: WaitSettings, what: str) -> ServiceInstance:
-    """Poll the instance until its last operation is no longer in progress; → the instance. Raises
-    :class:`~provisioner.errors.StepFailed` with the operation's description when it failed."""
+Settled = TypeVar("Settled", ServiceInstance, ServiceKey)
+
+
+def settle(read: Callable[[str], Settled], guid: str, settings: WaitSettings, what: str) -> Settled:
+    """Poll ``read(guid)`` (an instance or a key) until its last operation is no longer in progress; → the record.
+    Raises :class:`~provisioner.errors.StepFailed` with the operation's description when it failed, and
+    :class:`~provisioner.errors.WaitTimeout` after ``settings.timeout`` seconds."""
     from provisioner.errors import StepFailed
     from provisioner.wait import poll
 
-    def done(inst: ServiceInstance) -> bool:
-        op = inst.last_operation
+    def done(record: Settled) -> bool:
+        op = record.last_operation
         if op.failed:
             raise StepFailed(f"{what}: {op.type} failed: {op.description or 'no detail'}")
         return op.succeeded
 
-    return poll(lambda: platform.read_instance(guid), done, settings=settings, what=what,
-                describe=lambda i: f"last_operation {i.last_operation.type} is {i.last_operation.state}")
+    return poll(lambda: read(guid), done, settings=settings, what=what,
+                describe=lambda r: f"last_operation {r.last_operation.type} is {r.last_operation.state}")
+
+
+def settle_instance(platform: ServicePlatform, guid: str, settings: WaitSettings, what: str) -> ServiceInstance:
+    """:func:`settle` for an instance."""
+    return settle(platform.read_instance, guid, settings, what)
 
 
 def settle_key(platform: ServicePlatform, guid: str, settings: WaitSettings, what: str) -> ServiceKey:
-    """Poll the key until its last operation is no longer in progress; → the key (StepFailed when it failed)."""
-    from provisioner.errors import StepFailed
-    from provisioner.wait import poll
-
-    def done(key: ServiceKey) -> bool:
-        op = key.last_operation
-        if op.failed:
-            raise StepFailed(f"{what}: {op.type} failed: {op.description or 'no detail'}")
-        return op.succeeded
-
-    return poll(lambda: platform.read_key(guid), done, settings=settings, what=what,
-                describe=lambda k: f"last_operation is {k.last_operation.state}")
+    """:func:`settle` for a key."""
+    return settle(platform.read_key, guid, settings, what)
