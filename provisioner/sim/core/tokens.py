@@ -66,6 +66,12 @@ def zone_key(zone_id: str) -> ZoneKey:
         return found
 
 
+def has_zone_key(zone_id: str) -> bool:
+    """Whether zone ``zone_id`` has a signing key yet (it signed a token or a key shows its public key)."""
+    with _keys_lock:
+        return zone_id in _keys
+
+
 _FOREIGN = "(a key of no zone)"
 
 

@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 from provisioner.sim.core.errors import oauth_error
 from provisioner.sim.core.http import Ctx, json_response
 from provisioner.sim.core.identity import User
-from provisioner.sim.core.tokens import token_keys
+from provisioner.sim.core.tokens import has_zone_key, token_keys
 from provisioner.sim.uaa.backend import UaaBackend
 from provisioner.sim.uaa.oauth import (
     TokenRequest,
@@ -106,6 +106,16 @@ def _uaa_jku(ctx: Ctx) -> str:
 def uaa_token_keys(ctx: Ctx, uaa: UaaBackend) -> Response:
     """``GET /uaa/token_keys``: the JWKS of CF's UAA."""
     return json_response(token_keys(CF_ZONE))
+
+
+def domain_token_keys(ctx: Ctx, uaa: UaaBackend) -> Response:
+    """``GET <uaadomain>/token_keys?zid=<zone id>``: the JWKS of a zone by its id, where SAP's sap-xssec looks
+    (``https://<uaa.uaadomain>/token_keys?zid=<the token's zid>``); without ``zid``, CF's UAA. 404 for a zone
+    id that has no key yet (no token or key of that zone was ever issued)."""
+    zid = ctx.request.args.get("zid") or CF_ZONE
+    if zid != CF_ZONE and not has_zone_key(zid):
+        return json_response({"error": "not_found", "error_description": f"Unknown identity zone id '{zid}'"}, 404)
+    return json_response(token_keys(zid))
 
 
 def _password_user(uaa: UaaBackend, req: TokenRequest) -> User:

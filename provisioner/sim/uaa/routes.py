@@ -15,6 +15,7 @@ ROUTES: list[tuple[list[str] | None, str, Callable[..., object]]] = [
     (["GET"], "/uaa/login", h.login_info),
     (["GET"], "/uaa/info", h.login_info),
     (["GET"], "/uaa/token_keys", h.uaa_token_keys),
+    (["GET"], "/token_keys", h.domain_token_keys),
     (None, "/xsuaa/<zone>/oauth/token", h.xsuaa_token),
     (["GET"], "/xsuaa/<zone>/token_keys", h.xsuaa_token_keys),
     (None, "/alm/<tenant>/api", almapi.alm_api),
