@@ -165,10 +165,12 @@ def test_tokens_are_rs256_and_verify_with_their_zones_token_keys(api: Api) -> No
     cis = requests.post(uaa["url"] + "/oauth/token", auth=(uaa["clientid"], uaa["clientsecret"]), timeout=10,
                         data={"grant_type": "client_credentials"}).json()["access_token"]
     assert jwt.get_unverified_header(cis)["jku"] == uaa["url"] + "/token_keys"
-    # the cis key's verificationkey is its zone's public key; another zone's key does not verify the token
+    # the cis key's verificationkey is its zone's public key, as the zone's token keys say
     jwt.decode(cis, uaa["verificationkey"], algorithms=["RS256"], options={"verify_aud": False})
-    with pytest.raises(jwt.InvalidSignatureError):
-        jwt.decode(cis, jwt.PyJWK(cf_key).key, algorithms=["RS256"], options={"verify_aud": False})
+    (zone_key,) = requests.get(uaa["url"] + "/token_keys", timeout=10).json()["keys"]
+    assert zone_key["value"] == uaa["verificationkey"]
+    assert requests.get(api.url + "/token_keys", params={"zid": uaa["identityzoneid"]},
+                        timeout=10).json()["keys"] == [zone_key]
     assert requests.get(api.url + "/xsuaa/nowhere/token_keys", timeout=10).status_code == 404
 
 

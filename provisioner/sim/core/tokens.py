@@ -1,7 +1,8 @@
 """Tokens of the simulated UAA and XSUAA zones: RS256 JWTs signed with one RSA key per identity zone, as XSUAA does.
 
 Each zone (its zone id; CF's UAA is the zone ``uaa``) has a 2048-bit RSA key pair, made on first use and kept for
-the life of the process (tokens never survive a restart of the simulator). A token's header carries ``alg: RS256``,
+the life of the process (tokens never survive a restart of the simulator); beyond 16 zones, zones share keys
+(``zone_key``). A token's header carries ``alg: RS256``,
 ``kid`` (the zone's key id) and ``jku`` (the zone's ``.../token_keys`` URL, given by the caller); the zone's
 public key is served as a JWKS by the token endpoints and printed as PEM in a key's ``uaa.verificationkey``.
 
@@ -28,17 +29,17 @@ from provisioner.sim.core.config import Config
 from provisioner.sim.core.ids import new_guid
 
 REFRESH_SECONDS = 30 * 24 * 3600
-KEY_ID = "key-id-1"  # XSUAA's key ids look like this; one key per zone here
+POOL_SIZE = 16
 _ALGORITHM = "RS256"
 
 
 @dataclass(frozen=True)
 class ZoneKey:
-    """One zone's signing key: the private key and its public half as PEM (``uaa.verificationkey``)."""
+    """One zone's signing key: the private key, its id and its public half as PEM (``uaa.verificationkey``)."""
 
     private: rsa.RSAPrivateKey
     public_pem: str
-    kid: str = KEY_ID
+    kid: str
 
     def jwk(self) -> dict[str, Any]:
         """The JWKS entry, as XSUAA's ``/token_keys`` serves it (``value``: the PEM)."""
@@ -46,33 +47,44 @@ class ZoneKey:
         return {**entry, "kid": self.kid, "alg": _ALGORITHM, "use": "sig", "value": self.public_pem}
 
 
-def _new_key() -> ZoneKey:
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def _new_key(kid: str) -> ZoneKey:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # about 0.06 s
     pem = private.public_key().public_bytes(serialization.Encoding.PEM,
                                             serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
-    return ZoneKey(private, pem)
+    return ZoneKey(private, pem, kid)
 
 
-_keys: dict[str, ZoneKey] = {}
+_pool: list[ZoneKey] = []  # at most POOL_SIZE keys: a fleet of 500 zones makes 16 keys, not 500
+_by_zone: dict[str, ZoneKey] = {}
+_foreign: list[ZoneKey] = []
 _keys_lock = threading.Lock()
 
 
 def zone_key(zone_id: str) -> ZoneKey:
-    """The signing key of zone ``zone_id`` (made on first use, then the same for the life of the process)."""
+    """The signing key of zone ``zone_id``, the same for the life of the process. The first ``POOL_SIZE`` zones
+    that need a key get a key of their own (``kid`` ``key-id-<n>``); later zones share those keys in turn, so a
+    signature alone does not always tell such zones apart (the ``zid`` claim does)."""
     with _keys_lock:
-        found = _keys.get(zone_id)
+        found = _by_zone.get(zone_id)
         if found is None:
-            found = _keys[zone_id] = _new_key()
+            index = len(_by_zone) % POOL_SIZE
+            if index == len(_pool):
+                _pool.append(_new_key(f"key-id-{index + 1}"))
+            found = _by_zone[zone_id] = _pool[index]
         return found
 
 
 def has_zone_key(zone_id: str) -> bool:
     """Whether zone ``zone_id`` has a signing key yet (it signed a token or a key shows its public key)."""
     with _keys_lock:
-        return zone_id in _keys
+        return zone_id in _by_zone
 
 
-_FOREIGN = "(a key of no zone)"
+def _foreign_key() -> rsa.RSAPrivateKey:
+    with _keys_lock:
+        if not _foreign:
+            _foreign.append(_new_key("foreign"))
+        return _foreign[0].private
 
 
 def token_keys(zone_id: str) -> dict[str, Any]:
@@ -82,8 +94,9 @@ def token_keys(zone_id: str) -> dict[str, Any]:
 
 def mint_token(claims: dict[str, Any], jku: str, *, forged: bool = False) -> str:
     """Sign ``claims`` with the key of zone ``claims["zid"]`` (``forged``: with a key of no zone, same ``kid``)."""
-    key = zone_key(_FOREIGN if forged else str(claims["zid"]))
-    return jwt.encode(claims, key.private, algorithm=_ALGORITHM, headers={"jku": jku, "kid": key.kid})
+    key = zone_key(str(claims["zid"]))
+    signer = _foreign_key() if forged else key.private
+    return jwt.encode(claims, signer, algorithm=_ALGORITHM, headers={"jku": jku, "kid": key.kid})
 
 
 def read_token(token: str) -> dict[str, Any] | None:
@@ -92,10 +105,13 @@ def read_token(token: str) -> dict[str, Any] | None:
         header = jwt.get_unverified_header(token)
         unverified = jwt.decode(token, options={"verify_signature": False})
         zid = unverified.get("zid")
-        if header.get("alg") != _ALGORITHM or not isinstance(zid, str) or header.get("kid") != KEY_ID:
+        if header.get("alg") != _ALGORITHM or not isinstance(zid, str) or not has_zone_key(zid):
+            return None
+        key = zone_key(zid)
+        if header.get("kid") != key.kid:
             return None
         claims: dict[str, Any] = jwt.decode(
-            token, zone_key(zid).private.public_key(), algorithms=[_ALGORITHM],
+            token, key.private.public_key(), algorithms=[_ALGORITHM],
             options={"verify_exp": False, "verify_aud": False, "verify_iat": False})
     except jwt.PyJWTError:
         return None
