@@ -241,13 +241,17 @@ def key_export(file: Annotated[Path, typer.Argument(help="Key file: bare JSON, {
 
 @key_app.command("test")
 def key_test(file: Annotated[Path, typer.Argument(help="Key file (any of the formats `key check` reads).")],
+             api: Annotated[bool, typer.Option("--api", help="Also call the Cloud ALM API (endpoints.Api) with the "
+                                               "token.")] = False,
              verbose: Verbose = False) -> None:
-    """Sign in with the key (client credentials) and check the token's Cloud ALM scopes; prints no secret."""
+    """Sign in with the key (client credentials) and check the token as SAP's library would: signature (the zone's
+    token keys or uaa.verificationkey), expiry, identity zone, client and the Cloud ALM scopes; exit 1 on any
+    failure. Prints no secret."""
     _verbose(verbose)
     from provisioner import keyfile, keytest, output
 
     creds = _guard(lambda: keyfile.read_key_file(file))
-    checks = _guard(lambda: keytest.test_key(creds, source=str(file)))
+    checks = _guard(lambda: keytest.test_key(creds, source=str(file), api=api))
     output.print_checks(str(file), checks)
     raise typer.Exit(EXIT_OK if all(c.passed for c in checks) else EXIT_FAILED)
 

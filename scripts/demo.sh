@@ -50,7 +50,7 @@ KEY=$DEMO/keys/acme-cloudalm.json
 echo; echo "== the key file: $KEY (mode $(stat -c %a "$KEY"))"
 [ "$(stat -c %a "$KEY")" = 600 ] || { echo "the key file's mode is not 0600"; exit 1; }
 "$BIN/provisioner" key check "$KEY" --tenant acme-cloudalm
-"$BIN/provisioner" key test "$KEY"
+"$BIN/provisioner" key test "$KEY" --api
 echo; echo "== a fleet: one tenant of each provisioning era, in parallel (playbooks/tenants/*.yaml)"
 "$BIN/provisioner" run playbooks/tenants/*.yaml --parallel 3 --report "$DEMO/report.json" --junit "$DEMO/junit.xml"
 echo "   reports: $DEMO/report.json, $DEMO/junit.xml"

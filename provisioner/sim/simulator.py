@@ -4,6 +4,7 @@ served from a background thread (docs/simulator.md, "Starting it")."""
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from pathlib import Path
 from typing import Any
@@ -23,13 +24,17 @@ class Simulator:
     `job_seconds` is the duration of asynchronous jobs and `token_seconds` the lifetime of access tokens (seconds).
     `faults` is a faults object (docs/simulator.md, "Faults"); None injects nothing. `clock` (an object with
     `monotonic() -> float` seconds and `sleep(seconds)`) drives job progress and latency injection; None is the
-    real clock. Raises `LandscapeError` or `FaultsError` (both ValueError) for invalid input.
+    real clock. `ssl_context` (a server-side context with its certificate) serves HTTPS (`https://HOST:PORT`), as
+    clients that only speak https (SAP's sap-xssec reads `https://<uaadomain>/token_keys`) need. Raises
+    `LandscapeError` or `FaultsError` (both ValueError) for invalid input.
     """
 
     def __init__(self, landscape: str | Path | dict[str, Any] | None = None, host: str = "127.0.0.1",
                  port: int = 0, job_seconds: float = 1.0, token_seconds: int = 1199,
-                 faults: dict[str, Any] | None = None, clock: Clock | None = None) -> None:
+                 faults: dict[str, Any] | None = None, clock: Clock | None = None,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         self.host = host
+        self.ssl_context = ssl_context
         self.port = port
         self.app = SimApp(landscape, Config(job_seconds=job_seconds, token_seconds=token_seconds),
                           clock or SystemClock(), faults)
@@ -39,7 +44,7 @@ class Simulator:
 
     @property
     def url(self) -> str:
-        """`http://HOST:PORT` once started; RuntimeError before."""
+        """`http://HOST:PORT` (`https://` with an `ssl_context`) once started; RuntimeError before."""
         if self._url is None:
             raise RuntimeError("the simulator is not started")
         return self._url
@@ -52,7 +57,7 @@ class Simulator:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         with socket.create_server((self.host, self.port), family=family, backlog=128) as sock:
             server = make_server(self.host, self.port, self.app, threaded=True, request_handler=QuietHandler,
-                                 fd=sock.fileno())
+                                 fd=sock.fileno(), ssl_context=self.ssl_context)
         host = self.host
         if host in ("", "0.0.0.0"):
             host = "127.0.0.1"
@@ -60,7 +65,7 @@ class Simulator:
             host = "::1"
         if ":" in host:
             host = f"[{host}]"
-        self._url = f"http://{host}:{server.port}"
+        self._url = f"{'https' if self.ssl_context else 'http'}://{host}:{server.port}"
         self.app.set_url(self._url)
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},

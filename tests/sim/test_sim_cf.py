@@ -334,15 +334,15 @@ def test_key_create_details_and_token(api: Api) -> None:
     assert uaa["credential-type"] == "instance-secret" and uaa["tenantmode"] == "dedicated"
     assert uaa["subaccountid"] == SUBACCOUNT_GUID
     assert uaa["xsappname"].startswith("cloudalm-api!b")
-    assert uaa["clientid"] == f"sb-{uaa['xsappname']}|sap-cloud-alm!b1"
+    assert uaa["clientid"] == f"sb-{uaa['xsappname']}" and uaa["xsmasterappname"] == "sapcloudalm!b1"
     r = requests.post(uaa["url"] + "/oauth/token", auth=(uaa["clientid"], uaa["clientsecret"]), timeout=10,
                       data={"grant_type": "client_credentials"})
     assert r.status_code == 200
     claims = jwt.decode(r.json()["access_token"], options={"verify_signature": False})
     assert claims["zid"] == uaa["zoneid"] and claims["ext_attr"]["zdn"] == "acme-cloudalm"
-    assert sorted(claims["scope"]) == ["sap-cloud-alm!b1.imp-cdm-feature-display-ui",
-                                       "sap-cloud-alm!b1.imp-cdm-feature-manage-ui", "uaa.resource"]
-    api_call = requests.get(creds["endpoints"]["Api"], timeout=10,
+    assert sorted(claims["scope"]) == ["sapcloudalm!b1.imp-cdm-feature-display-ui",
+                                       "sapcloudalm!b1.imp-cdm-feature-manage-ui", "uaa.resource"]
+    api_call = requests.get(creds["endpoints"]["Api"] + "/calm-projects/v1/projects", timeout=10,
                             headers={"Authorization": f"Bearer {r.json()['access_token']}"})
     assert api_call.status_code == 200
     # the Cloud ALM client is only known in its own zone

@@ -7,7 +7,7 @@ import requests
 
 from .sim_testkit import ALM_PARAMETERS, ERA_TENANTS, ORG_GUID, PLAN_GUID, SUBACCOUNT_GUID, USER_GUID, Api
 
-SCOPES = {"sap-cloud-alm!b1.imp-cdm-feature-display-ui", "sap-cloud-alm!b1.imp-cdm-feature-manage-ui",
+SCOPES = {"sapcloudalm!b1.imp-cdm-feature-display-ui", "sapcloudalm!b1.imp-cdm-feature-manage-ui",
           "uaa.resource"}
 
 
@@ -62,15 +62,15 @@ def test_era_tenant_key_signs_in_with_the_scopes(api: Api, subdomain: str) -> No
     assert uaa["identityzone"] == subdomain and uaa["identityzoneid"] == t["subaccount"]
     assert uaa["credential-type"] == "instance-secret"
     assert uaa["xsappname"].startswith(t["instance_name"] + "!b")
-    assert uaa["clientid"] == f"sb-{uaa['xsappname']}|sap-cloud-alm!b1"
+    assert uaa["clientid"] == f"sb-{uaa['xsappname']}" and uaa["xsmasterappname"] == "sapcloudalm!b1"
     assert uaa["url"] == f"{api.url}/xsuaa/{subdomain}"
     r = requests.post(uaa["url"] + "/oauth/token", data={"grant_type": "client_credentials"},
                       auth=(uaa["clientid"], uaa["clientsecret"]), timeout=10)
     assert r.status_code == 200
     assert set(r.json()["scope"].split()) == SCOPES
-    alm = requests.get(creds["endpoints"]["Api"], headers={"Authorization": f"Bearer {r.json()['access_token']}"},
-                       timeout=10)
-    assert alm.status_code == 200 and alm.json()["tenant"] == subdomain
+    alm = requests.get(creds["endpoints"]["Api"] + "/calm-projects/v1/projects", timeout=10,
+                       headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+    assert alm.status_code == 200 and alm.json() == {"value": []}
     other_zone = requests.post(f"{api.url}/xsuaa/acme-cloudalm/oauth/token", data={"grant_type": "client_credentials"},
                                auth=(uaa["clientid"], uaa["clientsecret"]), timeout=10)
     assert other_zone.status_code == 401

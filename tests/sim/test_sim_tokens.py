@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import jwt
+import pytest
 import requests
 import yaml
 
@@ -151,3 +152,44 @@ def test_cf_client_credentials_for_landscape_clients() -> None:
         cf_cc = requests.post(token_url, auth=("cf", ""), data={"grant_type": "client_credentials"},
                               timeout=10)
         assert cf_cc.status_code == 401
+
+
+def test_tokens_are_rs256_and_verify_with_their_zones_token_keys(api: Api) -> None:
+    cf_token = api.password_token("admin@example.com", "sim-admin-password")
+    header = jwt.get_unverified_header(cf_token)
+    assert header["alg"] == "RS256" and header["jku"] == api.url + "/uaa/token_keys" and header["kid"]
+    (cf_key,) = requests.get(header["jku"], timeout=10).json()["keys"]
+    assert jwt.decode(cf_token, jwt.PyJWK(cf_key).key, algorithms=["RS256"],
+                      options={"verify_aud": False})["zid"] == "uaa"
+    uaa = api.info["cis_key"]["uaa"]
+    cis = requests.post(uaa["url"] + "/oauth/token", auth=(uaa["clientid"], uaa["clientsecret"]), timeout=10,
+                        data={"grant_type": "client_credentials"}).json()["access_token"]
+    assert jwt.get_unverified_header(cis)["jku"] == uaa["url"] + "/token_keys"
+    # the cis key's verificationkey is its zone's public key, as the zone's token keys say
+    jwt.decode(cis, uaa["verificationkey"], algorithms=["RS256"], options={"verify_aud": False})
+    (zone_key,) = requests.get(uaa["url"] + "/token_keys", timeout=10).json()["keys"]
+    assert zone_key["value"] == uaa["verificationkey"]
+    assert requests.get(api.url + "/token_keys", params={"zid": uaa["identityzoneid"]},
+                        timeout=10).json()["keys"] == [zone_key]
+    assert requests.get(api.url + "/xsuaa/nowhere/token_keys", timeout=10).status_code == 404
+
+
+def test_a_zone_made_to_sign_with_a_wrong_key(api: Api) -> None:
+    uaa = api.info["cis_key"]["uaa"]
+    own_kid = jwt.get_unverified_header(api.cis_token)["kid"]
+    switch = api.url + "/_sim/xsuaa/acme-ga/signing-key"
+    assert requests.get(switch, timeout=10).json() == {"zone": "acme-ga", "key": "own"}
+    assert requests.put(switch, json={"key": "other"}, timeout=10).status_code == 400
+    assert requests.put(api.url + "/_sim/xsuaa/nowhere/signing-key", json={"key": "own"},
+                        timeout=10).status_code == 404
+    assert requests.put(switch, json={"key": "foreign"}, timeout=10).json()["key"] == "foreign"
+    forged = requests.post(uaa["url"] + "/oauth/token", auth=(uaa["clientid"], uaa["clientsecret"]), timeout=10,
+                           data={"grant_type": "client_credentials"}).json()["access_token"]
+    assert jwt.get_unverified_header(forged)["kid"] == own_kid
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(forged, uaa["verificationkey"], algorithms=["RS256"], options={"verify_aud": False})
+    # the simulated APIs refuse it as well
+    accounts = api.info["cis_key"]["endpoints"]["accounts_service_url"] + "/accounts/v1/subaccounts"
+    assert requests.get(accounts, headers={"Authorization": f"Bearer {forged}"}, timeout=10).status_code == 401
+    requests.put(switch, json={"key": "own"}, timeout=10)
+    assert api.btp("GET", "accounts", "/accounts/v1/subaccounts").status_code == 200

@@ -3,9 +3,10 @@
 Brokers (the `broker` field of a service offering in the landscape):
 
 - `cloud-alm`: the SAP Cloud ALM API offering (`SAPCloudALMAPIs`), an XSUAA-backed broker. Key credentials
-  look like an XSUAA binding (reference cloud-alm-api-and-prior-art.md section 1.3): `endpoints.Api` and a
-  `uaa` block whose identity zone is the subdomain of the subaccount that owns the org of the space.
-  `xsappname` comes from `parameters["xs-security"]["xsappname"]` (the instance name when absent).
+  look like an XSUAA binding (docs/sap-facts.md): `endpoints.Api` and a `uaa` block whose identity zone is the
+  subdomain of the subaccount that owns the org of the space; `xsappname` is
+  `<parameters["xs-security"]["xsappname"] or the instance name>!b<n>|sapcloudalm!b1`, `clientid` is `sb-` +
+  `xsappname`, `xsmasterappname` is `sapcloudalm!b1` and `verificationkey` the zone's public key (PEM).
   The credential type is `instance-secret` (one secret per instance, shared by all its keys, not rotated
   when keys are recreated) unless `xs-security.oauth2-configuration.credential-types` starts with
   `binding-secret`, in which case every key gets its own secret.
@@ -19,8 +20,10 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from provisioner.sim.core.tokens import zone_key
+
 BROKERS = ("cloud-alm", "generic")
-CLOUD_ALM_MASTER_APP = "sap-cloud-alm!b1"
+CLOUD_ALM_MASTER_APP = "sapcloudalm!b1"  # the broker's master application (`xsmasterappname`)
 _XSAPPNAME = re.compile(r"^[A-Za-z0-9._\-\\/]{1,100}$")
 
 
@@ -65,8 +68,10 @@ def validate_parameters(broker: str, parameters: dict[str, Any], instance_name: 
 
 
 def xsappname(instance: BrokeredInstance) -> str:
+    """The XSUAA application of an instance, as a reuse service's broker clone names it:
+    ``<xs-security xsappname>!b<n>|<master app>`` (the key's ``clientid`` is ``sb-`` + this)."""
     xs = instance.parameters.get("xs-security") or {}
-    return f"{xs.get('xsappname') or instance.name}!b{instance.app_index}"
+    return f"{xs.get('xsappname') or instance.name}!b{instance.app_index}|{CLOUD_ALM_MASTER_APP}"
 
 
 def credential_type(instance: BrokeredInstance) -> str:
@@ -98,7 +103,7 @@ def credentials(broker: str, base_url: str, instance: BrokeredInstance, key_guid
         "endpoints": {"Api": f"{base_url}/alm/{zone.subdomain}/api"},
         "uaa": {
             "apiurl": zone_url,
-            "clientid": f"sb-{app}|{CLOUD_ALM_MASTER_APP}",
+            "clientid": f"sb-{app}",
             "clientsecret": secret,
             "credential-type": ctype,
             "identityzone": zone.subdomain,
@@ -109,8 +114,9 @@ def credentials(broker: str, base_url: str, instance: BrokeredInstance, key_guid
             "tenantmode": "dedicated",
             "uaadomain": base_url.split("://", 1)[-1],
             "url": zone_url,
-            "verificationkey": "(simulator: tokens are HS256-signed; there is no public key)",
+            "verificationkey": zone_key(zone.zone_id).public_pem,
             "xsappname": app,
+            "xsmasterappname": CLOUD_ALM_MASTER_APP,
             "zoneid": zone.zone_id,
         },
     }

@@ -24,6 +24,7 @@ from provisioner.sim.core.faults import FaultInjector
 from provisioner.sim.core.ids import epoch_ms
 from provisioner.sim.core.jobs import Job, Jobs
 from provisioner.sim.core.schema import Locator, Path_
+from provisioner.sim.core.tokens import zone_key
 
 FIRST_JOB_NUMBER = 53873673
 
@@ -151,7 +152,7 @@ class BtpBackend:
                 "credential-type": "binding-secret", "identityzone": ga.subdomain, "identityzoneid": ga.zone_id,
                 "sburl": zone_url, "subaccountid": ga.zone_id, "tenantid": ga.zone_id, "tenantmode": "shared",
                 "uaadomain": url.split("://", 1)[-1], "url": zone_url,
-                "verificationkey": "(simulator: tokens are HS256-signed; there is no public key)",
+                "verificationkey": zone_key(ga.zone_id).public_pem,
                 "xsappname": ga.cis.xsappname, "xsmasterappname": ga.cis.xsappname, "zoneid": ga.zone_id,
             },
         }

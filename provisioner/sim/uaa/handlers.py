@@ -8,9 +8,10 @@
   currently exist there, cloud-alm-api-and-prior-art.md 1.3/1.4). `client_credentials` for key clients and for
   the `cis` client when its key says `grant_type: client_credentials`; `password` (and `refresh_token`) for the
   `cis` client when it says `user_token`, with a landscape user (Global Account Administrators get the
-  `cis-central` scopes). JWT claims: `client_id`, `cid`, `zid`, `ext_attr.zdn`, `scope` (list), `iat`, `exp`,
-  `jti`, `iss`.
-- `<url>/alm/<tenant>/api[/...]`: placeholder of a Cloud ALM key's `endpoints.Api`, checks the token.
+  `cis-central` scopes). JWT claims: `client_id`, `cid`, `azp`, `sub`, `zid`, `ext_attr.zdn`, `aud`, `scope`
+  (list), `iat`, `exp`, `jti`, `iss`; RS256 with header `jku` (`<url>/xsuaa/<zone>/token_keys`) and `kid`.
+- `GET <url>/uaa/token_keys`, `GET <url>/xsuaa/<zone>/token_keys`: the zone's JWKS (core/tokens.py).
+- Admin `/_sim/xsuaa/<zone>/signing-key`: make a zone sign with a wrong key (a forged signature).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from werkzeug.wrappers import Response
 from provisioner.sim.core.errors import oauth_error
 from provisioner.sim.core.http import Ctx, json_response
 from provisioner.sim.core.identity import User
+from provisioner.sim.core.tokens import has_zone_key, token_keys
 from provisioner.sim.uaa.backend import UaaBackend
 from provisioner.sim.uaa.oauth import (
     TokenRequest,
@@ -44,6 +46,7 @@ from provisioner.sim.uaa.oauth import (
 )
 
 CF_CLIENT = "cf"
+CF_ZONE = "uaa"  # the zone id of CF's own UAA
 USER_SCOPES = ["openid", "uaa.user", "cloud_controller.read", "cloud_controller.write", "password.write",
                "scim.userids"]
 CLIENT_SCOPES = ["cloud_controller.read", "cloud_controller.write"]
@@ -79,7 +82,8 @@ def uaa_token(ctx: Ctx, uaa: UaaBackend) -> Response:
     if req.grant_type == "client_credentials":
         assert client is not None
         scopes = narrow_scopes(req, CLIENT_SCOPES + ([ADMIN_SCOPE] if client.cf_admin else []))
-        return token_response(ctx, _cf_claims(ctx, client_claims(client.client_id, scopes)), refresh=False)
+        return token_response(ctx, _cf_claims(ctx, client_claims(client.client_id, scopes)), refresh=False,
+                              jku=_uaa_jku(ctx))
     if req.grant_type == "refresh_token":
         old = read_refresh_token(req, "uaa")
         user = uaa.identity.user_by_guid(old.get("user_id", ""))
@@ -91,7 +95,27 @@ def uaa_token(ctx: Ctx, uaa: UaaBackend) -> Response:
 
 
 def _user_token(ctx: Ctx, user: User, scopes: list[str]) -> Response:
-    return token_response(ctx, _cf_claims(ctx, user_claims(user, CF_CLIENT, scopes, "password")), refresh=True)
+    return token_response(ctx, _cf_claims(ctx, user_claims(user, CF_CLIENT, scopes, "password")), refresh=True,
+                          jku=_uaa_jku(ctx))
+
+
+def _uaa_jku(ctx: Ctx) -> str:
+    return f"{ctx.url}/uaa/token_keys"
+
+
+def uaa_token_keys(ctx: Ctx, uaa: UaaBackend) -> Response:
+    """``GET /uaa/token_keys``: the JWKS of CF's UAA."""
+    return json_response(token_keys(CF_ZONE))
+
+
+def domain_token_keys(ctx: Ctx, uaa: UaaBackend) -> Response:
+    """``GET <uaadomain>/token_keys?zid=<zone id>``: the JWKS of a zone by its id, where SAP's sap-xssec looks
+    (``https://<uaa.uaadomain>/token_keys?zid=<the token's zid>``); without ``zid``, CF's UAA. 404 for a zone
+    id that has no key yet (no token or key of that zone was ever issued)."""
+    zid = ctx.request.args.get("zid") or CF_ZONE
+    if zid != CF_ZONE and not has_zone_key(zid):
+        return json_response({"error": "not_found", "error_description": f"Unknown identity zone id '{zid}'"}, 404)
+    return json_response(token_keys(zid))
 
 
 def _password_user(uaa: UaaBackend, req: TokenRequest) -> User:
@@ -109,7 +133,7 @@ def _password_user(uaa: UaaBackend, req: TokenRequest) -> User:
 
 
 def _cf_claims(ctx: Ctx, claims: dict[str, Any]) -> dict[str, Any]:
-    return {**claims, "iss": f"{ctx.url}/uaa/oauth/token", "zid": "uaa",
+    return {**claims, "iss": f"{ctx.url}/uaa/oauth/token", "zid": CF_ZONE,
             "origin": claims.get("origin", "uaa"), "aud": audience(claims["scope"], claims["client_id"])}
 
 
@@ -130,7 +154,30 @@ def xsuaa_token(ctx: Ctx, uaa: UaaBackend, zone: str) -> Response:
         "ext_attr": {"enhancer": "XSUAA", "subaccountid": subaccount_guid or zone_id, "zdn": zone},
         "aud": audience(claims["scope"], claims["client_id"]),
     })
-    return token_response(ctx, claims, refresh=req.grant_type != "client_credentials")
+    return token_response(ctx, claims, refresh=req.grant_type != "client_credentials",
+                          jku=f"{ctx.url}/xsuaa/{zone}/token_keys")
+
+
+def xsuaa_token_keys(ctx: Ctx, uaa: UaaBackend, zone: str) -> Response:
+    """``GET /xsuaa/<zone>/token_keys``: the zone's JWKS (the public key its tokens are signed with)."""
+    found = uaa.zone(zone)
+    if found is None:
+        return json_response({"error": "not_found", "error_description": f"Unknown identity zone '{zone}'"}, 404)
+    return json_response(token_keys(found[0]))
+
+
+def signing_key(ctx: Ctx, uaa: UaaBackend, zone: str) -> Response:
+    """Admin ``GET``/``PUT /_sim/xsuaa/<zone>/signing-key`` ``{"key": "own" | "foreign"}``: with ``foreign`` the zone
+    signs its tokens with a key that is not its own (same ``kid``), so every signature check fails."""
+    found = uaa.zone(zone)
+    if found is None:
+        return json_response({"error": f"unknown identity zone '{zone}'"}, 404)
+    if ctx.request.method == "PUT":
+        body = ctx.json_body("{}")
+        if not isinstance(body, dict) or body.get("key") not in ("own", "foreign"):
+            return json_response({"error": 'the body must be {"key": "own"} or {"key": "foreign"}'}, 400)
+        ctx.tokens.forge(found[0], body["key"] == "foreign")
+    return json_response({"zone": zone, "key": "foreign" if found[0] in ctx.tokens.forged() else "own"})
 
 
 def _cis_claims(uaa: UaaBackend, req: TokenRequest) -> dict[str, Any]:
@@ -168,18 +215,3 @@ def _key_claims(uaa: UaaBackend, req: TokenRequest, zone: str) -> dict[str, Any]
             raise unauthorized_grant(req.grant_type)
         raise unsupported_grant(req.grant_type)
     return client_claims(req.client_id, narrow_scopes(req, scopes))
-
-
-# ---- Cloud ALM API placeholder -------------------------------------------------------------------
-
-
-def alm_api(ctx: Ctx, uaa: UaaBackend, tenant: str, rest: str = "") -> Response:
-    """Checks the token of the tenant's zone and answers with a small JSON."""
-    sub = uaa.subaccount_zone(tenant)
-    if sub is None:
-        return json_response({"error": "not_found"}, 404)
-    claims = ctx.access_claims(ctx.bearer() or "")
-    if claims is None or claims.get("zid") != sub.zone_id:
-        return json_response({"error": "unauthorized"}, 401, {"WWW-Authenticate": "Bearer"})
-    return json_response({"tenant": tenant, "path": rest, "scope": claims.get("scope", []),
-                          "note": "placeholder of the landscape simulator"})

@@ -99,9 +99,10 @@ def narrow_scopes(req: TokenRequest, allowed: list[str]) -> list[str]:
     return requested
 
 
-def token_response(ctx: Ctx, claims: dict[str, Any], refresh: bool) -> Response:
-    """Sign `claims` and answer as in reference section 2.2."""
-    body = ctx.tokens.issue(claims, refresh)
+def token_response(ctx: Ctx, claims: dict[str, Any], refresh: bool, jku: str) -> Response:
+    """Sign `claims` with the key of their zone (``zid``; header ``jku``: the zone's ``token_keys`` URL) and
+    answer as in reference section 2.2."""
+    body = ctx.tokens.issue(claims, refresh, jku)
     return json_response(body, 200, {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from werkzeug.routing import Rule
 
+from provisioner.sim.uaa import almapi
 from provisioner.sim.uaa import handlers as h
 
 # methods None: any method (the token endpoints answer 405 in the OAuth shape themselves)
@@ -13,9 +14,13 @@ ROUTES: list[tuple[list[str] | None, str, Callable[..., object]]] = [
     (None, "/uaa/oauth/token", h.uaa_token),
     (["GET"], "/uaa/login", h.login_info),
     (["GET"], "/uaa/info", h.login_info),
+    (["GET"], "/uaa/token_keys", h.uaa_token_keys),
+    (["GET"], "/token_keys", h.domain_token_keys),
     (None, "/xsuaa/<zone>/oauth/token", h.xsuaa_token),
-    (None, "/alm/<tenant>/api", h.alm_api),
-    (None, "/alm/<tenant>/api/<path:rest>", h.alm_api),
+    (["GET"], "/xsuaa/<zone>/token_keys", h.xsuaa_token_keys),
+    (None, "/alm/<tenant>/api", almapi.alm_api),
+    (None, "/alm/<tenant>/api/<path:rest>", almapi.alm_api),
+    (["GET", "PUT"], "/_sim/xsuaa/<zone>/signing-key", h.signing_key),  # admin: no faults, not journalled
 ]
 
 
