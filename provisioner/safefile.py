@@ -7,11 +7,14 @@ and one-line :class:`~provisioner.errors.BadInput` errors (exit code 2) for ever
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import re
 import stat
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from provisioner.errors import BadInput
@@ -212,6 +215,28 @@ def atomic_write(path: Path, content: str, mode: int = 0o600, *, what: str = "fi
     path = expand(path)
     path = target(path, what) or path
     _make_folder(path.parent, what)
+    with _folder_lock(path.parent):  # writers of one folder take turns: a temporary seen here is a dead write's
+        _write_locked(path, content, mode, what)
+    _fsync_dir(path.parent)
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on the folder for one write (threads and processes alike); none where the folder
+    cannot be opened for it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _write_locked(path: Path, content: str, mode: int, what: str) -> None:
     _remove_stale_temporaries(path.parent, path.name)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_tmp_prefix(path.name), suffix=_TMP_SUFFIX)
@@ -235,7 +260,6 @@ def atomic_write(path: Path, content: str, mode: int = 0o600, *, what: str = "fi
         if isinstance(exc, OSError):
             raise BadInput(f"{path}: cannot write the {what} ({_reason(exc)})") from None
         raise
-    _fsync_dir(path.parent)
 
 
 def backup(path: Path, what: str = "key file") -> Path:

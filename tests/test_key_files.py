@@ -313,3 +313,17 @@ def test_run_refuses_a_download_path_that_is_a_directory(landscape):
     assert f"{folder}: is a directory, not a regular file; write the key file to a regular file" in out.output
     assert "Traceback" not in out.output
     assert folder.is_dir() and list(folder.iterdir()) == []
+
+
+def test_concurrent_writers_of_one_path_never_lose_each_others_temporaries(tmp_path):
+    """Two runs downloading the same key at once: each write completes; the file holds one whole write."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from provisioner.safefile import atomic_write
+
+    path = tmp_path / "keys" / "k.json"
+    texts = [json.dumps({"n": i, "pad": "x" * 2000}) for i in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda t: [atomic_write(path, t, what="key file") for _ in range(15)], texts))
+    assert path.read_text() in texts
+    assert [p.name for p in path.parent.iterdir()] == ["k.json"]
