@@ -18,6 +18,7 @@ from typing import Any
 
 from provisioner.sim.broker import brokers
 from provisioner.sim.broker.brokers import Zone
+from provisioner.sim.core.config import Config
 from provisioner.sim.core.ids import epoch_ms, iso_now, new_guid
 from provisioner.sim.core.jobs import Job, Jobs
 from provisioner.sim.sm.model import (
@@ -44,8 +45,9 @@ CF_PLATFORM_ID = "cloudfoundry-platform"
 class SmBackend:
     """Everything Service Manager serves. Callers hold the simulator's lock."""
 
-    def __init__(self, jobs: Jobs) -> None:
+    def __init__(self, jobs: Jobs, config: Config) -> None:
         self.jobs = jobs
+        self.config = config
         self.base_url = ""
         self.offerings: dict[str, CatalogOffering] = {}
         self.plans: dict[str, CatalogPlan] = {}
@@ -78,6 +80,10 @@ class SmBackend:
 
     def offering_of(self, inst: Instance) -> CatalogOffering:
         return self.offerings[self.plans[inst.plan_id].offering_id]
+
+    def instances_retrievable(self, inst: Instance) -> bool:
+        """Whether the broker returns instance parameters (`/_sim/config` can switch it off everywhere)."""
+        return self.offering_of(inst).instances_retrievable and self.config.instances_retrievable
 
     # ---- what a subaccount sees ----------------------------------------------------------------
 

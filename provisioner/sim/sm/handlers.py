@@ -138,7 +138,7 @@ def get_instance(ctx: Ctx, sm: SmBackend, instance_id: str) -> Response:
 def instance_parameters(ctx: Ctx, sm: SmBackend, instance_id: str) -> Response:
     sub, _ = _actor(ctx, sm, "subaccount.service_instance.read")
     inst = _instance(sm, sub, instance_id)
-    if not sm.offering_of(inst).instances_retrievable:
+    if not sm.instances_retrievable(inst):
         raise sm_error(400, "BadRequest", "This service does not support fetching service instance parameters.")
     if not inst.ready:
         raise _not_found(INSTANCES)
