@@ -203,6 +203,13 @@ def test_failed_operation_says_why(api: Api) -> None:
     assert op["errors"][0]["error"] == "BrokerError"
     inst = sm("GET", f"/v1/service_instances/{op['resource_id']}").json()
     assert inst["ready"] is False and inst["last_operation"]["state"] == "failed"
+    # an injected broker failure (faults.job_failures) fails the operation the same way
+    instance_id = _create(sm, "alm").json()["id"]
+    api.faults(job_failures={"sm.service_binding.create": "broker said no"})
+    bind = sm("POST", "/v1/service_bindings", json={"name": "key", "service_instance_id": instance_id})
+    failed = sm("GET", bind.headers["Location"]).json()
+    assert failed["state"] == "failed" and failed["description"] == "broker said no"
+    assert "credentials" not in sm("GET", f"/v1/service_bindings/{failed['resource_id']}").json()
 
 
 def test_names_taken(api: Api) -> None:
@@ -277,6 +284,8 @@ def test_each_binding_secret_signs_in_until_its_binding_is_deleted(api: Api) -> 
         assert signed_in.status_code == 200
         assert "sap-cloud-alm!b1.imp-cdm-feature-display-ui" in signed_in.json()["scope"]
 
+    in_use = sm("DELETE", f"/v1/service_instances/{instance_id}")
+    assert in_use.status_code == 409 and in_use.json()["error"] == "ExistingReferenceEntity"
     delete = sm("DELETE", f"/v1/service_bindings/{first['id']}", params={"async": "false"})
     assert delete.status_code == 200
     assert client_token_response(u1["url"], u1["clientid"], u1["clientsecret"]).status_code == 401

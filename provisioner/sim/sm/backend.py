@@ -135,7 +135,7 @@ class SmBackend:
         inst = Instance(guid or new_guid(), name, subaccount_guid, plan.id, {},
                         {**labels, "subaccount_id": [subaccount_guid]}, self.context(subaccount_guid, name),
                         now, now, self.next_seq(), self.next_app_index(), secrets.token_urlsafe(24),
-                        created_by=created_by, ready=False, usable=False)
+                        created_by=created_by, updated_by=created_by, ready=False, usable=False)
         inst.parameters = parameters
         self.instances[inst.id] = inst
         return inst
@@ -164,9 +164,8 @@ class SmBackend:
         return self._operate(inst, INSTANCES, "update", "sm.service_instance.update", effect)
 
     def start_delete_instance(self, inst: Instance) -> Operation:
+        """Delete an instance without bindings (the handler refuses one that has any)."""
         def effect() -> str | None:
-            for b in [b for b in self.bindings.values() if b.instance_id == inst.id]:
-                del self.bindings[b.id]
             self.instances.pop(inst.id, None)
             return None
 
@@ -179,7 +178,7 @@ class SmBackend:
         now = created_at or iso_now()
         b = Binding(guid or new_guid(), name, inst.id, parameters, {**labels, "subaccount_id": [inst.subaccount_guid]},
                     {**inst.context, "service_instance_id": inst.id}, now, now, self.next_seq(),
-                    created_by=created_by, ready=False)
+                    created_by=created_by, updated_by=created_by, ready=False)
         self.bindings[b.id] = b
         return b
 
