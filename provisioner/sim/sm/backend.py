@@ -19,7 +19,7 @@ from typing import Any
 from provisioner.sim.broker import brokers
 from provisioner.sim.broker.brokers import Zone
 from provisioner.sim.core.config import Config
-from provisioner.sim.core.ids import epoch_ms, iso_now, new_guid
+from provisioner.sim.core.ids import epoch_ms, iso_now, new_guid, stable_guid
 from provisioner.sim.core.jobs import Job, Jobs
 from provisioner.sim.sm.model import (
     AccessBinding,
@@ -111,8 +111,8 @@ class SmBackend:
         plan = self.plan_by_platform_guid(p.plan_guid)
         if plan is None:
             return None
-        op = Operation(new_guid(), p.operation_type, p.id, INSTANCES, p.created_at, p.updated_at,
-                       p.operation_state, p.operation_description)
+        op = Operation(stable_guid("cf-operation", p.id, p.operation_type, p.created_at), p.operation_type, p.id,
+                       INSTANCES, p.created_at, p.updated_at, p.operation_state, p.operation_description)
         done = p.operation_state == "succeeded"
         ready = done or p.operation_type != "create"
         return Instance(p.id, p.name, p.subaccount_guid, plan.id, p.parameters, {}, p.context, p.created_at,
