@@ -3,6 +3,7 @@ and queries, asynchronous operations on the skip clock, 409/422/429, one broker 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -304,3 +305,17 @@ def test_instance_parameters_can_be_switched_off(api: Api) -> None:
     api.config(instances_retrievable=False)
     r = sm("GET", f"/v1/service_instances/{instance_id}/parameters")
     assert r.status_code == 400 and r.json()["error"] == "BadRequest"
+
+
+def test_parallel_creates_of_one_name_make_one_instance(api: Api) -> None:
+    sm = _ready(api)
+    plan_id = sm.plan_id()
+
+    def create(_: int) -> int:
+        return sm("POST", "/v1/service_instances", json={"name": "alm", "service_plan_id": plan_id,
+                                                         "parameters": ALM_PARAMETERS}).status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        codes = sorted(pool.map(create, range(4)))
+    assert codes == [202, 409, 409, 409]
+    assert sm("GET", "/v1/service_instances", params={"fieldQuery": "name eq 'alm'"}).json()["num_items"] == 1
