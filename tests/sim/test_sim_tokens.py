@@ -48,7 +48,7 @@ def test_cf_token_errors(api: Api) -> None:
     wrong = requests.post(token_url, auth=("cf", ""), timeout=10,
                           data={"grant_type": "password", "username": "admin@example.com", "password": "x"})
     assert wrong.status_code == 401
-    assert wrong.json() == {"error": "invalid_client", "error_description": "Bad credentials"}
+    assert wrong.json() == {"error": "unauthorized", "error_description": "Bad credentials"}  # as the real UAA
     assert "WWW-Authenticate" in wrong.headers
     bad_client = requests.post(token_url, auth=("nobody", "x"), data={"grant_type": "password"}, timeout=10)
     assert bad_client.status_code == 401 and bad_client.json()["error"] == "unauthorized"
@@ -104,7 +104,8 @@ def test_cis_client_credentials_token(api: Api) -> None:
     assert claims["zid"] == uaa["identityzoneid"] and claims["ext_attr"]["zdn"] == "acme-ga"
     assert claims["client_id"] == claims["cid"] == uaa["clientid"]
     assert set(claims["scope"]) == {
-        "cis-central!b14.global-account.subaccount.read", "cis-central!b14.global-account.entitlement.read",
+        "cis-central!b14.global-account.subaccount.read", "cis-central!b14.global-account.subaccount.update",
+        "cis-central!b14.global-account.entitlement.read",
         "cis-central!b14.global-account.entitlement.subaccount.update", "cis-central!b14.job.read"}
     # client_id/client_secret form fields work too
     form = requests.post(uaa["url"] + "/oauth/token", timeout=10,
