@@ -289,7 +289,7 @@ def test_each_binding_secret_signs_in_until_its_binding_is_deleted(api: Api) -> 
     for uaa in (u1, u2):
         signed_in = client_token_response(uaa["url"], uaa["clientid"], uaa["clientsecret"])
         assert signed_in.status_code == 200
-        assert "sap-cloud-alm!b1.imp-cdm-feature-display-ui" in signed_in.json()["scope"]
+        assert "sapcloudalm!b1.imp-cdm-feature-display-ui" in signed_in.json()["scope"]
 
     in_use = sm("DELETE", f"/v1/service_instances/{instance_id}")
     assert in_use.status_code == 409 and in_use.json()["error"] == "ExistingReferenceEntity"

@@ -40,7 +40,7 @@ def test_initech_generated_instance_and_bindings(api: Api) -> None:
         assert uaa["xsappname"].startswith(INITECH["instance"] + "!b")
         token = client_token_response(uaa["url"], uaa["clientid"], uaa["clientsecret"])
         assert token.status_code == 200
-        assert "sap-cloud-alm!b1.imp-cdm-feature-manage-ui" in token.json()["scope"]
+        assert "sapcloudalm!b1.imp-cdm-feature-manage-ui" in token.json()["scope"]
         secrets.add(uaa["clientsecret"])
     assert len(secrets) == 2  # each binding its own secret
 
