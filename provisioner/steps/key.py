@@ -10,19 +10,22 @@ import re
 from dataclasses import dataclass
 
 from provisioner.errors import StepFailed
-from provisioner.platform import ServiceKey, ServicePlatform, settle_key
+from provisioner.platform import MANAGED_BY, MANAGED_RECORD, ServiceKey, ServicePlatform, settle_key
 from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
+from provisioner.steps.generated import locate_binding, per_system
 from provisioner.steps.instance import InstanceOutput
 
 GENERATION = re.compile(r"-\d{14}$")  # NAME-YYYYMMDDhhmmss: a key made by `provisioner key rotate`
 
 
-def managed_keys(platform: ServicePlatform, instance: str, name: str) -> list[ServiceKey]:
+def managed_keys(platform: ServicePlatform, instance: str, name: str, *, marked: bool = False) -> list[ServiceKey]:
     """The playbook's keys on the instance (guid), oldest first: ``NAME`` and its rotations
-    ``NAME-YYYYMMDDhhmmss``."""
+    ``NAME-YYYYMMDDhhmmss``; with ``marked`` (Service Manager) only bindings carrying this tool's label. Never a
+    per-system binding (``<SID>_<client>_<system number>``)."""
     keys = [k for k in platform.list_keys(instance)
-            if k.name == name or (k.name.startswith(name + "-") and GENERATION.fullmatch(k.name[len(name):]))]
+            if (k.name == name or (k.name.startswith(name + "-") and GENERATION.fullmatch(k.name[len(name):])))
+            and not per_system(k.name) and (not marked or k.record.get(MANAGED_RECORD) == MANAGED_BY)]
     return sorted(keys, key=lambda k: (k.created_at or "", k.name))
 
 
@@ -39,6 +42,8 @@ class KeyObservation:
 
     instance: str | None
     key: ServiceKey | None = None
+    #: located at subaccount level: why discovery chose ``key``
+    located: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,11 +62,22 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
         if inst is None:
             return KeyObservation(None)
         guid = inst.instance.guid
-        return KeyObservation(guid, current_key(managed_keys(env.platform, guid, env.settings.key_name)))
+        if self.locate and env.on_subaccount:
+            key = locate_binding(env.platform.list_keys(guid), inst.instance, env.settings)
+            how = "named in the playbook (steps.key.name)" if env.settings.pinned_key else \
+                "generated with the tenant (found by creator)"
+            return KeyObservation(guid, key, f"binding {key.name!r} of instance {inst.instance.name!r}: {how}")
+        keys = managed_keys(env.platform, guid, env.settings.key_name, marked=env.on_subaccount)
+        return KeyObservation(guid, current_key(keys))
 
     def compare(self, settings: Playbook, observation: KeyObservation, upstream: Upstream) -> Change:
         name = settings.key_name
         key = observation.key
+        if observation.located is not None:
+            return Change.of(Action.NONE, f"found {observation.located}; left as it is")
+        if per_system(name):
+            raise StepFailed(f"steps.key.name {name} has the pattern of SAP's per-system bindings "
+                             "(<SID>_<client>_<system number>), which conflict with them; choose another name")
         if key is None and self.locate:
             raise StepFailed(f"service key {name} not found on instance {settings.instance_name}; set "
                              "steps.key.name to the generated key's name (or steps.mode: create to create one)")
