@@ -1,4 +1,4 @@
-"""The simulator's WSGI application: wires the API packages (cf, uaa, btp) and core together, serves the admin
+"""The simulator's WSGI application: wires the API packages (cf, uaa, btp, sm) and core together, serves the admin
 endpoints `/_sim/...`, and runs every API request through fault injection and the journal.
 
 Every API request (any path outside `/_sim/`) goes through the fault injector: its latency is slept on the
@@ -27,6 +27,7 @@ from provisioner.sim.btp.backend import BtpBackend
 from provisioner.sim.btp.model import EnvironmentOrg
 from provisioner.sim.cf import routes as cf_routes
 from provisioner.sim.cf.backend import CfBackend
+from provisioner.sim.cf.model import Instance as CfInstance
 from provisioner.sim.core.clock import Clock
 from provisioner.sim.core.config import Config
 from provisioner.sim.core.errors import cf_unknown_error, failure_response, route_not_found
@@ -38,6 +39,10 @@ from provisioner.sim.core.journal import Journal
 from provisioner.sim.core.serving import reset_connection
 from provisioner.sim.core.tokens import Tokens
 from provisioner.sim.landscape import load_landscape
+from provisioner.sim.sm import routes as sm_routes
+from provisioner.sim.sm.backend import SmBackend
+from provisioner.sim.sm.load import set_base_url as sm_set_base_url
+from provisioner.sim.sm.model import PlatformBinding, PlatformInstance
 from provisioner.sim.uaa import routes as uaa_routes
 from provisioner.sim.uaa.backend import GlobalZone, UaaBackend
 
@@ -55,7 +60,7 @@ def url_map() -> Map:
         Rule("/_sim/state", endpoint=("admin", "_admin_state"), methods=["GET"]),
         Rule("/_sim/faults", endpoint=("admin", "_admin_faults"), methods=["GET", "PATCH", "DELETE"]),
         Rule("/_sim/tokens/expire", endpoint=("admin", "_admin_expire_tokens"), methods=["POST"]),
-        *cf_routes.rules(), *uaa_routes.rules(), *btp_routes.rules(),
+        *cf_routes.rules(), *uaa_routes.rules(), *btp_routes.rules(), *sm_routes.rules(),
     ], strict_slashes=False, merge_slashes=False)
 
 class SimApp:
@@ -75,11 +80,15 @@ class SimApp:
         self.btp = BtpBackend(self.jobs, self.faults)
         self.cf = CfBackend(self.identity, self.jobs, config)
         self.uaa = UaaBackend(self.identity, self.tokens)
-        load_landscape(landscape, self.identity, self.btp, self.cf)
+        self.sm = SmBackend(self.jobs)
+        self.sm.next_seq = self.cf.next_seq  # one order of creation over CF and Service Manager
+        self.sm.next_app_index = self.cf.next_app_index  # one XSUAA: application indexes never repeat
+        load_landscape(landscape, self.identity, self.btp, self.cf, self.sm)
         self.faults.replace(faults)
         self._wire()
+        self._wire_sm()
         self.url_map = url_map()
-        self.backends: dict[str, object] = {"cf": self.cf, "uaa": self.uaa, "btp": self.btp}
+        self.backends: dict[str, object] = {"cf": self.cf, "uaa": self.uaa, "btp": self.btp, "sm": self.sm}
 
     def _wire(self) -> None:
         """The dependencies between the APIs, as lookups (the API packages never import each other)."""
@@ -100,13 +109,70 @@ class SimApp:
 
         uaa.global_zone = global_zone
         uaa.subaccount_zone = subaccount_zone
-        uaa.key_client_scopes = cf.key_client_scopes
+
+        def key_client_scopes(subdomain: str, clientid: str, clientsecret: str) -> list[str] | None:
+            found = cf.key_client_scopes(subdomain, clientid, clientsecret)
+            return found if found is not None else self.sm.client_scopes(subdomain, clientid, clientsecret)
+
+        uaa.key_client_scopes = key_client_scopes
+
+    def _wire_sm(self) -> None:
+        """Service Manager sees the subaccounts (BTP), the entitlements (BTP) and the instances and keys of each
+        subaccount's Cloud Foundry environment (CF, read-only); the Accounts service hands out its access
+        bindings."""
+        cf, btp, sm = self.cf, self.btp, self.sm
+        sm.assigned_ok = btp.assigned_ok
+        sm.zone_of = btp.zone_of
+
+        def subaccount_context(guid: str) -> dict[str, Any] | None:
+            sub = btp.subaccounts.get(guid)
+            return None if sub is None else {
+                "region": f"cf-{sub.region}", "zone_id": sub.tenant_id, "subdomain": sub.subdomain,
+                "license_type": "SAPDEV", "subaccount_id": sub.guid, "global_account_id": btp.ga.guid}
+
+        def cf_instances(guid: str) -> list[CfInstance]:
+            return [i for i in cf.instances.values()
+                    if cf.orgs[cf.spaces[i.space_guid].org_guid].subaccount_guid == guid]
+
+        def platform_instances(guid: str) -> list[PlatformInstance]:
+            out = []
+            for i in cf_instances(guid):
+                space = cf.spaces[i.space_guid]
+                org = cf.orgs[space.org_guid]
+                state = cf.operation_state(i)
+                context = {"platform": "cloudfoundry", "organization_guid": org.guid, "organization_name": org.name,
+                           "space_guid": space.guid, "space_name": space.name, "instance_name": i.name}
+                out.append(PlatformInstance(i.guid, i.name, guid, i.plan_guid, i.parameters, context, i.created_at,
+                                            i.updated_at, i.seq, i.last_operation.type,
+                                            "in progress" if state == "initial" else state,
+                                            i.last_operation.description or ""))
+            return out
+
+        def platform_bindings(guid: str) -> list[PlatformBinding]:
+            ids = {i.guid for i in cf_instances(guid)}
+            return [PlatformBinding(k.guid, k.name, k.instance_guid, k.created_at, k.updated_at, k.seq,
+                                    k.last_operation.type != "create" or cf.operation_state(k) == "succeeded")
+                    for k in cf.keys.values() if k.instance_guid in ids]
+
+        def delete_access(guid: str, name: str) -> bool:
+            found = sm.access_binding(guid, name)
+            if found is not None:
+                sm.delete_access_binding(found)
+            return found is not None
+
+        sm.subaccount_context = subaccount_context
+        sm.platform_instances = platform_instances
+        sm.platform_bindings = platform_bindings
+        btp.sm_bindings = lambda guid: [sm.access_credentials(a) for a in sm.access_bindings(guid)]
+        btp.sm_binding_create = lambda guid, name: sm.access_credentials(sm.create_access_binding(guid, name))
+        btp.sm_binding_delete = delete_access
 
     def set_url(self, url: str) -> None:
         """Called once the server listens (`http://HOST:PORT`)."""
         with self.lock:
             self.url = url
             self.cf.set_base_url(url)
+            sm_set_base_url(self.sm, url)
 
     def info(self) -> dict[str, Any]:
         """`{"url", "cf_api", "cf_username", "cf_password", "cis_key"}` (docs/simulator.md)."""
@@ -190,7 +256,7 @@ class SimApp:
         """The mutable state without secrets."""
         cf = self.cf.dump()
         return json_response({"config": self.config.as_dict(), "subaccounts": self.btp.dump_subaccounts(), **cf,
-                              "assignments": self.btp.dump_assignments()})
+                              "assignments": self.btp.dump_assignments(), **self.sm.dump()})
 
     def _admin_faults(self, ctx: Ctx) -> Response:
         """GET the faults object; PATCH merges a JSON merge patch into it; DELETE clears it (no faults)."""

@@ -20,6 +20,9 @@ from provisioner.sim.cf.load import load_offering, load_org
 from provisioner.sim.core.identity import CFClient, Identity, User
 from provisioner.sim.core.ids import stable_guid
 from provisioner.sim.core.schema import LandscapeError, Locator, location, plain, problem, read_yaml
+from provisioner.sim.sm.backend import SmBackend
+from provisioner.sim.sm.load import add_offering, catalog_ids, load_instances
+from provisioner.sim.sm.model import CatalogOffering, CatalogPlan
 
 __all__ = ["DEFAULT_LANDSCAPE", "LandscapeError", "load_landscape", "read_landscape"]
 
@@ -56,7 +59,7 @@ def _parsed(path: Path, stamp: tuple[int, int]) -> tuple[Any, Any]:
 
 
 def load_landscape(source: str | Path | dict[str, Any] | None, identity: Identity, btp: BtpBackend,
-                   cf: CfBackend) -> None:
+                   cf: CfBackend, sm: SmBackend) -> None:
     """Fill the (empty) backends from a landscape; raises LandscapeError."""
     data, loc = read_landscape(source)
     btp.load_global_account(data["global_account"])
@@ -70,7 +73,22 @@ def load_landscape(source: str | Path | dict[str, Any] | None, identity: Identit
     identity.default_user = data.get("default_user") or (identity.users[0].username if identity.users else "")
     for o in data.get("service_offerings") or []:
         load_offering(cf, o)
+    _sm_catalog(cf, sm)
     for i, sa in enumerate(data.get("subaccounts") or []):
         sub = btp.load_subaccount(sa, ("subaccounts", i), loc)
         if sa.get("cf_org"):
             load_org(cf, sa["cf_org"], sub.guid, ("subaccounts", i, "cf_org"), loc)
+        instances = (sa.get("service_manager") or {}).get("instances") or []
+        load_instances(sm, instances, sub.guid, ("subaccounts", i, "service_manager", "instances"), loc)
+
+
+def _sm_catalog(cf: CfBackend, sm: SmBackend) -> None:
+    """Service Manager offers what the CF marketplace offers (one broker catalog), under its own ids."""
+    for off in cf.offerings.values():
+        offering = CatalogOffering(catalog_ids(off.guid), off.name, off.description, off.catalog_id,
+                                   off.broker_guid, off.broker, off.bindable, off.instances_retrievable,
+                                   off.plan_updateable, list(off.tags), off.created_at, off.seq)
+        plans = [CatalogPlan(catalog_ids(p.guid), p.name, p.description, p.catalog_id, offering.id, p.entitlement,
+                             p.guid, p.created_at, p.seq)
+                 for p in cf.plans.values() if p.offering_guid == off.guid]
+        add_offering(sm, offering, plans)

@@ -103,7 +103,8 @@ def test_cis_client_credentials_token(api: Api) -> None:
     assert claims["zid"] == uaa["identityzoneid"] and claims["ext_attr"]["zdn"] == "acme-ga"
     assert claims["client_id"] == claims["cid"] == uaa["clientid"]
     assert set(claims["scope"]) == {
-        "cis-central!b14.global-account.subaccount.read", "cis-central!b14.global-account.entitlement.read",
+        "cis-central!b14.global-account.subaccount.read", "cis-central!b14.global-account.subaccount.update",
+        "cis-central!b14.global-account.entitlement.read",
         "cis-central!b14.global-account.entitlement.subaccount.update", "cis-central!b14.job.read"}
     # client_id/client_secret form fields work too
     form = requests.post(uaa["url"] + "/oauth/token", timeout=10,

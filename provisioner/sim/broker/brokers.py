@@ -27,11 +27,20 @@ _XSAPPNAME = re.compile(r"^[A-Za-z0-9._\-\\/]{1,100}$")
 class BrokeredInstance(Protocol):
     """What a broker reads of a service instance."""
 
-    guid: str
-    name: str
-    parameters: dict[str, Any]  # as last applied by the broker
-    app_index: int  # the "!b<n>" suffix of the XSUAA application
-    secret: str  # instance secret shared by all keys (instance-secret credential type)
+    @property
+    def guid(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def parameters(self) -> dict[str, Any]: ...  # as last applied by the broker
+
+    @property
+    def app_index(self) -> int: ...  # the "!b<n>" suffix of the XSUAA application
+
+    @property
+    def secret(self) -> str: ...  # instance secret shared by all keys (instance-secret credential type)
 
 
 @dataclass(frozen=True)

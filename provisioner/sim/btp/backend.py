@@ -28,6 +28,10 @@ from provisioner.sim.core.schema import Locator, Path_
 FIRST_JOB_NUMBER = 53873673
 
 
+def _no_service_manager(subaccount_guid: str, name: str) -> dict[str, Any]:
+    raise RuntimeError("no Service Manager is wired")
+
+
 class BtpBackend:
     """Everything the BTP APIs serve. Callers hold the simulator's lock."""
 
@@ -39,6 +43,10 @@ class BtpBackend:
         self.assignments: list[Assignment] = []
         self.jobs_by_number: dict[int, Job] = {}
         self.environment_orgs: Callable[[], list[EnvironmentOrg]] = list
+        # Service Manager access bindings of a subaccount (Service Manager holds them; app.py wires them):
+        self.sm_bindings: Callable[[str], list[dict[str, Any]]] = lambda subaccount_guid: []
+        self.sm_binding_create: Callable[[str, str], dict[str, Any]] = _no_service_manager
+        self.sm_binding_delete: Callable[[str, str], bool] = lambda subaccount_guid, name: False
         self._next_job = FIRST_JOB_NUMBER
 
     @property

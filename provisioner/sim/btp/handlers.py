@@ -8,7 +8,12 @@ Reference: btp-account-apis.md
   Foundry environment per CF org, `labels`/`parameters` as JSON-encoded strings, `platformId` = the org guid.
   The real endpoint answers for the subaccount of a `local` cis token; the simulator accepts the global
   account's `central` token and lists the environments of all subaccounts, each with its `subaccountGUID`;
-- `GET /jobs-management/v1/jobs/{id}/status` → `{"status": "IN_PROGRESS"|"COMPLETED"|"FAILED", ...}`.
+- `GET /jobs-management/v1/jobs/{id}/status` → `{"status": "IN_PROGRESS"|"COMPLETED"|"FAILED", ...}`;
+- 3 Accounts v2 `GET|POST /accounts/v2/subaccounts/{guid}/serviceManagerBindings` (`{"name"}` → 201 with
+  `name`, `clientid`, `clientsecret`, `url` (the subaccount's XSUAA zone), `sm_url`, `xsappname`,
+  `creationDate`; 409 code 20010 name taken), `GET|DELETE .../serviceManagerBindings/{name}` (404 code 20004);
+  the list answers 404 when the subaccount has no binding (SAP's API description). The code 20010 is
+  the simulator's choice in the accounts family (2xxxx).
 """
 
 from __future__ import annotations
@@ -110,3 +115,51 @@ def job_status(ctx: Ctx, btp: BtpBackend, job_id: str) -> Response:
     if job.failure:
         return json_response({"status": "FAILED", "description": job.failure})
     return json_response({"status": "COMPLETED", "description": "Job completed successfully."})
+
+
+# ---- Accounts v2: Service Manager bindings of a subaccount -----------------------------------------
+
+
+def _subaccount(ctx: Ctx, btp: BtpBackend, guid: str) -> Subaccount:
+    sub = btp.subaccounts.get(guid)
+    if sub is None:
+        raise btp_error(ctx.request.path, 404, 20004, NOT_FOUND)
+    return sub
+
+
+def list_sm_bindings(ctx: Ctx, btp: BtpBackend, guid: str) -> Response:
+    """`{"items": [...]}`; 404 when the subaccount has none (as SAP's API says)."""
+    require_cis_token(ctx, btp, "global-account.subaccount.read")
+    items = btp.sm_bindings(_subaccount(ctx, btp, guid).guid)
+    if not items:
+        raise btp_error(ctx.request.path, 404, 20004, "No Service Manager bindings found for the subaccount")
+    return json_response({"items": items})
+
+
+def get_sm_binding(ctx: Ctx, btp: BtpBackend, guid: str, name: str) -> Response:
+    require_cis_token(ctx, btp, "global-account.subaccount.read")
+    found = next((b for b in btp.sm_bindings(_subaccount(ctx, btp, guid).guid) if b["name"] == name), None)
+    if found is None:
+        raise btp_error(ctx.request.path, 404, 20004, f"Service Manager binding {name} not found")
+    return json_response(found)
+
+
+def create_sm_binding(ctx: Ctx, btp: BtpBackend, guid: str) -> Response:
+    """201 with the binding's credentials; 409 when the name is taken in the subaccount."""
+    require_cis_token(ctx, btp, "global-account.subaccount.update")
+    sub = _subaccount(ctx, btp, guid)
+    body = ctx.json_body()
+    name = body.get("name") if isinstance(body, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        raise btp_error(ctx.request.path, 400, 11000, "Request payload is invalid: name: must not be empty")
+    if any(b["name"] == name for b in btp.sm_bindings(sub.guid)):
+        raise btp_error(ctx.request.path, 409, 20010,
+                        f"Service Manager binding with the name {name} already exists for this subaccount")
+    return json_response(btp.sm_binding_create(sub.guid, name), 201)
+
+
+def delete_sm_binding(ctx: Ctx, btp: BtpBackend, guid: str, name: str) -> Response:
+    require_cis_token(ctx, btp, "global-account.subaccount.update")
+    if not btp.sm_binding_delete(_subaccount(ctx, btp, guid).guid, name):
+        raise btp_error(ctx.request.path, 404, 20004, f"Service Manager binding {name} not found")
+    return json_response({})

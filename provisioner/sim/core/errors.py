@@ -4,6 +4,7 @@
 - BTP (btp-account-apis.md 2, "Errors for all CIS services"): `{"error": {"code", "message", "target",
   "correlationID", "details"?}}`;
 - OAuth (UAA, XSUAA, Cloud ALM placeholder; cloud-foundry-v3-api.md 2.3): `{"error", "error_description"}`;
+- SAP Service Manager (`/sm/...`; Peripli specification api.md "Errors"): `{"error": "<OneWord>", "description"}`;
 - a router's non-JSON 502/504 in front of any of them.
 
 `api_of(path)` tells which API a path belongs to (docs/simulator.md, "URL layout").
@@ -12,6 +13,7 @@
 from __future__ import annotations
 
 import time
+from email.utils import formatdate
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -29,9 +31,12 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def api_of(path: str) -> str:
-    """"btp" (`/btp/...`), "oauth" (`/uaa`, `/xsuaa`, `/alm`, `/_sim`) or "cf" (everything else)."""
+    """"btp" (`/btp/...`), "sm" (`/sm/...`), "oauth" (`/uaa`, `/xsuaa`, `/alm`, `/_sim`) or "cf" (everything
+    else)."""
     if path.startswith("/btp/"):
         return "btp"
+    if path.startswith("/sm/"):
+        return "sm"
     if path.startswith(("/uaa", "/xsuaa", "/alm", "/_sim")):
         return "oauth"
     return "cf"
@@ -77,6 +82,24 @@ def btp_error(path: str, status: int, code: int, message: str, details: list[dic
     return SimError(json_response({"error": error}, status, headers))
 
 
+# ---- Service Manager -----------------------------------------------------------------------------
+
+# The 429 description of SAP's page "Rate Limiting" (btp-service-manager rate-limiting-97be679.md); the error
+# word is the one Peripli's rate limiter sends (api/filters/rate_limiter_filter.go).
+SM_RATE_LIMITED = ("The allowed request limit of 600 responses has been reached. Please try again later.Check the "
+                   "'Retry-After' header value to see how long you need to wait.")
+SM_CONCURRENT = "Another concurrent operation in progress for this resource"
+
+
+def sm_error(status: int, error: str, description: str, headers: dict[str, str] | None = None) -> SimError:
+    return SimError(json_response({"error": error, "description": description}, status, headers))
+
+
+def http_date(seconds_from_now: float) -> str:
+    """An HTTP date (RFC 9110, `Sun, 06 Nov 1994 08:49:37 GMT`) `seconds_from_now` seconds ahead."""
+    return formatdate(time.time() + seconds_from_now, usegmt=True)
+
+
 # ---- OAuth ---------------------------------------------------------------------------------------
 
 
@@ -94,13 +117,27 @@ def route_not_found(path: str) -> Response:
     api = api_of(path)
     if api == "btp":
         return btp_error(path, 404, 11000, "Requested route not found").response
+    if api == "sm":
+        return sm_error(404, "NotFound", "could not find such route").response
     if api == "oauth":
         return oauth_error(404, "not_found", "Not found", no_store=False).response
     return cf_error(404, "CF-NotFound", 10000, "Unknown request").response
 
 
+def _unprocessable(api: str, path: str) -> SimError:
+    """An injected 422: for Service Manager the concurrent operation of Peripli's scheduler; elsewhere the API's
+    own "operation in progress" refusal."""
+    if api == "sm":
+        return sm_error(422, "ConcurrentOperationInProgress", SM_CONCURRENT)
+    if api == "cf":
+        return cf_unprocessable("There is an operation in progress for the service instance.")
+    if api == "btp":
+        return btp_error(path, 422, 11000, "Unprocessable entity")
+    return oauth_error(422, "invalid_request", "Unprocessable entity", no_store=False)
+
+
 def failure_response(kind: str, path: str, retry_after: int) -> Response:
-    """The response of an injected failure `kind` ("429", "500", "502", "503", "504") for `path`
+    """The response of an injected failure `kind` ("422", "429", "500", "502", "503", "504") for `path`
     (docs/simulator.md, "Faults"); `retry_after` is the `Retry-After` of a 429, seconds."""
     api = api_of(path)
     if kind == "502":
@@ -116,15 +153,21 @@ def failure_response(kind: str, path: str, retry_after: int) -> Response:
                             "X-RateLimit-Reset": str(int(time.time()) + retry_after)})
             return cf_error(429, "CF-RateLimitExceeded", 10013, "Rate Limit Exceeded", headers,
                             "text/plain; charset=utf-8").response
+        if api == "sm":  # SAP's page "Rate Limiting": Retry-After is an HTTP date
+            return sm_error(429, "BadRequest", SM_RATE_LIMITED, {"Retry-After": http_date(retry_after)}).response
         if api == "btp":
             message = "Request rate limit exceeded."
             return btp_error(path, 429, 11006, message, [{"code": 11007, "message": message}], headers).response
         return oauth_error(429, "too_many_requests", "Rate limit exceeded", headers, no_store=False).response
+    if kind == "422":
+        return _unprocessable(api, path).response
     if api == "cf":
         if kind == "503":
             return cf_error(503, "CF-ServiceUnavailable", 10015, "Database connection failure").response
         return cf_error(status, "UnknownError", 10001, "An unknown error occurred.").response
     if api == "btp":
         return btp_error(path, status, 10000, _STATUS_TEXT[status]).response
+    if api == "sm":
+        return sm_error(status, _STATUS_TEXT[status].replace(" ", ""), _STATUS_TEXT[status]).response
     error = "temporarily_unavailable" if kind == "503" else "server_error"
     return oauth_error(status, error, _STATUS_TEXT[status], no_store=False).response

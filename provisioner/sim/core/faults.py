@@ -178,7 +178,7 @@ class FaultInjector:
             when = rule.when
             if when == "any":
                 when = "before" if method in SAFE_METHODS else self.rng.choice(("before", "after"))
-            if kind == "429":
+            if kind in ("422", "429"):  # refusals: nothing was processed
                 when = "before"
             if rule.times is not None:
                 rule.times -= 1

@@ -81,12 +81,18 @@ class Jobs:
         now = self.clock.monotonic()
         due = [job for job in self._pending if not job.hold() and now - job.started >= self.seconds(job)]
         for job in due:
-            self._pending.remove(job)
-            if job.injected_failure is None:
-                job.failure = job.effect()
-            else:
-                if job.fail is not None:
-                    job.fail(job.injected_failure)
-                job.failure = job.injected_failure
-            job.done = True
-            job.updated_at = iso_now()
+            self.complete(job)
+
+    def complete(self, job: Job) -> None:
+        """Complete `job` now (due or not): its effect, or its injected failure (a synchronous operation)."""
+        if job.done:
+            return
+        self._pending.remove(job)
+        if job.injected_failure is None:
+            job.failure = job.effect()
+        else:
+            if job.fail is not None:
+                job.fail(job.injected_failure)
+            job.failure = job.injected_failure
+        job.done = True
+        job.updated_at = iso_now()

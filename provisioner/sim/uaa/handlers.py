@@ -48,7 +48,7 @@ USER_SCOPES = ["openid", "uaa.user", "cloud_controller.read", "cloud_controller.
                "scim.userids"]
 CLIENT_SCOPES = ["cloud_controller.read", "cloud_controller.write"]
 ADMIN_SCOPE = "cloud_controller.admin"
-CIS_SCOPES = ("global-account.subaccount.read", "global-account.entitlement.read",
+CIS_SCOPES = ("global-account.subaccount.read", "global-account.subaccount.update", "global-account.entitlement.read",
               "global-account.entitlement.subaccount.update", "job.read")
 _GRANTS = ("password", "client_credentials", "refresh_token")
 
