@@ -91,18 +91,20 @@ class Btp:
 
     # -- Service Manager credentials (Accounts service v2) --------------------------------------------------------
 
-    def sm_binding(self, subaccount_guid: str, name: str) -> dict[str, Any]:
+    def sm_binding(self, subaccount_guid: str, name: str, *, create: bool = True) -> dict[str, Any] | None:
         """The Service Manager credentials of the subaccount's ``serviceManagerBindings`` binding ``name``
         (``clientid``, ``clientsecret``, ``url``, ``sm_url``; secrets: never print them), created when missing.
         ``GET`` then, on 404, ``POST /accounts/v2/subaccounts/{guid}/serviceManagerBindings`` ``{"name": name}``
         (scope ``global-account.subaccount.update``: the cis key of a global account administrator). A 409 on the
-        create (a parallel run made it) reads it again."""
+        create (a parallel run made it) reads it again. Without ``create``: None when missing."""
         path = f"/accounts/v2/subaccounts/{subaccount_guid}/serviceManagerBindings"
         try:
             return self.accounts.request("GET", f"{path}/{name}").json()
         except ApiError as exc:
             if exc.status != 404:
                 raise
+        if not create:
+            return None
         try:
             return self.accounts.request("POST", path, json={"name": name}, expect=(200, 201)).json()
         except ApiError as exc:

@@ -134,11 +134,13 @@ def sign_in_cf(pb: Playbook, pool: SessionPool, stats: RequestStats) -> CloudFou
     return cf
 
 
-def service_manager(pb: Playbook, btp: Btp | None, pool: SessionPool, stats: RequestStats) -> ServiceManager:
+def service_manager(pb: Playbook, btp: Btp | None, pool: SessionPool, stats: RequestStats, *,
+                    create: bool = True) -> ServiceManager:
     """A Service Manager client of the playbook's subaccount: from ``btp.sm_key`` when given, else from the
     subaccount's ``serviceManagerBindings`` binding ``btp.sm_binding`` (``GET``, created with ``POST`` when
-    missing: a write on the first run only). Raises :class:`BadInput` when neither source is usable; the
-    credentials are never printed."""
+    missing: a write on the first run only; without ``create``, as in ``plan``, a missing binding raises
+    :class:`StepFailed`). Raises :class:`BadInput` when neither source is usable; the credentials are never
+    printed."""
     ref = pb.btp.sm_key
     if ref is not None:
         source = ref.file or f"{ref.where} ({ref.describe()})"
@@ -148,6 +150,9 @@ def service_manager(pb: Playbook, btp: Btp | None, pool: SessionPool, stats: Req
         raise BadInput(f"{pb.source}: btp: the subaccount route needs Service Manager credentials: btp.cis_key (a "
                        "global account administrator's cis key) or btp.sm_key")
     sub = btp.find_subaccount(pb.btp.subaccount)
-    binding = btp.sm_binding(str(sub["guid"]), pb.btp.sm_binding)
+    binding = btp.sm_binding(str(sub["guid"]), pb.btp.sm_binding, create=create)
+    if binding is None:
+        raise StepFailed(f"subaccount {pb.btp.subaccount} has no Service Manager binding {pb.btp.sm_binding} yet "
+                         "(serviceManagerBindings): `run` creates it once; `plan` never writes")
     return ServiceManager(sm_credentials(binding, f"serviceManagerBindings {pb.btp.sm_binding}"), pool=pool,
                           stats=stats)

@@ -131,15 +131,17 @@ class Connection:
     on_subaccount: bool
 
 
-def connect_platform(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool) -> Connection:
+def connect_platform(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool,
+                     writes: bool = True) -> Connection:
     """Sign in where the playbook's steps go (:func:`provisioner.eras.platform_for`): SAP Service Manager of the
     subaccount (its credentials from ``btp.sm_key`` or the cis key's ``serviceManagerBindings``), or Cloud Foundry
-    (its login source)."""
+    (its login source). Without ``writes`` (plan) a missing Service Manager binding is not created."""
     from provisioner.credentials import service_manager
 
     if platform_for(pb) == "subaccount":
         btp = btp_client(pb, pool, stats) if need_btp or pb.btp.sm_key is None else None
-        return Connection(None, btp, ServiceManagerPlatform(service_manager(pb, btp, pool, stats)), True)
+        sm = service_manager(pb, btp, pool, stats, create=writes)
+        return Connection(None, btp, ServiceManagerPlatform(sm), True)
     cf, btp = connect(pb, pool, stats, need_btp=need_btp)
     return Connection(cf, btp, CloudFoundryPlatform(cf), False)
 
@@ -257,7 +259,7 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
         need_btp = any(step.name == "entitlement" and skip is None for step, skip in selected)
         t0 = clock.monotonic()
         try:
-            conn = connect_platform(pb, pool, stats, need_btp=need_btp)
+            conn = connect_platform(pb, pool, stats, need_btp=need_btp, writes=not dry_run)
         except BadInput:
             raise
         except ProvisionerError as exc:

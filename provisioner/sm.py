@@ -100,8 +100,11 @@ class ServiceManager:
     def pages(self, kind: str, *, field_query: str | None = None,
               label_query: str | None = None) -> Iterator[dict[str, Any]]:
         """Every item of ``GET /v1/{kind}`` (kind: ``service_offerings`` | ``service_plans`` | ``service_instances``
-        | ``service_bindings``), following ``token`` page by page."""
+        | ``service_bindings``, these two with ``attach_last_operations=true``), following ``token`` page by
+        page."""
         params: dict[str, Any] = {"max_items": PAGE_SIZE}
+        if kind in ("service_instances", "service_bindings"):
+            params["attach_last_operations"] = "true"  # each item's last_operation (in progress, failed, ...)
         if field_query:
             params["fieldQuery"] = field_query
         if label_query:

@@ -1,0 +1,183 @@
+"""The subaccount route end to end over HTTP: a subaccount-level instance through SAP Service Manager, a binding
+with binding-secret credentials, converging with zero writes, drift repaired, parallel runs, key rotation."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import cli, steps_of
+
+from provisioner.btp import Btp
+from provisioner.sm import ServiceManager, sm_credentials
+
+
+def admin_sm(landscape, subaccount: str = "acme-cloudalm") -> ServiceManager:
+    """Service Manager as another administrator uses it (its own serviceManagerBindings binding)."""
+    btp = Btp(json.loads((landscape.dir / "cis-key.json").read_text()), source="test")
+    sub = btp.find_subaccount(subaccount)
+    binding = btp.sm_binding(sub["guid"], "another-admin")
+    assert binding is not None
+    return ServiceManager(sm_credentials(binding, "test"))
+
+
+def subaccount_playbook(landscape, name: str = "playbook.yaml", **overrides):
+    """The acme tenant on the subaccount route: no cf section."""
+    return landscape.playbook(name, cf=None, **overrides)
+
+
+def our_instances(sm: ServiceManager) -> list[dict]:
+    return [i for i in sm.instances(name="cloudalm-api") if (i.get("context") or {}).get("platform") != "cloudfoundry"]
+
+
+def test_fresh_provision_then_converged_with_zero_writes(landscape):
+    pb = subaccount_playbook(landscape)
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    steps = steps_of(out.stdout)
+    assert steps == {"space": "skipped", "entitlement": "created", "instance": "created", "key": "created",
+                     "download": "created", "check": "passed", "test": "passed"}
+    key = json.loads(landscape.key_path.read_text())
+    assert key["uaa"]["credential-type"] == "binding-secret"
+    assert key["uaa"]["clientsecret"] not in out.output
+
+    sm = admin_sm(landscape)
+    [inst] = our_instances(sm)
+    assert inst["labels"]["provisioner/managed-by"] == ["provisioner"]
+    params = sm.instance_parameters(inst["id"])
+    assert params is not None
+    assert params["xs-security"]["oauth2-configuration"] == {"credential-types": ["binding-secret"]}
+    [binding] = sm.bindings(inst["id"])
+    assert binding["name"] == "cloudalm-api-key"
+
+    landscape.clear_journal()
+    again = cli("run", pb)
+    assert again.exit_code == 0, again.output
+    assert set(steps_of(again.stdout).values()) <= {"unchanged", "skipped", "passed"}
+    assert landscape.writes() == []
+    landscape.clear_journal()
+    assert cli("plan", pb).exit_code == 0
+    assert landscape.writes() == []
+
+
+def test_parameter_drift_is_repaired_and_the_update_uses_the_instance_guid(landscape):
+    pb = subaccount_playbook(landscape)
+    assert cli("run", pb).exit_code == 0
+    sm = admin_sm(landscape)
+    [inst] = our_instances(sm)
+    drifted = {"xs-security": {"xsappname": "cloudalm-api",
+                               "authorities": ["$XSMASTERAPPNAME.imp-cdm-feature-display-ui"],
+                               "oauth2-configuration": {"credential-types": ["binding-secret"]}}}
+    written = sm.update("service_instances", inst["id"], {"parameters": drifted})
+    if written.operation:
+        sm.wait(written.operation, sm.concurrent_wait, "drift")
+
+    plan = cli("plan", pb)
+    assert plan.exit_code == 2, plan.output
+    assert "authorities differ: missing $XSMASTERAPPNAME.imp-cdm-feature-manage-ui" in plan.stdout
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    assert steps_of(out.stdout)["instance"] == "updated"
+    params = sm.instance_parameters(inst["id"])
+    assert params is not None
+    assert params["xs-security"]["xsappname"] == inst["id"]  # SAP: on update, the instance ID (GUID)
+    assert len(params["xs-security"]["authorities"]) == 2
+    landscape.clear_journal()
+    assert cli("plan", pb).exit_code == 0
+    assert landscape.writes() == []
+
+
+def test_a_binding_deleted_outside_is_created_again(landscape):
+    pb = subaccount_playbook(landscape)
+    assert cli("run", pb).exit_code == 0
+    old_secret = json.loads(landscape.key_path.read_text())["uaa"]["clientsecret"]
+    sm = admin_sm(landscape)
+    [inst] = our_instances(sm)
+    [binding] = sm.bindings(inst["id"])
+    written = sm.delete("service_bindings", binding["id"])
+    if written.operation:
+        sm.wait(written.operation, sm.concurrent_wait, "delete")
+
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    steps = steps_of(out.stdout)
+    assert (steps["key"], steps["download"], steps["test"]) == ("created", "updated", "passed")
+    assert json.loads(landscape.key_path.read_text())["uaa"]["clientsecret"] != old_secret
+    assert len(sm.bindings(inst["id"])) == 1
+
+
+def test_rotate_changes_the_secret_and_the_old_key_file_no_longer_signs_in(landscape, tmp_path):
+    pb = subaccount_playbook(landscape)
+    assert cli("run", pb).exit_code == 0
+    old = tmp_path / "old-key.json"
+    old.write_text(landscape.key_path.read_text())
+    old.chmod(0o600)
+    assert cli("key", "test", old).exit_code == 0
+
+    out = cli("key", "rotate", pb)
+    assert out.exit_code == 0, out.output
+    assert "share one secret" not in out.stdout
+    new = json.loads(landscape.key_path.read_text())
+    assert new["uaa"]["clientsecret"] != json.loads(old.read_text())["uaa"]["clientsecret"]
+    assert cli("key", "test", landscape.key_path).exit_code == 0
+    assert cli("key", "test", old).exit_code == 1
+
+    sm = admin_sm(landscape)
+    [inst] = our_instances(sm)
+    names = [b["name"] for b in sm.bindings(inst["id"])]
+    assert len(names) == 1 and names[0].startswith("cloudalm-api-key-")
+    landscape.clear_journal()
+    assert cli("run", pb).exit_code == 0
+    assert landscape.writes() == []
+
+    assert cli("revoke", pb, "--yes").exit_code == 0
+    assert sm.bindings(inst["id"]) == []
+    assert cli("key", "test", landscape.key_path).exit_code == 1
+
+
+def test_parallel_runs_end_with_one_instance_and_one_binding(landscape):
+    pb = subaccount_playbook(landscape)
+    landscape.config(job_seconds=0.3)
+    env = {**os.environ, **landscape.env}
+    procs = [subprocess.Popen([sys.executable, "-m", "provisioner", "run", str(pb)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], "\n".join(outputs)
+    sm = admin_sm(landscape)
+    instances = our_instances(sm)
+    assert len(instances) == 1
+    assert len(sm.bindings(instances[0]["id"])) == 1
+
+
+def test_a_playbook_with_cf_keeps_the_cloud_foundry_route_unless_route_says_so(landscape):
+    out = cli("plan", landscape.playbook())
+    assert steps_of(out.stdout)["space"] == "create"
+    pb = landscape.playbook("sub.yaml", route="subaccount")
+    landscape.clear_journal()
+    out = cli("plan", pb)  # plan never writes: not even the subaccount's Service Manager binding
+    assert out.exit_code == 1
+    assert "no Service Manager binding provisioner yet" in out.stdout and "`run` creates it once" in out.stdout
+    assert landscape.writes() == []
+    assert cli("run", pb).exit_code == 0
+    out = cli("plan", pb)
+    assert out.exit_code == 0, out.output
+    assert steps_of(out.stdout)["space"] == "skip"
+
+
+def test_an_sm_key_file_replaces_the_cis_key(landscape, tmp_path):
+    """A user who is not a global account administrator gives a Service Manager key (subaccount-admin)."""
+    btp = Btp(json.loads((landscape.dir / "cis-key.json").read_text()), source="test")
+    sub = btp.find_subaccount("acme-cloudalm")
+    # the admin entitles the subaccount and hands out an SM key; the user's playbook has no cis key
+    assert cli("run", subaccount_playbook(landscape, "admin.yaml")).exit_code == 0
+    sm_key = tmp_path / "sm-key.json"
+    sm_key.write_text(json.dumps(btp.sm_binding(sub["guid"], "for-a-user")))
+    pb = subaccount_playbook(landscape, "user.yaml", **{"btp.cis_key": None, "btp.sm_key": {"file": str(sm_key)},
+                                                        "steps.entitlement.enabled": False})
+    landscape.clear_journal()
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    assert landscape.writes() == []
+    assert not [e for e in landscape.journal() if "/accounts/" in e["path"]]
