@@ -282,6 +282,27 @@ def revoke(playbook: Annotated[Path, typer.Argument(help="The playbook whose key
 
 
 @app.command()
+def inventory(playbook: Annotated[Path, typer.Argument(help="The playbook of the tenant whose subaccount to list.")],
+              output: Annotated[str, typer.Option("--output", "-o", help="text or json.")] = "text",
+              verbose: Verbose = False) -> None:
+    """List every SAP Cloud ALM API instance of the subaccount (Service Manager, and Cloud Foundry when the
+    playbook has cf) with its bindings or keys: who made each, credential type, which one the local key file
+    holds. Read only; never prints a secret."""
+    _verbose(verbose)
+    import json
+
+    from provisioner import inventory as inv
+
+    if output not in ("text", "json"):
+        raise _fail(f"--output {output!r}: use text or json", EXIT_BAD_INPUT)
+    found = _guard(lambda: inv.inventory(_load(playbook, None)))
+    if output == "json":
+        typer.echo(json.dumps(found.to_json(), indent=2))
+    else:
+        inv.render(found, typer.echo)
+
+
+@app.command()
 def sim(host: Annotated[str, typer.Option(help="Loopback address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port (0: a free one).")] = 0,
         landscape: Annotated[Path | None, typer.Option(help="Landscape YAML (default: the built-in one).")] = None,

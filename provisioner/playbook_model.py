@@ -221,7 +221,8 @@ class Playbook(Section):
         "Service Manager, a service binding with binding-secret credentials); cloud-foundry: a CF space, "
         "instance and service key. Default: cloud-foundry when the playbook has a cf section, else subaccount."))
     btp: BtpSettings = Field(description=BtpSettings.__doc__)
-    cf: CfSettings | None = Field(default=None, description=(CfSettings.__doc__ or "") + " Needed on the cloud-foundry route.")
+    cf: CfSettings | None = Field(default=None, description=(
+        (CfSettings.__doc__ or "") + " Needed on the cloud-foundry route."))
     service: ServiceSettings = Field(default=ServiceSettings(), description=ServiceSettings.__doc__)
     steps: StepsSettings = Field(description=StepsSettings.__doc__)
     timeouts: Timeouts = Field(default=Timeouts(), description=Timeouts.__doc__)
