@@ -80,7 +80,7 @@ class SimApp:
         self.btp = BtpBackend(self.jobs, self.faults)
         self.cf = CfBackend(self.identity, self.jobs, config)
         self.uaa = UaaBackend(self.identity, self.tokens)
-        self.sm = SmBackend(self.jobs)
+        self.sm = SmBackend(self.jobs, config)
         self.sm.next_seq = self.cf.next_seq  # one order of creation over CF and Service Manager
         self.sm.next_app_index = self.cf.next_app_index  # one XSUAA: application indexes never repeat
         load_landscape(landscape, self.identity, self.btp, self.cf, self.sm)

@@ -23,13 +23,13 @@ ERA_TENANTS = {
                         "instance": "5885a2f5-738e-44b4-be29-43ff5d58dffa", "instance_name": "cloudalm-monitoring",
                         "key": "7d2f7acf-6c23-4cbd-b598-15f5ac92a38c", "key_name": "cloudalm-monitoring-key",
                         "provisioned": "2023-08-01"},
-    "initech-cloudalm": {"subaccount": "25a8e825-2a07-4722-b954-6b2bbfccb150",
-                         "org": "50efbdba-f9c8-43fa-9062-0ed5388c88b5",
-                         "space": "1028f7c8-9778-47f9-875e-c82cc1500808",
-                         "instance": "516fe611-a747-4197-add2-27e784248967", "instance_name": "cloudalm-api",
-                         "key": "d83d973f-8c4b-43d3-ad2a-696cc40248cd", "key_name": "cloudalm-api-key",
-                         "provisioned": "2023-11-20"},
 }
+# initech-cloudalm: no CF org; SAP generated a Service Manager instance and binding (docs/simulator.md).
+INITECH = {"subaccount": "25a8e825-2a07-4722-b954-6b2bbfccb150", "subdomain": "initech-cloudalm",
+           "instance": "0b3c1a8e-6f2d-4c7e-9a15-3d8e2f4b6c71", "instance_name": "SAP Cloud ALM API",
+           "binding": "7e41d2c9-58a0-4b3f-8d6e-1c9a2b7f4e05", "binding_name": "binding-key-7e41d2c9",
+           "per_system": "3f9a6b12-0c4d-4e8a-b5f7-9d2e1a6c8b34", "per_system_name": "S4H_100_00",
+           "provisioned": "2023-11-20"}
 
 
 class FakeClock:
@@ -158,3 +158,41 @@ def cf_error(response: requests.Response) -> dict[str, Any]:
     body = response.json()
     assert list(body) == ["errors"] and len(body["errors"]) == 1, body
     return body["errors"][0]
+
+
+class Sm:
+    """A Service Manager client of one subaccount, signed in with a new Accounts v2 `serviceManagerBinding`."""
+
+    def __init__(self, api: Api, subaccount: str, name: str = "tests") -> None:
+        r = api.btp("POST", "accounts", f"/accounts/v2/subaccounts/{subaccount}/serviceManagerBindings",
+                    json={"name": name})
+        assert r.status_code == 201, r.text
+        self.api = api
+        self.binding: dict[str, Any] = r.json()
+        self.url = self.binding["sm_url"]
+        self.token = client_token(self.binding["url"], self.binding["clientid"], self.binding["clientsecret"])
+
+    def __call__(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        url = path if path.startswith("http") else self.url + path
+        return requests.request(method, url, headers={"Authorization": f"Bearer {self.token}"}, timeout=10,
+                                **kwargs)
+
+    def plan_id(self) -> str:
+        """The Service Manager id of SAPCloudALMAPIs/standard, looked up as SAP's clients do."""
+        [offering] = self("GET", "/v1/service_offerings",
+                          params={"fieldQuery": "catalog_name eq 'SAPCloudALMAPIs'"}).json()["items"]
+        [plan] = self("GET", "/v1/service_plans", params={
+            "fieldQuery": f"catalog_name eq 'standard' and service_offering_id eq '{offering['id']}'"}).json()["items"]
+        return str(plan["id"])
+
+
+def client_token_response(url: str, clientid: str, clientsecret: str) -> requests.Response:
+    """`POST {url}/oauth/token` with the client credentials grant."""
+    return requests.post(f"{url}/oauth/token", data={"grant_type": "client_credentials"},
+                         auth=(clientid, clientsecret), timeout=10)
+
+
+def client_token(url: str, clientid: str, clientsecret: str) -> str:
+    r = client_token_response(url, clientid, clientsecret)
+    assert r.status_code == 200, r.text
+    return str(r.json()["access_token"])

@@ -134,13 +134,16 @@ def test_landscape_errors(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("old", "new", "message"), [
     ("    bindable: true\n", "    bindabel: true\n",
-     r":103:5: service_offerings\[0\]\.bindabel: unknown key; did you mean 'bindable'\?$"),
+     r":109:5: service_offerings\[0\]\.bindabel: unknown key; did you mean 'bindable'\?$"),
     ("      amount: 7 ", "      amount: seven ",
-     r":79:7: global_account\.entitlements\[0\]\.amount: expected a whole number, got 'seven'; write a whole"),
+     r":85:7: global_account\.entitlements\[0\]\.amount: expected a whole number, got 'seven'; write a whole"),
     ("              offering: SAPCloudALMAPIs\n", "              offering: CloudALM\n",
-     r":156:15: subaccounts\[1\]\.cf_org\.spaces\[0\]\.service_instances\[0\]\.offering: unknown offering "
+     r":162:15: subaccounts\[1\]\.cf_org\.spaces\[0\]\.service_instances\[0\]\.offering: unknown offering "
      r"'CloudALM'; use one of service_offerings$"),
     ("provisioned: 2023-03-01", "provisioned: 2023-02-30", r":\d+:18: .*'2023-02-30' is not a real date"),
+    ("\n          offering: SAPCloudALMAPIs\n", "\n          offering: CloudALM\n",
+     r":194:11: subaccounts\[2\]\.service_manager\.instances\[0\]\.offering: unknown offering 'CloudALM'; use one "
+     r"of service_offerings$"),
 ])
 def test_landscape_file_errors_point_at_the_entry(tmp_path: Path, old: str, new: str, message: str) -> None:
     """Schema and reference errors name FILE:LINE:COLUMN and the key, then the fix."""

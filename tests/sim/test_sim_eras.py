@@ -1,4 +1,5 @@
-"""Simulator: the default landscape's tenants of the three provisioning eras (acme, globex, initech)."""
+"""Simulator: the default landscape's tenants of the three provisioning eras (acme, globex, initech; initech's
+Service Manager credentials are tested in test_sim_sm_eras.py)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,10 @@ def _assignments(api: Api, subaccount: str) -> list[dict]:
     return [i for s in body.json()["assignedServices"] for p in s["servicePlans"] for i in p["assignmentInfo"]]
 
 
-def test_admin_sees_the_three_orgs_with_manager_roles(api: Api) -> None:
+def test_admin_sees_the_two_orgs_with_manager_roles(api: Api) -> None:
     orgs = api.cf("GET", "/v3/organizations").json()["resources"]
     assert [(o["name"], o["guid"]) for o in orgs] == [
-        ("acme-cloudalm", ORG_GUID), ("globex-cloudalm", ERA_TENANTS["globex-cloudalm"]["org"]),
-        ("initech-cloudalm", ERA_TENANTS["initech-cloudalm"]["org"])]
+        ("acme-cloudalm", ORG_GUID), ("globex-cloudalm", ERA_TENANTS["globex-cloudalm"]["org"])]
     for org in orgs:
         roles = api.cf("GET", "/v3/roles", params={"organization_guids": org["guid"], "user_guids": USER_GUID})
         assert {r["type"] for r in roles.json()["resources"]} == {"organization_user", "organization_manager"}

@@ -47,7 +47,7 @@ def test_cf_token_errors(api: Api) -> None:
     wrong = requests.post(token_url, auth=("cf", ""), timeout=10,
                           data={"grant_type": "password", "username": "admin@example.com", "password": "x"})
     assert wrong.status_code == 401
-    assert wrong.json() == {"error": "invalid_client", "error_description": "Bad credentials"}
+    assert wrong.json() == {"error": "unauthorized", "error_description": "Bad credentials"}  # as the real UAA
     assert "WWW-Authenticate" in wrong.headers
     bad_client = requests.post(token_url, auth=("nobody", "x"), data={"grant_type": "password"}, timeout=10)
     assert bad_client.status_code == 401 and bad_client.json()["error"] == "unauthorized"

@@ -18,6 +18,7 @@ from typing import Any
 
 from provisioner.sim.broker import brokers
 from provisioner.sim.broker.brokers import Zone
+from provisioner.sim.core.config import Config
 from provisioner.sim.core.ids import epoch_ms, iso_now, new_guid
 from provisioner.sim.core.jobs import Job, Jobs
 from provisioner.sim.sm.model import (
@@ -44,8 +45,9 @@ CF_PLATFORM_ID = "cloudfoundry-platform"
 class SmBackend:
     """Everything Service Manager serves. Callers hold the simulator's lock."""
 
-    def __init__(self, jobs: Jobs) -> None:
+    def __init__(self, jobs: Jobs, config: Config) -> None:
         self.jobs = jobs
+        self.config = config
         self.base_url = ""
         self.offerings: dict[str, CatalogOffering] = {}
         self.plans: dict[str, CatalogPlan] = {}
@@ -78,6 +80,10 @@ class SmBackend:
 
     def offering_of(self, inst: Instance) -> CatalogOffering:
         return self.offerings[self.plans[inst.plan_id].offering_id]
+
+    def instances_retrievable(self, inst: Instance) -> bool:
+        """Whether the broker returns instance parameters (`/_sim/config` can switch it off everywhere)."""
+        return self.offering_of(inst).instances_retrievable and self.config.instances_retrievable
 
     # ---- what a subaccount sees ----------------------------------------------------------------
 
@@ -129,7 +135,7 @@ class SmBackend:
         inst = Instance(guid or new_guid(), name, subaccount_guid, plan.id, {},
                         {**labels, "subaccount_id": [subaccount_guid]}, self.context(subaccount_guid, name),
                         now, now, self.next_seq(), self.next_app_index(), secrets.token_urlsafe(24),
-                        created_by=created_by, ready=False, usable=False)
+                        created_by=created_by, updated_by=created_by, ready=False, usable=False)
         inst.parameters = parameters
         self.instances[inst.id] = inst
         return inst
@@ -158,9 +164,8 @@ class SmBackend:
         return self._operate(inst, INSTANCES, "update", "sm.service_instance.update", effect)
 
     def start_delete_instance(self, inst: Instance) -> Operation:
+        """Delete an instance without bindings (the handler refuses one that has any)."""
         def effect() -> str | None:
-            for b in [b for b in self.bindings.values() if b.instance_id == inst.id]:
-                del self.bindings[b.id]
             self.instances.pop(inst.id, None)
             return None
 
@@ -173,7 +178,7 @@ class SmBackend:
         now = created_at or iso_now()
         b = Binding(guid or new_guid(), name, inst.id, parameters, {**labels, "subaccount_id": [inst.subaccount_guid]},
                     {**inst.context, "service_instance_id": inst.id}, now, now, self.next_seq(),
-                    created_by=created_by, ready=False)
+                    created_by=created_by, updated_by=created_by, ready=False)
         self.bindings[b.id] = b
         return b
 

@@ -138,7 +138,7 @@ def get_instance(ctx: Ctx, sm: SmBackend, instance_id: str) -> Response:
 def instance_parameters(ctx: Ctx, sm: SmBackend, instance_id: str) -> Response:
     sub, _ = _actor(ctx, sm, "subaccount.service_instance.read")
     inst = _instance(sm, sub, instance_id)
-    if not sm.offering_of(inst).instances_retrievable:
+    if not sm.instances_retrievable(inst):
         raise sm_error(400, "BadRequest", "This service does not support fetching service instance parameters.")
     if not inst.ready:
         raise _not_found(INSTANCES)
@@ -214,7 +214,7 @@ def update_instance(ctx: Ctx, sm: SmBackend, instance_id: str) -> Response:
     inst.name = name or inst.name
     inst.context["instance_name"] = inst.name
     inst.labels = labels if labels is not None else inst.labels
-    inst.created_by = inst.created_by or actor
+    inst.updated_by = actor
     if parameters is None and plan_id in (None, inst.plan_id):
         return json_response(present.instance(inst, True))
     return _started(sm, ctx, sm.start_update(inst, parameters, plan_id), inst, created=False)
@@ -223,8 +223,12 @@ def update_instance(ctx: Ctx, sm: SmBackend, instance_id: str) -> Response:
 def delete_instance(ctx: Ctx, sm: SmBackend, instance_id: str) -> Response:
     sub, _ = _actor(ctx, sm, "subaccount.service_instance.manage")
     inst = _own(_instance(sm, sub, instance_id))
-    if sm.running(inst) or any(sm.running(b) for b in sm.bindings.values() if b.instance_id == inst.id):
+    bindings = [b for b in sm.bindings.values() if b.instance_id == inst.id]
+    if sm.running(inst) or any(sm.running(b) for b in bindings):
         raise _concurrent()
+    if bindings:  # Peripli: a foreign key of the bindings refuses the delete
+        raise sm_error(409, "ExistingReferenceEntity", f"Error deleting entity /v1/service_instances: the "
+                       f"instance has {len(bindings)} service binding(s); delete them first")
     return _started(sm, ctx, sm.start_delete_instance(inst), inst, created=False)
 
 
@@ -279,7 +283,7 @@ def delete_binding(ctx: Ctx, sm: SmBackend, binding_id: str) -> Response:
     if b.id not in sm.bindings:
         raise sm_error(400, "BadRequest", f"service binding {b.id} belongs to the platform "
                        f"{b.context.get('platform')}; delete it there")
-    if sm.running(b):
+    if sm.running(b) or sm.running(sm.instances[b.instance_id]):
         raise _concurrent()
     return _started(sm, ctx, sm.start_unbind(b), b, created=False)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from provisioner.sim.core.ids import iso_now, stable_guid
+from provisioner.sim.core.ids import iso_now, new_guid, stable_guid
 from provisioner.sim.core.schema import Locator, Path_
-from provisioner.sim.sm.backend import SmBackend
-from provisioner.sim.sm.model import CatalogOffering, CatalogPlan
+from provisioner.sim.sm.backend import BINDINGS, INSTANCES, SmBackend
+from provisioner.sim.sm.model import Binding, CatalogOffering, CatalogPlan, Instance, Operation
 
 
 def add_offering(sm: SmBackend, offering: CatalogOffering, plans: list[CatalogPlan]) -> None:
@@ -40,11 +40,21 @@ def load_instances(sm: SmBackend, entries: list[dict[str, Any]], subaccount_guid
                                {k: list(v) for k, v in (e.get("labels") or {}).items()}, e.get("created_by"),
                                created, e.get("guid") or stable_guid("sm-instance", subaccount_guid, e["name"]))
         inst.ready = inst.usable = True
+        _created(sm, inst, INSTANCES, subaccount_guid)
         for b in e.get("bindings") or []:
             binding = sm.add_binding(inst, b["name"], {}, {k: list(v) for k, v in (b.get("labels") or {}).items()},
                                      b.get("created_by"), _timestamp(b.get("created_at")),
                                      b.get("guid") or stable_guid("sm-binding", inst.id, b["name"]))
             binding.ready = True
+            _created(sm, binding, BINDINGS, subaccount_guid)
+
+
+def _created(sm: SmBackend, obj: Instance | Binding, resource_type: str, subaccount_guid: str) -> None:
+    """The succeeded create operation of a resource the landscape declares."""
+    op = Operation(new_guid(), "create", obj.id, resource_type, obj.created_at, obj.created_at, "succeeded",
+                   "Create succeeded")
+    obj.last_operation = op
+    sm.operations[op.id] = (subaccount_guid, op)
 
 
 def _timestamp(value: Any) -> str:

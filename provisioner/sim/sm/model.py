@@ -79,7 +79,8 @@ class Instance:
     app_index: int  # the "!b<n>" suffix of the XSUAA application
     secret: str  # the instance secret (instance-secret credential type)
     platform_id: str = SM_PLATFORM
-    created_by: str | None = None
+    created_by: str | None = None  # the caller that created it (None: not recorded)
+    updated_by: str | None = None
     ready: bool = True
     usable: bool = True
     last_operation: Operation | None = None
@@ -102,6 +103,7 @@ class Binding:
     seq: int
     credentials: dict[str, Any] | None = None  # None for bindings made in CF (Service Manager keeps none)
     created_by: str | None = None
+    updated_by: str | None = None
     ready: bool = True
     last_operation: Operation | None = None
 

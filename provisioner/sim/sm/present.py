@@ -40,7 +40,9 @@ def instance(inst: Instance, with_operation: bool) -> dict[str, Any]:
         "platform_id": inst.platform_id, "context": inst.context, "usable": inst.usable,
         "created_at": inst.created_at, "updated_at": inst.updated_at, "labels": inst.labels}
     if inst.created_by is not None:
-        body["created_by"] = body["updated_by"] = inst.created_by
+        body["created_by"] = inst.created_by
+    if inst.updated_by is not None:
+        body["updated_by"] = inst.updated_by
     if with_operation and inst.last_operation is not None:
         body["last_operation"] = operation(inst.last_operation)
     return body
@@ -53,7 +55,9 @@ def binding(b: Binding, with_operation: bool) -> dict[str, Any]:
     if b.credentials is not None:
         body["credentials"] = b.credentials
     if b.created_by is not None:
-        body["created_by"] = body["updated_by"] = b.created_by
+        body["created_by"] = b.created_by
+    if b.updated_by is not None:
+        body["updated_by"] = b.updated_by
     if with_operation and b.last_operation is not None:
         body["last_operation"] = operation(b.last_operation)
     return body

@@ -68,7 +68,8 @@ def no_client() -> SimError:
 
 
 def bad_user() -> SimError:
-    return oauth_error(401, "invalid_client", "Bad credentials", _BAD_USER)
+    """A wrong username or password, answered as the real UAA does (the password grant of a known client)."""
+    return oauth_error(401, "unauthorized", "Bad credentials", _BAD_USER)
 
 
 def unauthorized_grant(grant_type: str) -> SimError:
