@@ -8,12 +8,15 @@ instances of the subaccount's Cloud Foundry environment with ``context.platform`
 id, created, who made it (:mod:`provisioner.steps.generated`: generated with the tenant, this tool, someone else),
 credential type, and its bindings or keys (name, created, who made it, a per-system binding
 ``<SID>_<client>_<system number>`` named as such, and whether it is the key in the local key file, compared by
-client id). Never a secret. Warns when more than one key is in use for monitoring (Landscape Management holds
+client id and, since binding-secret bindings of one instance share their client id, by the secret's digest).
+Never a secret. Warns when more than one key is in use for monitoring (Landscape Management holds
 one key per tenant).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -84,19 +87,32 @@ def credential_type(parameters: Mapping[str, Any] | None) -> str | None:
     return "binding-secret" if isinstance(types, list) and "binding-secret" in types else "instance-secret"
 
 
-def _client_id(credentials: Mapping[str, Any] | None) -> str | None:
+def identity(credentials: Mapping[str, Any] | None) -> tuple[str, str] | None:
+    """``(clientid, SHA-256 of clientsecret)`` of a key: the client id names the instance's XSUAA client, and
+    binding-secret bindings of one instance share it, so the secret's digest tells them apart (the secret itself
+    is never kept or shown)."""
     uaa = (credentials or {}).get("uaa")
-    return str(uaa.get("clientid")) if isinstance(uaa, Mapping) and uaa.get("clientid") else None
+    if not isinstance(uaa, Mapping) or not uaa.get("clientid"):
+        return None
+    return str(uaa["clientid"]), hashlib.sha256(str(uaa.get("clientsecret") or "").encode()).hexdigest()
 
 
-def _local_client_id(pb: Playbook) -> str | None:
+def _is_local(credentials: Mapping[str, Any] | None, local: tuple[str, str] | None) -> bool | None:
+    """Whether the credentials are the local key file's (None: not comparable)."""
+    mine = identity(credentials)
+    if mine is None:
+        return None
+    return local is not None and hmac.compare_digest("|".join(mine), "|".join(local))
+
+
+def _local_identity(pb: Playbook) -> tuple[str, str] | None:
     try:
-        return _client_id(existing_key(Path(pb.download_path)))
+        return identity(existing_key(Path(pb.download_path)))
     except Exception:  # an unreadable local file is not an inventory error
         return None
 
 
-def _sm_instances(pb: Playbook, sm: ServiceManager, local: str | None) -> list[Instance]:
+def _sm_instances(pb: Playbook, sm: ServiceManager, local: tuple[str, str] | None) -> list[Instance]:
     s = pb.service
     offering = sm.offering(s.offering)
     plan = sm.plan(str(offering["id"]), s.plan) if offering else None
@@ -112,14 +128,13 @@ def _sm_instances(pb: Playbook, sm: ServiceManager, local: str | None) -> list[I
         for b in sm.bindings(inst.guid):
             key = to_key(b)
             creds = (sm.get("service_bindings", key.guid) or {}).get("credentials") if env == "subaccount" else None
-            cid = _client_id(creds)
             row.bindings.append(Binding(key.name, key.guid, key.created_at, binding_creator(key, pb),
-                                        (cid == local) if cid and local else (False if cid else None)))
+                                        _is_local(creds, local)))
         out.append(row)
     return out
 
 
-def _cf_details(pb: Playbook, cf: CloudFoundry, rows: dict[str, Instance], local: str | None) -> None:
+def _cf_details(pb: Playbook, cf: CloudFoundry, rows: dict[str, Instance], local: tuple[str, str] | None) -> None:
     """Add what only CF knows to the CF instances: space, the tool's annotations, keys and their client ids."""
     assert pb.cf is not None
     org = cf.find_org(pb.cf.org)
@@ -144,12 +159,11 @@ def _cf_details(pb: Playbook, cf: CloudFoundry, rows: dict[str, Instance], local
         keys = []
         for k in cf.list_keys(item["guid"]):
             try:
-                cid = _client_id(cf.key_credentials(k["guid"]))
+                creds: Mapping[str, Any] | None = cf.key_credentials(k["guid"])
             except ApiError:
-                cid = None
+                creds = None
             kind = row.creator if row.creator != GENERATED or k.get("name") == pb.key_name else SOMEONE_ELSE
-            keys.append(Binding(k.get("name", ""), k["guid"], k.get("created_at"), kind,
-                                (cid == local) if cid and local else (False if cid else None)))
+            keys.append(Binding(k.get("name", ""), k["guid"], k.get("created_at"), kind, _is_local(creds, local)))
         row.bindings = keys
         rows[row.id] = row
 
@@ -162,7 +176,7 @@ def inventory(pb: Playbook) -> Inventory:
     pool, stats = pool_for(pb), RequestStats()
     btp = btp_client(pb, pool, stats) if pb.btp.sm_key is None else None
     sm = service_manager(pb, btp, pool, stats, create=False)
-    local = _local_client_id(pb)
+    local = _local_identity(pb)
     rows = {i.id: i for i in _sm_instances(pb, sm, local)}
     if pb.cf is not None:
         _cf_details(pb, sign_in_cf(pb, pool, stats), rows, local)
