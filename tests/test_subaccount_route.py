@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import requests
 from conftest import cli, steps_of
 
 from provisioner.btp import Btp
@@ -21,6 +22,10 @@ def admin_sm(landscape, subaccount: str = "acme-cloudalm") -> ServiceManager:
     binding = btp.sm_binding(sub["guid"], "another-admin")
     assert binding is not None
     return ServiceManager(sm_credentials(binding, "test"))
+
+
+def faults(landscape, settings: dict) -> None:
+    requests.patch(landscape.url + "/_sim/faults", json=settings, timeout=10).raise_for_status()
 
 
 def subaccount_playbook(landscape, name: str = "playbook.yaml", **overrides):
@@ -181,3 +186,34 @@ def test_an_sm_key_file_replaces_the_cis_key(landscape, tmp_path):
     assert out.exit_code == 0, out.output
     assert landscape.writes() == []
     assert not [e for e in landscape.journal() if "/accounts/" in e["path"]]
+
+
+def test_service_manager_faults_429_with_an_http_date_422_and_502_are_survived(landscape):
+    """Service Manager answers 429 (Retry-After as an HTTP date), 422 (a concurrent operation) and 502 at
+    random: the run still converges, and a second run writes nothing."""
+    faults(landscape, {"seed": 7, "retry_after": 1, "failures": [
+        {"paths": ["/sm/v1/service_instances"], "kinds": ["429"], "times": 2},
+        {"paths": ["/sm/v1/service_bindings"], "methods": ["POST"], "kinds": ["422"], "times": 1},
+        {"paths": ["/sm/*"], "rate": 0.3, "kinds": ["422", "429", "502"], "when": "before"}]})
+    pb = subaccount_playbook(landscape)
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    assert steps_of(out.stdout)["test"] == "passed"
+    statuses = {e["status"] for e in landscape.journal() if "/sm/" in e["path"]}
+    assert statuses >= {422, 429}
+    landscape.clear_journal()
+    assert cli("run", pb).exit_code == 0
+    assert landscape.writes() == []
+
+
+def test_a_failed_create_operation_is_reported_and_the_next_run_replaces_the_instance(landscape):
+    faults(landscape, {"job_failures": {"sm.service_instance.create": "broker said no"}})
+    pb = subaccount_playbook(landscape)
+    out = cli("run", pb)
+    assert out.exit_code == 1
+    assert "create failed: broker said no" in out.stdout
+    requests.delete(landscape.url + "/_sim/faults", timeout=10)
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    assert steps_of(out.stdout)["instance"] == "created"
+    assert len(our_instances(admin_sm(landscape))) == 1

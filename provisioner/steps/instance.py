@@ -188,6 +188,12 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         assert space is not None
         params = desired_parameters(pb.service, pb.instance_name, pb.credential_type)
         record = {HASH_RECORD: parameters_hash(params), XSAPPNAME_RECORD: pb.instance_name}
+        failed = observation.instance
+        if env.on_subaccount and failed is not None:
+            # Service Manager keeps an instance whose create failed (CF replaces it): delete it, then create
+            operation = env.platform.delete_instance(failed.guid)
+            if operation is not None:
+                env.platform.wait_operation(operation, self._wait(env), f"delete failed instance {pb.instance_name}")
         try:
             operation = env.platform.create_instance(space, self._plan_guid(env, observation), pb.instance_name,
                                                      params, record)
