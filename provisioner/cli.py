@@ -180,8 +180,8 @@ def validate(playbooks: Playbooks) -> None:
 
     for path in playbooks:
         for pb in _guard(lambda path=path: pbmod.load_all(path)):
-            typer.echo(f"{path}: valid (tenant {pb.tenant.subdomain}, instance {pb.instance_name}, "
-                       f"key {pb.key_name} -> {pb.download_path})")
+            typer.echo(f"{path}: valid (tenant {pb.tenant.subdomain}, route {pb.route_name}, instance "
+                       f"{pb.instance_name}, key {pb.key_name} -> {pb.download_path})")
 
 
 @key_app.command("check")

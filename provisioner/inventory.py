@@ -192,10 +192,10 @@ def render(inv: Inventory, say: Callable[[str], None]) -> None:
     say(f"tenant {inv.tenant}, subaccount {inv.subaccount}: {len(inv.instances)} instance(s)")
     for i in inv.instances:
         where = i.environment + (f" (space {i.space})" if i.space else "")
-        say(f"- {i.name!r} [{where}] id {i.id}, created {i.created or '?'}, made by {i.creator}, "
+        say(f"- {i.name!r} [{where}] id {i.id}, created {i.created or '?'}, made by: {i.creator}, "
             f"credential type {i.credential_type or 'unknown'}")
         for b in i.bindings:
             mark = {True: ", the key in the local key file", False: "", None: ""}[b.local]
-            say(f"    {b.name} (created {b.created or '?'}, made by {b.creator}{mark})")
+            say(f"    {b.name} (created {b.created or '?'}, made by: {b.creator}{mark})")
     for w in inv.warnings:
         say(f"warning: {w}")
