@@ -83,10 +83,10 @@ class SimApp:
         self.sm = SmBackend(self.jobs, config)
         self.sm.next_seq = self.cf.next_seq  # one order of creation over CF and Service Manager
         self.sm.next_app_index = self.cf.next_app_index  # one XSUAA: application indexes never repeat
+        self._wire_sm()  # before loading: instances of the landscape take the subaccount's context
         load_landscape(landscape, self.identity, self.btp, self.cf, self.sm)
         self.faults.replace(faults)
         self._wire()
-        self._wire_sm()
         self.url_map = url_map()
         self.backends: dict[str, object] = {"cf": self.cf, "uaa": self.uaa, "btp": self.btp, "sm": self.sm}
 

@@ -103,6 +103,7 @@ def _print_banner(info: dict[str, Any], files: list[Path], faults: dict[str, Any
         f"  accounts service:       {key['endpoints']['accounts_service_url']}",
         f"  entitlements service:   {key['endpoints']['entitlements_service_url']}",
         f"  provisioning service:   {key['endpoints']['provisioning_service_url']}",
+        f"  Service Manager:        {info['url']}/sm (credentials: the accounts service's serviceManagerBindings)",
     ]
     if faults:
         lines.append(f"  faults:                 {json.dumps(faults, sort_keys=True, default=str)}")

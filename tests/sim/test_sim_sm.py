@@ -3,6 +3,7 @@ and queries, asynchronous operations on the skip clock, 409/422/429, one broker 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -100,7 +101,10 @@ def test_paging_by_token(api: Api) -> None:
     first = sm("GET", "/v1/service_instances", params={"max_items": 2})
     body = first.json()
     assert body["num_items"] == 5 and [i["name"] for i in body["items"]] == ["inst-0", "inst-1"]
-    assert 'rel="next"' in first.headers["Link"]
+    link = first.headers["Link"]
+    assert link.endswith('>; rel="next"')
+    followed = requests.get(link[1:link.index(">")], headers={"Authorization": f"Bearer {sm.token}"}, timeout=10)
+    assert [i["name"] for i in followed.json()["items"]] == ["inst-2", "inst-3"]
     names = [i["name"] for i in body["items"]]
     while "token" in body:
         body = sm("GET", "/v1/service_instances", params={"max_items": 2, "token": body["token"]}).json()
@@ -218,6 +222,9 @@ def test_names_taken(api: Api) -> None:
     taken = _create(sm, "alm")
     assert taken.status_code == 409 and taken.json() == {
         "error": "Conflict", "description": "instance with same name exists for the current tenant"}
+    by_names = sm("POST", "/v1/service_instances", params={"async": "false"}, json={
+        "name": "alm", "service_offering_name": "SAPCloudALMAPIs", "service_plan_name": "standard"})
+    assert by_names.status_code == 409  # the same plan, named instead of given by id
     _bind(sm, instance_id, "key")
     twice = sm("POST", "/v1/service_bindings", json={"name": "key", "service_instance_id": instance_id})
     assert twice.status_code == 409 and twice.json()["error"] == "Conflict"
@@ -298,3 +305,17 @@ def test_instance_parameters_can_be_switched_off(api: Api) -> None:
     api.config(instances_retrievable=False)
     r = sm("GET", f"/v1/service_instances/{instance_id}/parameters")
     assert r.status_code == 400 and r.json()["error"] == "BadRequest"
+
+
+def test_parallel_creates_of_one_name_make_one_instance(api: Api) -> None:
+    sm = _ready(api)
+    plan_id = sm.plan_id()
+
+    def create(_: int) -> int:
+        return sm("POST", "/v1/service_instances", json={"name": "alm", "service_plan_id": plan_id,
+                                                         "parameters": ALM_PARAMETERS}).status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        codes = sorted(pool.map(create, range(4)))
+    assert codes == [202, 409, 409, 409]
+    assert sm("GET", "/v1/service_instances", params={"fieldQuery": "name eq 'alm'"}).json()["num_items"] == 1

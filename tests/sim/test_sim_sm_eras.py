@@ -24,6 +24,7 @@ def test_initech_generated_instance_and_bindings(api: Api) -> None:
     [inst] = found.json()["items"]
     assert (inst["id"], inst["name"]) == (INITECH["instance"], INITECH["instance_name"])
     assert inst["platform_id"] == "service-manager" and inst["context"]["platform"] == "sapcp"
+    assert inst["context"]["subdomain"] == INITECH["subdomain"] and inst["context"]["region"] == "cf-eu10"
     assert inst["created_at"].startswith(INITECH["provisioned"]) and "created_by" not in inst
     assert inst["labels"] == {"subaccount_id": [INITECH["subaccount"]]}  # nothing marks it as generated
     assert sm("GET", f"/v1/service_instances/{inst['id']}/parameters").json() == PARAMETERS

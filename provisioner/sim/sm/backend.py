@@ -19,7 +19,7 @@ from typing import Any
 from provisioner.sim.broker import brokers
 from provisioner.sim.broker.brokers import Zone
 from provisioner.sim.core.config import Config
-from provisioner.sim.core.ids import epoch_ms, iso_now, new_guid
+from provisioner.sim.core.ids import epoch_ms, iso_now, new_guid, stable_guid
 from provisioner.sim.core.jobs import Job, Jobs
 from provisioner.sim.sm.model import (
     AccessBinding,
@@ -111,8 +111,8 @@ class SmBackend:
         plan = self.plan_by_platform_guid(p.plan_guid)
         if plan is None:
             return None
-        op = Operation(new_guid(), p.operation_type, p.id, INSTANCES, p.created_at, p.updated_at,
-                       p.operation_state, p.operation_description)
+        op = Operation(stable_guid("cf-operation", p.id, p.operation_type, p.created_at), p.operation_type, p.id,
+                       INSTANCES, p.created_at, p.updated_at, p.operation_state, p.operation_description)
         done = p.operation_state == "succeeded"
         ready = done or p.operation_type != "create"
         return Instance(p.id, p.name, p.subaccount_guid, plan.id, p.parameters, {}, p.context, p.created_at,
@@ -130,17 +130,19 @@ class SmBackend:
     def add_instance(self, subaccount_guid: str, name: str, plan: CatalogPlan, parameters: dict[str, Any],
                      labels: Labels, created_by: str | None, created_at: str | None = None,
                      guid: str | None = None) -> Instance:
-        """A new instance record (not yet provisioned: `start_create` or, from a landscape, already there)."""
+        """A new instance record, not ready: `start_create` provisions it; a landscape's instance is marked ready
+        with `parameters` as applied. Service Manager adds the label `subaccount_id`."""
         now = created_at or iso_now()
-        inst = Instance(guid or new_guid(), name, subaccount_guid, plan.id, {},
+        inst = Instance(guid or new_guid(), name, subaccount_guid, plan.id, parameters,
                         {**labels, "subaccount_id": [subaccount_guid]}, self.context(subaccount_guid, name),
                         now, now, self.next_seq(), self.next_app_index(), secrets.token_urlsafe(24),
                         created_by=created_by, updated_by=created_by, ready=False, usable=False)
-        inst.parameters = parameters
         self.instances[inst.id] = inst
         return inst
 
     def start_create(self, inst: Instance, parameters: dict[str, Any]) -> Operation:
+        """The create operation: when it completes the broker checks `parameters` and the instance is ready and
+        usable, or the operation fails with the broker's description."""
         inst.parameters = {}
 
         def effect() -> str | None:
@@ -153,6 +155,7 @@ class SmBackend:
         return self._operate(inst, INSTANCES, "create", "sm.service_instance.create", effect)
 
     def start_update(self, inst: Instance, parameters: dict[str, Any] | None, plan_id: str | None) -> Operation:
+        """The update operation: new `parameters` (None: unchanged) and plan, applied when the broker accepts."""
         def effect() -> str | None:
             new = inst.parameters if parameters is None else parameters
             failure = brokers.validate_parameters(self.offering_of(inst).broker, new, inst.name)
@@ -175,6 +178,7 @@ class SmBackend:
 
     def add_binding(self, inst: Instance, name: str, parameters: dict[str, Any], labels: Labels,
                     created_by: str | None, created_at: str | None = None, guid: str | None = None) -> Binding:
+        """A new binding record, not ready (`start_bind` gives it credentials)."""
         now = created_at or iso_now()
         b = Binding(guid or new_guid(), name, inst.id, parameters, {**labels, "subaccount_id": [inst.subaccount_guid]},
                     {**inst.context, "service_instance_id": inst.id}, now, now, self.next_seq(),
@@ -183,6 +187,7 @@ class SmBackend:
         return b
 
     def credentials(self, inst: Instance, binding: Binding) -> dict[str, Any]:
+        """The broker's credentials of a new binding (Cloud ALM: an XSUAA client of the subaccount's zone)."""
         return brokers.credentials(self.offering_of(inst).broker, self.base_url, inst, binding.id,
                                    self.zone_of(inst.subaccount_guid))
 
@@ -204,6 +209,7 @@ class SmBackend:
     # ---- operations ----------------------------------------------------------------------------
 
     def running(self, obj: Instance | Binding) -> bool:
+        """Whether an operation of the instance or binding is in progress (a change now answers 422)."""
         op = obj.last_operation
         return op is not None and op.current_state() == "in progress"
 

@@ -165,7 +165,8 @@ def filtered(ctx: Ctx, items: Sequence[Any], present: Callable[[Any], dict[str, 
             raise _bad(kind, text, str(exc)) from None
     pairs = [(item, present(item)) for item in items]
     if pairs and fields:
-        unknown = [p.name for p in fields if p.name not in pairs[0][1]]
+        known = set().union(*(d.keys() for _, d in pairs))
+        unknown = [p.name for p in fields if p.name not in known]
         if unknown:
             raise _bad("Field", args["fieldQuery"], f"unsupported field query key: {unknown[0]}")
     return [(i, d) for i, d in pairs if field_matches(d, fields) and label_matches(labels(i), wanted_labels)]
