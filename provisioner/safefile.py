@@ -7,6 +7,7 @@ and one-line :class:`~provisioner.errors.BadInput` errors (exit code 2) for ever
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import re
 import stat
@@ -165,7 +166,9 @@ def _tmp_prefix(name: str) -> str:
 
 
 def _remove_stale_temporaries(folder: Path, name: str) -> None:
-    """Remove ``.<name>.XXXXXXXX.tmp`` files a write killed before its rename left in ``folder``."""
+    """Remove ``.<name>.XXXXXXXX.tmp`` files a write killed before its rename left in ``folder``. A write holds
+    an exclusive ``flock`` on its temporary file until the rename, so one that is still being written (by a
+    parallel run writing the same key file) is left alone: only files nobody holds are stale."""
     pattern = re.compile(re.escape(_tmp_prefix(name)) + r"[a-z0-9_]{8}" + re.escape(_TMP_SUFFIX) + r"\Z")
     try:
         entries = os.listdir(folder)
@@ -174,10 +177,25 @@ def _remove_stale_temporaries(folder: Path, name: str) -> None:
     for entry in entries:
         if pattern.match(entry):
             try:
-                if stat.S_ISREG(os.lstat(folder / entry).st_mode):
+                if stat.S_ISREG(os.lstat(folder / entry).st_mode) and not _held(folder / entry):
                     os.unlink(folder / entry)
             except OSError:
                 pass
+
+
+def _held(path: Path) -> bool:
+    """Whether another write holds ``path`` (its exclusive flock)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # releases the lock taken here
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -221,12 +239,13 @@ def atomic_write(path: Path, content: str, mode: int = 0o600, *, what: str = "fi
     except OSError as exc:
         raise BadInput(f"{path}: cannot write the {what} ({_reason(exc)})") from None
     try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held until the rename: a parallel write's cleanup leaves this file alone
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(content)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+            os.chmod(tmp, mode)
+            os.replace(tmp, path)  # before the close releases the lock
     except BaseException as exc:
         try:
             os.unlink(tmp)

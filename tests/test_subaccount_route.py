@@ -217,3 +217,20 @@ def test_a_failed_create_operation_is_reported_and_the_next_run_replaces_the_ins
     assert out.exit_code == 0, out.output
     assert steps_of(out.stdout)["instance"] == "created"
     assert len(our_instances(admin_sm(landscape))) == 1
+
+
+def test_lists_follow_the_page_token_and_filter_by_label(landscape, monkeypatch):
+    import provisioner.sm
+
+    pb = subaccount_playbook(landscape)
+    assert cli("run", pb).exit_code == 0
+    assert cli("run", subaccount_playbook(landscape, "other.yaml", **{"steps.instance.name": "cloudalm-other",
+                                                                      "steps.download.path": str(
+                                                                          landscape.dir / "other.json")})).exit_code == 0
+    monkeypatch.setattr(provisioner.sm, "PAGE_SIZE", 1)
+    sm = admin_sm(landscape)
+    landscape.clear_journal()
+    ours = sm.instances(label_query="provisioner/managed-by eq 'provisioner'")
+    assert sorted(i["name"] for i in ours) == ["cloudalm-api", "cloudalm-other"]
+    pages = [e for e in landscape.journal() if e["path"] == "/sm/v1/service_instances"]
+    assert len(pages) >= 2
