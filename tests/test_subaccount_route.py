@@ -224,9 +224,9 @@ def test_lists_follow_the_page_token_and_filter_by_label(landscape, monkeypatch)
 
     pb = subaccount_playbook(landscape)
     assert cli("run", pb).exit_code == 0
-    assert cli("run", subaccount_playbook(landscape, "other.yaml", **{"steps.instance.name": "cloudalm-other",
-                                                                      "steps.download.path": str(
-                                                                          landscape.dir / "other.json")})).exit_code == 0
+    other = subaccount_playbook(landscape, "other.yaml", **{"steps.instance.name": "cloudalm-other",
+                                                            "steps.download.path": str(landscape.dir / "other.json")})
+    assert cli("run", other).exit_code == 0
     monkeypatch.setattr(provisioner.sm, "PAGE_SIZE", 1)
     sm = admin_sm(landscape)
     landscape.clear_journal()
