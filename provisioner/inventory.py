@@ -24,7 +24,7 @@ from typing import Any
 
 from provisioner.cf import CloudFoundry
 from provisioner.credentials import service_manager, sign_in_cf
-from provisioner.errors import ApiError
+from provisioner.errors import ApiError, StepFailed
 from provisioner.http import RequestStats
 from provisioner.keyfile import existing_key
 from provisioner.platform import HASH_RECORD
@@ -175,15 +175,25 @@ def inventory(pb: Playbook) -> Inventory:
     resolve_secrets(pb)
     pool, stats = pool_for(pb), RequestStats()
     btp = btp_client(pb, pool, stats) if pb.btp.sm_key is None else None
-    sm = service_manager(pb, btp, pool, stats, create=False)
     local = _local_identity(pb)
-    rows = {i.id: i for i in _sm_instances(pb, sm, local)}
+    warnings: list[str] = []
+    try:
+        rows = {i.id: i for i in _sm_instances(pb, service_manager(pb, btp, pool, stats, create=False), local)}
+    except StepFailed as exc:
+        if pb.cf is None or isinstance(exc, ApiError):
+            raise
+        # a Cloud Foundry route user without the tool's Service Manager binding: Cloud Foundry only
+        warnings.append(f"Service Manager not read: subaccount {pb.btp.subaccount} has no Service Manager binding "
+                        f"{pb.btp.sm_binding} (a run on the subaccount route creates it; or give btp.sm_key): "
+                        "subaccount-level instances are not listed")
+        rows = {}
     if pb.cf is not None:
         _cf_details(pb, sign_in_cf(pb, pool, stats), rows, local)
     instances = sorted(rows.values(), key=lambda i: (i.created or "", i.name))
     in_use = [f"{i.name}/{b.name}" for i in instances for b in i.bindings
               if b.creator in (GENERATED, THIS_TOOL)]
-    warnings = [ONE_KEY_WARNING.format(n=len(in_use), names=", ".join(in_use))] if len(in_use) > 1 else []
+    if len(in_use) > 1:
+        warnings.append(ONE_KEY_WARNING.format(n=len(in_use), names=", ".join(in_use)))
     return Inventory(pb.tenant.subdomain, pb.btp.subaccount, instances, warnings)
 
 

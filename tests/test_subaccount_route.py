@@ -234,3 +234,22 @@ def test_lists_follow_the_page_token_and_filter_by_label(landscape, monkeypatch)
     assert sorted(i["name"] for i in ours) == ["cloudalm-api", "cloudalm-other"]
     pages = [e for e in landscape.journal() if e["path"] == "/sm/v1/service_instances"]
     assert len(pages) >= 2
+
+
+def test_inventory_on_the_cloud_foundry_route_lists_both_environments(landscape):
+    cf_pb = landscape.playbook()
+    assert cli("run", cf_pb).exit_code == 0
+    out = cli("inventory", cf_pb, "--output", "json")
+    assert out.exit_code == 0, out.output
+    inv = json.loads(out.stdout)
+    [inst] = inv["instances"]
+    assert (inst["environment"], inst["space"], inst["creator"]) == ("cloudfoundry", "cloudalm", "this tool")
+    assert inst["bindings"][0]["local"] is True
+    assert "Service Manager not read" in inv["warnings"][0]
+
+    sub_pb = landscape.playbook("sub.yaml", route="subaccount", **{
+        "steps.key.name": "cloudalm-api-binding", "steps.download.path": str(landscape.dir / "sub.json")})
+    assert cli("run", sub_pb).exit_code == 0
+    inv = json.loads(cli("inventory", cf_pb, "--output", "json").stdout)
+    assert sorted(i["environment"] for i in inv["instances"]) == ["cloudfoundry", "subaccount"]
+    assert "2 keys are in use for monitoring" in inv["warnings"][0]
