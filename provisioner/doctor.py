@@ -56,6 +56,7 @@ def diagnose(pb: Playbook, say: Callable[[Check], None]) -> bool:
         cf = None
     if cf is not None:
         _cf_roles(pb, cf, token, report)
+    btp = None
     try:
         btp = Btp(load_cis_key(pb), source=pb.btp.cis_key.where if pb.btp.cis_key else "", pool=pool, stats=stats,
                   username=text_of(pb.btp.username),
@@ -74,6 +75,8 @@ def diagnose(pb: Playbook, say: Callable[[Check], None]) -> bool:
                + (f"assigned ({assigned.get('entityState')})" if assigned else "not assigned yet (a run assigns it)"))
     except (ProvisionerError, BadInput) as exc:
         report("BTP (cis key)", False, str(exc))
+    if pb.on_subaccount:
+        _service_manager(pb, btp, pool, stats, report)
     key = Path(pb.download_path)
     if key.exists():
         try:
@@ -82,6 +85,22 @@ def diagnose(pb: Playbook, say: Callable[[Check], None]) -> bool:
         except BadInput as exc:
             report("key file", False, str(exc))
     return ok
+
+
+def _service_manager(pb: Playbook, btp, pool, stats: RequestStats, report) -> None:
+    """The subaccount route: Service Manager credentials (never created here), sign-in and the plan's visibility."""
+    from provisioner.credentials import service_manager
+    from provisioner.platform.servicemanager import ServiceManagerPlatform
+
+    try:
+        platform = ServiceManagerPlatform(service_manager(pb, btp if pb.btp.sm_key is None else None, pool, stats,
+                                                          create=False))
+        plan = platform.find_plan(pb.service.offering, pb.service.plan, space="")
+        source = "btp.sm_key" if pb.btp.sm_key is not None else f"serviceManagerBindings {pb.btp.sm_binding}"
+        report("Service Manager", True, f"signed in with {source}; {pb.service.offering}/{pb.service.plan} "
+               + ("visible" if plan else "not visible yet (the entitlement step assigns it)"))
+    except (ProvisionerError, BadInput) as exc:
+        report("Service Manager", False, str(exc))
 
 
 class _NoCf(Exception):

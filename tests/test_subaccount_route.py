@@ -253,3 +253,14 @@ def test_inventory_on_the_cloud_foundry_route_lists_both_environments(landscape)
     inv = json.loads(cli("inventory", cf_pb, "--output", "json").stdout)
     assert sorted(i["environment"] for i in inv["instances"]) == ["cloudfoundry", "subaccount"]
     assert "2 keys are in use for monitoring" in inv["warnings"][0]
+
+
+def test_doctor_on_the_subaccount_route_checks_service_manager(landscape):
+    pb = subaccount_playbook(landscape)
+    out = cli("doctor", pb)
+    assert "Service Manager" in out.stdout and "no Service Manager binding provisioner yet" in out.stdout
+    assert "CF sign-in" not in out.stdout
+    assert cli("run", pb).exit_code == 0
+    out = cli("doctor", pb)
+    assert out.exit_code == 0, out.output
+    assert "signed in with serviceManagerBindings provisioner; SAPCloudALMAPIs/standard visible" in out.stdout
