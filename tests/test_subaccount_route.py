@@ -264,3 +264,23 @@ def test_doctor_on_the_subaccount_route_checks_service_manager(landscape):
     out = cli("doctor", pb)
     assert out.exit_code == 0, out.output
     assert "signed in with serviceManagerBindings provisioner; SAPCloudALMAPIs/standard visible" in out.stdout
+
+
+def test_an_instance_or_binding_someone_else_made_under_the_playbook_name_is_left_alone(landscape):
+    sm = admin_sm(landscape)
+    pb = subaccount_playbook(landscape)
+    assert cli("run", pb).exit_code == 0
+    [inst] = our_instances(sm)
+    # someone else made an instance with the name another playbook uses
+    plan = inst["service_plan_id"]
+    written = sm.create("service_instances", {"name": "theirs", "service_plan_id": plan, "parameters": {
+        "xs-security": {"xsappname": "theirs", "authorities": []}}})
+    if written.operation:
+        sm.wait(written.operation, sm.concurrent_wait, "theirs")
+    theirs = subaccount_playbook(landscape, "theirs.yaml", **{"steps.instance.name": "theirs",
+                                                              "steps.download.path": str(landscape.dir / "t.json")})
+    landscape.clear_journal()
+    out = cli("run", theirs)
+    assert out.exit_code == 1
+    assert "instance theirs exists in the subaccount and was not made by this tool" in out.stdout
+    assert not [w for w in landscape.writes() if "/sm/" in w["path"]]

@@ -20,7 +20,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner.errors import StepFailed
-from provisioner.platform import HASH_RECORD, XSAPPNAME_RECORD, ServiceInstance, ServicePlan, settle_instance
+from provisioner.platform import (
+    HASH_RECORD,
+    MANAGED_BY,
+    MANAGED_RECORD,
+    XSAPPNAME_RECORD,
+    ServiceInstance,
+    ServicePlan,
+    settle_instance,
+)
 from provisioner.platform.servicemanager import ServiceManagerPlatform
 from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
@@ -128,6 +136,10 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
             if observation.plan is None:
                 return Change.of(Action.CREATE, f"{what} (once the entitlement is assigned)")
             return Change.of(Action.CREATE, what)
+        if settings.on_subaccount and inst.record.get(MANAGED_RECORD) != MANAGED_BY:
+            raise StepFailed(f"instance {name} exists in the subaccount and was not made by this tool (no label "
+                             f"{MANAGED_RECORD}); it is left alone: choose another steps.instance.name, or give it "
+                             f"the label {MANAGED_RECORD}: {MANAGED_BY} to have the tool manage it")
         op = inst.last_operation
         if op.in_progress:
             return Change.of(Action.WAIT, f"instance {name}: its {op.type or 'last operation'} is in progress; "

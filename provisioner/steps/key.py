@@ -114,6 +114,9 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             found = env.platform.find_key(instance, pb.key_name)
             if found is None:
                 raise StepFailed(f"service key {pb.key_name} is gone right after its creation; re-run")
+            if env.on_subaccount and notes and found.record.get(MANAGED_RECORD) != MANAGED_BY:
+                raise StepFailed(f"a binding named {pb.key_name} exists on the instance and was not made by this tool "
+                                 "(no label provisioner/managed-by); it is left alone: choose another steps.key.name")
             guid = found.guid
         return KeyOutput(self._settle(env, guid), created=True, notes=notes)
 
