@@ -73,6 +73,7 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
     def compare(self, settings: Playbook, observation: KeyObservation, upstream: Upstream) -> Change:
         name = settings.key_name
         key = observation.key
+        kind = "service binding" if settings.on_subaccount else "service key"
         if observation.located is not None:
             return Change.of(Action.NONE, f"found {observation.located}; left as it is")
         if per_system(name):
@@ -83,13 +84,14 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
                              "steps.key.name to the generated key's name (or steps.mode: create to create one)")
         if key is None:
             where = " (on the new instance)" if upstream.planned("instance", Action.CREATE) else ""
-            return Change.of(Action.CREATE, f"create service key {name}{where}")
+            return Change.of(Action.CREATE, f"create {kind} {name}{where}")
         op = key.last_operation
         if op.in_progress:
-            return Change.of(Action.WAIT, f"service key {key.name} is being created; wait for it")
+            return Change.of(Action.WAIT, f"{kind} {key.name} is being created; wait for it")
         if op.failed:
-            return Change.of(Action.CREATE, f"the last {op.type} of service key {key.name} failed; create it again")
-        return Change.of(Action.NONE, f"service key {key.name} exists")
+            return Change.of(Action.CREATE, f"the last {op.type} of {kind} {key.name} failed; create it "
+                                            "again")
+        return Change.of(Action.NONE, f"{kind} {key.name} exists")
 
     def apply(self, env: Env, observation: KeyObservation, change: Change, upstream: Upstream) -> KeyOutput:
         pb = env.settings
