@@ -4,7 +4,8 @@ service key. On :mod:`provisioner.http`.
 Implements the BTP Cloud Management APIs of docs/sap-facts.md §7: the ``cis`` key and its token (password grant when
 the key's ``grant_type`` is ``user_token``, client credentials otherwise; §7.1), ``GET /entitlements/v1/assignments``,
 ``PUT /entitlements/v1/subaccountServicePlans`` (202 + ``Location: /jobs-management/v1/jobs/{id}/status``), the job
-status endpoint, and ``GET /accounts/v1/subaccounts[/{guid}]`` (§7.2).
+status endpoint, ``GET /accounts/v1/subaccounts[/{guid}]`` (§7.2) and the subaccount's Service Manager credentials
+(``/accounts/v2/subaccounts/{guid}/serviceManagerBindings``).
 """
 
 from __future__ import annotations
@@ -87,6 +88,29 @@ class Btp:
             raise StepFailed(f"subaccount {ident!r}: {len(found)} subaccounts match by subdomain or name "
                              f"(subdomains here: {names}); give its GUID")
         return found[0]
+
+    # -- Service Manager credentials (Accounts service v2) --------------------------------------------------------
+
+    def sm_binding(self, subaccount_guid: str, name: str, *, create: bool = True) -> dict[str, Any] | None:
+        """The Service Manager credentials of the subaccount's ``serviceManagerBindings`` binding ``name``
+        (``clientid``, ``clientsecret``, ``url``, ``sm_url``; secrets: never print them), created when missing.
+        ``GET`` then, on 404, ``POST /accounts/v2/subaccounts/{guid}/serviceManagerBindings`` ``{"name": name}``
+        (scope ``global-account.subaccount.update``: the cis key of a global account administrator). A 409 on the
+        create (a parallel run made it) reads it again. Without ``create``: None when missing."""
+        path = f"/accounts/v2/subaccounts/{subaccount_guid}/serviceManagerBindings"
+        try:
+            return self.accounts.request("GET", f"{path}/{name}").json()
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+        if not create:
+            return None
+        try:
+            return self.accounts.request("POST", path, json={"name": name}, expect=(200, 201)).json()
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
+        return self.accounts.request("GET", f"{path}/{name}").json()
 
     # -- entitlements -----------------------------------------------------------------------------------------
 

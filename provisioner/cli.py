@@ -180,8 +180,8 @@ def validate(playbooks: Playbooks) -> None:
 
     for path in playbooks:
         for pb in _guard(lambda path=path: pbmod.load_all(path)):
-            typer.echo(f"{path}: valid (tenant {pb.tenant.subdomain}, instance {pb.instance_name}, "
-                       f"key {pb.key_name} -> {pb.download_path})")
+            typer.echo(f"{path}: valid (tenant {pb.tenant.subdomain}, route {pb.route_name}, instance "
+                       f"{pb.instance_name}, key {pb.key_name} -> {pb.download_path})")
 
 
 @key_app.command("check")
@@ -283,6 +283,27 @@ def revoke(playbook: Annotated[Path, typer.Argument(help="The playbook whose key
         return typer.confirm("Delete service key(s) " + ", ".join(names) + "?", default=False)
 
     _guard(lambda: lifecycle.revoke(_load(playbook, None), confirm, typer.echo))
+
+
+@app.command()
+def inventory(playbook: Annotated[Path, typer.Argument(help="The playbook of the tenant whose subaccount to list.")],
+              output: Annotated[str, typer.Option("--output", "-o", help="text or json.")] = "text",
+              verbose: Verbose = False) -> None:
+    """List every SAP Cloud ALM API instance of the subaccount (Service Manager, and Cloud Foundry when the
+    playbook has cf) with its bindings or keys: who made each, credential type, which one the local key file
+    holds. Read only; never prints a secret."""
+    _verbose(verbose)
+    import json
+
+    from provisioner import inventory as inv
+
+    if output not in ("text", "json"):
+        raise _fail(f"--output {output!r}: use text or json", EXIT_BAD_INPUT)
+    found = _guard(lambda: inv.inventory(_load(playbook, None)))
+    if output == "json":
+        typer.echo(json.dumps(found.to_json(), indent=2))
+    else:
+        inv.render(found, typer.echo)
 
 
 @app.command()

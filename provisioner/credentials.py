@@ -9,6 +9,11 @@
 - ``vcap``: ``VCAP_SERVICES`` when running inside Cloud Foundry as a task: the bound service ``cf.vcap_service``
   with ``username``/``password`` (password grant) or ``clientid``/``clientsecret`` (client credentials), read with
   cfenv.
+
+SAP Service Manager (the subaccount route), without asking for new secrets: the subaccount's Accounts service v2
+``serviceManagerBindings`` binding ``btp.sm_binding`` (found, or created once, with the playbook's cis key, and
+reused on every run), or ``btp.sm_key`` (``{file}``/``{env}``/``{vcap}``) for users who are not global account
+administrators (a key of a ``service-manager`` instance of plan ``subaccount-admin``).
 """
 
 from __future__ import annotations
@@ -20,11 +25,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from provisioner.btp import Btp
 from provisioner.cf import CloudFoundry
-from provisioner.errors import BadInput
+from provisioner.errors import BadInput, StepFailed
 from provisioner.http import HttpClient, RequestStats, SessionPool
+from provisioner.keyfile import parse_key_text
 from provisioner.playbook import Playbook, text_of, vcap_credentials
 from provisioner.secret import Secret
+from provisioner.sm import ServiceManager, sm_credentials
 from provisioner.uaa import EARLY_REFRESH_SECONDS, claims, request_token
 
 
@@ -94,6 +102,9 @@ def sign_in_cf(pb: Playbook, pool: SessionPool, stats: RequestStats) -> CloudFou
     """A signed-in CF client for the playbook's login source. Raises :class:`BadInput` for a source that does not
     resolve, :class:`~provisioner.errors.StepFailed` when the UAA refuses the credentials."""
     c = pb.cf
+    if c is None:
+        raise StepFailed(f"{pb.source}: Cloud Foundry is needed here and the playbook has no cf section; add one "
+                         "(or use the subaccount route: steps.generated.platform: subaccount)")
     config = read_cf_config(cf_config_path()) if c.login == "cf-cli" else {}
     # with cf-cli and no cf.api, the cf CLI's target
     cf = CloudFoundry(c.api or str(config["Target"]), pool=pool, stats=stats)
@@ -121,3 +132,27 @@ def sign_in_cf(pb: Playbook, pool: SessionPool, stats: RequestStats) -> CloudFou
         assert c.password is not None
         cf.login_password(text_of(c.username) or "", c.password.resolve())
     return cf
+
+
+def service_manager(pb: Playbook, btp: Btp | None, pool: SessionPool, stats: RequestStats, *,
+                    create: bool = True) -> ServiceManager:
+    """A Service Manager client of the playbook's subaccount: from ``btp.sm_key`` when given, else from the
+    subaccount's ``serviceManagerBindings`` binding ``btp.sm_binding`` (``GET``, created with ``POST`` when
+    missing: a write on the first run only; without ``create``, as in ``plan``, a missing binding raises
+    :class:`StepFailed`). Raises :class:`BadInput` when neither source is usable; the credentials are never
+    printed."""
+    ref = pb.btp.sm_key
+    if ref is not None:
+        source = ref.file or f"{ref.where} ({ref.describe()})"
+        return ServiceManager(sm_credentials(parse_key_text(ref.resolve().reveal(), source), source),
+                              pool=pool, stats=stats)
+    if btp is None:
+        raise BadInput(f"{pb.source}: btp: the subaccount route needs Service Manager credentials: btp.cis_key (a "
+                       "global account administrator's cis key) or btp.sm_key")
+    sub = btp.find_subaccount(pb.btp.subaccount)
+    binding = btp.sm_binding(str(sub["guid"]), pb.btp.sm_binding, create=create)
+    if binding is None:
+        raise StepFailed(f"subaccount {pb.btp.subaccount} has no Service Manager binding {pb.btp.sm_binding} yet "
+                         "(serviceManagerBindings): `run` creates it once; `plan` never writes")
+    return ServiceManager(sm_credentials(binding, f"serviceManagerBindings {pb.btp.sm_binding}"), pool=pool,
+                          stats=stats)

@@ -39,20 +39,26 @@ def diagnose(pb: Playbook, say: Callable[[Check], None]) -> bool:
         except BadInput as exc:
             report(f"secret {ref.where.rsplit(': ', 1)[-1]}", False, str(exc))
     pool, stats = pool_for(pb), RequestStats()
+    cf = None
     try:
+        if pb.cf is None:  # the subaccount route: no Cloud Foundry
+            raise _NoCf
         cf = sign_in_cf(pb, pool, stats)
         source = cf.http.token_source
         assert source is not None  # sign_in_cf sets it
         token = claims(source.token())
         who = token.get("user_name") or token.get("client_id") or "?"
-        report("CF sign-in", True, f"{pb.cf.login} login to {cf.api_url} as {who}")
+        report("CF sign-in", True, f"{pb.cf_settings.login} login to {cf.api_url} as {who}")
+    except _NoCf:
+        pass
     except (ProvisionerError, BadInput) as exc:
         report("CF sign-in", False, str(exc))
         cf = None
     if cf is not None:
         _cf_roles(pb, cf, token, report)
+    btp = None
     try:
-        btp = Btp(load_cis_key(pb), source=pb.btp.cis_key.where, pool=pool, stats=stats,
+        btp = Btp(load_cis_key(pb), source=pb.btp.cis_key.where if pb.btp.cis_key else "", pool=pool, stats=stats,
                   username=text_of(pb.btp.username),
                   password=pb.btp.password.resolve() if pb.btp.password else None)
         scopes = claims(btp.token_source.token()).get("scope") or []
@@ -69,22 +75,44 @@ def diagnose(pb: Playbook, say: Callable[[Check], None]) -> bool:
                + (f"assigned ({assigned.get('entityState')})" if assigned else "not assigned yet (a run assigns it)"))
     except (ProvisionerError, BadInput) as exc:
         report("BTP (cis key)", False, str(exc))
+    if pb.on_subaccount:
+        _service_manager(pb, btp, pool, stats, report)
     key = Path(pb.download_path)
     if key.exists():
         try:
-            for c in check_key(read_key_file(key), pb.tenant.subdomain, (pb.service.credential_type,)):
+            for c in check_key(read_key_file(key), pb.tenant.subdomain, (pb.credential_type,)):
                 report(f"key file: {c.name}", c.passed, c.message)
         except BadInput as exc:
             report("key file", False, str(exc))
     return ok
 
 
+def _service_manager(pb: Playbook, btp, pool, stats: RequestStats, report) -> None:
+    """The subaccount route: Service Manager credentials (never created here), sign-in and the plan's visibility."""
+    from provisioner.credentials import service_manager
+    from provisioner.platform.servicemanager import ServiceManagerPlatform
+
+    try:
+        platform = ServiceManagerPlatform(service_manager(pb, btp if pb.btp.sm_key is None else None, pool, stats,
+                                                          create=False))
+        plan = platform.find_plan(pb.service.offering, pb.service.plan, space="")
+        source = "btp.sm_key" if pb.btp.sm_key is not None else f"serviceManagerBindings {pb.btp.sm_binding}"
+        report("Service Manager", True, f"signed in with {source}; {pb.service.offering}/{pb.service.plan} "
+               + ("visible" if plan else "not visible yet (the entitlement step assigns it)"))
+    except (ProvisionerError, BadInput) as exc:
+        report("Service Manager", False, str(exc))
+
+
+class _NoCf(Exception):
+    """The playbook has no cf section: the CF checks do not apply."""
+
+
 def _cf_roles(pb: Playbook, cf, token: dict, report) -> None:
     admin = "cloud_controller.admin" in (token.get("scope") or [])
     user_guid = token.get("user_id") or token.get("client_id")
     try:
-        org = cf.find_org(pb.cf.org)
-        if not report("CF org", org is not None, f"{pb.cf.org} " + ("visible" if org else
+        org = cf.find_org(pb.cf_settings.org)
+        if not report("CF org", org is not None, f"{pb.cf_settings.org} " + ("visible" if org else
                       "not found or not visible: the user needs a role in it (Org Manager)")):
             return
         if admin:
@@ -92,8 +120,8 @@ def _cf_roles(pb: Playbook, cf, token: dict, report) -> None:
             return
         roles = list(cf.list("/v3/roles", {"types": "organization_manager", "organization_guids": org["guid"],
                                            "user_guids": user_guid}))
-        report("Org Manager", bool(roles), f"in org {pb.cf.org}" if roles else
-               f"missing in org {pb.cf.org}: needed to create the space and give roles; ask an org manager")
+        report("Org Manager", bool(roles), f"in org {pb.cf_settings.org}" if roles else
+               f"missing in org {pb.cf_settings.org}: needed to create the space and give roles; ask an org manager")
         space = cf.find_space(org["guid"], pb.space_name)
         if space is not None:
             devs = cf.space_role_usernames(space["guid"], "space_developer")

@@ -9,8 +9,12 @@ ALM" dates and the setup guide for the SAP Cloud ALM API).
 | from 2023-10-16 on | the credentials, generated automatically | locate them, then download, check and test |
 
 ``steps.mode: create`` runs every step whatever the era (the playbook asks for more); ``locate`` only finds.
-Where the generated credentials live is not documented by SAP (UNCONFIRMED): the tool looks for the instance
-and key named in the playbook (``steps.instance.name``, ``steps.key.name``) in the space ``steps.space.name``.
+Where the generated credentials live (``steps.generated.platform``, default ``auto``): for tenants provisioned on
+or after 2023-10-16 at subaccount level (SAP's page "Binding Credentials of the SAP Cloud ALM API Service
+Instance": an instance "SAP Cloud ALM API" with a binding ``binding-key-…``, no CF environment), found through SAP
+Service Manager by plan and creator without names (:mod:`provisioner.steps.generated`); for 2023-06-12 to
+2023-10-15 in Cloud Foundry, the instance and key named in the playbook in the space ``steps.space.name``
+(UNCONFIRMED: SAP's older pages imply a CF space). What is created follows the playbook's ``route``.
 """
 
 from __future__ import annotations
@@ -43,23 +47,50 @@ def era_of(provisioned: dt.date) -> str:
     return ERA_AUTOMATIC
 
 
-def select_steps(pb: Playbook) -> tuple[str, list[tuple[Step[Any, Any] | VerifyStep, str | None]]]:
-    """The era (with the mode when not ``auto``) and each step with ``None`` (run it) or why it is skipped."""
+def generated_platform(pb: Playbook) -> str:
+    """Where the credentials generated with the tenant are located: ``subaccount`` or ``cloud-foundry``
+    (``steps.generated.platform``; auto: subaccount for tenants provisioned on or after 2023-10-16)."""
+    chosen = pb.steps.generated.platform
+    if chosen != "auto":
+        return chosen
+    return "subaccount" if pb.tenant.provisioned >= AUTOMATIC_FROM else "cloud-foundry"
+
+
+def platform_for(pb: Playbook) -> str:
+    """The platform the steps talk to: where the credentials are located (a run that only locates), else the
+    playbook's route. ``subaccount`` (SAP Service Manager) or ``cloud-foundry``."""
+    mode, _ = _decide(pb)
+    return generated_platform(pb) if mode == "locate" else pb.route_name
+
+
+def _decide(pb: Playbook) -> tuple[str, str]:
+    """The mode the era and ``steps.mode`` come to (auto is resolved), and the era's words."""
     era = era_of(pb.tenant.provisioned)
-    mode = pb.mode
-    skip: dict[str, str] = {}
+    mode: str = pb.mode
     if mode == "auto" and era == ERA_MONITORING:
-        skip["entitlement"] = "the entitlement came with the tenant's generated monitoring key"
         if "transport-management" in pb.tenant.purposes:
             era += "; transport management needs its own instance and key in the existing space"
         else:
             era += "; monitoring only: locate the generated key"
             mode = "locate"
     elif mode == "auto" and era == ERA_AUTOMATIC:
-        era += "; locate them"
         mode = "locate"
+        era += "; locate them" + (" at subaccount level by plan and creator"
+                                  if generated_platform(pb) == "subaccount" else "")
     elif mode != "auto":
         era += f"; steps.mode is {mode}"
+    return mode, era
+
+
+def select_steps(pb: Playbook) -> tuple[str, list[tuple[Step[Any, Any] | VerifyStep, str | None]]]:
+    """The era (with the mode when not ``auto``) and each step with ``None`` (run it) or why it is skipped."""
+    mode, era = _decide(pb)
+    era_words = era_of(pb.tenant.provisioned)
+    skip: dict[str, str] = {}
+    if pb.mode == "auto" and era_words == ERA_MONITORING:
+        skip["entitlement"] = "the entitlement came with the tenant's generated monitoring key"
+    if platform_for(pb) == "subaccount":
+        skip["space"] = "the instance lives at subaccount level (SAP Service Manager): no Cloud Foundry space"
     if mode == "locate":
         skip["entitlement"] = skip.get("entitlement") or "the credentials exist; nothing is created (locate)"
     if not pb.entitlement_enabled:

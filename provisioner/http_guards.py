@@ -102,7 +102,8 @@ def parse_error(resp: requests.Response) -> tuple[int | None, str | None, str]:
                 msg = f"{msg}: {details[0]['message']}" if msg else str(details[0]["message"])
             return err.get("code"), None, msg
         if isinstance(err, str):
-            return None, err, str(body.get("error_description") or "")
+            # UAA: error_description; SAP Service Manager: {"error": "<Word>", "description": ...}
+            return None, err, str(body.get("error_description") or body.get("description") or "")
         if "description" in body:
             return None, None, str(body["description"])
     return None, None, resp.reason or ""

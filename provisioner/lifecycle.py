@@ -4,6 +4,11 @@ Rotation creates ``<key name>-<UTC YYYYMMDDhhmmss>``, reads its credentials, tes
 writes them to the download path (the old file kept as .bak), and only then deletes the older keys. A failure at
 any point leaves a working key and says which one. Revocation deletes every key the playbook manages.
 
+On the subaccount route the keys are Service Manager bindings of the subaccount-level instance, and only bindings
+carrying this tool's label are managed: the binding generated with the tenant (``binding-key-…``) and per-system
+bindings (``<SID>_<client>_<system number>``) are never touched. Each binding has its own secret
+(``binding-secret``), so a rotation changes the secret and the replaced binding's secret stops signing in.
+
 Note (XSUAA "Service Instance Secrets"): with ``instance-secret`` credentials all keys of an instance share the
 instance's secret, so a new key does not change the secret; ``binding-secret`` keys each have their own.
 """
@@ -14,15 +19,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from provisioner.cf import CloudFoundry
+from provisioner.eras import platform_for
 from provisioner.errors import ApiError, StepFailed
-from provisioner.http import RequestStats
+from provisioner.http import RequestStats, SessionPool
 from provisioner.keyfile import write_key_file
 from provisioner.keytest import test_key
 from provisioner.platform import ServiceInstance, ServiceKey, ServicePlatform
-from provisioner.platform.cloudfoundry import CloudFoundryPlatform
 from provisioner.playbook import Playbook
-from provisioner.runner import connect, pool_for, resolve_secrets
+from provisioner.runner import connect_platform, pool_for, resolve_secrets
 from provisioner.steps.key import current_key, managed_keys
 from provisioner.wait import WaitSettings
 
@@ -34,29 +38,41 @@ SHARED_SECRET_NOTE = ("Note: this instance issues instance-secret credentials: a
 
 @dataclass(frozen=True)
 class Located:
-    """The signed-in CF client, the service platform on it, the playbook's instance and its managed keys."""
+    """The connection (pool, request counts), the service platform, the playbook's instance and its managed
+    keys."""
 
-    cf: CloudFoundry
+    pool: SessionPool
+    stats: RequestStats
     platform: ServicePlatform
     instance: ServiceInstance
     keys: list[ServiceKey]
 
 
 def locate(pb: Playbook) -> Located:
-    """Sign in and find the playbook's instance and its managed keys (read only). Raises :class:`StepFailed` when
-    the org, the space or the instance is missing."""
+    """Sign in and find the playbook's instance and its managed keys (read only): in its CF space, or at subaccount
+    level (SAP Service Manager, only bindings this tool created). Raises :class:`StepFailed` when the org, the
+    space or the instance is missing."""
     resolve_secrets(pb)
-    cf, _ = connect(pb, pool_for(pb), RequestStats(), need_btp=False)
-    org, space = cf.find_org_and_space(pb.cf.org, pb.space_name)
-    if org is None:
-        raise StepFailed(f"CF org {pb.cf.org!r} not found or not visible")
-    if space is None:
-        raise StepFailed(f"space {pb.space_name} not found in org {pb.cf.org}; run the playbook first")
-    platform = CloudFoundryPlatform(cf)
-    inst = platform.find_instance(space["guid"], pb.instance_name)
+    pool, stats = pool_for(pb), RequestStats()
+    conn = connect_platform(pb, pool, stats, need_btp=False)
+    platform = conn.platform
+    generated = (" (this tenant's credentials were generated with it, and the tool rotates or revokes only keys "
+                 "it created)" if platform_for(pb) != pb.route_name or pb.mode == "locate" else "")
+    if conn.on_subaccount:
+        scope, where = pb.btp.subaccount, "the subaccount"
+    else:
+        assert conn.cf is not None and pb.cf is not None
+        org, space = conn.cf.find_org_and_space(pb.cf.org, pb.space_name)
+        if org is None:
+            raise StepFailed(f"CF org {pb.cf.org!r} not found or not visible")
+        if space is None:
+            raise StepFailed(f"space {pb.space_name} not found in org {pb.cf.org}; run the playbook first{generated}")
+        scope, where = space["guid"], f"space {pb.space_name}"
+    inst = platform.find_instance(scope, pb.instance_name)
     if inst is None:
-        raise StepFailed(f"instance {pb.instance_name} not found in space {pb.space_name}; run the playbook first")
-    return Located(cf, platform, inst, managed_keys(platform, inst.guid, pb.key_name))
+        raise StepFailed(f"instance {pb.instance_name} not found in {where}; run the playbook first{generated}")
+    return Located(pool, stats, platform, inst, managed_keys(platform, inst.guid, pb.key_name,
+                                                             marked=conn.on_subaccount))
 
 
 def _delete_key(platform: ServicePlatform, key: ServiceKey, timeout: float) -> None:
@@ -68,7 +84,7 @@ def _delete_key(platform: ServicePlatform, key: ServiceKey, timeout: float) -> N
 def rotate(pb: Playbook, say: Callable[[str], None]) -> None:
     """Rotate the playbook's key. Raises :class:`StepFailed` naming the key that still works on failure."""
     found = locate(pb)
-    cf, platform, old = found.cf, found.platform, current_key(found.keys)
+    platform, old = found.platform, current_key(found.keys)
     if old is None:
         raise StepFailed(f"no service key {pb.key_name} on instance {pb.instance_name} to rotate; run the playbook")
     keep = f"the old key {old.name} still works"
@@ -85,8 +101,8 @@ def rotate(pb: Playbook, say: Callable[[str], None]) -> None:
     except (ApiError, StepFailed) as exc:
         raise StepFailed(f"rotation stopped creating {new_name}: {exc}; {keep}") from None
     say(f"test service key {new_name}")
-    failed = [c for c in test_key(creds, required_scopes=pb.service.required_scopes, pool=cf.pool, stats=cf.stats)
-              if not c.passed]
+    failed = [c for c in test_key(creds, required_scopes=pb.service.required_scopes, pool=found.pool,
+                                  stats=found.stats) if not c.passed]
     if failed:
         raise StepFailed(f"the new key {new_name} failed its test ({failed[0].name}: {failed[0].message}); {keep} "
                          f"and {pb.download_path} is unchanged; delete {new_name} with `provisioner revoke` or retry")

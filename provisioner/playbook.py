@@ -94,6 +94,12 @@ def _cf_login(c: dict[str, Any], where: str) -> str:
 def _cross_checks(data: dict[str, Any], source: str, marks: Marks) -> dict[str, Any]:
     """The checks across fields of ``cf`` and ``btp``; return ``data`` with ``cf.login`` decided (``cf-env``
     becomes ``password`` with references to CF_USERNAME and CF_PASSWORD, as ``cf auth`` reads them)."""
+    btp = data["btp"]
+    if ("username" in btp) != ("password" in btp):
+        raise BadInput(f"{location(source, marks, ('btp',))}: btp: username and password go together; "
+                       "add the missing one")
+    if data.get("cf") is None:  # the subaccount route
+        return data
     where = location(source, marks, ("cf",))
     cf = dict(data["cf"])
     cf["login"] = _cf_login(cf, where)
@@ -101,10 +107,6 @@ def _cross_checks(data: dict[str, Any], source: str, marks: Marks) -> dict[str, 
         ref = f"{where}: cf.login cf-env"
         cf.update(login="password", username={"env": "CF_USERNAME", "where": ref},
                   password={"env": "CF_PASSWORD", "where": ref})
-    btp = data["btp"]
-    if ("username" in btp) != ("password" in btp):
-        raise BadInput(f"{location(source, marks, ('btp',))}: btp: username and password go together; "
-                       "add the missing one")
     return {**data, "cf": cf}
 
 
@@ -126,6 +128,8 @@ def _locate_refs(model: type[Any], data: dict[str, Any], source: str, marks: Mar
         if not isinstance(value, dict):
             continue
         ann = field.annotation
+        # an optional section (``cf: CfSettings | None``): the section itself
+        ann = next((a for a in typing.get_args(ann) if isinstance(a, type) and issubclass(a, Section)), ann)
         if isinstance(ann, type) and issubclass(ann, Section):
             out[name] = _locate_refs(ann, value, source, marks, path + (name,))
         elif _mentions(ann, SecretRef) and "where" not in value:

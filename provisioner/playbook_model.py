@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypeAliasType
 
@@ -35,6 +35,8 @@ Value = TypeAliasType("Value", Annotated[NonEmpty | SecretRef, Field(
 Purpose = Literal["monitoring", "transport-management", "api"]
 CfLogin = Literal["password", "client_credentials", "cf-env", "cf-cli", "vcap"]
 Mode = Literal["auto", "create", "locate"]
+Route = Literal["subaccount", "cloud-foundry"]
+GeneratedPlatform = Literal["auto", "subaccount", "cloud-foundry"]
 
 
 class Section(BaseModel):
@@ -60,7 +62,16 @@ class BtpSettings(Section):
     account."""
 
     subaccount: NonEmpty = Field(description="Subaccount GUID or subdomain.")
-    cis_key: SecretRef = Field(description="The cis service key (JSON) from a file or an environment variable.")
+    cis_key: SecretRef | None = Field(default=None, description=(
+        "The cis service key (JSON) from a file or an environment variable. Needed for the entitlement step and, "
+        "on the subaccount route without sm_key, for the Service Manager credentials."))
+    sm_key: SecretRef | None = Field(default=None, description=(
+        "Subaccount route: Service Manager credentials (clientid, clientsecret, url, sm_url: a key of a "
+        "service-manager instance of plan subaccount-admin), for users who are not global account "
+        "administrators. Default: the subaccount's serviceManagerBindings binding sm_binding, through cis_key."))
+    sm_binding: str = Field(default="provisioner", pattern=r"^[A-Za-z0-9._-]{1,100}$", description=(
+        "Subaccount route: name of the subaccount's Service Manager binding (Accounts service v2 "
+        "serviceManagerBindings) the tool finds, or creates once, with cis_key and reuses on every run."))
     username: Value | None = Field(default=None, description=(
         "User for the password grant, needed when the cis key's grant_type is user_token."))
     password: SecretRef | None = Field(default=None, description="Password for the password grant.")
@@ -100,8 +111,10 @@ class ServiceSettings(Section):
     authorities: Annotated[tuple[str, ...], Field(min_length=1)] = Field(
         default=("$XSMASTERAPPNAME.imp-cdm-feature-display-ui", "$XSMASTERAPPNAME.imp-cdm-feature-manage-ui"),
         description="The instance's xs-security authorities.")
-    credential_type: Literal["instance-secret", "binding-secret"] = Field(default="instance-secret", description=(
-        "Expected uaa.credential-type: instance-secret for keys from Cloud Foundry."))
+    credential_type: Literal["instance-secret", "binding-secret"] | None = Field(default=None, description=(
+        "Expected uaa.credential-type. Default by route: instance-secret on the cloud-foundry route (keys from "
+        "Cloud Foundry), binding-secret on the subaccount route (the instance is created with "
+        "oauth2-configuration credential-types [binding-secret])."))
     required_scopes: tuple[str, ...] = Field(
         default=("imp-cdm-feature-display-ui", "imp-cdm-feature-manage-ui"),
         description="Scopes the key's token must carry (matched after the xsappname prefix).")
@@ -127,15 +140,31 @@ class EntitlementSettings(Section):
 class InstanceSettings(Section):
     """The service instance."""
 
-    name: str = Field(max_length=32, pattern=r"^[A-Za-z0-9._-]{1,32}$", description=(
-        "At most 32 characters: letters, digits, '.', '-', '_' (underscores instead of spaces)."))
+    name: str = Field(default="cloudalm-api", max_length=32, pattern=r"^[A-Za-z0-9._-]{1,32}$", description=(
+        "At most 32 characters: letters, digits, '.', '-', '_' (underscores instead of spaces). When the "
+        "credentials generated with the tenant are located on the subaccount route, a name given here pins one "
+        "instance (else they are found by plan and creator)."))
 
 
 class KeySettings(Section):
-    """The service key of the instance."""
+    """The service key (a binding on the subaccount route) of the instance. When the credentials generated with
+    the tenant are located on the subaccount route, a name given here pins one binding."""
 
     name: Annotated[str, Field(min_length=1, max_length=255)] = Field(default="cloudalm-api-key", description=(
         "Name of the service key."))
+
+
+class GeneratedSettings(Section):
+    """Where the credentials SAP generated with the tenant are looked for (SAP does not document their names:
+    UNCONFIRMED, so configurable; docs/sap-facts.md "Generated credentials")."""
+
+    platform: GeneratedPlatform = Field(default="auto", description=(
+        "auto: tenants provisioned on or after 2023-10-16 at subaccount level (Service Manager), 2023-06-12 to "
+        "2023-10-15 in Cloud Foundry (steps.space.name); or subaccount / cloud-foundry for every era."))
+    instance_names: tuple[NonEmpty, ...] = Field(default=("SAP Cloud ALM API",), description=(
+        "Names of the instance SAP generates with the tenant (SAP's screenshot: \"SAP Cloud ALM API\")."))
+    binding_prefix: NonEmpty = Field(default="binding-key-", description=(
+        "How the name of the binding SAP generates starts (SAP's screenshot: binding-key-...)."))
 
 
 class DownloadSettings(Section):
@@ -154,9 +183,10 @@ class StepsSettings(Section):
         "only find the existing instance and key, then download, check and test."))
     space: SpaceSettings = Field(default=SpaceSettings(), description=SpaceSettings.__doc__)
     entitlement: EntitlementSettings = Field(default=EntitlementSettings(), description=EntitlementSettings.__doc__)
-    instance: InstanceSettings = Field(description=InstanceSettings.__doc__)
+    instance: InstanceSettings = Field(default=InstanceSettings(), description=InstanceSettings.__doc__)
     key: KeySettings = Field(default=KeySettings(), description=KeySettings.__doc__)
     download: DownloadSettings = Field(description=DownloadSettings.__doc__)
+    generated: GeneratedSettings = Field(default=GeneratedSettings(), description=GeneratedSettings.__doc__)
 
 
 class Timeouts(Section):
@@ -186,12 +216,59 @@ class Playbook(Section):
     source: SkipJsonSchema[str] = ""
     version: Literal[1] = Field(description="Playbook format version.")
     tenant: Tenant = Field(description=Tenant.__doc__)
+    route: Route | None = Field(default=None, description=(
+        "subaccount: SAP's recommended route without Cloud Foundry (a subaccount-level instance through SAP "
+        "Service Manager, a service binding with binding-secret credentials); cloud-foundry: a CF space, "
+        "instance and service key. Default: cloud-foundry when the playbook has a cf section, else subaccount."))
     btp: BtpSettings = Field(description=BtpSettings.__doc__)
-    cf: CfSettings = Field(description=CfSettings.__doc__)
+    cf: CfSettings | None = Field(default=None, description=(
+        (CfSettings.__doc__ or "") + " Needed on the cloud-foundry route."))
     service: ServiceSettings = Field(default=ServiceSettings(), description=ServiceSettings.__doc__)
     steps: StepsSettings = Field(description=StepsSettings.__doc__)
     timeouts: Timeouts = Field(default=Timeouts(), description=Timeouts.__doc__)
     http: HttpConfig = Field(default=HttpConfig(), description=HttpConfig.__doc__)
+
+    @model_validator(mode="after")
+    def _route_needs(self) -> Playbook:
+        if self.route == "cloud-foundry" and self.cf is None:
+            raise ValueError("route cloud-foundry needs a cf section (or route: subaccount)")
+        if self.btp.cis_key is None and self.btp.sm_key is None:
+            raise ValueError("btp needs cis_key (or, on the subaccount route, sm_key)")
+        return self
+
+    @property
+    def route_name(self) -> Route:
+        """``route``, else cloud-foundry when the playbook has a cf section, else subaccount."""
+        return self.route or ("cloud-foundry" if self.cf is not None else "subaccount")
+
+    @property
+    def on_subaccount(self) -> bool:
+        """Whether the playbook takes the subaccount route (Service Manager) rather than Cloud Foundry."""
+        return self.route_name == "subaccount"
+
+    @property
+    def credential_type(self) -> Literal["instance-secret", "binding-secret"]:
+        """``service.credential_type``, else by route: binding-secret (subaccount), instance-secret (CF)."""
+        return self.service.credential_type or ("binding-secret" if self.on_subaccount else "instance-secret")
+
+    @property
+    def cf_settings(self) -> CfSettings:
+        """The ``cf`` section; raises ValueError on a playbook without one (the subaccount route)."""
+        if self.cf is None:
+            raise ValueError("the playbook has no cf section")
+        return self.cf
+
+    @property
+    def pinned_instance(self) -> str | None:
+        """``steps.instance.name`` when the playbook gives it (else None: the default name)."""
+        given = "instance" in self.steps.model_fields_set and "name" in self.steps.instance.model_fields_set
+        return self.steps.instance.name if given else None
+
+    @property
+    def pinned_key(self) -> str | None:
+        """``steps.key.name`` when the playbook gives it (else None: the default name)."""
+        given = "key" in self.steps.model_fields_set and "name" in self.steps.key.model_fields_set
+        return self.steps.key.name if given else None
 
     @property
     def mode(self) -> Mode:
@@ -230,8 +307,9 @@ class Playbook(Section):
 
     def secrets(self) -> list[SecretRef]:
         """Every secret reference of the playbook (usernames too when given as references)."""
-        refs = [self.btp.cis_key, self.btp.password, self.cf.password, self.cf.client_secret,
-                self.btp.username, self.cf.username]
+        cf = self.cf
+        refs = [self.btp.cis_key, self.btp.sm_key, self.btp.password, self.btp.username,
+                *((cf.password, cf.client_secret, cf.username) if cf is not None else ())]
         return [r for r in refs if isinstance(r, SecretRef)]
 
 

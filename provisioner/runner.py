@@ -19,12 +19,14 @@ from typing import Any
 from provisioner import clock
 from provisioner.btp import Btp
 from provisioner.cf import CloudFoundry
-from provisioner.eras import select_steps
+from provisioner.eras import platform_for, select_steps
 from provisioner.errors import ApiError, BadInput, ProvisionerError
 from provisioner.explain import hint
 from provisioner.http import HttpSettings, RequestStats, SessionPool
 from provisioner.keyfile import parse_key_text
+from provisioner.platform import ServicePlatform
 from provisioner.platform.cloudfoundry import CloudFoundryPlatform
+from provisioner.platform.servicemanager import ServiceManagerPlatform
 from provisioner.playbook import Playbook, text_of
 from provisioner.steps.base import (
     PLAN_WORDS,
@@ -90,6 +92,9 @@ class RunResult:
 def load_cis_key(pb: Playbook) -> dict:
     """The cis service key from ``btp.cis_key`` ({file}, {env} or {vcap}); any of the three key formats."""
     ref = pb.btp.cis_key
+    if ref is None:
+        raise BadInput(f"{pb.source}: btp.cis_key: required here (the entitlement step, or the Service Manager "
+                       "credentials without btp.sm_key); add it")
     return parse_key_text(ref.resolve().reveal(), ref.file or f"{ref.where} ({ref.describe()})")
 
 
@@ -99,15 +104,46 @@ def resolve_secrets(pb: Playbook) -> None:
         ref.resolve()
 
 
+def btp_client(pb: Playbook, pool: SessionPool, stats: RequestStats) -> Btp:
+    """The BTP accounts and entitlements client from the playbook's cis key."""
+    cis = load_cis_key(pb)
+    assert pb.btp.cis_key is not None  # load_cis_key checked it
+    return Btp(cis, source=pb.btp.cis_key.where, username=text_of(pb.btp.username),
+               password=pb.btp.password.resolve() if pb.btp.password else None, pool=pool, stats=stats)
+
+
 def connect(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool) -> tuple[CloudFoundry, Btp | None]:
     """Sign in to CF (from the playbook's login source) and, if needed, build the BTP client from the cis key."""
     from provisioner.credentials import sign_in_cf
 
-    btp = None
-    if need_btp:
-        btp = Btp(load_cis_key(pb), source=pb.btp.cis_key.where, username=text_of(pb.btp.username),
-                  password=pb.btp.password.resolve() if pb.btp.password else None, pool=pool, stats=stats)
+    btp = btp_client(pb, pool, stats) if need_btp else None
     return sign_in_cf(pb, pool, stats), btp
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What a run talks to: CF (None on the subaccount platform), BTP (None when not needed) and the service
+    platform of the instance and key steps."""
+
+    cf: CloudFoundry | None
+    btp: Btp | None
+    platform: ServicePlatform
+    on_subaccount: bool
+
+
+def connect_platform(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool,
+                     writes: bool = True) -> Connection:
+    """Sign in where the playbook's steps go (:func:`provisioner.eras.platform_for`): SAP Service Manager of the
+    subaccount (its credentials from ``btp.sm_key`` or the cis key's ``serviceManagerBindings``), or Cloud Foundry
+    (its login source). Without ``writes`` (plan) a missing Service Manager binding is not created."""
+    from provisioner.credentials import service_manager
+
+    if platform_for(pb) == "subaccount":
+        btp = btp_client(pb, pool, stats) if need_btp or pb.btp.sm_key is None else None
+        sm = service_manager(pb, btp, pool, stats, create=writes)
+        return Connection(None, btp, ServiceManagerPlatform(sm), True)
+    cf, btp = connect(pb, pool, stats, need_btp=need_btp)
+    return Connection(cf, btp, CloudFoundryPlatform(cf), False)
 
 
 def pool_for(pb: Playbook) -> SessionPool:
@@ -223,15 +259,15 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
         need_btp = any(step.name == "entitlement" and skip is None for step, skip in selected)
         t0 = clock.monotonic()
         try:
-            cf, btp = connect(pb, pool, stats, need_btp=need_btp)
+            conn = connect_platform(pb, pool, stats, need_btp=need_btp, writes=not dry_run)
         except BadInput:
             raise
         except ProvisionerError as exc:
             record(StepResult("sign-in", "error" if dry_run else FAILED, [], clock.monotonic() - t0,
                               explained(exc, "sign-in")))
             return result
-        platform = CloudFoundryPlatform(cf)
-        env = Env(pb, cf, btp, platform, dry_run=dry_run, force=force, poll=poll or WaitSettings())
+        env = Env(pb, conn.cf, conn.btp, conn.platform, dry_run=dry_run, force=force, poll=poll or WaitSettings(),
+                  on_subaccount=conn.on_subaccount, pool=pool, stats=stats)
         upstream = Upstream()
         failed = False
         for step, skip in selected:

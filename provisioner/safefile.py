@@ -168,7 +168,8 @@ def _tmp_prefix(name: str) -> str:
 
 
 def _remove_stale_temporaries(folder: Path, name: str) -> None:
-    """Remove ``.<name>.XXXXXXXX.tmp`` files a write killed before its rename left in ``folder``."""
+    """Remove ``.<name>.XXXXXXXX.tmp`` files a write killed before its rename left in ``folder`` (called under
+    :func:`_folder_lock`, so no live write's temporary is there)."""
     pattern = re.compile(re.escape(_tmp_prefix(name)) + r"[a-z0-9_]{8}" + re.escape(_TMP_SUFFIX) + r"\Z")
     try:
         entries = os.listdir(folder)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The demo behind `make demo`: start the landscape simulator on a free loopback port, run playbooks/demo.yaml
-# twice (the second run must change nothing: no POST, PUT, PATCH or DELETE in the simulator's journal), check and
-# test the downloaded key, and stop the simulator, also when a step fails.
+# The demo behind `make demo`: start the landscape simulator on a free loopback port, run playbooks/demo.yaml (the
+# Cloud Foundry route) twice (the second run must change nothing: no POST, PUT, PATCH or DELETE in the simulator's
+# journal), check and test the downloaded key; then the subaccount route (playbooks/acme-subaccount.yaml, twice),
+# the era fleet (playbooks/tenants/*.yaml) and the inventory of initech's subaccount; stop the simulator, also when
+# a step fails.
 set -euo pipefail
 BIN=.venv/bin
 DEMO=.demo
@@ -51,7 +53,19 @@ echo; echo "== the key file: $KEY (mode $(stat -c %a "$KEY"))"
 [ "$(stat -c %a "$KEY")" = 600 ] || { echo "the key file's mode is not 0600"; exit 1; }
 "$BIN/provisioner" key check "$KEY" --tenant acme-cloudalm
 "$BIN/provisioner" key test "$KEY" --api
+echo; echo "== the subaccount route (SAP's recommendation, no Cloud Foundry): playbooks/acme-subaccount.yaml"
+"$BIN/provisioner" run playbooks/acme-subaccount.yaml
+echo; echo "== its second run: converged (no writes)"
+journal clear
+"$BIN/provisioner" run playbooks/acme-subaccount.yaml
+journal check
+KEY=$DEMO/keys/acme-cloudalm-subaccount.json
+"$BIN/provisioner" key check "$KEY" --tenant acme-cloudalm --credential-type binding-secret
+
 echo; echo "== a fleet: one tenant of each provisioning era, in parallel (playbooks/tenants/*.yaml)"
+echo "   initech-cloudalm (2023-11-20) has no cf section and no names: its generated credentials are found"
 "$BIN/provisioner" run playbooks/tenants/*.yaml --parallel 3 --report "$DEMO/report.json" --junit "$DEMO/junit.xml"
 echo "   reports: $DEMO/report.json, $DEMO/junit.xml"
+echo; echo "== inventory of initech's subaccount: the generated credentials and a per-system binding"
+"$BIN/provisioner" inventory playbooks/tenants/initech.yaml
 echo; echo "demo done: the simulator stops now"

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from conftest import cli, steps_of
 
-# initech-cloudalm (2023-11-20) has no Cloud Foundry org any more: its generated credentials are a Service
-# Manager instance and binding, which the provisioning side finds once it knows the subaccount route.
-NEEDS_SUBACCOUNT_ROUTE = pytest.mark.xfail(reason="subaccount route: issue 9", strict=False)
+# initech-cloudalm (2023-11-20), whose credentials were generated at subaccount level: tests/test_subaccount_eras.py
 
 
 def tenant_playbook(landscape, subdomain, provisioned, purposes, instance, key, **extra):
@@ -63,37 +60,3 @@ def test_june_to_october_2023_monitoring_only_locates_the_generated_key(landscap
     assert got["test"] == "passed"
     assert landscape.writes() == []
 
-
-@NEEDS_SUBACCOUNT_ROUTE
-def test_from_october_16_2023_locates_checks_and_tests_without_creating(landscape):
-    pb = tenant_playbook(landscape, "initech-cloudalm", "2023-11-20", ["monitoring"], "cloudalm-api",
-                         "cloudalm-api-key")
-    plan = cli("plan", pb)
-    assert plan.exit_code == 2  # only the download is pending
-    assert "provisioned on or after 2023-10-16: the credentials were generated automatically; locate them" \
-        in plan.stdout
-    assert steps_of(plan.stdout)["entitlement"] == "skip"
-    landscape.clear_journal()
-    out = cli("run", pb)
-    assert out.exit_code == 0, out.output
-    assert landscape.writes() == []
-    assert cli("plan", pb).exit_code == 0
-
-
-@NEEDS_SUBACCOUNT_ROUTE
-def test_locate_names_the_fix_when_the_generated_key_is_elsewhere(landscape):
-    pb = tenant_playbook(landscape, "initech-cloudalm", "2023-11-20", ["monitoring"], "not-there", "k")
-    out = cli("run", pb)
-    assert out.exit_code == 1
-    assert "instance not-there not found in space cloudalm; set steps.instance.name" in out.stdout
-    assert landscape.writes() == []
-
-
-@NEEDS_SUBACCOUNT_ROUTE
-def test_the_playbook_can_ask_for_more_than_the_era_needs(landscape):
-    pb = tenant_playbook(landscape, "initech-cloudalm", "2023-11-20", ["monitoring"], "cloudalm-extra",
-                         "cloudalm-extra-key", **{"steps.mode": "create"})
-    out = cli("run", pb)
-    assert out.exit_code == 0, out.output
-    assert "steps.mode is create" in out.stdout
-    assert steps_of(out.stdout)["instance"] == "created"

@@ -44,7 +44,7 @@ def test_the_shipped_schema_is_the_generated_one(rel):
 def test_the_loader_validates_against_the_generated_schema():
     assert SCHEMA == generate()
     assert SCHEMA["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert SCHEMA["then"]["required"] == ["tenant", "btp", "cf", "steps"]
+    assert SCHEMA["then"]["required"] == ["tenant", "btp", "steps"]  # cf: only on the cloud-foundry route
 
 
 def properties(node: Any, path: tuple[str, ...] = ()):
@@ -77,7 +77,10 @@ def resolve(node: dict[str, Any]) -> dict[str, Any]:
 def agrees(given: Any, loaded: Any, node: dict[str, Any], path: str = "") -> None:
     """``loaded`` (the Playbook as JSON) holds every value of ``given`` and the schema's default for the rest."""
     node = resolve(node)
-    if "anyOf" in node:  # a plain string or a secret reference
+    if "anyOf" in node and given is None:  # an optional section left null (cf on the subaccount route)
+        assert loaded is None, path
+        return
+    if "anyOf" in node:  # a plain string or a secret reference, or an optional section
         branch = next(b for b in node["anyOf"] if resolve(b).get("type") == ("string" if isinstance(given, str)
                                                                             else "object"))
         return agrees(given, loaded, branch, path)
@@ -102,7 +105,9 @@ def loaded_json(doc: dict[str, Any]) -> dict[str, Any]:
 def expected(doc: dict[str, Any]) -> dict[str, Any]:
     """The document as loaded: ``cf.login`` decided, ``cf-env`` turned into references to its variables."""
     out = copy.deepcopy(doc)
-    cf = out["cf"]
+    cf = out.get("cf")
+    if cf is None:
+        return out
     cf.setdefault("login", "client_credentials" if "client_id" in cf else "password")
     if cf["login"] == "cf-env":
         cf.update(login="password", username={"env": "CF_USERNAME"}, password={"env": "CF_PASSWORD"})
@@ -131,6 +136,8 @@ def from_schema(node: dict[str, Any]) -> st.SearchStrategy[Any]:
     if "anyOf" in node:
         return st.one_of([from_schema(b) for b in node["anyOf"]])
     kind = node.get("type")
+    if kind == "null":
+        return st.none()
     if kind == "object":
         return objects(node)
     if kind == "array":
@@ -174,6 +181,15 @@ CF_LOGINS = {None: ("username", "password"), "password": ("username", "password"
 def documents(draw: Any) -> dict[str, Any]:
     """A valid playbook: drawn from the schema, then the credentials made consistent (the cross-field rules)."""
     doc = draw(from_schema(SCHEMA))
+    btp = doc["btp"]
+    if btp.get("cis_key") is None and btp.get("sm_key") is None:  # one of the two (a model rule)
+        btp["cis_key"] = {"file": "cis-key.json"}
+    if not isinstance(doc.get("cf"), dict):  # the subaccount route
+        if doc.get("route") == "cloud-foundry":
+            doc.pop("route")
+        if ("username" in btp) != ("password" in btp):
+            btp.pop("username", None), btp.pop("password", None)
+        return doc
     cf_props = resolve(SCHEMA["properties"]["cf"])["properties"]
     cf = {k: v for k, v in doc["cf"].items() if k not in ("login", *{f for fs in CF_LOGINS.values() for f in fs})}
     login = draw(st.sampled_from(list(CF_LOGINS)))
@@ -183,7 +199,6 @@ def documents(draw: Any) -> dict[str, Any]:
     if login != "cf-cli" and "api" not in cf:
         cf["api"] = draw(from_schema(cf_props["api"]))
     doc["cf"] = cf
-    btp = doc["btp"]
     if ("username" in btp) != ("password" in btp):
         btp.pop("username", None), btp.pop("password", None)
     return doc

@@ -10,7 +10,7 @@ failed and :class:`~provisioner.errors.WaitTimeout` when a wait ran out of time.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from provisioner.wait import WaitSettings
@@ -20,6 +20,9 @@ IN_PROGRESS_STATES = ("initial", "in progress")
 #: the record kept on an instance: a SHA-256 of the parameters applied, and the xsappname they carried
 HASH_RECORD = "provisioner/parameters-sha256"
 XSAPPNAME_RECORD = "provisioner/xsappname"
+#: the record that marks an instance or a binding as made by this tool (Service Manager labels)
+MANAGED_RECORD = "provisioner/managed-by"
+MANAGED_BY = "provisioner"
 
 
 @dataclass(frozen=True)
@@ -68,12 +71,14 @@ class ServiceInstance:
 
 @dataclass(frozen=True)
 class ServiceKey:
-    """A service key of an instance (no credentials: see :meth:`ServicePlatform.key_credentials`)."""
+    """A service key of an instance (no credentials: see :meth:`ServicePlatform.key_credentials`). ``record``:
+    what the tool keeps on it (Service Manager labels, e.g. :data:`MANAGED_RECORD`), empty when none."""
 
     guid: str
     name: str
     last_operation: Operation
     created_at: str | None = None
+    record: Mapping[str, str] = field(default_factory=dict)
 
 
 class ServicePlatform(Protocol):

@@ -20,6 +20,7 @@ from provisioner.wait import WaitSettings
 if TYPE_CHECKING:
     from provisioner.btp import Btp
     from provisioner.cf import CloudFoundry
+    from provisioner.http import RequestStats, SessionPool
     from provisioner.platform import ServicePlatform
     from provisioner.playbook import Playbook
 
@@ -123,12 +124,25 @@ class Env:
     """One run's environment: the playbook (``settings``), the API clients, the flags and the poll settings."""
 
     settings: Playbook
-    cf: CloudFoundry
+    cf: CloudFoundry | None
     btp: Btp | None
     platform: ServicePlatform
     dry_run: bool = False
     force: bool = False
     poll: WaitSettings = field(default_factory=WaitSettings)
+    #: the instances live at subaccount level (SAP Service Manager), not in the CF space of the space step
+    on_subaccount: bool = False
+    #: the connection pool and request counts of the run (for clients a step makes, e.g. the sign-in test)
+    pool: SessionPool | None = None
+    stats: RequestStats | None = None
+
+    def cf_client(self) -> CloudFoundry:
+        """The CF client; raises StepFailed when the run has none (the subaccount route)."""
+        if self.cf is None:
+            from provisioner.errors import StepFailed
+
+            raise StepFailed("this step needs Cloud Foundry (a cf section in the playbook)")
+        return self.cf
 
     def wait_settings(self, timeout: float) -> WaitSettings:
         """The poll settings with ``timeout`` (seconds)."""

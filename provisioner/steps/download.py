@@ -28,6 +28,8 @@ class DownloadObservation:
     credentials: Mapping[str, Any] | None
     on_disk: Mapping[str, Any] | None
     replaceable: bool = False
+    #: the key's name when the key step found one (a located binding may have any name)
+    key_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,18 +49,20 @@ class DownloadStep(Step[DownloadObservation, DownloadOutput]):
         key = upstream.output("key", KeyOutput)
         if key is None:
             return DownloadObservation(path, None, on_disk, replaceable=upstream.planned("key") is not None)
-        return DownloadObservation(path, env.platform.key_credentials(key.key.guid), on_disk, replaceable=key.created)
+        return DownloadObservation(path, env.platform.key_credentials(key.key.guid), on_disk, replaceable=key.created,
+                                   key_name=key.key.name)
 
     def compare(self, settings: Playbook, observation: DownloadObservation, upstream: Upstream) -> Change:
         path = settings.download_path
+        name = observation.key_name or settings.key_name
         if observation.credentials is None:
             return Change.of(Action.CREATE if observation.on_disk is None else Action.UPDATE,
                              f"download the new service key to {path}")
         if observation.on_disk is None:
-            return Change.of(Action.CREATE, f"download service key {settings.key_name} to {path}")
+            return Change.of(Action.CREATE, f"download service key {name} to {path}")
         if observation.on_disk == observation.credentials:
             return Change.of(Action.NONE, f"{path} holds the service key")
-        reason = f"{path} differs from service key {settings.key_name}"
+        reason = f"{path} differs from service key {name}"
         if observation.replaceable:
             reason += " (the key was re-created; the old file is kept as .bak)"
         else:
@@ -71,7 +75,8 @@ class DownloadStep(Step[DownloadObservation, DownloadOutput]):
         if observation.credentials is None:
             raise StepFailed("no service key to download")
         creds = dict(observation.credentials)
-        write_key_file(pb.download_path, creds, force=env.force or observation.replaceable, key_name=pb.key_name)
+        write_key_file(pb.download_path, creds, force=env.force or observation.replaceable,
+                       key_name=observation.key_name or pb.key_name)
         return DownloadOutput(pb.download_path, creds)
 
     def current(self, observation: DownloadObservation) -> DownloadOutput | None:

@@ -60,7 +60,7 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
         s = pb.service
         space = upstream.output("space", SpaceOutput)
         if space is not None:
-            found = env.cf.find_plan(s.offering, s.plan, org_guid=space.org["guid"])
+            found = env.cf_client().find_plan(s.offering, s.plan, org_guid=space.org["guid"])
             if found is not None:
                 return EntitlementObservation(plan=ServicePlan(found["guid"], found.get("name", s.plan), s.offering))
         if env.btp is None:

@@ -4,7 +4,10 @@ with the ``xs-security`` parameters, or update it when its parameters differ. Ta
 
 Reads the instance by name in the space and its parameters. Where the broker cannot return parameters, it
 compares against the record the tool keeps on the instance itself (``provisioner/parameters-sha256``, a SHA-256 of
-the applied parameters, and ``provisioner/xsappname``). Creates it, or updates it keeping the ``xsappname`` it
+the applied parameters, and ``provisioner/xsappname``; labels on the subaccount route). On the subaccount route the
+instance lives at subaccount level (no space); an update there sets the ``xsappname`` to the instance's GUID, as
+SAP's page "Enabling SAP Cloud ALM API" says for existing instances; generated credentials are located by plan and
+creator (:mod:`provisioner.steps.generated`). Creates it, or updates it keeping the ``xsappname`` it
 already has, and waits for the operation and the instance's ``last_operation`` to succeed. An operation already
 running is waited for (:attr:`Action.WAIT`; the runner then reads and compares the step once more). A create that
 finds the name taken (a parallel run) adopts that instance and has it compared again.
@@ -17,10 +20,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner.errors import StepFailed
-from provisioner.platform import HASH_RECORD, XSAPPNAME_RECORD, ServiceInstance, ServicePlan, settle_instance
+from provisioner.platform import (
+    HASH_RECORD,
+    MANAGED_BY,
+    MANAGED_RECORD,
+    XSAPPNAME_RECORD,
+    ServiceInstance,
+    ServicePlan,
+    settle_instance,
+)
+from provisioner.platform.servicemanager import ServiceManagerPlatform
 from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
 from provisioner.steps.entitlement import EntitlementOutput
+from provisioner.steps.generated import locate_instance
 from provisioner.steps.parameters import desired_parameters, merged_parameters, parameter_differences, parameters_hash
 from provisioner.steps.space import SpaceOutput
 from provisioner.wait import WaitSettings
@@ -37,6 +50,8 @@ class InstanceObservation:
     instance: ServiceInstance | None = None
     parameters: Mapping[str, Any] | None = None
     parameters_supported: bool = True
+    #: locate at subaccount level: why discovery chose ``instance``
+    located: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,8 +61,14 @@ class InstanceOutput(Output):
     instance: ServiceInstance
 
 
+def where(settings: Playbook) -> str:
+    """Where the playbook's instance lives: its space, or the subaccount."""
+    return "the subaccount" if settings.on_subaccount else f"space {settings.space_name}"
+
+
 def current_xsappname(settings: Playbook, observation: InstanceObservation) -> str:
-    """Keep the xsappname the instance has (its parameters, else the record on it), else the instance name."""
+    """Keep the xsappname the instance has (its parameters, else the record on it), else the instance name (an
+    update on the subaccount route sends the instance's GUID instead: :func:`update_xsappname`)."""
     if observation.parameters:
         xs = observation.parameters.get("xs-security")
         if isinstance(xs, dict) and isinstance(xs.get("xsappname"), str):
@@ -57,15 +78,28 @@ def current_xsappname(settings: Playbook, observation: InstanceObservation) -> s
     return settings.instance_name
 
 
+def update_xsappname(settings: Playbook, observation: InstanceObservation, instance: ServiceInstance) -> str:
+    """The xsappname an update sends: on the subaccount route the instance's GUID (SAP: "If you're updating an
+    existing instance, replace <your-instance-name> with your instance ID (GUID)"), else the one it has."""
+    return instance.guid if settings.on_subaccount else current_xsappname(settings, observation)
+
+
 class InstanceStep(Step[InstanceObservation, InstanceOutput]):
     name = "instance"
 
     def read(self, env: Env, upstream: Upstream) -> InstanceObservation:
         pb = env.settings
-        space = upstream.output("space", SpaceOutput)
-        if space is None:
-            return InstanceObservation(None)
-        guid = space.space["guid"]
+        if env.on_subaccount:
+            guid = pb.btp.subaccount
+            if self.locate:
+                assert isinstance(env.platform, ServiceManagerPlatform)
+                found = locate_instance(env.platform, pb)
+                return InstanceObservation(guid, None, found.instance, located=found.why)
+        else:
+            space = upstream.output("space", SpaceOutput)
+            if space is None:
+                return InstanceObservation(None)
+            guid = space.space["guid"]
         instance = env.platform.find_instance(guid, pb.instance_name)
         if self.locate:
             return InstanceObservation(guid, None, instance)
@@ -82,6 +116,8 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         name = settings.instance_name
         s = settings.service
         inst = observation.instance
+        if self.locate and observation.located is not None:
+            return Change.of(Action.NONE, f"found {observation.located}; left as it is")
         if self.locate:
             if inst is None:
                 raise StepFailed(f"instance {name} not found in space {settings.space_name}; set "
@@ -94,12 +130,16 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
                 return Change.of(Action.CREATE, f"{what} (in the new space)")
             if observation.plan is None and upstream.planned("entitlement") is None:
                 raise StepFailed(
-                    f"service plan {s.offering}/{s.plan} is not visible in space {settings.space_name}: the "
+                    f"service plan {s.offering}/{s.plan} is not visible in {where(settings)}: the "
                     "entitlement is missing in this subaccount (enable the entitlement step) or the org has no "
                     "access to it")
             if observation.plan is None:
                 return Change.of(Action.CREATE, f"{what} (once the entitlement is assigned)")
             return Change.of(Action.CREATE, what)
+        if settings.on_subaccount and inst.record.get(MANAGED_RECORD) != MANAGED_BY:
+            raise StepFailed(f"instance {name} exists in the subaccount and was not made by this tool (no label "
+                             f"{MANAGED_RECORD}); it is left alone: choose another steps.instance.name, or give it "
+                             f"the label {MANAGED_RECORD}: {MANAGED_BY} to have the tool manage it")
         op = inst.last_operation
         if op.in_progress:
             return Change.of(Action.WAIT, f"instance {name}: its {op.type or 'last operation'} is in progress; "
@@ -107,7 +147,7 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         if op.type == "create" and op.failed:
             return Change.of(Action.CREATE, f"the last create of instance {name} failed ({op.description}); "
                                             "create it again")
-        desired = desired_parameters(s, current_xsappname(settings, observation))
+        desired = desired_parameters(s, current_xsappname(settings, observation), settings.credential_type)
         reasons = []
         if observation.plan is not None and inst.plan_guid and inst.plan_guid != observation.plan.guid:
             reasons.append(f"service plan differs (expected {s.plan})")
@@ -132,7 +172,7 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
     def apply(self, env: Env, observation: InstanceObservation, change: Change,
               upstream: Upstream) -> InstanceOutput:
         if observation.space is None:
-            raise StepFailed(f"no space {env.settings.space_name} for instance {env.settings.instance_name}")
+            raise StepFailed(f"no {where(env.settings)} for instance {env.settings.instance_name}")
         if change.action is Action.WAIT:
             assert observation.instance is not None
             return InstanceOutput(self._settle(env, observation.instance.guid), recheck=True)
@@ -150,16 +190,22 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         if plan is None and observation.space is not None:
             plan = env.platform.find_plan(s.offering, s.plan, space=observation.space)
         if plan is None:
-            raise StepFailed(f"service plan {s.offering}/{s.plan} is not visible in space "
-                             f"{env.settings.space_name}: the entitlement is missing in this subaccount")
+            raise StepFailed(f"service plan {s.offering}/{s.plan} is not visible in {where(env.settings)}: the "
+                             "entitlement is missing in this subaccount")
         return plan.guid
 
     def _create(self, env: Env, observation: InstanceObservation) -> InstanceOutput:
         pb = env.settings
         space = observation.space
         assert space is not None
-        params = desired_parameters(pb.service, pb.instance_name)
+        params = desired_parameters(pb.service, pb.instance_name, pb.credential_type)
         record = {HASH_RECORD: parameters_hash(params), XSAPPNAME_RECORD: pb.instance_name}
+        failed = observation.instance
+        if env.on_subaccount and failed is not None:
+            # Service Manager keeps an instance whose create failed (CF replaces it): delete it, then create
+            operation = env.platform.delete_instance(failed.guid)
+            if operation is not None:
+                env.platform.wait_operation(operation, self._wait(env), f"delete failed instance {pb.instance_name}")
         try:
             operation = env.platform.create_instance(space, self._plan_guid(env, observation), pb.instance_name,
                                                      params, record)
@@ -186,8 +232,8 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         pb = env.settings
         inst = observation.instance
         assert inst is not None
-        xsappname = current_xsappname(pb, observation)
-        desired = desired_parameters(pb.service, xsappname)
+        xsappname = update_xsappname(pb, observation, inst)
+        desired = desired_parameters(pb.service, xsappname, pb.credential_type)
         plan = observation.plan.guid if observation.plan is not None and inst.plan_guid != observation.plan.guid \
             else None
         operation = env.platform.update_instance(

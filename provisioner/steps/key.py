@@ -10,19 +10,22 @@ import re
 from dataclasses import dataclass
 
 from provisioner.errors import StepFailed
-from provisioner.platform import ServiceKey, ServicePlatform, settle_key
+from provisioner.platform import MANAGED_BY, MANAGED_RECORD, ServiceKey, ServicePlatform, settle_key
 from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
+from provisioner.steps.generated import locate_binding, per_system
 from provisioner.steps.instance import InstanceOutput
 
 GENERATION = re.compile(r"-\d{14}$")  # NAME-YYYYMMDDhhmmss: a key made by `provisioner key rotate`
 
 
-def managed_keys(platform: ServicePlatform, instance: str, name: str) -> list[ServiceKey]:
+def managed_keys(platform: ServicePlatform, instance: str, name: str, *, marked: bool = False) -> list[ServiceKey]:
     """The playbook's keys on the instance (guid), oldest first: ``NAME`` and its rotations
-    ``NAME-YYYYMMDDhhmmss``."""
+    ``NAME-YYYYMMDDhhmmss``; with ``marked`` (Service Manager) only bindings carrying this tool's label. Never a
+    per-system binding (``<SID>_<client>_<system number>``)."""
     keys = [k for k in platform.list_keys(instance)
-            if k.name == name or (k.name.startswith(name + "-") and GENERATION.fullmatch(k.name[len(name):]))]
+            if (k.name == name or (k.name.startswith(name + "-") and GENERATION.fullmatch(k.name[len(name):])))
+            and not per_system(k.name) and (not marked or k.record.get(MANAGED_RECORD) == MANAGED_BY)]
     return sorted(keys, key=lambda k: (k.created_at or "", k.name))
 
 
@@ -39,6 +42,8 @@ class KeyObservation:
 
     instance: str | None
     key: ServiceKey | None = None
+    #: located at subaccount level: why discovery chose ``key``
+    located: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,23 +62,36 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
         if inst is None:
             return KeyObservation(None)
         guid = inst.instance.guid
-        return KeyObservation(guid, current_key(managed_keys(env.platform, guid, env.settings.key_name)))
+        if self.locate and env.on_subaccount:
+            key = locate_binding(env.platform.list_keys(guid), inst.instance, env.settings)
+            how = "named in the playbook (steps.key.name)" if env.settings.pinned_key else \
+                "generated with the tenant (found by creator)"
+            return KeyObservation(guid, key, f"binding {key.name!r} of instance {inst.instance.name!r}: {how}")
+        keys = managed_keys(env.platform, guid, env.settings.key_name, marked=env.on_subaccount)
+        return KeyObservation(guid, current_key(keys))
 
     def compare(self, settings: Playbook, observation: KeyObservation, upstream: Upstream) -> Change:
         name = settings.key_name
         key = observation.key
+        kind = "service binding" if settings.on_subaccount else "service key"
+        if observation.located is not None:
+            return Change.of(Action.NONE, f"found {observation.located}; left as it is")
+        if per_system(name):
+            raise StepFailed(f"steps.key.name {name} has the pattern of SAP's per-system bindings "
+                             "(<SID>_<client>_<system number>), which conflict with them; choose another name")
         if key is None and self.locate:
             raise StepFailed(f"service key {name} not found on instance {settings.instance_name}; set "
                              "steps.key.name to the generated key's name (or steps.mode: create to create one)")
         if key is None:
             where = " (on the new instance)" if upstream.planned("instance", Action.CREATE) else ""
-            return Change.of(Action.CREATE, f"create service key {name}{where}")
+            return Change.of(Action.CREATE, f"create {kind} {name}{where}")
         op = key.last_operation
         if op.in_progress:
-            return Change.of(Action.WAIT, f"service key {key.name} is being created; wait for it")
+            return Change.of(Action.WAIT, f"{kind} {key.name} is being created; wait for it")
         if op.failed:
-            return Change.of(Action.CREATE, f"the last {op.type} of service key {key.name} failed; create it again")
-        return Change.of(Action.NONE, f"service key {key.name} exists")
+            return Change.of(Action.CREATE, f"the last {op.type} of {kind} {key.name} failed; create it "
+                                            "again")
+        return Change.of(Action.NONE, f"{kind} {key.name} exists")
 
     def apply(self, env: Env, observation: KeyObservation, change: Change, upstream: Upstream) -> KeyOutput:
         pb = env.settings
@@ -98,6 +116,9 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             found = env.platform.find_key(instance, pb.key_name)
             if found is None:
                 raise StepFailed(f"service key {pb.key_name} is gone right after its creation; re-run")
+            if env.on_subaccount and notes and found.record.get(MANAGED_RECORD) != MANAGED_BY:
+                raise StepFailed(f"a binding named {pb.key_name} exists on the instance and was not made by this tool "
+                                 "(no label provisioner/managed-by); it is left alone: choose another steps.key.name")
             guid = found.guid
         return KeyOutput(self._settle(env, guid), created=True, notes=notes)
 

@@ -11,11 +11,12 @@ from typing import Any
 from provisioner.playbook import ServiceSettings
 
 
-def desired_parameters(service: ServiceSettings, xsappname: str) -> dict[str, Any]:
-    """``{"xs-security": {"xsappname": ..., "authorities": [...]}}`` (+ ``oauth2-configuration`` for binding
-    secrets), as SAP's "Maintain an Instance" page gives them."""
+def desired_parameters(service: ServiceSettings, xsappname: str, credential_type: str) -> dict[str, Any]:
+    """``{"xs-security": {"xsappname": ..., "authorities": [...]}}`` (+ ``oauth2-configuration``
+    ``{"credential-types": ["binding-secret"]}`` when ``credential_type`` is binding-secret, as on the subaccount
+    route), as SAP's "Maintain an Instance" and "Enabling SAP Cloud ALM API" pages give them."""
     xs: dict[str, Any] = {"xsappname": xsappname, "authorities": list(service.authorities)}
-    if service.credential_type == "binding-secret":
+    if credential_type == "binding-secret":
         xs["oauth2-configuration"] = {"credential-types": ["binding-secret"]}
     return {"xs-security": xs}
 

@@ -49,7 +49,7 @@ def wanted_developers(env: Env) -> tuple[str, ...]:
         for user in env.settings.space_developers:
             first.setdefault(user.lower(), user)
         return tuple(first.values())
-    source = env.cf.http.token_source
+    source = env.cf_client().http.token_source
     name = claims(source.token()).get("user_name") if source is not None else None
     return (name,) if name else ()
 
@@ -59,15 +59,16 @@ class SpaceStep(Step[SpaceObservation, SpaceOutput]):
 
     def read(self, env: Env, upstream: Upstream) -> SpaceObservation:
         pb = env.settings
-        org, space = env.cf.find_org_and_space(pb.cf.org, pb.space_name)
+        org_name = pb.cf_settings.org
+        org, space = env.cf_client().find_org_and_space(org_name, pb.space_name)
         if org is None:
-            raise StepFailed(f"CF org {pb.cf.org!r} not found or not visible to the signed-in user; check cf.org "
+            raise StepFailed(f"CF org {org_name!r} not found or not visible to the signed-in user; check cf.org "
                              "(the user needs the Org Manager role in it)")
-        devs = frozenset(env.cf.space_role_usernames(space["guid"], ROLE)) if space else frozenset()
+        devs = frozenset(env.cf_client().space_role_usernames(space["guid"], ROLE)) if space else frozenset()
         return SpaceObservation(org, space, devs, wanted_developers(env))
 
     def compare(self, settings: Playbook, observation: SpaceObservation, upstream: Upstream) -> Change:
-        space, org = settings.space_name, settings.cf.org
+        space, org = settings.space_name, settings.cf_settings.org
         missing = observation.missing
         grant = (f"give Space Developer to {', '.join(missing)}",) if missing else ()
         if observation.space is None and self.locate:
@@ -85,22 +86,23 @@ class SpaceStep(Step[SpaceObservation, SpaceOutput]):
     def apply(self, env: Env, observation: SpaceObservation, change: Change, upstream: Upstream) -> SpaceOutput:
         pb = env.settings
         space = observation.space
+        cf = env.cf_client()
         notes: tuple[str, ...] = ()
         if space is None:
             try:
-                space = env.cf.create_space(observation.org["guid"], pb.space_name)
+                space = cf.create_space(observation.org["guid"], pb.space_name)
             except ApiError as exc:
                 if exc.status != 422:
                     raise
                 # created meanwhile (a parallel run): adopt it
-                space = env.cf.find_space(observation.org["guid"], pb.space_name)
+                space = cf.find_space(observation.org["guid"], pb.space_name)
                 if space is None:
                     raise
                 notes = ("adopted the space a parallel run created",)
         guid = space["guid"]
         # independent requests: one role per user, sent concurrently (a role that exists meanwhile is fine: 422)
         with ThreadPoolExecutor(max_workers=min(8, len(observation.missing) or 1)) as pool:
-            list(pool.map(lambda user: env.cf.create_space_role(guid, ROLE, user, pb.cf.origin),
+            list(pool.map(lambda user: cf.create_space_role(guid, ROLE, user, pb.cf_settings.origin),
                           observation.missing))
         return SpaceOutput(observation.org, space, notes=notes)
 

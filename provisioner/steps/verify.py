@@ -24,7 +24,9 @@ class CheckStep(VerifyStep):
         path = Path(pb.download_path)
         if env.dry_run and (upstream.planned("download") is not None or not path.exists()):
             return None
-        return Verification.of(check_key(read_key_file(path), pb.tenant.subdomain, (pb.service.credential_type,)))
+        # credentials located at subaccount level are binding-secret whatever the playbook's route
+        ctype = "binding-secret" if env.on_subaccount else pb.credential_type
+        return Verification.of(check_key(read_key_file(path), pb.tenant.subdomain, (ctype,)))
 
     def later(self, settings: Playbook) -> str:
         return "check the downloaded key (after the download)"
@@ -41,7 +43,7 @@ class TestStep(VerifyStep):
             return None
         creds = read_key_file(Path(env.settings.download_path))
         return Verification.of(test_key(creds, required_scopes=env.settings.service.required_scopes,
-                                        pool=env.cf.pool, stats=env.cf.stats))
+                                        pool=env.pool, stats=env.stats))
 
     def later(self, settings: Playbook) -> str:
         return "sign in with the key and check its scopes (on run)"

@@ -1,0 +1,176 @@
+"""The service platform over SAP Service Manager (:mod:`provisioner.sm`): subaccount-level instances (runtime
+environment "Other") and their service bindings, the route SAP's setup guide recommends ("without Cloud Foundry").
+
+The "space" of the :class:`~provisioner.platform.ServicePlatform` interface is the subaccount here (the client is
+bound to one subaccount by its credentials), so the argument is not used. The record kept on an instance is a set
+of labels (``provisioner/parameters-sha256``, ``provisioner/xsappname``) plus ``provisioner/managed-by:
+provisioner``, which also marks the bindings this tool creates; Service Manager labels hold lists of strings, the
+record takes the first. An operation is the ``Location`` of a 202 (``/v1/{kind}/{id}/operations/{op}``).
+Instances of the subaccount's Cloud Foundry environment (``context.platform`` ``cloudfoundry``), which Service
+Manager lists too, are never taken as this platform's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from provisioner.errors import StepFailed
+from provisioner.platform import MANAGED_BY, MANAGED_RECORD, Operation, ServiceInstance, ServiceKey, ServicePlan
+from provisioner.sm import ServiceManager, name_taken
+from provisioner.wait import WaitSettings
+
+INSTANCES, BINDINGS = "service_instances", "service_bindings"
+
+
+def environment(item: Mapping[str, Any]) -> str:
+    """Where an instance was made: ``cloudfoundry`` (a CF space of the subaccount), ``kubernetes``, or
+    ``subaccount`` (Service Manager itself: runtime environment "Other")."""
+    context = item.get("context") if isinstance(item.get("context"), Mapping) else {}
+    platform = str((context or {}).get("platform") or "")
+    if platform in ("cloudfoundry", "kubernetes"):
+        return platform
+    return "subaccount"
+
+
+def record_of(labels: Any) -> dict[str, str]:
+    """Labels ``{"k": ["v", ...]}`` → ``{"k": "v"}`` (the first value)."""
+    if not isinstance(labels, Mapping):
+        return {}
+    out = {}
+    for key, values in labels.items():
+        if isinstance(values, list) and values:
+            out[str(key)] = str(values[0])
+        elif isinstance(values, str):
+            out[str(key)] = values
+    return out
+
+
+def _operation(item: Mapping[str, Any]) -> Operation:
+    op = item.get("last_operation") or {}
+    kind = op.get("type")
+    return Operation(str(kind).lower() if kind else None, op.get("state"), op.get("description"))
+
+
+def to_instance(item: Mapping[str, Any]) -> ServiceInstance:
+    return ServiceInstance(str(item["id"]), str(item.get("name", "")), item.get("service_plan_id"),
+                           _operation(item), record_of(item.get("labels")), item.get("created_at"))
+
+
+def to_key(item: Mapping[str, Any]) -> ServiceKey:
+    return ServiceKey(str(item["id"]), str(item.get("name", "")), _operation(item), item.get("created_at"),
+                      record_of(item.get("labels")))
+
+
+def labels_of(record: Mapping[str, str]) -> dict[str, list[str]]:
+    """The record as Service Manager labels, with the tool's mark."""
+    return {**{k: [v] for k, v in record.items()}, MANAGED_RECORD: [MANAGED_BY]}
+
+
+class ServiceManagerPlatform:
+    """:class:`~provisioner.platform.ServicePlatform` on a :class:`ServiceManager` client of one subaccount."""
+
+    def __init__(self, sm: ServiceManager):
+        self.sm = sm
+        #: whether the offering returns instance parameters (its ``instances_retrievable``), once known
+        self.retrievable: bool | None = None
+
+    def find_plan(self, offering: str, plan: str, *, space: str) -> ServicePlan | None:
+        """Offering by ``catalog_name``, then its plan by ``catalog_name`` (None: not entitled)."""
+        found = self.sm.offering(offering)
+        if found is None:
+            return None
+        self.retrievable = bool(found.get("instances_retrievable", True))
+        p = self.sm.plan(str(found["id"]), plan)
+        return ServicePlan(str(p["id"]), str(p.get("catalog_name") or p.get("name") or plan), offering) if p else None
+
+    def find_instance(self, space: str, name: str) -> ServiceInstance | None:
+        """``GET /v1/service_instances?fieldQuery=name eq '…'`` (subaccount-level ones only)."""
+        found = [i for i in self.sm.instances(name=name) if environment(i) == "subaccount"]
+        return to_instance(found[0]) if found else None
+
+    def read_instance(self, guid: str) -> ServiceInstance:
+        """``GET /v1/service_instances/{id}``; raises StepFailed when it is gone."""
+        item = self.sm.get(INSTANCES, guid)
+        if item is None:
+            raise StepFailed(f"service instance {guid} is gone (deleted meanwhile?); re-run")
+        return to_instance(item)
+
+    def instance_parameters(self, guid: str) -> Mapping[str, Any] | None:
+        """``GET /v1/service_instances/{id}/parameters``; None when the offering does not return them."""
+        if self.retrievable is False:
+            return None
+        return self.sm.instance_parameters(guid)
+
+    def create_instance(self, space: str, plan: str, name: str, parameters: Mapping[str, Any],
+                        record: Mapping[str, str]) -> str | None:
+        """``POST /v1/service_instances?async=true`` with the record and the tool's mark as labels → the
+        operation (None when done at once). A taken name raises ApiError 409 (:meth:`name_taken`)."""
+        body = {"name": name, "service_plan_id": plan, "parameters": dict(parameters), "labels": labels_of(record)}
+        return self.sm.create(INSTANCES, body).operation
+
+    def update_instance(self, guid: str, *, parameters: Mapping[str, Any], record: Mapping[str, str],
+                        plan: str | None = None) -> str | None:
+        """``PATCH /v1/service_instances/{id}?async=true``: parameters, plan, and the record's labels replaced
+        (label operations ``remove`` then ``add``) → the operation."""
+        current = self.sm.get(INSTANCES, guid) or {}
+        have = current.get("labels") if isinstance(current.get("labels"), Mapping) else {}
+        ops: list[dict[str, Any]] = []
+        for key, values in labels_of(record).items():
+            if (have or {}).get(key) == values:
+                continue
+            if key in (have or {}):
+                ops.append({"op": "remove", "key": key})
+            ops.append({"op": "add", "key": key, "values": values})
+        body: dict[str, Any] = {"parameters": dict(parameters)}
+        if ops:
+            body["labels"] = ops
+        if plan is not None:
+            body["service_plan_id"] = plan
+        return self.sm.update(INSTANCES, guid, body).operation
+
+    def delete_instance(self, guid: str) -> str | None:
+        """``DELETE /v1/service_instances/{id}?async=true`` → the operation."""
+        return self.sm.delete(INSTANCES, guid).operation
+
+    def find_key(self, instance: str, name: str) -> ServiceKey | None:
+        """``GET /v1/service_bindings?fieldQuery=service_instance_id eq '…' and name eq '…'``."""
+        found = self.sm.bindings(instance, name=name)
+        return to_key(found[0]) if found else None
+
+    def list_keys(self, instance: str) -> list[ServiceKey]:
+        """Every binding of the instance (every page)."""
+        return [to_key(b) for b in self.sm.bindings(instance)]
+
+    def create_key(self, instance: str, name: str) -> str | None:
+        """``POST /v1/service_bindings?async=true`` (no parameters, the tool's mark as a label) → the operation.
+        A taken name raises ApiError 409."""
+        body = {"name": name, "service_instance_id": instance, "parameters": {}, "labels": labels_of({})}
+        return self.sm.create(BINDINGS, body).operation
+
+    def read_key(self, guid: str) -> ServiceKey:
+        """``GET /v1/service_bindings/{id}``; raises StepFailed when it is gone."""
+        item = self.sm.get(BINDINGS, guid)
+        if item is None:
+            raise StepFailed(f"service binding {guid} is gone (deleted meanwhile?); re-run")
+        return to_key(item)
+
+    def delete_key(self, guid: str) -> str | None:
+        """``DELETE /v1/service_bindings/{id}?async=true`` → the operation."""
+        return self.sm.delete(BINDINGS, guid).operation
+
+    def key_credentials(self, guid: str) -> dict[str, Any]:
+        """``GET /v1/service_bindings/{id}`` → its ``credentials`` (secrets: never print them)."""
+        item = self.sm.get(BINDINGS, guid)
+        creds = (item or {}).get("credentials")
+        if not isinstance(creds, dict) or not creds:
+            raise StepFailed(f"service binding {guid} has no credentials (is it still being created?)")
+        return creds
+
+    def wait_operation(self, operation: str, settings: WaitSettings, what: str) -> str | None:
+        """Poll the operation until ``succeeded`` → the id of the resource it made."""
+        return self.sm.wait(operation, settings, what)
+
+    def name_taken(self, exc: Exception) -> bool:
+        """A 409: the name is taken in the subaccount (a parallel run made it: adopt it)."""
+        return name_taken(exc)
