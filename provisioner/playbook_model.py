@@ -175,7 +175,11 @@ class HttpConfig(Section):
     retries: int = Field(default=5, ge=0, le=20, description=(
         "Retries of a request that failed on the way (connection errors, 429, 5xx) before giving up."))
     ca_bundle: str | None = Field(default=None, description=(
-        "CA bundle file for TLS verification (default: the system's)."))
+        "CA bundle file for TLS verification (default: REQUESTS_CA_BUNDLE or SSL_CERT_FILE from the environment, "
+        "else the system's)."))
+    proxy: str | None = Field(default=None, description=(
+        "Proxy URL for every request, e.g. http://proxy.example.com:8080 (default: HTTPS_PROXY / HTTP_PROXY from "
+        "the environment, minus NO_PROXY hosts)."))
 
 
 class Playbook(Section):

@@ -110,9 +110,15 @@ def connect(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: b
     return sign_in_cf(pb, pool, stats), btp
 
 
+def http_settings(pb: Playbook, max_in_flight_per_host: int = 16) -> HttpSettings:
+    """The transport settings of the playbook's ``http`` section (timeouts, retries, CA bundle, proxy)."""
+    return HttpSettings(connect_timeout=pb.http.connect_timeout, read_timeout=pb.http.read_timeout,
+                        retries=pb.http.retries, verify=pb.http.ca_bundle or True, proxy=pb.http.proxy,
+                        max_in_flight_per_host=max_in_flight_per_host)
+
+
 def pool_for(pb: Playbook) -> SessionPool:
-    return SessionPool(HttpSettings(connect_timeout=pb.http.connect_timeout, read_timeout=pb.http.read_timeout,
-                                    retries=pb.http.retries, verify=pb.http.ca_bundle or True))
+    return SessionPool(http_settings(pb))
 
 
 STEP_ATTEMPTS = 8
