@@ -36,9 +36,11 @@ def load_playbook(path: str | PathLike[str]) -> list[Playbook]:
     """Load and validate a playbook file: one :class:`Playbook` per tenant (a playbook with ``tenants:`` gives
     several). Reads no secret and calls no API. Raises :class:`BadInput` (``FILE:LINE:COL: message``) for a
     playbook that is not valid, and for a file that cannot be read."""
+    from pathlib import Path
+
     from provisioner.playbook import load_all
 
-    return load_all(path)
+    return load_all(Path(path))
 
 
 def run(playbooks: str | PathLike[str] | Playbook | Iterable[Playbook], *, force: bool = False, parallel: int = 4,

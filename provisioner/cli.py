@@ -8,7 +8,7 @@ Exit codes: 0 success; 1 a step failed; 2 bad input (playbook, flags, key file, 
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -121,7 +121,7 @@ Junit = Annotated[Path | None, typer.Option("--junit", envvar=ENV + "JUNIT",
                                             help="Write a JUnit XML report for CI systems (junit-10.xsd).")]
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """``--output``: text (a live display on a terminal, timestamped lines otherwise) or json (the report)."""
 
     text = "text"
@@ -327,7 +327,7 @@ def revoke(playbook: Annotated[Path, typer.Argument(help="The playbook whose key
     _guard(lambda: lifecycle.revoke(_load(playbook, None), confirm, typer.echo))
 
 
-class SchemaKind(str, Enum):
+class SchemaKind(StrEnum):
     playbook = "playbook"
     report = "report"
 

@@ -57,11 +57,19 @@ def _tenant(r: RunResult) -> dict[str, Any]:
             "writes": r.writes, "steps": [_step(s) for s in r.steps]}
 
 
+def _version() -> str:
+    """The installed distribution's version (the package root is not imported here: it names the simulator)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cloudalm-provisioner")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def report(results: list[RunResult]) -> dict[str, Any]:
     """The JSON report as a dict (the shape in the module docstring)."""
-    from provisioner import __version__
-
-    return {"schema_version": SCHEMA_VERSION, "provisioner_version": __version__, "ok": all(r.ok for r in results),
+    return {"schema_version": SCHEMA_VERSION, "provisioner_version": _version(), "ok": all(r.ok for r in results),
             "tenants": [_tenant(r) for r in results]}
 
 
