@@ -88,7 +88,9 @@ class CfSettings(Section):
         "UAA client for the client-credentials grant (instead of username/password)."))
     client_secret: SecretRef | None = Field(default=None, description="Secret of that client.")
     origin: str | None = Field(default=None, description=(
-        "Identity provider origin of the listed users, e.g. sap.ids (default: let CF resolve)."))
+        "Identity provider origin, e.g. sap.ids or a custom IdP's origin key: the password grant signs in there "
+        "(as `cf auth --origin`) and the listed developers are looked up there (as `cf set-space-role --origin`). "
+        "Default: the platform's (uaa for the password grant; CF resolves the users)."))
 
 
 class ServiceSettings(Section):
