@@ -199,3 +199,17 @@ def test_a_refused_cis_key_is_named(landscape):
     out = cli("run", landscape.playbook())
     assert out.exit_code == 1
     assert "refused the credentials of the cis key's client" in out.output and "not-the-secret" not in out.output
+
+
+def test_the_playbooks_http_proxy_carries_every_request_and_wins_over_the_environment(landscape, monkeypatch):
+    from hostile import ForwardProxy
+
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there: used, the run would fail
+    with ForwardProxy() as proxy:
+        out = cli("run", landscape.playbook(**{"http.proxy": proxy.url}))
+        relayed = [url for _, url in proxy.seen if url.startswith(landscape.url)]
+    monkeypatch.delenv("HTTP_PROXY")  # the test's own requests to the simulator's journal go direct
+    assert out.exit_code == 0, out.output
+    assert len(relayed) == len(landscape.journal()) > 10
