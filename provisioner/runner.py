@@ -63,6 +63,11 @@ class StepResult:
 
 @dataclass
 class RunResult:
+    """One tenant's run or plan: ``playbook`` (the path as given), ``tenant`` (its subdomain), ``era`` (a sentence,
+    :mod:`provisioner.eras`), ``dry_run`` (a plan), ``steps`` in the order they ran, ``requests`` and ``writes``
+    (API requests made; writes are POST/PUT/PATCH/DELETE other than token requests), ``seconds`` (wall time);
+    ``ok`` is False when a step failed, ``has_changes`` whether a plan found something to create or update."""
+
     playbook: str
     tenant: str
     era: str
