@@ -22,7 +22,7 @@ import json
 import socket
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from provisioner.eras import era_code
 from provisioner.keyfile import atomic_write
@@ -87,11 +87,24 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def _suite(parent: ET.Element, name: str, cases: list[tuple[str, str, float, str, str, str]], *, started: dt.datetime,
-           seconds: float, playbook: str, properties: dict[str, str]) -> ET.Element:
-    """A ``testsuite`` with every attribute ``junit-10.xsd`` knows of; cases are ``(classname, name, seconds,
-    kind, message, text)`` with kind ``failure``, ``error``, ``skipped`` or ``ok``."""
-    counts = {kind: sum(1 for c in cases if c[3] == kind) for kind in ("failure", "error", "skipped")}
+class Case(NamedTuple):
+    """One JUnit ``testcase``: ``kind`` is ``failure``, ``error``, ``skipped`` or ``ok``; ``type`` and
+    ``message`` are the attributes of its ``failure``/``error``/``skipped`` element, ``text`` its body (for ``ok``
+    the ``system-out``); ``seconds`` its time."""
+
+    classname: str
+    name: str
+    seconds: float
+    kind: str
+    type: str
+    message: str
+    text: str
+
+
+def _suite(parent: ET.Element, name: str, cases: list[Case], *, started: dt.datetime, seconds: float,
+           playbook: str, properties: dict[str, str]) -> ET.Element:
+    """A ``testsuite`` with every attribute ``junit-10.xsd`` knows of that applies (``timestamp`` in UTC)."""
+    counts = {kind: sum(1 for c in cases if c.kind == kind) for kind in ("failure", "error", "skipped")}
     suite = ET.SubElement(parent, "testsuite", name=name, tests=str(len(cases)), failures=str(counts["failure"]),
                           errors=str(counts["error"]), skipped=str(counts["skipped"]), time=f"{seconds:.3f}",
                           timestamp=started.strftime("%Y-%m-%dT%H:%M:%S"), hostname=socket.gethostname(),
@@ -99,25 +112,24 @@ def _suite(parent: ET.Element, name: str, cases: list[tuple[str, str, float, str
     props = ET.SubElement(suite, "properties")
     for key, value in properties.items():
         ET.SubElement(props, "property", name=key, value=value)
-    for classname, case_name, case_seconds, kind, message, text in cases:
-        case = ET.SubElement(suite, "testcase", classname=classname, name=case_name, time=f"{case_seconds:.3f}")
-        if kind == "ok":
-            ET.SubElement(case, "system-out").text = text
+    for c in cases:
+        case = ET.SubElement(suite, "testcase", classname=c.classname, name=c.name, time=f"{c.seconds:.3f}")
+        if c.kind == "ok":
+            ET.SubElement(case, "system-out").text = c.text
         else:
-            ET.SubElement(case, kind, message=message, type=message.split(":", 1)[0] if kind != "skipped"
-                          else "skipped").text = text
+            ET.SubElement(case, c.kind, type=c.type, message=c.message).text = c.text
     return suite
 
 
-def _case(r: RunResult, s: StepResult) -> tuple[str, str, float, str, str, str]:
+def _case(r: RunResult, s: StepResult) -> Case:
     """A step as a test case. A failed step or verification (a run's ``failed``) is a ``failure``; a plan that
     could not read (``error``) is an ``error``; ``skipped`` a skip; the rest pass, their word in system-out."""
     action = action_of(s)
-    where = f"playbook {r.playbook}, tenant {r.tenant}, step {s.step}"
     detail = s.error or "; ".join(s.reasons)
     kind = {"failed": "failure", "error": "error", "skipped": "skipped"}.get(action, "ok")
-    message = f"{action}: {detail}" if kind != "skipped" else detail
-    return r.tenant, s.step, s.seconds, kind, message, f"{action}: {detail} ({where})"
+    text = f"{action}: {detail} (playbook {r.playbook}, tenant {r.tenant}, step {s.step})"
+    return Case(r.tenant, s.step, s.seconds, kind, action, detail if kind == "skipped" else f"{action}: {detail}",
+                text)
 
 
 def to_junit(results: list[RunResult]) -> str:
@@ -137,7 +149,8 @@ def bad_input_junit(message: str, playbooks: list[str]) -> str:
     secret variable): one suite, one ``validate`` case with an ``error`` (CI systems read bad input as an error,
     not a test failure)."""
     suites = ET.Element("testsuites", name="provisioner")
-    _suite(suites, "validate", [("provisioner", "validate", 0.0, "error", f"bad input: {message}", message)],
+    _suite(suites, "validate", [Case("provisioner", "validate", 0.0, "error", "bad input", f"bad input: {message}",
+                                     message)],
            started=_now(), seconds=0.0, playbook=" ".join(playbooks), properties={"playbooks": " ".join(playbooks)})
     return _finish(suites)
 
