@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from provisioner.eras import era_of
 from provisioner.errors import BadInput, ProvisionerError
 from provisioner.http import SessionPool
 from provisioner.playbook import Playbook
@@ -53,7 +54,8 @@ def run_many(playbooks: list[Playbook], *, parallel: int = 4, dry_run: bool = Fa
             error = str(exc)
         except Exception as exc:  # noqa: BLE001 - one tenant's crash must not stop the others
             error = f"unexpected {type(exc).__name__} (a bug; please report it)"
-        result = RunResult(pb.source, pb.tenant.subdomain, "", dry_run, seconds=time.monotonic() - started)
+        result = RunResult(pb.source, pb.tenant.subdomain, era_of(pb.tenant.provisioned), dry_run,
+                           seconds=time.monotonic() - started)
         failed = StepResult("run", "error" if dry_run else FAILED, [], result.seconds, error)
         result.steps.append(failed)
         if on_step is not None:

@@ -213,3 +213,20 @@ def test_the_playbooks_http_proxy_carries_every_request_and_wins_over_the_enviro
     monkeypatch.delenv("HTTP_PROXY")  # the test's own requests to the simulator's journal go direct
     assert out.exit_code == 0, out.output
     assert len(relayed) == len(landscape.journal()) > 10
+
+
+def test_a_tenant_that_could_not_run_at_all_is_reported_in_both_formats():
+    """fleet.run_many's last line of defence (an unexpected error in one tenant) yields valid reports too."""
+    import datetime as dt
+
+    from provisioner import reports
+    from provisioner.eras import era_of
+    from provisioner.runner import RunResult, StepResult
+
+    result = RunResult("p.yaml", "t1", era_of(dt.date(2024, 1, 1)), False, seconds=0.12345)
+    result.steps.append(StepResult("run", "failed", [], 0.12345, "unexpected KeyError (a bug; please report it)"))
+    data = json.loads(reports.to_json([result]))
+    check_report(data)
+    assert data["tenants"][0]["era"]["code"] == "automatic" and data["tenants"][0]["seconds"] == 0.123
+    root = ET.fromstring(reports.to_junit([result]))
+    assert root.find("testsuite/testcase/failure").get("type") == "failed"
