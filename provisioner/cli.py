@@ -38,7 +38,8 @@ def _show_version(value: bool) -> None:
 @app.callback()
 def _options(version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
                                                    help="Print the version and exit.")] = False) -> None:
-    """Onboard SAP Cloud ALM tenants to the SAP Cloud ALM API on SAP BTP from YAML playbooks."""
+    """Options before the command: --version, and typer's --install-completion / --show-completion (the app's
+    help text above is what --help shows)."""
 
 
 def _fail(message: str, code: int) -> typer.Exit:
