@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -48,9 +49,21 @@ def check_junit(text: str, where: str = "junit") -> None:
 checked: list[str] = []
 
 
+def _regular(directory: Path, pattern: str) -> list[Path]:
+    """Regular files only: tests leave FIFOs and devices named like key files (reading one would block)."""
+    found = []
+    for path in directory.rglob(pattern):
+        try:
+            if stat.S_ISREG(path.lstat().st_mode):
+                found.append(path)
+        except OSError:
+            continue
+    return found
+
+
 def _scan(directory: Path) -> None:
     """Check report-shaped files a subprocess may have written under ``directory``."""
-    for path in directory.rglob("*.json"):
+    for path in _regular(directory, "*.json"):
         try:
             data = json.loads(path.read_text("utf-8"))
         except (OSError, ValueError, RecursionError):  # hostile test inputs live here too
@@ -58,7 +71,7 @@ def _scan(directory: Path) -> None:
         if isinstance(data, dict) and "tenants" in data and "ok" in data:
             check_report(data, str(path))
             checked.append(str(path))
-    for path in directory.rglob("*.xml"):
+    for path in _regular(directory, "*.xml"):
         text = path.read_text("utf-8", errors="replace")
         if "<testsuites" in text:
             check_junit(text, str(path))
