@@ -2,6 +2,8 @@
 # make test  - run the test suite (end-to-end over HTTP against the simulator)
 # make lint  - ruff, import-linter (layering, see [tool.importlinter] in pyproject.toml) and mypy
 # make bench - benchmarks (figures printed; fails when a measured run beats its critical-path bound)
+# make dist  - build the wheel and the sdist into dist/
+# make dist-check - build them, run the wheel from a fresh venv against the simulator, run the sdist's tests (.ci/dist)
 # make schema - regenerate the playbook JSON Schema (provisioner/data/ and schemas/) from provisioner/playbook_model.py
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -9,7 +11,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench schema clean
+.PHONY: demo test lint bench schema dist dist-check clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,5 +35,12 @@ bench: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/python -m provisioner.playbook_schema .
 
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
+dist-check: $(STAMP)
+	bash .ci/dist
+
 clean:
-	rm -rf $(VENV) .demo .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .demo .pytest_cache .ruff_cache .hypothesis dist build *.egg-info

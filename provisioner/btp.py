@@ -58,7 +58,9 @@ class Btp:
             grant = "client_credentials"
         self.token_source = OAuthTokenSource(uaa["url"], uaa["clientid"], Secret(uaa["clientsecret"]),
                                              grant=grant, what="BTP XSUAA (cis key)", username=username,
-                                             password=password, pool=pool, stats=self.stats)
+                                             password=password, client_is=f"the cis key's client ({source})",
+                                             user_is=f"the BTP user {username!r} (btp.username / btp.password)",
+                                             pool=pool, stats=self.stats)
         self.accounts = HttpClient(endpoints["accounts_service_url"], what="BTP accounts service",
                                    token_source=self.token_source, pool=pool, stats=self.stats)
         self.entitlements = HttpClient(endpoints["entitlements_service_url"], what="BTP entitlements service",

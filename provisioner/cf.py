@@ -43,18 +43,25 @@ class CloudFoundry:
         raise StepFailed(f"CF API {self.api_url}: GET / names no UAA (links.uaa / links.login)")
 
     def login_password(self, username: str, password: Secret, *, uaa_url: str | None = None,
-                       client_id: str = CF_CLIENT_ID, client_secret: Secret | None = None) -> None:
-        """Sign in with the password grant (as ``cf auth`` does with ``CF_USERNAME``/``CF_PASSWORD``)."""
+                       client_id: str = CF_CLIENT_ID, client_secret: Secret | None = None,
+                       origin: str | None = None, source: str = "cf.username / cf.password") -> None:
+        """Sign in with the password grant (as ``cf auth`` does with ``CF_USERNAME``/``CF_PASSWORD``; ``origin``
+        as ``cf auth --origin``). Raises :class:`~provisioner.errors.StepFailed` naming the user when refused."""
+        user_is = f"the CF user {username!r}" + (f" at origin {origin!r}" if origin else "") + f" ({source})"
+        # the cf CLI's public client (no secret) is never the refused one: a 401 is about the user
+        client_is = user_is if client_secret is None else f"the CF client {client_id!r}"
         self.http.token_source = OAuthTokenSource(
             uaa_url or self.uaa_url(), client_id, client_secret or Secret(""), grant="password",
-            what="CF UAA", username=username, password=password, pool=self.pool, stats=self.stats)
+            what="CF UAA", username=username, password=password, origin=origin, user_is=user_is,
+            client_is=client_is, pool=self.pool, stats=self.stats)
         self.http.token_source.token()
 
-    def login_client(self, client_id: str, client_secret: Secret, *, uaa_url: str | None = None) -> None:
+    def login_client(self, client_id: str, client_secret: Secret, *, uaa_url: str | None = None,
+                     source: str = "cf.client_id / cf.client_secret") -> None:
         """Sign in with the client-credentials grant (a technical user / CI client)."""
         self.http.token_source = OAuthTokenSource(
             uaa_url or self.uaa_url(), client_id, client_secret, grant="client_credentials", what="CF UAA",
-            pool=self.pool, stats=self.stats)
+            client_is=f"the CF client {client_id!r} ({source})", pool=self.pool, stats=self.stats)
         self.http.token_source.token()
 
     def use_token_source(self, source: Any) -> None:

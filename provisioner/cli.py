@@ -8,6 +8,7 @@ Exit codes: 0 success; 1 a step failed; 2 bad input (playbook, flags, key file, 
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -15,13 +16,30 @@ import typer
 
 from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Onboard SAP Cloud ALM tenants to the SAP Cloud ALM API on SAP BTP from YAML playbooks.\n\n"
                        "Exit codes: 0 success, 1 a step failed, 2 bad input "
                        "(plan: 0 no changes, 2 changes pending, 1 error).")
 key_app = typer.Typer(no_args_is_help=True, help="Check, test and export a service key file.")
 app.add_typer(key_app, name="key")
+ENV = "PROVISIONER_"
+"""Prefix of the environment variables that set the common flags (``PROVISIONER_PARALLEL`` for ``--parallel``,
+...); a flag given on the command line wins."""
 
+
+def _show_version(value: bool) -> None:
+    if value:
+        from provisioner import __version__
+
+        typer.echo(f"provisioner {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                                   help="Print the version and exit.")] = False) -> None:
+    """Options before the command: --version, and typer's --install-completion / --show-completion (the app's
+    help text above is what --help shows)."""
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -53,7 +71,8 @@ def _verbose(on: bool) -> None:
 
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log each request (method, URL, status, time; "
                                                                 "never headers or bodies).")]
-Timeout = Annotated[float | None, typer.Option("--timeout", help="Override every step's wait timeout (seconds).")]
+Timeout = Annotated[float | None, typer.Option("--timeout", envvar=ENV + "TIMEOUT",
+                                               help="Override every step's wait timeout (seconds).")]
 
 
 def _with_timeout(pb, timeout: float | None):
@@ -92,25 +111,52 @@ def _load_all(playbooks: list[Path], timeout: float | None) -> list:
 
 
 Playbooks = Annotated[list[Path], typer.Argument(help="Playbook YAML file(s); each may list several tenants.")]
-Parallel = Annotated[int, typer.Option("--parallel", "-p", min=1, max=256, help="Tenants run at once.")]
+Parallel = Annotated[int, typer.Option("--parallel", "-p", min=1, max=256, envvar=ENV + "PARALLEL",
+                                       help="Tenants run at once.")]
 MaxInFlight = Annotated[int, typer.Option("--max-in-flight", min=1, max=256,
                                           help="Cap on requests in flight to one API host, over all tenants.")]
-Report = Annotated[Path | None, typer.Option("--report", help="Write a JSON report (per tenant and step: action, "
-                                                             "reasons, seconds, requests, error).")]
-Junit = Annotated[Path | None, typer.Option("--junit", help="Write a JUnit XML report for CI systems.")]
-Output = Annotated[str, typer.Option("--output", "-o", help="text (a live display on a terminal, timestamped "
-                                                            "lines otherwise) or json (the report on stdout).")]
+Report = Annotated[Path | None, typer.Option("--report", envvar=ENV + "REPORT",
+                                             help="Write the JSON report (per tenant and step: action, reasons, "
+                                                  "seconds, requests, error; docs/report-format.md).")]
+Junit = Annotated[Path | None, typer.Option("--junit", envvar=ENV + "JUNIT",
+                                            help="Write a JUnit XML report for CI systems (junit-10.xsd).")]
+
+
+class OutputFormat(StrEnum):
+    """``--output``: text (a live display on a terminal, timestamped lines otherwise) or json (the report)."""
+
+    text = "text"
+    json = "json"
+
+
+Output = Annotated[OutputFormat, typer.Option("--output", "-o", envvar=ENV + "OUTPUT",
+                                              help="text (a live display on a terminal, timestamped lines "
+                                                   "otherwise) or json (the report on stdout).")]
+
+
+def _load_or_report(playbooks: list[Path], timeout: float | None, junit: Path | None) -> list:
+    """:func:`_load_all`; on bad input, when ``--junit`` is given, the JUnit file says so (one ``error``)."""
+    from provisioner.errors import BadInput
+
+    try:
+        return _load_all(playbooks, timeout)
+    except BadInput as exc:
+        if junit:
+            from provisioner import reports
+
+            reports.write_text(reports.bad_input_junit(str(exc), [str(p) for p in playbooks]), junit)
+        raise
 
 
 def _execute(playbooks, *, dry_run: bool, force: bool, timeout, parallel: int, max_in_flight: int, report, junit,
-             output: str):
+             output: OutputFormat | str):
     """Load every playbook (bad input: nothing runs), run or plan all tenants, print and write the reports."""
     from provisioner import fleet, reports
     from provisioner.output import printer_for
 
-    if output not in ("text", "json"):
-        raise _fail(f"--output {output!r}: use text or json", EXIT_BAD_INPUT if not dry_run else EXIT_FAILED)
-    pbs = _guard(lambda: _load_all(playbooks, timeout), bad_input_code=EXIT_FAILED if dry_run else EXIT_BAD_INPUT)
+    output = OutputFormat(output).value
+    pbs = _guard(lambda: _load_or_report(playbooks, timeout, junit),
+                 bad_input_code=EXIT_FAILED if dry_run else EXIT_BAD_INPUT)
     printer = printer_for(output)
     try:
         results = fleet.run_many(pbs, parallel=parallel, dry_run=dry_run, force=force,
@@ -132,7 +178,7 @@ def run(playbooks: Playbooks,
         force: Annotated[bool, typer.Option("--force", help="Replace a local key file that differs from the "
                                                             "service key (the old one is kept as .bak).")] = False,
         parallel: Parallel = 4, max_in_flight: MaxInFlight = 16, report: Report = None, junit: Junit = None,
-        output: Output = "text", timeout: Timeout = None, verbose: Verbose = False) -> None:
+        output: Output = OutputFormat.text, timeout: Timeout = None, verbose: Verbose = False) -> None:
     """Converge every tenant: each step reads, compares and writes only what differs. Exit 0 all succeeded."""
     _verbose(verbose)
     results = _execute(playbooks, dry_run=dry_run, force=force, timeout=timeout, parallel=parallel,
@@ -150,7 +196,8 @@ def _plan_exit(results) -> int:
 
 @app.command()
 def plan(playbooks: Playbooks, parallel: Parallel = 4, max_in_flight: MaxInFlight = 16, report: Report = None,
-         junit: Junit = None, output: Output = "text", timeout: Timeout = None, verbose: Verbose = False) -> None:
+         junit: Junit = None, output: Output = OutputFormat.text, timeout: Timeout = None,
+         verbose: Verbose = False) -> None:
     """Read only; print per step what a run would do and why. Exit 0 no changes, 2 changes pending, 1 error."""
     _verbose(verbose)
     results = _execute(playbooks, dry_run=True, force=False, timeout=timeout, parallel=parallel,
@@ -283,6 +330,22 @@ def revoke(playbook: Annotated[Path, typer.Argument(help="The playbook whose key
         return typer.confirm("Delete service key(s) " + ", ".join(names) + "?", default=False)
 
     _guard(lambda: lifecycle.revoke(_load(playbook, None), confirm, typer.echo))
+
+
+class SchemaKind(StrEnum):
+    playbook = "playbook"
+    report = "report"
+
+
+@app.command()
+def schema(kind: Annotated[SchemaKind, typer.Argument(help="playbook (the YAML playbook format) or report (the "
+                                                           "JSON report of --report and -o json).")]) -> None:
+    """Print a JSON Schema (2020-12) shipped in the package: save it for an editor (yaml-language-server) or a
+    validator."""
+    from importlib import resources
+
+    typer.echo(resources.files("provisioner").joinpath(f"data/{kind.value}.schema.json").read_text("utf-8"),
+               nl=False)
 
 
 @app.command()

@@ -92,7 +92,8 @@ class CfCliTokenSource:
             raise BadInput("the cf CLI login has expired and has no refresh token; run `cf login`")
         body = request_token(self._client, self._client_id, self._client_secret,
                              {"grant_type": "refresh_token", "refresh_token": self._refresh.reveal()},
-                             "CF UAA (cf CLI login; run `cf login` if it has expired)")
+                             "CF UAA (cf CLI login; run `cf login` if it has expired)",
+                             client_is="the cf CLI login's refresh token")
         self._access = Secret(body["access_token"])
         if body.get("refresh_token"):
             self._refresh = Secret(body["refresh_token"])
@@ -117,11 +118,13 @@ def sign_in_cf(pb: Playbook, pool: SessionPool, stats: RequestStats) -> CloudFou
         assert c.vcap_service is not None
         creds = vcap_credentials(c.vcap_service, f"{pb.source}: cf.vcap_service", os.environ)
         if creds.get("username") and creds.get("password"):
-            cf.login_password(str(creds["username"]), Secret(str(creds["password"])))
+            cf.login_password(str(creds["username"]), Secret(str(creds["password"])), origin=c.origin,
+                              source=f"VCAP_SERVICES {c.vcap_service}")
         elif (creds.get("clientid") or creds.get("client_id")) and (creds.get("clientsecret")
                                                                      or creds.get("client_secret")):
             cf.login_client(str(creds.get("clientid") or creds.get("client_id")),
-                            Secret(str(creds.get("clientsecret") or creds.get("client_secret"))))
+                            Secret(str(creds.get("clientsecret") or creds.get("client_secret"))),
+                            source=f"VCAP_SERVICES {c.vcap_service}")
         else:
             raise BadInput(f"{pb.source}: cf.vcap_service {c.vcap_service!r}: its credentials have neither "
                            "username/password nor clientid/clientsecret")
@@ -130,7 +133,7 @@ def sign_in_cf(pb: Playbook, pool: SessionPool, stats: RequestStats) -> CloudFou
         cf.login_client(c.client_id, c.client_secret.resolve())
     else:
         assert c.password is not None
-        cf.login_password(text_of(c.username) or "", c.password.resolve())
+        cf.login_password(text_of(c.username) or "", c.password.resolve(), origin=c.origin)
     return cf
 
 

@@ -37,6 +37,8 @@ AUTOMATIC_FROM = dt.date(2023, 10, 16)
 ERA_MANUAL = "provisioned before 2023-06-12: no credentials were generated, every step is needed"
 ERA_MONITORING = "provisioned 2023-06-12 to 2023-10-15: a monitoring key was generated"
 ERA_AUTOMATIC = "provisioned on or after 2023-10-16: the credentials were generated automatically"
+#: the stable code of each era (the JSON report's ``era.code``); the sentences above may be reworded
+ERA_CODES = {ERA_MANUAL: "manual", ERA_MONITORING: "monitoring-key", ERA_AUTOMATIC: "automatic"}
 
 
 def era_of(provisioned: dt.date) -> str:
@@ -45,6 +47,11 @@ def era_of(provisioned: dt.date) -> str:
     if provisioned < AUTOMATIC_FROM:
         return ERA_MONITORING
     return ERA_AUTOMATIC
+
+
+def era_code(era: str) -> str:
+    """The code (``manual``, ``monitoring-key``, ``automatic``) of an era sentence from :func:`select_steps`."""
+    return next(code for text, code in ERA_CODES.items() if era.startswith(text))
 
 
 def generated_platform(pb: Playbook) -> str:

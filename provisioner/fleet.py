@@ -9,10 +9,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from provisioner.eras import era_of
 from provisioner.errors import BadInput, ProvisionerError
-from provisioner.http import HttpSettings, SessionPool
+from provisioner.http import SessionPool
 from provisioner.playbook import Playbook
-from provisioner.runner import FAILED, RunResult, StepResult, run
+from provisioner.runner import FAILED, RunResult, StepResult, http_settings, run
 from provisioner.wait import WaitSettings
 
 
@@ -21,14 +22,13 @@ class Pools:
 
     def __init__(self, max_in_flight_per_host: int):
         self.max_in_flight = max_in_flight_per_host
-        self._pools: dict[tuple, SessionPool] = {}
+        self._pools: dict[tuple[object, ...], SessionPool] = {}
 
     def for_playbook(self, pb: Playbook) -> SessionPool:
-        key = (pb.http.connect_timeout, pb.http.read_timeout, pb.http.retries, pb.http.ca_bundle)
+        settings = http_settings(pb, self.max_in_flight)
+        key = tuple(vars(settings).values())
         if key not in self._pools:
-            self._pools[key] = SessionPool(HttpSettings(
-                connect_timeout=pb.http.connect_timeout, read_timeout=pb.http.read_timeout, retries=pb.http.retries,
-                verify=pb.http.ca_bundle or True, max_in_flight_per_host=self.max_in_flight))
+            self._pools[key] = SessionPool(settings)
         return self._pools[key]
 
     def close(self) -> None:
@@ -54,7 +54,8 @@ def run_many(playbooks: list[Playbook], *, parallel: int = 4, dry_run: bool = Fa
             error = str(exc)
         except Exception as exc:  # noqa: BLE001 - one tenant's crash must not stop the others
             error = f"unexpected {type(exc).__name__} (a bug; please report it)"
-        result = RunResult(pb.source, pb.tenant.subdomain, "", dry_run, seconds=time.monotonic() - started)
+        result = RunResult(pb.source, pb.tenant.subdomain, era_of(pb.tenant.provisioned), dry_run,
+                           seconds=time.monotonic() - started)
         failed = StepResult("run", "error" if dry_run else FAILED, [], result.seconds, error)
         result.steps.append(failed)
         if on_step is not None:

@@ -70,7 +70,8 @@ def test_key(creds: dict[str, Any], *, required_scopes: tuple[str, ...] = DEFAUL
         raise BadInput(f"{source}: the key lacks endpoints.Api; --api cannot call the Cloud ALM API")
     client = HttpClient(url, what="key's XSUAA (uaa.url)", pool=pool, stats=stats)
     try:
-        body = request_token(client, cid, Secret(secret), {"grant_type": "client_credentials"}, "key test")
+        body = request_token(client, cid, Secret(secret), {"grant_type": "client_credentials"}, "key test",
+                             client_is=f"the key file's client ({source}: uaa.clientid / uaa.clientsecret)")
     except ApiError as exc:
         if exc.transient:
             raise  # the run's step engine tries again; only a refusal is the key's failure

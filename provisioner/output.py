@@ -12,12 +12,13 @@ import time
 from typing import TextIO
 
 from provisioner.keyfile import Check
+from provisioner.steps.base import CHANGING, PLAN_WORDS, RUN_WORDS
 
 STYLE = {"created": "green", "updated": "yellow", "waited": "cyan", "unchanged": "dim", "passed": "green",
          "failed": "bold red", "skipped": "dim", "create": "green", "update": "yellow", "wait": "cyan",
          "no change": "dim", "error": "bold red", "skip": "dim"}
 #: the words of steps that changed (run) or would change (plan) the landscape; waits and verifications are not
-CHANGED = ("created", "updated", "create", "update")
+CHANGED = tuple(words[a] for words in (RUN_WORDS, PLAN_WORDS) for a in CHANGING)
 
 
 def _stamp() -> str:

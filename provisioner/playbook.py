@@ -148,7 +148,7 @@ def _build(data: dict[str, Any], source: str, marks: Marks) -> Playbook:
         first = exc.errors(include_url=False, include_input=False)[0]
         path = tuple(p for p in first["loc"] if isinstance(p, str | int))
         raise BadInput(f"{location(source, marks, path)}: {dotted(path)}: {first['msg']}; "
-                       "see schemas/playbook.schema.json") from None
+                       "see `provisioner schema playbook`") from None
 
 
 def _one(data: Any, source: str, marks: Marks, env: Mapping[str, str]) -> Playbook:

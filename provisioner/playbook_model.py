@@ -99,7 +99,9 @@ class CfSettings(Section):
         "UAA client for the client-credentials grant (instead of username/password)."))
     client_secret: SecretRef | None = Field(default=None, description="Secret of that client.")
     origin: str | None = Field(default=None, description=(
-        "Identity provider origin of the listed users, e.g. sap.ids (default: let CF resolve)."))
+        "Identity provider origin, e.g. sap.ids or a custom IdP's origin key: the password grant signs in there "
+        "(as `cf auth --origin`) and the listed developers are looked up there (as `cf set-space-role --origin`). "
+        "Default: the platform's (uaa for the password grant; CF resolves the users)."))
 
 
 class ServiceSettings(Section):
@@ -205,7 +207,11 @@ class HttpConfig(Section):
     retries: int = Field(default=5, ge=0, le=20, description=(
         "Retries of a request that failed on the way (connection errors, 429, 5xx) before giving up."))
     ca_bundle: str | None = Field(default=None, description=(
-        "CA bundle file for TLS verification (default: the system's)."))
+        "CA bundle file for TLS verification (default: REQUESTS_CA_BUNDLE or SSL_CERT_FILE from the environment, "
+        "else the system's)."))
+    proxy: str | None = Field(default=None, description=(
+        "Proxy URL for every request, e.g. http://proxy.example.com:8080 (default: HTTPS_PROXY / HTTP_PROXY from "
+        "the environment, minus NO_PROXY hosts)."))
 
 
 class Playbook(Section):

@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-SCHEMA_ID = "https://provisioner.invalid/schemas/playbook.schema.json"
+SCHEMA_ID = "urn:cloudalm-provisioner:schema:playbook:1"
+"""Stable and host-free (no web site is published): editors take the schema from a modeline path or URL, not
+from its ``$id``; the last part is the playbook format version."""
 TITLE = "provisioner playbook"
 SHIPPED = ("provisioner/data/playbook.schema.json", "schemas/playbook.schema.json")
 """Where the schema is shipped, relative to the repository root."""

@@ -147,7 +147,7 @@ def _limit_problem(err: Any, path: Path_) -> str:
                "digit)"
     if err.validator == "pattern" and path[-1:] == ("subdomain",):
         return f"{show(value)} is not a subdomain; use lowercase letters, digits and -, e.g. acme-cloudalm"
-    return f"{' '.join(err.message.split())[:200]}; see schemas/playbook.schema.json"
+    return f"{' '.join(err.message.split())[:200]}; see `provisioner schema playbook`"
 
 
 def got(value: Any) -> str:

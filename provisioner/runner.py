@@ -65,6 +65,11 @@ class StepResult:
 
 @dataclass
 class RunResult:
+    """One tenant's run or plan: ``playbook`` (the path as given), ``tenant`` (its subdomain), ``era`` (a sentence,
+    :mod:`provisioner.eras`), ``dry_run`` (a plan), ``steps`` in the order they ran, ``requests`` and ``writes``
+    (API requests made; writes are POST/PUT/PATCH/DELETE other than token requests), ``seconds`` (wall time);
+    ``ok`` is False when a step failed, ``has_changes`` whether a plan found something to create or update."""
+
     playbook: str
     tenant: str
     era: str
@@ -146,9 +151,15 @@ def connect_platform(pb: Playbook, pool: SessionPool, stats: RequestStats, *, ne
     return Connection(cf, btp, CloudFoundryPlatform(cf), False)
 
 
+def http_settings(pb: Playbook, max_in_flight_per_host: int = 16) -> HttpSettings:
+    """The transport settings of the playbook's ``http`` section (timeouts, retries, CA bundle, proxy)."""
+    return HttpSettings(connect_timeout=pb.http.connect_timeout, read_timeout=pb.http.read_timeout,
+                        retries=pb.http.retries, verify=pb.http.ca_bundle or True, proxy=pb.http.proxy,
+                        max_in_flight_per_host=max_in_flight_per_host)
+
+
 def pool_for(pb: Playbook) -> SessionPool:
-    return SessionPool(HttpSettings(connect_timeout=pb.http.connect_timeout, read_timeout=pb.http.read_timeout,
-                                    retries=pb.http.retries, verify=pb.http.ca_bundle or True))
+    return SessionPool(http_settings(pb))
 
 
 STEP_ATTEMPTS = 8

@@ -8,6 +8,7 @@ Any 401 from the token endpoint means bad credentials (as the cf CLI treats it).
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -31,17 +32,21 @@ class Token:
 
 
 def request_token(client: HttpClient, client_id: str, client_secret: Secret, form: dict[str, str],
-                  what: str) -> dict[str, Any]:
+                  what: str, *, client_is: str = "the client", user_is: str | None = None) -> dict[str, Any]:
     """POST the token request; return the JSON body (fields ``access_token``, ``expires_in``, ``scope``, ...).
 
-    Raises :class:`StepFailed` with a one-line message on 401 (bad credentials) and :class:`ApiError` otherwise.
+    Raises :class:`StepFailed` with a one-line message on 401 (bad credentials) naming the credential refused:
+    ``user_is`` (the user of a password grant, e.g. "the CF user 'me' (cf.username / cf.password)") unless the
+    UAA says ``invalid_client``, else ``client_is`` (e.g. "the cis key's client"); :class:`ApiError` otherwise.
     """
     try:
         resp = client.request("POST", "/oauth/token", data=form, auth=False,
                               basic=(client_id, client_secret.reveal()), expect=(200,), idempotent=True)
     except ApiError as exc:
         if exc.status == 401:
-            raise StepFailed(f"{what}: the token endpoint {exc.url} refused the credentials "
+            culprit = user_is if user_is and form.get("grant_type") == "password" and \
+                exc.title != "invalid_client" else client_is
+            raise StepFailed(f"{what}: the token endpoint {exc.url} refused the credentials of {culprit} "
                              f"({exc.title or 'unauthorized'}: {exc.detail or 'Bad credentials'})") from None
         raise
     try:
@@ -56,12 +61,15 @@ def request_token(client: HttpClient, client_id: str, client_secret: Secret, for
 class OAuthTokenSource:
     """A cached token from one token endpoint with one grant.
 
-    ``grant`` is ``password`` (needs ``username`` and ``password``) or ``client_credentials``.
+    ``grant`` is ``password`` (needs ``username`` and ``password``; ``origin`` signs in at that identity provider,
+    as ``cf auth --origin``: ``login_hint={"origin": ...}``) or ``client_credentials``. ``client_is`` and
+    ``user_is`` name the credentials in the message when they are refused (:func:`request_token`).
     With ``password``, an expired token is renewed with the refresh token, falling back to the password grant.
     """
 
     def __init__(self, uaa_url: str, client_id: str, client_secret: Secret, *, grant: str, what: str,
-                 username: str | None = None, password: Secret | None = None,
+                 username: str | None = None, password: Secret | None = None, origin: str | None = None,
+                 client_is: str = "the client", user_is: str | None = None,
                  pool: SessionPool | None = None, stats: RequestStats | None = None):
         self.client = HttpClient(uaa_url, what=what, pool=pool, stats=stats)
         self.client_id = client_id
@@ -70,11 +78,15 @@ class OAuthTokenSource:
         self.what = what
         self.username = username
         self.password = password
+        self.origin = origin
+        self.client_is = client_is
+        self.user_is = user_is
         self._token: Token | None = None
         self._lock = threading.Lock()
 
     def _fetch(self, form: dict[str, str]) -> Token:
-        body = request_token(self.client, self.client_id, self.client_secret, form, self.what)
+        body = request_token(self.client, self.client_id, self.client_secret, form, self.what,
+                             client_is=self.client_is, user_is=self.user_is)
         expires_in = float(body.get("expires_in") or 600)
         refresh = body.get("refresh_token")
         return Token(Secret(body["access_token"]), Secret(refresh) if refresh else None,
@@ -83,7 +95,10 @@ class OAuthTokenSource:
     def _grant_form(self) -> dict[str, str]:
         if self.grant == "password":
             assert self.username is not None and self.password is not None
-            return {"grant_type": "password", "username": self.username, "password": self.password.reveal()}
+            form = {"grant_type": "password", "username": self.username, "password": self.password.reveal()}
+            if self.origin:
+                form["login_hint"] = json.dumps({"origin": self.origin}, separators=(",", ":"))
+            return form
         return {"grant_type": "client_credentials"}
 
     def current(self) -> Token:

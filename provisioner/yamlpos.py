@@ -134,7 +134,7 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[Path_, tuple[int, int]
         raise BadInput(f"{source}:1:1: the YAML nests too deeply; a playbook is a few levels deep") from None
     if not nodes or nodes[0] is None:
         raise BadInput(f"{source}:1:1: the playbook is empty; write its keys (version: 1, tenant:, btp:, cf:, "
-                       "steps:; see schemas/playbook.schema.json)")
+                       "steps:; see `provisioner schema playbook`)")
     if len(nodes) > 1:
         mark = getattr(nodes[1], "start_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

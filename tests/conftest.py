@@ -12,6 +12,7 @@ import pytest
 import requests
 import yaml
 from hypothesis import settings as hypothesis_settings
+from reportcheck import every_report_is_valid  # noqa: F401 - autouse: every report the suite writes is validated
 from skipclock import SkipClock
 from typer.testing import CliRunner
 
