@@ -70,6 +70,8 @@ def _decide(pb: Playbook) -> tuple[str, str]:
     if mode == "auto" and era == ERA_MONITORING:
         if "transport-management" in pb.tenant.purposes:
             era += "; transport management needs its own instance and key in the existing space"
+        elif "api" in pb.tenant.purposes:
+            era += "; an api key is the playbook's own: its instance and key in the existing space"
         else:
             era += "; monitoring only: locate the generated key"
             mode = "locate"
