@@ -42,6 +42,11 @@ def test_one_playbook_three_purposes_three_key_files_and_the_monitoring_key_mark
     assert "Landscape Management Security Administrator" in out.stdout
     assert "warning" not in out.stdout
 
+    inventory = cli("inventory", pb)
+    assert inventory.exit_code == 0, inventory.output
+    marked_lines = [line for line in inventory.stdout.splitlines() if "the Landscape Management key" in line]
+    assert len(marked_lines) == 1 and marked_lines[0].strip().startswith("cloudalm-monitoring-key ")
+
     # converged: a second run changes nothing and names no manual step
     landscape.clear_journal()
     again = cli("run", pb)
