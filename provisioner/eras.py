@@ -63,6 +63,12 @@ def platform_for(pb: Playbook) -> str:
     return generated_platform(pb) if mode == "locate" else pb.route_name
 
 
+def locates(pb: Playbook) -> bool:
+    """Whether the playbook locates credentials generated with the tenant (the era or ``steps.mode``) rather
+    than creating its own."""
+    return _decide(pb)[0] == "locate"
+
+
 def _decide(pb: Playbook) -> tuple[str, str]:
     """The mode the era and ``steps.mode`` come to (auto is resolved), and the era's words."""
     era = era_of(pb.tenant.provisioned)
