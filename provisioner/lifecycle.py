@@ -23,14 +23,12 @@ instance's secret, so a new key does not change the secret; ``binding-secret`` k
 
 from __future__ import annotations
 
-import fcntl
-import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from provisioner import safefile
 from provisioner.eras import locates
 from provisioner.errors import ApiError, BadInput, StepFailed
 from provisioner.handoff import replaced_notes
@@ -122,20 +120,6 @@ def _say_kept(found: Located, included: list[ServiceKey], say: Callable[[str], N
             "tool's); --include-foreign NAME deletes one")
 
 
-@contextmanager
-def lease(path: str) -> Iterator[None]:
-    """Hold the rotation lease of the key file ``path``: an exclusive ``flock`` on ``.<name>.lease`` beside it,
-    waited for; released when the block ends or the process dies."""
-    target = Path(os.path.expanduser(path))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(target.parent / f".{target.name}.lease", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
 def _generation_name(name: str, keys: list[ServiceKey]) -> str:
     """``NAME-YYYYMMDDhhmmss`` (UTC now), one second after the newest existing generation when that is later."""
     stamps = [int(k.name[-14:]) for k in keys if k.name.startswith(name + "-") and GENERATION.fullmatch(
@@ -174,7 +158,7 @@ def rotate(pb: Playbook, say: Callable[[str], None], include_foreign: tuple[str,
     """Rotate the playbook's key under the key file's lease: create, test, download, then delete the one
     generation replaced (and the foreign keys ``include_foreign`` names). Raises :class:`StepFailed` naming the
     key that still works on failure, :class:`BadInput` for an unknown ``include_foreign`` name."""
-    with lease(pb.download_path):
+    with safefile.lease(pb.download_path):
         found = locate(pb)
         included = _included(found, include_foreign)
         platform, old = found.platform, _the_key_in(pb.download_path, found, found.keys)

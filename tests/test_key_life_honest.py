@@ -111,8 +111,7 @@ def count_keys(landscape, on_subaccount: bool) -> int:
     return len(cf.list_keys(the_instance(cf)["guid"]))
 
 
-@pytest.mark.parametrize(("route", "lines_before_kill"), [("cloud-foundry", 1), ("cloud-foundry", 3),
-                                                          ("subaccount", 3)])
+@pytest.mark.parametrize(("route", "lines_before_kill"), [("cloud-foundry", 1), ("subaccount", 3)])
 def test_a_rotation_killed_midway_then_run_leaves_exactly_one_key(make_landscape, route, lines_before_kill):
     """A real ``key rotate`` process killed with SIGKILL after it printed its first or third line ("create ...",
     "test ...", "download ..."), then ``run``: one key, the one in the file, which signs in."""

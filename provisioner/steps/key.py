@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from provisioner import safefile
 from provisioner.errors import ApiError, StepFailed
 from provisioner.keyfile import existing_key
 from provisioner.platform import MANAGED_BY, MANAGED_RECORD, ServiceKey, ServicePlatform, settle_key
@@ -125,10 +126,13 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             assert observation.key is not None
             return KeyOutput(self._settle(env, observation.key.guid), recheck=True)
         if change.action is Action.UPDATE and observation.key is not None and observation.superseded:
-            for old in observation.superseded:
-                self._delete(env, old)
-            return KeyOutput(observation.key, replaces_file=not observation.in_file,
-                             notes=(f"removed {', '.join(k.name for k in observation.superseded)}",))
+            with safefile.lease(pb.download_path):  # after any rotation of this key file: read again
+                observation = self.read(env, upstream)
+                for old in observation.superseded:
+                    self._delete(env, old)
+            assert observation.key is not None
+            removed = ", ".join(k.name for k in observation.superseded) or "nothing (a rotation had finished)"
+            return KeyOutput(observation.key, replaces_file=not observation.in_file, notes=(f"removed {removed}",))
         guid: str | None = None
         notes: tuple[str, ...] = ()
         try:
