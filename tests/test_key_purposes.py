@@ -66,3 +66,20 @@ def test_several_purposes_need_distinct_keys_and_files(landscape):
     out = cli("validate", pb)
     assert out.exit_code == 2
     assert "each needs its own key and file: put '{purpose}' in steps.key.name" in out.stderr
+
+
+def test_from_october_2023_monitoring_takes_the_generated_binding_and_api_gets_its_own(landscape):
+    from test_subaccount_eras import initech
+
+    pb = initech(landscape, **{"tenant.purposes": ["monitoring", "api"],
+                               "steps.download.path": str(landscape.dir / "keys" / "{tenant}-{purpose}.json"),
+                               "steps.purposes": {"api": {"key": "cloudalm-api-key-for-programs"}}})
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    got = steps_of(out.stdout)
+    assert got["key[monitoring]"] == "unchanged" and got["key[api]"] == "created"
+    monitoring, api = (json.loads((landscape.dir / "keys" / f"initech-cloudalm-{p}.json").read_text())
+                       for p in ("monitoring", "api"))
+    assert monitoring["uaa"]["clientid"] != api["uaa"]["clientid"]
+    assert "Landscape Management key: " + str(landscape.dir / "keys" / "initech-cloudalm-monitoring.json") \
+        in out.stdout
