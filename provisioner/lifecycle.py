@@ -39,6 +39,7 @@ from provisioner.platform import HASH_RECORD, MANAGED_BY, MANAGED_RECORD, Servic
 from provisioner.playbook import Playbook
 from provisioner.runner import connect_platform, pool_for, resolve_secrets
 from provisioner.runner import run as run_playbook
+from provisioner.steps.generated import per_system
 from provisioner.steps.key import GENERATION, current_key, managed_keys
 from provisioner.wait import WaitSettings
 
@@ -113,11 +114,20 @@ def _included(found: Located, include_foreign: tuple[str, ...]) -> list[ServiceK
     return [k for k in found.foreign if k.name in include_foreign]
 
 
-def _say_kept(found: Located, included: list[ServiceKey], say: Callable[[str], None]) -> None:
-    kept = [k.name for k in found.foreign if k not in included]
-    if kept:
-        say(f"kept {', '.join(kept)}: not made by this tool (generated with the tenant, per-system or another "
-            "tool's); --include-foreign NAME deletes one")
+def _say_kept(pb: Playbook, found: Located, included: list[ServiceKey], say: Callable[[str], None]) -> None:
+    """Name the keys left alone and why: SAP's generated key, per-system bindings, keys of other purposes or
+    tools."""
+    def why(key: ServiceKey) -> str:
+        if per_system(key.name):
+            return "a per-system binding"
+        if key.name == pb.key_name or key.name.startswith(pb.steps.generated.binding_prefix):
+            return "generated with the tenant"
+        return "another purpose's or another tool's key"
+
+    for key in found.foreign:
+        if key not in included:
+            say(f"kept {key.name}: not made by this tool for this key ({why(key)}); --include-foreign {key.name} "
+                "deletes it")
 
 
 def _generation_name(name: str, keys: list[ServiceKey]) -> str:
@@ -195,7 +205,7 @@ def rotate(pb: Playbook, say: Callable[[str], None], include_foreign: tuple[str,
                 raise StepFailed(f"the new key {new_name} is in {pb.download_path} and works, but deleting the old "
                                  f"key {key.name} failed: {exc}; re-run `provisioner key rotate` or `provisioner "
                                  "run` (it removes superseded keys this tool made)") from None
-    _say_kept(found, included, say)
+    _say_kept(pb, found, included, say)
     for note in replaced_notes(pb.download_path):
         say(note)
 
@@ -211,7 +221,7 @@ def revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[st
     targets = found.keys + included
     if not targets:
         say(f"no service key {pb.key_name} made by this tool on instance {pb.instance_name}: nothing to revoke")
-        _say_kept(found, included, say)
+        _say_kept(pb, found, included, say)
         return 0
     if not confirm([k.name for k in targets]):
         say("nothing deleted")
@@ -219,7 +229,7 @@ def revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[st
     for key in targets:
         say(f"delete service key {key.name}")
         _delete_key(found.platform, key, pb.timeouts.key)
-    _say_kept(found, included, say)
+    _say_kept(pb, found, included, say)
     if pb.credential_type == "instance-secret":
         say(SECRET_STAYS.format(instance=found.instance.name, path=pb.download_path))
     else:

@@ -31,7 +31,8 @@ def test_the_generated_key_survives_rotate_and_revoke(landscape):
     assert cli("run", pb).exit_code == 0
     rotated = cli("key", "rotate", pb)
     assert rotated.exit_code == 0, rotated.output
-    assert "kept cloudalm-monitoring-key: not made by this tool" in rotated.stdout
+    assert "kept cloudalm-monitoring-key: not made by this tool for this key (generated with the tenant)" \
+        in rotated.stdout
     assert "delete service key" not in rotated.stdout
     assert "the client secret does not change" in rotated.stdout and "--recreate-instance" in rotated.stdout
     assert "delete the old key in SAP Cloud ALM > Landscape Management too" in rotated.stdout
