@@ -303,21 +303,43 @@ def key_test(file: Annotated[Path, typer.Argument(help="Key file (any of the for
     raise typer.Exit(EXIT_OK if all(c.passed for c in checks) else EXIT_FAILED)
 
 
+IncludeForeign = Annotated[list[str] | None, typer.Option(
+    "--include-foreign", help="Also delete this key (or, with --recreate-instance, instance) that the tool did not "
+                              "make: SAP's generated key, a per-system binding, another tool's key. Repeatable.")]
+Purpose = Annotated[str | None, typer.Option("--purpose", help="The purpose whose key (tenant.purposes; default "
+                                                               "the Landscape Management one).")]
+
+
+def _for_purpose(playbook: Path, purpose: str | None):
+    pb = _load(playbook, None)
+    chosen = purpose or pb.landscape_management_purpose
+    if chosen not in pb.tenant.purposes:
+        from provisioner.errors import BadInput
+
+        raise BadInput(f"--purpose {chosen}: not in tenant.purposes ({', '.join(pb.tenant.purposes)})")
+    return pb.for_purpose(chosen)
+
+
 @key_app.command("rotate")
 def key_rotate(playbook: Annotated[Path, typer.Argument(help="The playbook whose key to rotate.")],
-               verbose: Verbose = False) -> None:
-    """Create a new key, download and test it, then delete the old one(s). A failure leaves a working key."""
+               include_foreign: IncludeForeign = None, purpose: Purpose = None, verbose: Verbose = False) -> None:
+    """Create a new key, download and test it, then delete the one it replaced (never a key this tool did not
+    make unless --include-foreign names it). A failure leaves a working key."""
     _verbose(verbose)
     from provisioner import lifecycle
 
-    _guard(lambda: lifecycle.rotate(_load(playbook, None), typer.echo))
+    _guard(lambda: lifecycle.rotate(_for_purpose(playbook, purpose), typer.echo, tuple(include_foreign or ())))
 
 
 @app.command()
 def revoke(playbook: Annotated[Path, typer.Argument(help="The playbook whose key(s) to delete.")],
            yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-           verbose: Verbose = False) -> None:
-    """Delete the service key(s) the playbook manages, after a confirmation (--yes skips it)."""
+           recreate_instance: Annotated[bool, typer.Option(
+               "--recreate-instance", help="Delete the instance and its keys and create them again: a new secret "
+                                           "(instance-secret keys share the instance's secret).")] = False,
+           include_foreign: IncludeForeign = None, purpose: Purpose = None, verbose: Verbose = False) -> None:
+    """Delete the service key(s) this tool made for the playbook, after a confirmation (--yes skips it; no prompt
+    without a terminal)."""
     _verbose(verbose)
     from provisioner import lifecycle
 
@@ -327,9 +349,10 @@ def revoke(playbook: Annotated[Path, typer.Argument(help="The playbook whose key
         if not sys.stdin.isatty():
             raise _fail("revoke deletes " + ", ".join(names) + "; pass --yes (no prompt without a terminal)",
                         EXIT_BAD_INPUT)
-        return typer.confirm("Delete service key(s) " + ", ".join(names) + "?", default=False)
+        return typer.confirm("Delete " + ", ".join(names) + "?", default=False)
 
-    _guard(lambda: lifecycle.revoke(_load(playbook, None), confirm, typer.echo))
+    _guard(lambda: lifecycle.revoke(_for_purpose(playbook, purpose), confirm, typer.echo,
+                                    tuple(include_foreign or ()), recreate_instance))
 
 
 class SchemaKind(StrEnum):

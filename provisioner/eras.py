@@ -8,6 +8,8 @@ ALM" dates and the setup guide for the SAP Cloud ALM API).
 |  |  | and key in the existing space, no entitlement step; monitoring only: locate the key |
 | from 2023-10-16 on | the credentials, generated automatically | locate them, then download, check and test |
 
+Each purpose's key is decided on its own (:meth:`Playbook.for_purpose`): transport management and api keys are the
+playbook's own (an instance and key), monitoring takes SAP's generated credentials where they exist.
 ``steps.mode: create`` runs every step whatever the era (the playbook asks for more); ``locate`` only finds.
 Where the generated credentials live (``steps.generated.platform``, default ``auto``): for tenants provisioned on
 or after 2023-10-16 at subaccount level (SAP's page "Binding Credentials of the SAP Cloud ALM API Service
@@ -70,6 +72,12 @@ def platform_for(pb: Playbook) -> str:
     return generated_platform(pb) if mode == "locate" else pb.route_name
 
 
+def locates(pb: Playbook) -> bool:
+    """Whether the playbook locates credentials generated with the tenant (the era or ``steps.mode``) rather
+    than creating its own."""
+    return _decide(pb)[0] == "locate"
+
+
 def _decide(pb: Playbook) -> tuple[str, str]:
     """The mode the era and ``steps.mode`` come to (auto is resolved), and the era's words."""
     era = era_of(pb.tenant.provisioned)
@@ -77,9 +85,13 @@ def _decide(pb: Playbook) -> tuple[str, str]:
     if mode == "auto" and era == ERA_MONITORING:
         if "transport-management" in pb.tenant.purposes:
             era += "; transport management needs its own instance and key in the existing space"
+        elif "api" in pb.tenant.purposes:
+            era += "; an api key is the playbook's own: its instance and key in the existing space"
         else:
             era += "; monitoring only: locate the generated key"
             mode = "locate"
+    elif mode == "auto" and era == ERA_AUTOMATIC and pb.tenant.purposes == ("api",):
+        era += "; an api key is the playbook's own, not the generated credentials: its instance and key"
     elif mode == "auto" and era == ERA_AUTOMATIC:
         mode = "locate"
         era += "; locate them" + (" at subaccount level by plan and creator"

@@ -41,7 +41,9 @@ ONE_KEY_WARNING = ("{n} keys are in use for monitoring ({names}); Landscape Mana
 @dataclass
 class Binding:
     """A binding or service key: ``creator`` is this tool | generated with the tenant | per-system binding |
-    someone else; ``local``: it is the key in the playbook's key file (by client id; None: not comparable)."""
+    someone else; ``local``: it is the key in the key file of the playbook's Landscape Management purpose
+    (:attr:`Playbook.landscape_management_purpose`; by client id and secret digest; None: not comparable): the one
+    key of the tenant marked for Landscape Management."""
 
     name: str
     id: str
@@ -107,7 +109,8 @@ def _is_local(credentials: Mapping[str, Any] | None, local: tuple[str, str] | No
 
 def _local_identity(pb: Playbook) -> tuple[str, str] | None:
     try:
-        return identity(existing_key(Path(pb.download_path)))
+        path = pb.for_purpose(pb.landscape_management_purpose).download_path
+        return identity(existing_key(Path(path)))
     except Exception:  # an unreadable local file is not an inventory error
         return None
 
@@ -205,7 +208,8 @@ def render(inv: Inventory, say: Callable[[str], None]) -> None:
         say(f"- {i.name!r} [{where}] id {i.id}, created {i.created or '?'}, made by: {i.creator}, "
             f"credential type {i.credential_type or 'unknown'}")
         for b in i.bindings:
-            mark = {True: ", the key in the local key file", False: "", None: ""}[b.local]
+            mark = {True: ", the key in the local key file: the Landscape Management key", False: "",
+                    None: ""}[b.local]
             say(f"    {b.name} (created {b.created or '?'}, made by: {b.creator}{mark})")
     for w in inv.warnings:
         say(f"warning: {w}")

@@ -1,8 +1,16 @@
 """The key's life after it exists: rotation and revocation of the service keys a playbook manages.
 
 Rotation creates ``<key name>-<UTC YYYYMMDDhhmmss>``, reads its credentials, tests them (sign-in and scopes),
-writes them to the download path (the old file kept as .bak), and only then deletes the older keys. A failure at
-any point leaves a working key and says which one. Revocation deletes every key the playbook manages.
+writes them to the download path (the old file kept as .bak), and only then deletes the one generation it replaced
+(the key that was current when it began). A failure at any point leaves a working key and says which one.
+Rotations of one key file hold a lease for their whole duration: an exclusive ``flock`` on ``.<file>.lease``
+beside the key file (released by the system when a rotation is killed), so overlapping rotations run one after
+the other and none deletes a key another one downloaded. A rotation killed at any point leaves at most one extra
+generation; the next ``run`` keeps the key the file holds and removes the others this tool made
+(:mod:`provisioner.steps.key`). Revocation deletes every key the playbook manages.
+
+Credentials this tool did not create are never deleted unless ``include_foreign`` names them: SAP's generated
+ones (a playbook that locates its credentials), per-system bindings, other tools' keys.
 
 On the subaccount route the keys are Service Manager bindings of the subaccount-level instance, and only bindings
 carrying this tool's label are managed: the binding generated with the tenant (``binding-key-…``) and per-system
@@ -18,46 +26,61 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from provisioner.eras import platform_for
-from provisioner.errors import ApiError, StepFailed
+from provisioner import safefile
+from provisioner.eras import locates
+from provisioner.errors import ApiError, BadInput, StepFailed
+from provisioner.handoff import replaced_notes
 from provisioner.http import RequestStats, SessionPool
-from provisioner.keyfile import write_key_file
+from provisioner.keyfile import existing_key, write_key_file
 from provisioner.keytest import test_key
-from provisioner.platform import ServiceInstance, ServiceKey, ServicePlatform
+from provisioner.platform import HASH_RECORD, MANAGED_BY, MANAGED_RECORD, ServiceInstance, ServiceKey, ServicePlatform
 from provisioner.playbook import Playbook
 from provisioner.runner import connect_platform, pool_for, resolve_secrets
-from provisioner.steps.key import current_key, managed_keys
+from provisioner.runner import run as run_playbook
+from provisioner.steps.generated import per_system
+from provisioner.steps.key import GENERATION, current_key, managed_keys
 from provisioner.wait import WaitSettings
 
-LANDSCAPE_CAUTION = ("Caution (SAP Cloud ALM): a copy of a deleted key uploaded to Landscape Management stays there "
-                     "until you delete it there; it can no longer be used to sign in.")
-SHARED_SECRET_NOTE = ("Note: this instance issues instance-secret credentials: all its keys share one secret, so the "
-                      "new key has the same client secret (binding-secret keys each get their own).")
+SHARED_SECRET_ROTATE = (
+    "the client secret does not change: instance {instance} issues instance-secret credentials, all its keys share "
+    "one secret (XSUAA \"Service Instance Secrets\"), so the new key signs in with the same secret as the old one. "
+    "For a new secret: the subaccount route (binding-secret: a secret per binding) or `provisioner revoke "
+    "--recreate-instance`")
+SECRET_STAYS = (
+    "the secret stays valid while instance {instance} exists: its keys share the instance's secret "
+    "(instance-secret), so deleting keys does not revoke it and {path}, if any, may still sign in; `provisioner "
+    "revoke --recreate-instance` deletes the instance and its keys and creates them again with a new secret")
 
 
 @dataclass(frozen=True)
 class Located:
-    """The connection (pool, request counts), the service platform, the playbook's instance and its managed
-    keys."""
+    """The connection (pool, request counts), the service platform, the playbook's instance, the keys this tool
+    made (``keys``, oldest first), the others on the instance (``foreign``: SAP's generated key, per-system
+    bindings, other tools' keys) and whether this tool made the instance (``own_instance``)."""
 
     pool: SessionPool
     stats: RequestStats
     platform: ServicePlatform
     instance: ServiceInstance
     keys: list[ServiceKey]
+    foreign: list[ServiceKey]
+    own_instance: bool
 
 
 def locate(pb: Playbook) -> Located:
-    """Sign in and find the playbook's instance and its managed keys (read only): in its CF space, or at subaccount
-    level (SAP Service Manager, only bindings this tool created). Raises :class:`StepFailed` when the org, the
-    space or the instance is missing."""
+    """Sign in and find the playbook's instance and its keys (read only): in its CF space, or at subaccount
+    level (SAP Service Manager). A playbook that locates SAP's generated credentials owns only the rotations this
+    tool made (``NAME-YYYYMMDDhhmmss``). Raises :class:`StepFailed` when the org, the space or the instance is
+    missing."""
     resolve_secrets(pb)
     pool, stats = pool_for(pb), RequestStats()
     conn = connect_platform(pb, pool, stats, need_btp=False)
     platform = conn.platform
-    generated = (" (this tenant's credentials were generated with it, and the tool rotates or revokes only keys "
-                 "it created)" if platform_for(pb) != pb.route_name or pb.mode == "locate" else "")
+    generated = locates(pb)
+    why = (" (this tenant's credentials were generated with it, and the tool rotates or revokes only keys it "
+           "created)" if generated else "")
     if conn.on_subaccount:
         scope, where = pb.btp.subaccount, "the subaccount"
     else:
@@ -66,75 +89,193 @@ def locate(pb: Playbook) -> Located:
         if org is None:
             raise StepFailed(f"CF org {pb.cf.org!r} not found or not visible")
         if space is None:
-            raise StepFailed(f"space {pb.space_name} not found in org {pb.cf.org}; run the playbook first{generated}")
+            raise StepFailed(f"space {pb.space_name} not found in org {pb.cf.org}; run the playbook first{why}")
         scope, where = space["guid"], f"space {pb.space_name}"
     inst = platform.find_instance(scope, pb.instance_name)
     if inst is None:
-        raise StepFailed(f"instance {pb.instance_name} not found in {where}; run the playbook first{generated}")
-    return Located(pool, stats, platform, inst, managed_keys(platform, inst.guid, pb.key_name,
-                                                             marked=conn.on_subaccount))
+        raise StepFailed(f"instance {pb.instance_name} not found in {where}; run the playbook first{why}")
+    own = managed_keys(platform, inst.guid, pb.key_name, marked=conn.on_subaccount)
+    if generated and not conn.on_subaccount:
+        own = [k for k in own if k.name != pb.key_name]  # the generated key; its rotations are this tool's
+    mine = {k.guid for k in own}
+    foreign = [k for k in platform.list_keys(inst.guid) if k.guid not in mine]
+    own_instance = (inst.record.get(MANAGED_RECORD) == MANAGED_BY if conn.on_subaccount
+                    else HASH_RECORD in inst.record) and not generated
+    return Located(pool, stats, platform, inst, own, foreign, own_instance)
+
+
+def _included(found: Located, include_foreign: tuple[str, ...]) -> list[ServiceKey]:
+    """The foreign keys ``--include-foreign`` names; a name that is no foreign key of the instance is bad input."""
+    names = {k.name for k in found.foreign}
+    unknown = [n for n in include_foreign if n not in names and n != found.instance.name]
+    if unknown:
+        raise BadInput(f"--include-foreign {unknown[0]}: no such key on instance {found.instance.name} that this "
+                       f"tool did not make (found: {', '.join(sorted(names)) or 'none'})")
+    return [k for k in found.foreign if k.name in include_foreign]
+
+
+def _say_kept(pb: Playbook, found: Located, included: list[ServiceKey], say: Callable[[str], None]) -> None:
+    """Name the keys left alone and why: SAP's generated key, per-system bindings, keys of other purposes or
+    tools."""
+    def why(key: ServiceKey) -> str:
+        if per_system(key.name):
+            return "a per-system binding"
+        if key.name == pb.key_name or key.name.startswith(pb.steps.generated.binding_prefix):
+            return "generated with the tenant"
+        return "another purpose's or another tool's key"
+
+    for key in found.foreign:
+        if key not in included:
+            say(f"kept {key.name}: not made by this tool for this key ({why(key)}); --include-foreign {key.name} "
+                "deletes it")
+
+
+def _generation_name(name: str, keys: list[ServiceKey]) -> str:
+    """``NAME-YYYYMMDDhhmmss`` (UTC now), one second after the newest existing generation when that is later."""
+    stamps = [int(k.name[-14:]) for k in keys if k.name.startswith(name + "-") and GENERATION.fullmatch(
+        k.name[len(name):])]
+    now = time.time()
+    if stamps:
+        newest = time.mktime(time.strptime(str(max(stamps)), "%Y%m%d%H%M%S")) - time.timezone
+        now = max(now, newest + 1)
+    return f"{name}-{time.strftime('%Y%m%d%H%M%S', time.gmtime(now))}"
 
 
 def _delete_key(platform: ServicePlatform, key: ServiceKey, timeout: float) -> None:
-    operation = platform.delete_key(key.guid)
+    """Delete a key and wait; one already gone is fine."""
+    try:
+        operation = platform.delete_key(key.guid)
+    except ApiError as exc:
+        if exc.status == 404:
+            return
+        raise
     if operation:
         platform.wait_operation(operation, WaitSettings(timeout=timeout), f"delete service key {key.name}")
 
 
-def rotate(pb: Playbook, say: Callable[[str], None]) -> None:
-    """Rotate the playbook's key. Raises :class:`StepFailed` naming the key that still works on failure."""
-    found = locate(pb)
-    platform, old = found.platform, current_key(found.keys)
-    if old is None:
-        raise StepFailed(f"no service key {pb.key_name} on instance {pb.instance_name} to rotate; run the playbook")
-    keep = f"the old key {old.name} still works"
-    new_name = f"{pb.key_name}-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}"
-    say(f"create service key {new_name}")
-    try:
-        operation = platform.create_key(found.instance.guid, new_name)
-        if operation:
-            platform.wait_operation(operation, WaitSettings(timeout=pb.timeouts.key), f"service key {new_name}")
-        new = platform.find_key(found.instance.guid, new_name)
-        if new is None:
-            raise StepFailed(f"service key {new_name} is missing after its creation")
-        creds = platform.key_credentials(new.guid)
-    except (ApiError, StepFailed) as exc:
-        raise StepFailed(f"rotation stopped creating {new_name}: {exc}; {keep}") from None
-    say(f"test service key {new_name}")
-    failed = [c for c in test_key(creds, required_scopes=pb.service.required_scopes, pool=found.pool,
-                                  stats=found.stats) if not c.passed]
-    if failed:
-        raise StepFailed(f"the new key {new_name} failed its test ({failed[0].name}: {failed[0].message}); {keep} "
-                         f"and {pb.download_path} is unchanged; delete {new_name} with `provisioner revoke` or retry")
-    action = write_key_file(pb.download_path, creds, force=True, key_name=new_name)
-    kept = "; the old file is kept as .bak" if action == "updated" else ""
-    say(f"download service key {new_name} to {pb.download_path} ({action}{kept})")
-    for key in found.keys:
-        say(f"delete service key {key.name}")
+def _the_key_in(path: str, found: Located, keys: list[ServiceKey]) -> ServiceKey | None:
+    """The newest of ``keys`` whose credentials the file at ``path`` holds, else the newest live one."""
+    on_disk = existing_key(Path(path))
+    live = [k for k in keys if k.last_operation.type != "delete"]
+    if on_disk and len(live) > 1:
+        held = [k for k in live if found.platform.key_credentials(k.guid) == on_disk]
+        if held:
+            return held[-1]
+    return current_key(keys)
+
+
+def rotate(pb: Playbook, say: Callable[[str], None], include_foreign: tuple[str, ...] = ()) -> None:
+    """Rotate the playbook's key under the key file's lease: create, test, download, then delete the one
+    generation replaced (and the foreign keys ``include_foreign`` names). Raises :class:`StepFailed` naming the
+    key that still works on failure, :class:`BadInput` for an unknown ``include_foreign`` name."""
+    with safefile.lease(pb.download_path):
+        found = locate(pb)
+        included = _included(found, include_foreign)
+        platform, old = found.platform, _the_key_in(pb.download_path, found, found.keys)
+        keep = f"the old key {old.name} still works" if old else "no key was deleted"
+        new_name = _generation_name(pb.key_name, found.keys + found.foreign)
+        say(f"create service key {new_name}")
         try:
-            _delete_key(platform, key, pb.timeouts.key)
+            operation = platform.create_key(found.instance.guid, new_name)
+            if operation:
+                platform.wait_operation(operation, WaitSettings(timeout=pb.timeouts.key), f"service key {new_name}")
+            new = platform.find_key(found.instance.guid, new_name)
+            if new is None:
+                raise StepFailed(f"service key {new_name} is missing after its creation")
+            creds = platform.key_credentials(new.guid)
         except (ApiError, StepFailed) as exc:
-            raise StepFailed(f"the new key {new_name} is in {pb.download_path} and works, but deleting the old key "
-                             f"{key.name} failed: {exc}; re-run `provisioner key rotate` or delete it") from None
-    ctype = (creds.get("uaa") or {}).get("credential-type")
-    if ctype == "instance-secret":
-        say(SHARED_SECRET_NOTE)
-    say(LANDSCAPE_CAUTION)
+            raise StepFailed(f"rotation stopped creating {new_name}: {exc}; {keep}") from None
+        say(f"test service key {new_name}")
+        failed = [c for c in test_key(creds, required_scopes=pb.service.required_scopes, pool=found.pool,
+                                      stats=found.stats) if not c.passed]
+        if failed:
+            raise StepFailed(f"the new key {new_name} failed its test ({failed[0].name}: {failed[0].message}); "
+                             f"{keep} and {pb.download_path} is unchanged; delete {new_name} with `provisioner "
+                             "revoke` or retry")
+        action = write_key_file(pb.download_path, creds, force=True, key_name=new_name)
+        kept = "; the old file is kept as .bak" if action == "updated" else ""
+        say(f"download service key {new_name} to {pb.download_path} ({action}{kept})")
+        if (creds.get("uaa") or {}).get("credential-type") == "instance-secret":
+            say(SHARED_SECRET_ROTATE.format(instance=found.instance.name))
+        for key in ([old] if old else []) + included:
+            say(f"delete service key {key.name}")
+            try:
+                _delete_key(platform, key, pb.timeouts.key)
+            except (ApiError, StepFailed) as exc:
+                raise StepFailed(f"the new key {new_name} is in {pb.download_path} and works, but deleting the old "
+                                 f"key {key.name} failed: {exc}; re-run `provisioner key rotate` or `provisioner "
+                                 "run` (it removes superseded keys this tool made)") from None
+    _say_kept(pb, found, included, say)
+    for note in replaced_notes(pb.download_path):
+        say(note)
 
 
-def revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[str], None]) -> int:
-    """Delete every key the playbook manages after ``confirm(names)``; return how many were deleted."""
+def revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[str], None],
+           include_foreign: tuple[str, ...] = (), recreate_instance: bool = False) -> int:
+    """Delete every key this tool made for the playbook (and the foreign keys ``include_foreign`` names) after
+    ``confirm(names)``; return how many were deleted. With ``recreate_instance``: :func:`recreate`."""
     found = locate(pb)
-    names = [k.name for k in found.keys]
-    if not names:
-        say(f"no service key {pb.key_name} on instance {pb.instance_name}: nothing to revoke")
+    included = _included(found, include_foreign)
+    if recreate_instance:
+        return recreate(pb, found, include_foreign, confirm, say)
+    targets = found.keys + included
+    if not targets:
+        say(f"no service key {pb.key_name} made by this tool on instance {pb.instance_name}: nothing to revoke")
+        _say_kept(pb, found, included, say)
         return 0
-    if not confirm(names):
+    if not confirm([k.name for k in targets]):
         say("nothing deleted")
         return 0
-    for key in found.keys:
+    for key in targets:
         say(f"delete service key {key.name}")
         _delete_key(found.platform, key, pb.timeouts.key)
-    say(f"the local copy {pb.download_path}, if any, can no longer sign in; delete it")
-    say(LANDSCAPE_CAUTION)
-    return len(names)
+    _say_kept(pb, found, included, say)
+    if pb.credential_type == "instance-secret":
+        say(SECRET_STAYS.format(instance=found.instance.name, path=pb.download_path))
+    else:
+        say(f"the local copy {pb.download_path}, if any, can no longer sign in; delete it")
+    for note in replaced_notes(""):
+        say(note)
+    return len(targets)
+
+
+def recreate(pb: Playbook, found: Located, include_foreign: tuple[str, ...], confirm: Callable[[list[str]], bool],
+             say: Callable[[str], None]) -> int:
+    """``revoke --recreate-instance``: say the plan, ``confirm(names)``, delete the instance's keys and the
+    instance (its secret with it), then run the playbook to create them again (a new secret) and download the new
+    key (the old file kept as .bak). Refuses (:class:`StepFailed`) an instance or keys this tool did not make
+    unless ``--include-foreign`` names them. Returns the number of keys deleted."""
+    inst, included = found.instance, _included(found, include_foreign)
+    if not found.own_instance and inst.name not in include_foreign:
+        raise StepFailed(f"instance {inst.name} was not made by this tool; --include-foreign {inst.name} to "
+                         "delete and re-create it")
+    left = [k.name for k in found.foreign if k not in included]
+    if left:
+        raise StepFailed(f"instance {inst.name} also holds {', '.join(left)}, not made by this tool; name them with "
+                         "--include-foreign to delete them with the instance")
+    targets = found.keys + included
+    say(f"plan: delete service key(s) {', '.join(k.name for k in targets) or 'none'} and instance {inst.name} "
+        f"(its secret with it), then create instance {pb.instance_name} and key {pb.key_name} again (a new "
+        f"secret) and download it to {pb.download_path}")
+    if not confirm([*(k.name for k in targets), f"instance {inst.name}"]):
+        say("nothing deleted")
+        return 0
+    for key in targets:
+        say(f"delete service key {key.name}")
+        _delete_key(found.platform, key, pb.timeouts.key)
+    say(f"delete instance {inst.name}")
+    operation = found.platform.delete_instance(inst.guid)
+    if operation:
+        found.platform.wait_operation(operation, WaitSettings(timeout=pb.timeouts.instance),
+                                      f"delete instance {inst.name}")
+    result = run_playbook(pb, force=True)
+    bad = next((s for s in result.steps if s.error), None)
+    if bad is not None:
+        raise StepFailed(f"the instance was deleted, but re-creating it failed at {bad.step}: {bad.error}; re-run "
+                         "`provisioner run`")
+    say(f"instance {pb.instance_name} and key {pb.key_name} created again with a new secret; {pb.download_path} "
+        "holds the new key (the old file is kept as .bak) and the old key no longer signs in")
+    for note in replaced_notes(pb.download_path):
+        say(note)
+    return len(targets)
+

@@ -59,6 +59,13 @@ class QuietPrinter(Printer):
     """``--output json``: prints nothing while running."""
 
 
+def handoff_lines(result) -> list[str]:
+    """The Landscape Management key of a run with several keys, then its warnings and manual next steps."""
+    lines = [f"Landscape Management key: {k['path']} ({k['purpose']}" + (f", key {k['key']})" if k["key"] else ")")
+             for k in result.keys if k["landscape_management"] and len(result.keys) > 1]
+    return lines + list(result.notes)
+
+
 class LinePrinter(Printer):
     """Plain timestamped lines (not a terminal): a header per tenant, a line per step, a summary per tenant."""
 
@@ -88,6 +95,8 @@ class LinePrinter(Printer):
         with self.lock:
             for r in results:
                 self._line(summary(r))
+                for line in handoff_lines(r):
+                    self._line(f"{r.tenant} {line}")
             if len(results) > 1:
                 bad = [r.tenant for r in results if not r.ok]
                 self._line(f"{len(results)} tenants: {len(results) - len(bad)} ok, {len(bad)} failed"
@@ -146,6 +155,8 @@ class LivePrinter(Printer):
                 table.add_row(s.step, Text(s.action, style=STYLE.get(s.action, "")), f"{s.seconds:.2f}", _detail(s))
             self.console.print(table)
             self.console.print(summary(r))
+            for line in handoff_lines(r):
+                self.console.print(line, markup=False)
         if len(results) > 1:
             table = Table(box=None, pad_edge=False, header_style="bold")
             for col in ("TENANT", "RESULT", "CHANGES", "REQUESTS", "WRITES", "SECONDS", "ERROR"):

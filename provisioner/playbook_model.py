@@ -54,7 +54,12 @@ class Tenant(Section):
         "Date the tenant was provisioned (YYYY-MM-DD); decides which steps are needed."))
     purposes: UniqueTuple[Purpose] = Field(default=("monitoring",), description=(
         "What the key is for: monitoring, transport-management (needs an instance and key of its own in tenants "
-        "provisioned 2023-06-12 to 2023-10-15), api."))
+        "provisioned 2023-06-12 to 2023-10-15), api. One run handles every purpose listed, each key downloaded "
+        "to its own file (steps.purposes, {purpose} in steps.key.name and steps.download.path)."))
+    landscape_management: Purpose | None = Field(default=None, description=(
+        "The purpose whose key is uploaded to Landscape Management (it holds one key per tenant). Default: "
+        "monitoring when listed, else transport-management, else the first purpose; an api key there is warned "
+        "about."))
 
 
 class BtpSettings(Section):
@@ -175,6 +180,18 @@ class DownloadSettings(Section):
     path: NonEmpty = Field(description="Where the key's JSON is written (mode 0600).")
 
 
+class PurposeSettings(Section):
+    """Where one purpose's key comes from and goes; each field left out is the step's own setting with
+    '{purpose}' (and '{tenant}' in paths) replaced."""
+
+    instance: Annotated[str, Field(max_length=32, pattern=r"^[A-Za-z0-9._-]{1,32}$")] | None = Field(
+        default=None, description="The instance of this purpose's key (default steps.instance.name).")
+    key: Annotated[str, Field(min_length=1, max_length=255)] | None = Field(default=None, description=(
+        "The name of this purpose's key (default steps.key.name, '{purpose}' replaced)."))
+    path: NonEmpty | None = Field(default=None, description=(
+        "Where this purpose's key is written (default steps.download.path, '{purpose}' replaced)."))
+
+
 class StepsSettings(Section):
     """The steps and their settings, in the order of SAP's procedure "Enabling SAP Cloud ALM API in Cloud
     Foundry": space, entitlement, instance, key, then download, check and test of the key."""
@@ -189,6 +206,9 @@ class StepsSettings(Section):
     key: KeySettings = Field(default=KeySettings(), description=KeySettings.__doc__)
     download: DownloadSettings = Field(description=DownloadSettings.__doc__)
     generated: GeneratedSettings = Field(default=GeneratedSettings(), description=GeneratedSettings.__doc__)
+    purposes: dict[Purpose, PurposeSettings] = Field(default={}, description=(
+        "Per purpose of tenant.purposes: its instance, key name and file, when they differ from the steps' "
+        "settings (several purposes need distinct keys and files)."))
 
 
 class Timeouts(Section):
@@ -240,7 +260,54 @@ class Playbook(Section):
             raise ValueError("route cloud-foundry needs a cf section (or route: subaccount)")
         if self.btp.cis_key is None and self.btp.sm_key is None:
             raise ValueError("btp needs cis_key (or, on the subaccount route, sm_key)")
+        extra = sorted(set(self.steps.purposes) - set(self.tenant.purposes))
+        if extra:
+            raise ValueError(f"steps.purposes names {', '.join(extra)}, not in tenant.purposes; add it there or "
+                             "remove it")
+        chosen = self.tenant.landscape_management
+        if chosen is not None and chosen not in self.tenant.purposes:
+            raise ValueError(f"tenant.landscape_management {chosen} is not in tenant.purposes")
+        if len(self.tenant.purposes) > 1:
+            parts = [self.for_purpose(p) for p in self.tenant.purposes]
+            keys = [(p.instance_name, p.key_name) for p in parts]
+            paths = [p.download_path for p in parts]
+            if len(set(keys)) < len(keys) or len(set(paths)) < len(paths):
+                raise ValueError("tenant.purposes lists several purposes, each needs its own key and file: put "
+                                 "'{purpose}' in steps.key.name and steps.download.path, or set "
+                                 "steps.purposes.<purpose>.instance / .key / .path")
         return self
+
+    def for_purpose(self, purpose: Purpose) -> Playbook:
+        """The playbook of one purpose's key: ``tenant.purposes`` just that purpose, the instance, key name and
+        path of ``steps.purposes.<purpose>`` (else the steps' own, with ``{purpose}`` and ``{tenant}``
+        replaced). A playbook of one purpose whose names hold no placeholder is returned as it is."""
+        own = self.steps.purposes.get(purpose, PurposeSettings())
+
+        def fill(text: str) -> str:
+            return text.replace("{purpose}", purpose).replace("{tenant}", self.tenant.subdomain)
+
+        steps: dict[str, Any] = {}
+        if own.instance is not None:
+            steps["instance"] = InstanceSettings(name=own.instance)
+        key = own.key if own.key is not None else fill(self.steps.key.name)
+        if key != self.steps.key.name:
+            steps["key"] = KeySettings(name=key)
+        path = own.path if own.path is not None else fill(self.steps.download.path)
+        if path != self.steps.download.path:
+            steps["download"] = DownloadSettings(path=fill(path))
+        if not steps and self.tenant.purposes == (purpose,):
+            return self
+        tenant = self.tenant.model_copy(update={"purposes": (purpose,), "landscape_management": None})
+        return self.model_copy(update={"tenant": tenant, "steps": self.steps.model_copy(update=steps)})
+
+    @property
+    def landscape_management_purpose(self) -> Purpose:
+        """The purpose whose key goes to Landscape Management: ``tenant.landscape_management``, else monitoring,
+        else transport-management, else the first purpose listed."""
+        listed = self.tenant.purposes
+        if self.tenant.landscape_management is not None:
+            return self.tenant.landscape_management
+        return next((p for p in ("monitoring", "transport-management") if p in listed), listed[0])
 
     @property
     def route_name(self) -> Route:

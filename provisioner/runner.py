@@ -22,6 +22,7 @@ from provisioner.cf import CloudFoundry
 from provisioner.eras import platform_for, select_steps
 from provisioner.errors import ApiError, BadInput, ProvisionerError
 from provisioner.explain import hint
+from provisioner.handoff import KeyMark, handoff_notes
 from provisioner.http import HttpSettings, RequestStats, SessionPool
 from provisioner.keyfile import parse_key_text
 from provisioner.platform import ServicePlatform
@@ -41,6 +42,7 @@ from provisioner.steps.base import (
     Verification,
     VerifyStep,
 )
+from provisioner.steps.key import KeyOutput
 from provisioner.wait import WaitSettings
 
 PASSED, FAILED = "passed", "failed"
@@ -75,6 +77,10 @@ class RunResult:
     era: str
     dry_run: bool
     steps: list[StepResult] = field(default_factory=list)
+    #: per purpose: :class:`provisioner.handoff.KeyMark` as a dict (exactly one marked for Landscape Management)
+    keys: list[dict[str, Any]] = field(default_factory=list)
+    #: warnings and manual next steps (:func:`provisioner.handoff.handoff_notes`)
+    notes: list[str] = field(default_factory=list)
     requests: int = 0
     writes: int = 0
     seconds: float = 0.0
@@ -250,59 +256,87 @@ def step_result(name: str, outcome: Outcome, seconds: float, requests: int) -> S
 def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: SessionPool | None = None,
         poll: WaitSettings | None = None, on_step: Callable[[RunResult, StepResult], None] | None = None,
         on_start: Callable[[RunResult, str], None] | None = None) -> RunResult:
-    """Run (or with ``dry_run`` plan) the playbook. Bad input raises :class:`BadInput`; API and step failures are
-    recorded in the result (the first failure stops the steps after it, which are reported ``skipped``).
-    ``on_step(result, step_result)`` is called as each step ends, ``on_start(result, step_name)`` as each starts
-    (for live output)."""
+    """Run (or with ``dry_run`` plan) the playbook: the steps of each purpose's key in turn (``tenant.purposes``,
+    :meth:`Playbook.for_purpose`; with several purposes a step is reported as ``key[api]``). Bad input raises
+    :class:`BadInput`; API and step failures are recorded in the result (the first failure stops that purpose's
+    later steps, which are reported ``skipped``). The result's ``keys`` mark the one Landscape Management key
+    (:mod:`provisioner.handoff`), ``notes`` hold its warnings and the manual next step. ``on_step(result,
+    step_result)`` is called as each step ends, ``on_start(result, step_name)`` as each starts (live output)."""
     resolve_secrets(pb)
-    era, selected = select_steps(pb)
+    parts = [(purpose, pb.for_purpose(purpose)) for purpose in pb.tenant.purposes]
+    eras = [select_steps(part)[0] for _, part in parts]
+    era = eras[0] if len(parts) == 1 else "; ".join(f"{p}: {e}" for (p, _), e in zip(parts, eras, strict=True))
     result = RunResult(pb.source, pb.tenant.subdomain, era, dry_run)
+    stats = RequestStats()
+    started = clock.monotonic()
+    pool = pool or pool_for(pb)
+    chosen = pb.landscape_management_purpose
+    marks: list[KeyMark] = []
+    try:
+        for purpose, part in parts:
+            label = "" if len(parts) == 1 else f"[{purpose}]"
+            key, new = _run_purpose(part, result, label, stats, pool, dry_run=dry_run, force=force, poll=poll,
+                                    on_step=on_step, on_start=on_start)
+            marks.append(KeyMark(purpose, part.download_path, key, purpose == chosen, new))
+        return result
+    finally:
+        result.keys = [asdict(m) for m in marks]
+        result.notes = handoff_notes(pb, marks, dry_run=dry_run)
+        result.requests, result.writes = stats.requests, stats.writes
+        result.seconds = clock.monotonic() - started
+
+
+def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: RequestStats, pool: SessionPool, *,
+                 dry_run: bool, force: bool, poll: WaitSettings | None,
+                 on_step: Callable[[RunResult, StepResult], None] | None,
+                 on_start: Callable[[RunResult, str], None] | None) -> tuple[str | None, bool]:
+    """The steps of one purpose's playbook, recorded in ``result`` (step names + ``label``) → the key's name
+    (None: none found) and whether the run made the key or wrote it to the file anew."""
+    _, selected = select_steps(pb)
 
     def record(step_result: StepResult) -> None:
+        step_result.step += label
         result.steps.append(step_result)
         if on_step is not None:
             on_step(result, step_result)
 
-    stats = RequestStats()
-    started = clock.monotonic()
-    pool = pool or pool_for(pb)
+    need_btp = any(step.name == "entitlement" and skip is None for step, skip in selected)
+    t0 = clock.monotonic()
     try:
-        need_btp = any(step.name == "entitlement" and skip is None for step, skip in selected)
-        t0 = clock.monotonic()
+        conn = connect_platform(pb, pool, stats, need_btp=need_btp, writes=not dry_run)
+    except BadInput:
+        raise
+    except ProvisionerError as exc:
+        record(StepResult("sign-in", "error" if dry_run else FAILED, [], clock.monotonic() - t0,
+                          explained(exc, "sign-in")))
+        return None, False
+    env = Env(pb, conn.cf, conn.btp, conn.platform, dry_run=dry_run, force=force, poll=poll or WaitSettings(),
+              on_subaccount=conn.on_subaccount, pool=pool, stats=stats)
+    upstream = Upstream()
+    failed = False
+    words: dict[str, str] = {}
+    for step, skip in selected:
+        if skip is not None or failed:
+            reason = skip if skip is not None else "an earlier step failed"
+            record(StepResult(step.name, "skip" if dry_run else "skipped", [reason], 0.0))
+            continue
+        if on_start is not None:
+            on_start(result, step.name + label)
+        t0, r0 = clock.monotonic(), stats.requests
         try:
-            conn = connect_platform(pb, pool, stats, need_btp=need_btp, writes=not dry_run)
+            outcome = attempt_step(step, env, upstream)
         except BadInput:
             raise
         except ProvisionerError as exc:
-            record(StepResult("sign-in", "error" if dry_run else FAILED, [], clock.monotonic() - t0,
-                              explained(exc, "sign-in")))
-            return result
-        env = Env(pb, conn.cf, conn.btp, conn.platform, dry_run=dry_run, force=force, poll=poll or WaitSettings(),
-                  on_subaccount=conn.on_subaccount, pool=pool, stats=stats)
-        upstream = Upstream()
-        failed = False
-        for step, skip in selected:
-            if skip is not None or failed:
-                reason = skip if skip is not None else "an earlier step failed"
-                record(StepResult(step.name, "skip" if dry_run else "skipped", [reason], 0.0))
-                continue
-            if on_start is not None:
-                on_start(result, step.name)
-            t0, r0 = clock.monotonic(), stats.requests
-            try:
-                outcome = attempt_step(step, env, upstream)
-            except BadInput:
-                raise
-            except ProvisionerError as exc:
-                failed = True
-                record(StepResult(step.name, "error" if dry_run else FAILED, [], clock.monotonic() - t0,
-                                  explained(exc, step.name), requests=stats.requests - r0))
-                continue
-            if outcome.result is not None:
-                upstream = upstream.with_result(step.name, outcome.result)
-            failed = outcome.word == FAILED
-            record(step_result(step.name, outcome, clock.monotonic() - t0, stats.requests - r0))
-        return result
-    finally:
-        result.requests, result.writes = stats.requests, stats.writes
-        result.seconds = clock.monotonic() - started
+            failed = True
+            record(StepResult(step.name, "error" if dry_run else FAILED, [], clock.monotonic() - t0,
+                              explained(exc, step.name), requests=stats.requests - r0))
+            continue
+        if outcome.result is not None:
+            upstream = upstream.with_result(step.name, outcome.result)
+        failed = outcome.word == FAILED
+        words[step.name] = outcome.word
+        record(step_result(step.name, outcome, clock.monotonic() - t0, stats.requests - r0))
+    key = upstream.output("key", KeyOutput)
+    new = words.get("download") in (RUN_WORDS[Action.CREATE], RUN_WORDS[Action.UPDATE])
+    return (key.key.name if key is not None else None), new or (key is not None and key.created)

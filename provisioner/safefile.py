@@ -222,6 +222,21 @@ def atomic_write(path: Path, content: str, mode: int = 0o600, *, what: str = "fi
 
 
 @contextmanager
+def lease(path: str | Path) -> Iterator[None]:
+    """Hold the lease of the key file ``path`` (``~`` expanded): an exclusive ``flock`` on ``.<name>.lease``
+    beside it (threads and processes alike), waited for; released when the block ends or the process dies. Key
+    rotation holds it throughout, and ``run`` while it removes superseded keys."""
+    target = expand(path)
+    _make_folder(target.parent, "key file folder")
+    fd = os.open(target.parent / f".{target.name}.lease", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@contextmanager
 def _folder_lock(folder: Path) -> Iterator[None]:
     """An exclusive ``flock`` on the folder for one write (threads and processes alike); none where the folder
     cannot be opened for it."""

@@ -156,7 +156,7 @@ def steps_of(output: str) -> dict[str, str]:
         parts = line.split()
         if parts and parts[0][:4].isdigit() and "T" in parts[0]:  # timestamped CI lines: time, tenant, step, ...
             parts = parts[2:]
-        if len(parts) >= 2 and parts[0] in names:
+        if len(parts) >= 2 and parts[0].split("[")[0] in names:
             action = parts[1] if parts[1] != "no" else "no change"
             found[parts[0]] = action
     return found

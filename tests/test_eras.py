@@ -29,14 +29,21 @@ def test_before_june_2023_every_step(landscape):
 
 def test_june_to_october_2023_transport_management_gets_its_own_instance_and_key(landscape):
     pb = tenant_playbook(landscape, "globex-cloudalm", "2023-08-01", ["monitoring", "transport-management"],
-                         "cloudalm-transport", "cloudalm-transport-key")
+                         "cloudalm-transport", "cloudalm-transport-key", **{
+                             "steps.download.path": str(landscape.dir / "keys" / "{tenant}-{purpose}.json"),
+                             "steps.purposes": {"monitoring": {"instance": "cloudalm-monitoring",
+                                                               "key": "cloudalm-monitoring-key"}}})
     plan = cli("plan", pb)
     assert plan.exit_code == 2
     assert "provisioned 2023-06-12 to 2023-10-15: a monitoring key was generated; transport management needs its " \
            "own instance and key in the existing space" in plan.stdout
+    assert "monitoring: provisioned 2023-06-12 to 2023-10-15: a monitoring key was generated; monitoring only: " \
+           "locate the generated key" in plan.stdout
     got = steps_of(plan.stdout)
-    assert got["entitlement"] == "skip" and "came with the tenant's generated monitoring key" in plan.stdout
-    assert got["space"] == "no change" and got["instance"] == "create" and got["key"] == "create"
+    assert got["entitlement[transport-management]"] == "skip"
+    assert "came with the tenant's generated monitoring key" in plan.stdout
+    assert got["space[transport-management]"] == "no change" and got["instance[transport-management]"] == "create"
+    assert got["key[transport-management]"] == "create" and got["key[monitoring]"] == "no change"
 
     landscape.clear_journal()
     out = cli("run", pb)
@@ -44,8 +51,9 @@ def test_june_to_october_2023_transport_management_gets_its_own_instance_and_key
     writes = [(w["method"], w["path"]) for w in landscape.writes()]
     assert ("POST", "/v3/service_instances") in writes and ("POST", "/v3/service_credential_bindings") in writes
     assert not any("/v3/spaces" in p or "entitlements" in p for _, p in writes)
-    key = json.loads((landscape.dir / "keys" / "globex-cloudalm.json").read_text())
-    assert key["uaa"]["identityzone"] == "globex-cloudalm"
+    for purpose in ("monitoring", "transport-management"):
+        key = json.loads((landscape.dir / "keys" / f"globex-cloudalm-{purpose}.json").read_text())
+        assert key["uaa"]["identityzone"] == "globex-cloudalm"
 
 
 def test_june_to_october_2023_monitoring_only_locates_the_generated_key(landscape):

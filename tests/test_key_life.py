@@ -21,7 +21,7 @@ def test_rotate_creates_tests_and_replaces_then_deletes_the_old_key(landscape):
     names = [k["name"] for k in cf.list_keys(the_instance(cf)["guid"])]
     assert len(names) == 1 and names[0].startswith("cloudalm-api-key-")
     # instance-secret: every key of the instance shares its secret, so the file's content stays the same
-    assert "(unchanged)" in out.stdout and "share one secret" in out.stdout
+    assert "(unchanged)" in out.stdout and "the client secret does not change" in out.stdout
     assert cli("key", "check", landscape.key_path, "--tenant", "acme-cloudalm").exit_code == 0
 
     # the rotated key is the playbook's key from now on: a run changes nothing
@@ -48,7 +48,8 @@ def test_revoke_deletes_the_key_and_prints_the_caution(landscape):
     out = cli("revoke", pb, "--yes")
     assert out.exit_code == 0, out.output
     assert "delete service key cloudalm-api-key" in out.stdout
-    assert "stays there until you delete it there" in out.stdout
+    assert "deleting it in BTP does not delete the copy uploaded there" in out.stdout
+    assert "the secret stays valid while instance cloudalm-api exists" in out.stdout
     assert secret not in out.output
     cf = admin_cf(landscape)
     assert cf.list_keys(the_instance(cf)["guid"]) == []

@@ -204,8 +204,8 @@ def test_key_test_passes_on_every_key_the_demo_downloads(landscape, monkeypatch,
     run = cli("run", *sorted(str(p.relative_to(work)) for p in (work / "playbooks/tenants").glob("*.yaml")))
     assert run.exit_code == 0, run.output
     keys = sorted((work / ".demo" / "keys").glob("*.json"))
-    assert [k.name for k in keys] == ["acme-cloudalm.json", "globex-cloudalm-transport.json",
-                                      "initech-cloudalm.json"]
+    assert [k.name for k in keys] == ["acme-cloudalm.json", "globex-cloudalm-monitoring.json",
+                                      "globex-cloudalm-transport-management.json", "initech-cloudalm.json"]
     for path in keys:
         out = cli("key", "test", path, "--api")
         assert out.exit_code == 0, out.output

@@ -157,6 +157,8 @@ def from_schema(node: dict[str, Any]) -> st.SearchStrategy[Any]:
 
 
 def objects(node: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    if "properties" not in node:  # a map (steps.purposes): drawn by documents()
+        return st.just({})
     props = {k: v for k, v in node["properties"].items() if k != "tenants"}
     required = [k for k in [*node.get("required", []), *node.get("then", {}).get("required", [])] if k in props]
     optional = [k for k in props if k not in required]
@@ -181,6 +183,12 @@ CF_LOGINS = {None: ("username", "password"), "password": ("username", "password"
 def documents(draw: Any) -> dict[str, Any]:
     """A valid playbook: drawn from the schema, then the credentials made consistent (the cross-field rules)."""
     doc = draw(from_schema(SCHEMA))
+    tenant, steps = doc["tenant"], doc["steps"]
+    purposes = tenant.get("purposes", ["monitoring"])
+    if tenant.get("landscape_management") not in purposes:  # one of the purposes (a model rule)
+        tenant.pop("landscape_management", None)
+    if len(purposes) > 1:  # several purposes: a key and a file each (a model rule)
+        steps["purposes"] = {p: {"instance": f"i-{p}", "key": f"key-{p}", "path": f"keys/{p}.json"} for p in purposes}
     btp = doc["btp"]
     if btp.get("cis_key") is None and btp.get("sm_key") is None:  # one of the two (a model rule)
         btp["cis_key"] = {"file": "cis-key.json"}

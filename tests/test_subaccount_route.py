@@ -123,7 +123,7 @@ def test_rotate_changes_the_secret_and_the_old_key_file_no_longer_signs_in(lands
 
     out = cli("key", "rotate", pb)
     assert out.exit_code == 0, out.output
-    assert "share one secret" not in out.stdout
+    assert "the client secret does not change" not in out.stdout
     new = json.loads(landscape.key_path.read_text())
     assert new["uaa"]["clientsecret"] != json.loads(old.read_text())["uaa"]["clientsecret"]
     assert cli("key", "test", landscape.key_path).exit_code == 0

@@ -49,8 +49,8 @@ class DownloadStep(Step[DownloadObservation, DownloadOutput]):
         key = upstream.output("key", KeyOutput)
         if key is None:
             return DownloadObservation(path, None, on_disk, replaceable=upstream.planned("key") is not None)
-        return DownloadObservation(path, env.platform.key_credentials(key.key.guid), on_disk, replaceable=key.created,
-                                   key_name=key.key.name)
+        return DownloadObservation(path, env.platform.key_credentials(key.key.guid), on_disk,
+                                   replaceable=key.created or key.replaces_file, key_name=key.key.name)
 
     def compare(self, settings: Playbook, observation: DownloadObservation, upstream: Upstream) -> Change:
         path = settings.download_path

@@ -1,6 +1,8 @@
 """Step 4, service key ("Create a Service Key" in SAP's setup guide): find the service key by name on the
 instance, else create it and wait for it. A create that finds the name taken (a parallel run) adopts that key.
-A key whose creation is already running is waited for (:attr:`Action.WAIT`). Talks only to the
+A key whose creation is already running is waited for (:attr:`Action.WAIT`). Several generations of the key made by
+this tool (``NAME``, ``NAME-YYYYMMDDhhmmss``: a rotation killed midway) converge to one: the one the local key file
+holds (else the newest) is kept, the others are deleted (:attr:`Action.UPDATE`, saying which). Talks only to the
 :class:`~provisioner.platform.ServicePlatform`.
 """
 
@@ -8,8 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
-from provisioner.errors import StepFailed
+from provisioner import safefile
+from provisioner.errors import ApiError, StepFailed
+from provisioner.keyfile import existing_key
 from provisioner.platform import MANAGED_BY, MANAGED_RECORD, ServiceKey, ServicePlatform, settle_key
 from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
@@ -44,6 +49,10 @@ class KeyObservation:
     key: ServiceKey | None = None
     #: located at subaccount level: why discovery chose ``key``
     located: str | None = None
+    #: other live generations made by this tool (a rotation killed midway), to delete
+    superseded: tuple[ServiceKey, ...] = ()
+    #: the local key file holds ``key`` (False: none of the keys; its file may then be replaced)
+    in_file: bool = True
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,8 @@ class KeyOutput(Output):
 
     key: ServiceKey
     created: bool = False
+    #: superseded generations were removed and the local file held none of the keys: it may be replaced
+    replaces_file: bool = False
 
 
 class KeyStep(Step[KeyObservation, KeyOutput]):
@@ -68,7 +79,15 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
                 "generated with the tenant (found by creator)"
             return KeyObservation(guid, key, f"binding {key.name!r} of instance {inst.instance.name!r}: {how}")
         keys = managed_keys(env.platform, guid, env.settings.key_name, marked=env.on_subaccount)
-        return KeyObservation(guid, current_key(keys))
+        live = [k for k in keys if k.last_operation.type != "delete"]
+        if len(live) < 2:
+            return KeyObservation(guid, current_key(keys))
+        on_disk = existing_key(Path(env.settings.download_path))
+        held = [k for k in live if on_disk and env.platform.key_credentials(k.guid) == on_disk]
+        key = (held or live)[-1]
+        # locating SAP's generated key: only its rotations (NAME-YYYYMMDDhhmmss) are this tool's
+        superseded = tuple(k for k in live if k is not key and (not self.locate or k.name != env.settings.key_name))
+        return KeyObservation(guid, key, superseded=superseded, in_file=bool(held))
 
     def compare(self, settings: Playbook, observation: KeyObservation, upstream: Upstream) -> Change:
         name = settings.key_name
@@ -86,6 +105,11 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             where = " (on the new instance)" if upstream.planned("instance", Action.CREATE) else ""
             return Change.of(Action.CREATE, f"create {kind} {name}{where}")
         op = key.last_operation
+        if observation.superseded and op.succeeded:
+            names = ", ".join(k.name for k in observation.superseded)
+            why = "the one in the key file" if observation.in_file else "the newest; the key file holds none"
+            return Change.of(Action.UPDATE, f"remove superseded generation(s) {names} of {kind} {name} made by this "
+                                             f"tool (a rotation stopped midway); keep {key.name} ({why})")
         if op.in_progress:
             return Change.of(Action.WAIT, f"{kind} {key.name} is being created; wait for it")
         if op.failed:
@@ -101,6 +125,14 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
         if change.action is Action.WAIT:
             assert observation.key is not None
             return KeyOutput(self._settle(env, observation.key.guid), recheck=True)
+        if change.action is Action.UPDATE and observation.key is not None and observation.superseded:
+            with safefile.lease(pb.download_path):  # after any rotation of this key file: read again
+                observation = self.read(env, upstream)
+                for old in observation.superseded:
+                    self._delete(env, old)
+            assert observation.key is not None
+            removed = ", ".join(k.name for k in observation.superseded) or "nothing (a rotation had finished)"
+            return KeyOutput(observation.key, replaces_file=not observation.in_file, notes=(f"removed {removed}",))
         guid: str | None = None
         notes: tuple[str, ...] = ()
         try:
@@ -126,6 +158,19 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
         """The key when it is usable (its last operation succeeded), else None."""
         key = observation.key
         return KeyOutput(key) if key is not None and key.last_operation.succeeded else None
+
+    @staticmethod
+    def _delete(env: Env, key: ServiceKey) -> None:
+        """Delete a superseded generation and wait; one already gone is fine."""
+        try:
+            operation = env.platform.delete_key(key.guid)
+        except ApiError as exc:
+            if exc.status == 404:
+                return
+            raise
+        if operation:
+            env.platform.wait_operation(operation, env.wait_settings(env.settings.timeouts.key),
+                                        f"delete service key {key.name}")
 
     @staticmethod
     def _settle(env: Env, guid: str) -> ServiceKey:

@@ -1,0 +1,67 @@
+"""The Landscape Management hand-off: which of a tenant's keys is uploaded to SAP Cloud ALM's Landscape Management
+("SAP Cloud ALM Service Key", one key per tenant), and the manual steps the tool cannot do (no public API uploads,
+views or deletes that key; the UI needs the role *Landscape Management Security Administrator*).
+
+Only one key per tenant is uploaded there; API keys (for your own programs, for example the Analytics API) and
+keys made for one use (a per-system binding ``<SID>_<client>_<system number>`` of one managed system) are not.
+Deleting a key in BTP does not delete its copy in Landscape Management.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from provisioner.playbook import Playbook
+from provisioner.steps.generated import per_system
+
+LM_ROLE = "Landscape Management Security Administrator"
+UPLOAD_STEP = ("next step (manual): upload {path} in SAP Cloud ALM > Landscape Management > SAP Cloud ALM Service "
+               "Key (role " + LM_ROLE + "), replacing the key there: Landscape Management holds one key per tenant")
+DELETE_OLD_STEP = ("next step (manual): delete the old key in SAP Cloud ALM > Landscape Management too (role "
+                   + LM_ROLE + "): deleting it in BTP does not delete the copy uploaded there")
+API_WARNING = ("warning: the Landscape Management key of {tenant} is the {purpose} key ({path}); an api key is for "
+               "your own programs and is not uploaded there: list monitoring or transport-management in "
+               "tenant.purposes, or set tenant.landscape_management")
+ONE_USE_WARNING = ("warning: the Landscape Management key of {tenant} is {key}, a per-system binding made for one "
+                   "managed system (one use); it is not uploaded there: pin another key with steps.key.name")
+
+
+@dataclass(frozen=True)
+class KeyMark:
+    """One purpose's key after a run: ``purpose``, the file ``path``, the key's ``key`` name (None when no key was
+    found), ``landscape_management``: this is the tenant's one key for Landscape Management; ``new``: the run made
+    the key or wrote a new one to the file (it must then be uploaded)."""
+
+    purpose: str
+    path: str
+    key: str | None
+    landscape_management: bool
+    new: bool
+
+
+def is_one_use(key_name: str | None) -> bool:
+    """Whether a key is made for one managed system (SAP automation's ``<SID>_<client>_<system number>``)."""
+    return key_name is not None and per_system(key_name)
+
+
+def handoff_notes(pb: Playbook, marks: list[KeyMark], *, dry_run: bool) -> list[str]:
+    """The warnings and manual next steps of a run (or plan) of ``pb`` whose keys are ``marks``: a warning when
+    the Landscape Management key is an api or one-use key; after a run that wrote a new Landscape Management key,
+    the upload step."""
+    notes: list[str] = []
+    for mark in marks:
+        if not mark.landscape_management:
+            continue
+        words = {"tenant": pb.tenant.subdomain, "purpose": mark.purpose, "path": mark.path, "key": mark.key}
+        if mark.purpose == "api":
+            notes.append(API_WARNING.format(**words))
+        if is_one_use(mark.key):
+            notes.append(ONE_USE_WARNING.format(**words))
+        if mark.new and not dry_run:
+            notes.append(UPLOAD_STEP.format(**words))
+    return notes
+
+
+def replaced_notes(path: str) -> list[str]:
+    """After a rotate or revoke: upload the new key (if any) and delete the old one in Landscape Management."""
+    return ([UPLOAD_STEP.format(path=path)] if path else []) + [DELETE_OLD_STEP]
