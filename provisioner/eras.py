@@ -52,8 +52,9 @@ def era_of(provisioned: dt.date) -> str:
 
 
 def era_code(era: str) -> str:
-    """The code (``manual``, ``monitoring-key``, ``automatic``) of an era sentence from :func:`select_steps`."""
-    return next(code for text, code in ERA_CODES.items() if era.startswith(text))
+    """The code (``manual``, ``monitoring-key``, ``automatic``) of an era sentence from :func:`select_steps` (with
+    several purposes, the sentences per purpose all name the tenant's one era)."""
+    return next(code for text, code in ERA_CODES.items() if text in era)
 
 
 def generated_platform(pb: Playbook) -> str:

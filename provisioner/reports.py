@@ -46,15 +46,20 @@ def _seconds(value: float) -> float:
 
 
 def _step(step: StepResult) -> dict[str, Any]:
-    return {"step": step.step, "action": action_of(step), "reasons": list(step.reasons),
-            "seconds": _seconds(step.seconds), "requests": step.requests, "error": step.error,
-            "checks": [dict(c) for c in step.checks]}
+    name, _, purpose = step.step.partition("[")  # key[api]: the step of one purpose's key
+    out: dict[str, Any] = {"step": name, "action": action_of(step), "reasons": list(step.reasons),
+                           "seconds": _seconds(step.seconds), "requests": step.requests, "error": step.error,
+                           "checks": [dict(c) for c in step.checks]}
+    if purpose:
+        out["purpose"] = purpose.rstrip("]")
+    return out
 
 
 def _tenant(r: RunResult) -> dict[str, Any]:
     return {"playbook": r.playbook, "tenant": r.tenant, "era": {"code": era_code(r.era), "text": r.era},
             "dry_run": r.dry_run, "ok": r.ok, "seconds": _seconds(r.seconds), "requests": r.requests,
-            "writes": r.writes, "steps": [_step(s) for s in r.steps]}
+            "writes": r.writes, "steps": [_step(s) for s in r.steps], "keys": [dict(k) for k in r.keys],
+            "notes": list(r.notes)}
 
 
 def _version() -> str:
