@@ -65,10 +65,12 @@ def _with_timeout(pb, timeout: float | None):
 
 
 def _check_timeout(timeout: float | None) -> None:
-    if timeout is not None and timeout <= 0:
+    from provisioner.playbook_model import MAX_WAIT_SECONDS
+
+    if timeout is not None and not 0 < timeout <= MAX_WAIT_SECONDS:  # also refuses nan and inf
         from provisioner.errors import BadInput
 
-        raise BadInput(f"--timeout {timeout:g}: must be a positive number of seconds")
+        raise BadInput(f"--timeout {timeout:g}: must be a number of seconds above 0 and at most {MAX_WAIT_SECONDS}")
 
 
 def _load(playbook: Path, timeout: float | None):
@@ -84,10 +86,18 @@ def _load_all(playbooks: list[Path], timeout: float | None) -> list:
     from provisioner import playbook as pbmod
     from provisioner.runner import resolve_secrets
 
+    from provisioner.credentials import check_login_source
+    from provisioner.fleet import check_fleet
+    from provisioner.http_guards import ca_bundle
+
     _check_timeout(timeout)
     pbs = [_with_timeout(pb, timeout) for path in playbooks for pb in pbmod.load_all(path)]
+    check_fleet(pbs)
     for pb in pbs:
         resolve_secrets(pb)
+        check_login_source(pb)
+        if pb.http.ca_bundle:
+            ca_bundle(pb.http.ca_bundle)
     return pbs
 
 
@@ -177,11 +187,13 @@ def doctor(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file
 def validate(playbooks: Playbooks) -> None:
     """Check the playbook(s) (syntax, schema, names) without calling any API or reading secrets."""
     from provisioner import playbook as pbmod
+    from provisioner.fleet import check_fleet
 
-    for path in playbooks:
-        for pb in _guard(lambda path=path: pbmod.load_all(path)):
-            typer.echo(f"{path}: valid (tenant {pb.tenant.subdomain}, instance {pb.instance_name}, "
-                       f"key {pb.key_name} -> {pb.download_path})")
+    loaded = [(path, pb) for path in playbooks for pb in _guard(lambda path=path: pbmod.load_all(path))]
+    _guard(lambda: check_fleet([pb for _, pb in loaded]))
+    for path, pb in loaded:
+        typer.echo(f"{path}: valid (tenant {pb.tenant.subdomain}, instance {pb.instance_name}, "
+                   f"key {pb.key_name} -> {pb.download_path})")
 
 
 @key_app.command("check")

@@ -46,7 +46,27 @@ def validate(data: Any, source: str, marks: Marks) -> None:
     best = min(errors, key=order)
     if best.context:  # anyOf: the branch of the value's own type, else the deepest error
         best = min(best.context, key=lambda e: (e.validator == "type", -len(e.absolute_path)))
+    secret = _secret_field(tuple(best.absolute_path))
+    if secret is not None:  # never echo what is written in a secret field: it may be the secret itself
+        raise BadInput(f"{location(source, marks, tuple(best.absolute_path))}: {dotted(secret)}: "
+                       f"{_SECRET_FIX} (what is written there is not shown)")
     raise BadInput(_error_line(best, source, marks))
+
+
+_SECRET_FIX = "expected a secret reference, exactly one of {env: NAME} or {file: PATH}"
+
+
+@lru_cache(maxsize=1)
+def _secret_fields() -> frozenset[tuple[str, str]]:
+    """``(section, key)`` of every field that holds a secret (its schema is the secret reference)."""
+    return frozenset((section, k) for section, node in schema()["properties"].items()
+                     for k, sub in node.get("properties", {}).items() if sub.get("$ref") == "#/$defs/secret")
+
+
+def _secret_field(path: tuple[Any, ...]) -> tuple[str, str] | None:
+    """The secret field ``path`` is in or under, else None."""
+    head = tuple(path[:2])
+    return head if len(head) == 2 and head in _secret_fields() else None  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=1)
@@ -69,9 +89,9 @@ def _secret_type_fix(data: dict[str, Any], marks: Marks, source: str) -> None:
         if not isinstance(sec, dict):
             continue
         for k, sub in node.get("properties", {}).items():
-            if sub.get("$ref") == "#/$defs/secret" and isinstance(sec.get(k), str):
+            if sub.get("$ref") == "#/$defs/secret" and k in sec and not isinstance(sec[k], dict):
                 raise BadInput(f"{location(source, marks, (section, k))}: {section}.{k}: inline secrets are not "
-                               f"allowed; use {{env: NAME}} or {{file: PATH}}")
+                               f"allowed (what is written there is not shown); use {{env: NAME}} or {{file: PATH}}")
 
 
 def _error_line(err: Any, source: str, marks: Marks) -> str:

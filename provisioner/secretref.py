@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,10 +15,30 @@ from pydantic.json_schema import SkipJsonSchema
 
 from provisioner.errors import BadInput
 from provisioner.keyfile import read_text_file
+from provisioner.keyjson import shown
+from provisioner.safefile import expand as safefile_expand
 from provisioner.secret import Secret
 
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _KINDS = ("env", "file", "vcap")
+#: how long a ``{file:}`` that is a FIFO (a shell's ``<(pass show cf)``) may take to be written, in seconds
+SECRET_FIFO_SECONDS = 5.0
+_SHOWN_ENV = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+_PATH_SHAPE = re.compile(r"(?:/|~/|\./|\.\./)\S{0,200}|\S{1,200}\.(?:json|txt|pem|key|secret|env)")
+
+
+def shown_env(name: str) -> str:
+    """An environment variable name for output when it has the UPPER_CASE shape of one; otherwise (``{env:
+    <the secret>}`` written by mistake) a description that does not echo it."""
+    return name if _SHOWN_ENV.fullmatch(name) else "(name not shown: it is not an UPPER_CASE variable name; is " \
+        "the secret itself written there?)"
+
+
+def shown_file(path: str) -> str:
+    """A secret file's path for output when it has the shape of a path; otherwise (``{file: <the secret>}``) a
+    description that does not echo it."""
+    return path if _PATH_SHAPE.fullmatch(path) else "(path not shown: it does not look like a path; is the " \
+        "secret itself written there?)"
 
 
 class SecretRef(BaseModel):
@@ -53,23 +74,28 @@ class SecretRef(BaseModel):
             value = environ.get(self.env)
             if not value:
                 state = "is empty" if self.env in environ else "is not set"
-                raise BadInput(f"{self.where}: environment variable {self.env} {state}; export it "
+                raise BadInput(f"{self.where}: environment variable {shown_env(self.env)} {state}; export it "
                                "(or use {file: PATH})")
             return Secret(value)
         assert self.file is not None
+        path = Path(self.file)
         try:
-            text = read_text_file(Path(self.file), "secret file")
+            text = read_text_file(path, "secret file", fifo_seconds=SECRET_FIFO_SECONDS)
         except BadInput as exc:
-            raise BadInput(f"{self.where}: {exc}") from None
+            shown = shown_file(self.file)
+            message = str(exc)
+            for spelled in {str(safefile_expand(path)), str(path), self.file}:
+                message = message.replace(spelled, shown)
+            raise BadInput(f"{self.where}: {message}") from None
         if not text.strip():
-            raise BadInput(f"{self.where}: secret file {self.file} is empty; put the secret in it")
+            raise BadInput(f"{self.where}: secret file {shown_file(self.file)} is empty; put the secret in it")
         return Secret(text.strip("\n"))
 
     def describe(self) -> str:
         """Where the secret comes from, without its value: ``env NAME``, ``file PATH`` or ``VCAP_SERVICES ...``."""
         if self.vcap:
-            return f"VCAP_SERVICES service {self.vcap}"
-        return f"env {self.env}" if self.env else f"file {self.file}"
+            return f"VCAP_SERVICES service {shown(self.vcap)}"
+        return f"env {shown_env(self.env)}" if self.env else f"file {shown_file(self.file or '')}"
 
 
 def text_of(value: str | SecretRef | None) -> str | None:
@@ -86,9 +112,13 @@ def vcap_credentials(service: str, where: str, environ: Mapping[str, str]) -> di
     if not raw:
         raise BadInput(f"{where}: VCAP_SERVICES is not set (a bound service is read inside Cloud Foundry only)")
     try:
-        json.loads(raw)
+        parsed = json.loads(raw)
     except ValueError:
         raise BadInput(f"{where}: VCAP_SERVICES is not valid JSON") from None
+    if not isinstance(parsed, dict) or not all(isinstance(v, list) and all(isinstance(s, dict) for s in v)
+                                               for v in parsed.values()):
+        raise BadInput(f"{where}: VCAP_SERVICES is not an object of service lists ({{\"label\": [{{...}}]}}), as "
+                       "Cloud Foundry sets it; unset it or fix it")
     import cfenv
 
     saved = os.environ.get("VCAP_SERVICES")
@@ -102,6 +132,8 @@ def vcap_credentials(service: str, where: str, environ: Mapping[str, str]) -> di
             os.environ["VCAP_SERVICES"] = saved
     svc = app.get_service(name=service) or app.get_service(label=service)
     if svc is None or not isinstance(svc.credentials, dict):
-        names = ", ".join(sorted(s.name for s in app.services)) or "none"
-        raise BadInput(f"{where}: no service {service!r} in VCAP_SERVICES (bound: {names}); bind it or fix the name")
+        bound = sorted(shown(str(s.name)) for s in app.services)
+        names = ", ".join(bound[:5]) + (f" and {len(bound) - 5} more" if len(bound) > 5 else "") or "none"
+        raise BadInput(f"{where}: no service {shown(service)} in VCAP_SERVICES (bound: {names}); bind it or fix "
+                       "the name")
     return svc.credentials
