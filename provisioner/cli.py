@@ -84,11 +84,10 @@ def _load(playbook: Path, timeout: float | None):
 def _load_all(playbooks: list[Path], timeout: float | None) -> list:
     """Every tenant of every playbook, all validated (secrets resolved too) before anything runs."""
     from provisioner import playbook as pbmod
-    from provisioner.runner import resolve_secrets
-
     from provisioner.credentials import check_login_source
     from provisioner.fleet import check_fleet
     from provisioner.http_guards import ca_bundle
+    from provisioner.runner import resolve_secrets
 
     _check_timeout(timeout)
     pbs = [_with_timeout(pb, timeout) for path in playbooks for pb in pbmod.load_all(path)]
@@ -112,27 +111,62 @@ Output = Annotated[str, typer.Option("--output", "-o", help="text (a live displa
                                                             "lines otherwise) or json (the report on stdout).")]
 
 
+def _check_outputs(report: Path | None, junit: Path | None, playbooks: list[Path]) -> None:
+    """Before anything runs: ``--report`` / ``--junit`` name regular files (or nothing yet), never a directory,
+    device, FIFO or one of the playbooks (:func:`provisioner.safefile.target`)."""
+    import os
+
+    from provisioner import safefile
+    from provisioner.errors import BadInput
+
+    given = {os.path.realpath(p) for p in playbooks}
+    for flag, path in (("--report", report), ("--junit", junit)):
+        if path is None:
+            continue
+        where = safefile.target(safefile.expand(path), f"{flag} file")
+        if where is not None and os.path.realpath(where) in given:
+            raise BadInput(f"{flag} {path}: is one of the playbooks given; write the report to another file")
+
+
 def _execute(playbooks, *, dry_run: bool, force: bool, timeout, parallel: int, max_in_flight: int, report, junit,
              output: str):
-    """Load every playbook (bad input: nothing runs), run or plan all tenants, print and write the reports."""
-    from provisioner import fleet, reports
+    """Load every playbook (bad input: nothing runs), run or plan all tenants, print and write the reports; after
+    Ctrl-C / SIGTERM, say what was in flight and exit 130 (:mod:`provisioner.interrupt`)."""
+    from provisioner import clock, fleet, interrupt, reports
     from provisioner.output import printer_for
 
     if output not in ("text", "json"):
         raise _fail(f"--output {output!r}: use text or json", EXIT_BAD_INPUT if not dry_run else EXIT_FAILED)
-    pbs = _guard(lambda: _load_all(playbooks, timeout), bad_input_code=EXIT_FAILED if dry_run else EXIT_BAD_INPUT)
+    bad_input_code = EXIT_FAILED if dry_run else EXIT_BAD_INPUT
+    _guard(lambda: _check_outputs(report, junit, playbooks), bad_input_code=bad_input_code)
+    pbs = _guard(lambda: _load_all(playbooks, timeout), bad_input_code=bad_input_code)
     printer = printer_for(output)
+    progress = interrupt.progress
+
+    def on_step(result, step_result) -> None:
+        progress.step(result, step_result)
+        printer.step(result, step_result)
+
+    def on_start(result, step: str) -> None:
+        progress.start(result, step)
+        printer.start(result, step)
+
     try:
         results = fleet.run_many(pbs, parallel=parallel, dry_run=dry_run, force=force,
-                                 max_in_flight_per_host=max_in_flight, on_step=printer.step, on_start=printer.start)
+                                 max_in_flight_per_host=max_in_flight, on_step=on_step, on_start=on_start)
     finally:
         printer.done(results if "results" in locals() else [])
     if output == "json":
         typer.echo(reports.to_json(results), nl=False)
     if report:
-        reports.write_json(results, report)
+        _guard(lambda: reports.write_json(results, report))
     if junit:
-        reports.write_junit(results, junit)
+        _guard(lambda: reports.write_junit(results, junit))
+    if clock.cancelled():
+        interrupt.finished()
+        stopped = [f"{r.tenant} {s.step}" for r in results for s in r.steps
+                   if s.error and "interrupted while" in s.error]
+        raise _fail(interrupt.in_flight_line(stopped), 130)
     return results
 
 
@@ -331,8 +365,11 @@ def _planning(argv: list[str]) -> bool:
 def main() -> None:
     """Entry point. A usage error (bad flag) exits 2, except for ``plan``/``--dry-run`` whose 2 means "changes
     pending": there it exits 1, as any plan error does."""
+    from provisioner import interrupt
+
     try:
-        code = app(standalone_mode=False)
+        with interrupt.handled():
+            code = app(standalone_mode=False)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback, no secret
         if _is_usage_error(exc):
             exc.show()  # type: ignore[attr-defined]  # click.UsageError, checked above

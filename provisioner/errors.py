@@ -22,6 +22,16 @@ class ProvisionerError(Exception):
     exit_code = EXIT_FAILED
 
 
+EXIT_INTERRUPTED = 130
+
+
+class Interrupted(ProvisionerError):
+    """Ctrl-C or SIGTERM (:func:`provisioner.clock.cancel`): no new request is sent and waits are abandoned; what
+    was started goes on in the landscape, and a re-run adopts it (exit code 130)."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
 class BadInput(ProvisionerError):
     """Bad playbook, flag, key file or secret reference: exit code 2, one line naming the file, line and fix."""
 

@@ -46,11 +46,23 @@ def validate(data: Any, source: str, marks: Marks) -> None:
     best = min(errors, key=order)
     if best.context:  # anyOf: the branch of the value's own type, else the deepest error
         best = min(best.context, key=lambda e: (e.validator == "type", -len(e.absolute_path)))
-    secret = _secret_field(tuple(best.absolute_path))
-    if secret is not None:  # never echo what is written in a secret field: it may be the secret itself
-        raise BadInput(f"{location(source, marks, tuple(best.absolute_path))}: {dotted(secret)}: "
-                       f"{_SECRET_FIX} (what is written there is not shown)")
-    raise BadInput(_error_line(best, source, marks))
+    raise BadInput(_secret_error_line(best, source, marks) or _error_line(best, source, marks))
+
+
+def _secret_error_line(err: Any, source: str, marks: Marks) -> str | None:
+    """The line for an error in a secret field, which never echoes what is written there (it may be the secret
+    itself); None for errors elsewhere."""
+    path = tuple(err.absolute_path)
+    secret = _secret_field(path)
+    if secret is None:
+        return None
+    where = location(source, marks, path)
+    if err.validator in ("minProperties", "maxProperties", "required"):
+        return _error_line(err, source, marks)
+    if err.validator == "pattern" and path[-1:] == ("env",):
+        return (f"{where}: {dotted(path)}: is not an environment variable name (letters, digits and _, not starting "
+                "with a digit; what is written there is not shown)")
+    return f"{where}: {dotted(secret)}: {_SECRET_FIX} (what is written there is not shown)"
 
 
 _SECRET_FIX = "expected a secret reference, exactly one of {env: NAME} or {file: PATH}"
@@ -91,7 +103,7 @@ def _secret_type_fix(data: dict[str, Any], marks: Marks, source: str) -> None:
         for k, sub in node.get("properties", {}).items():
             if sub.get("$ref") == "#/$defs/secret" and k in sec and not isinstance(sec[k], dict):
                 raise BadInput(f"{location(source, marks, (section, k))}: {section}.{k}: inline secrets are not "
-                               f"allowed (what is written there is not shown); use {{env: NAME}} or {{file: PATH}}")
+                               f"allowed; use {{env: NAME}} or {{file: PATH}}")
 
 
 def _error_line(err: Any, source: str, marks: Marks) -> str:

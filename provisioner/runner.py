@@ -175,14 +175,28 @@ def verify(step: VerifyStep, env: Env, upstream: Upstream) -> Outcome:
     return Outcome(PASSED if verification.passed else FAILED, (verification.summary,), None, verification)
 
 
-def attempt_step(step: Step | VerifyStep, env: Env, upstream: Upstream) -> Outcome:
-    """:func:`converge` (or :func:`verify`), done again from the read on a transient failure (up to 8 times,
-    exponential backoff with jitter from 0.2 s to 5 s, via tenacity on :mod:`provisioner.clock`)."""
+def _retrying() -> Any:
+    """Up to 8 attempts on a transient failure, exponential backoff with jitter from 0.2 s to 5 s (tenacity on
+    :mod:`provisioner.clock`)."""
     from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
 
     wait = wait_exponential(multiplier=0.2, max=5) + wait_random(0, 0.2)
-    for attempt in Retrying(stop=stop_after_attempt(STEP_ATTEMPTS), wait=wait, retry=retry_if_exception(transient),
-                            sleep=clock.sleep, reraise=True):
+    return Retrying(stop=stop_after_attempt(STEP_ATTEMPTS), wait=wait, retry=retry_if_exception(transient),
+                    sleep=clock.sleep, reraise=True)
+
+
+def connect_retrying(pb: Playbook, pool: SessionPool, stats: RequestStats, *,
+                     need_btp: bool) -> tuple[CloudFoundry, Btp | None]:
+    """:func:`connect`, done again on a transient failure as a step is (:func:`attempt_step`): sign-in is a read."""
+    for attempt in _retrying():
+        with attempt:
+            return connect(pb, pool, stats, need_btp=need_btp)
+    raise AssertionError("unreachable: tenacity re-raises the last failure")
+
+
+def attempt_step(step: Step | VerifyStep, env: Env, upstream: Upstream) -> Outcome:
+    """:func:`converge` (or :func:`verify`), done again from the read on a transient failure (:func:`_retrying`)."""
+    for attempt in _retrying():
         with attempt:
             outcome = verify(step, env, upstream) if isinstance(step, VerifyStep) else converge(step, env, upstream)
     tries = attempt.retry_state.attempt_number
@@ -223,7 +237,7 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
         need_btp = any(step.name == "entitlement" and skip is None for step, skip in selected)
         t0 = clock.monotonic()
         try:
-            cf, btp = connect(pb, pool, stats, need_btp=need_btp)
+            cf, btp = connect_retrying(pb, pool, stats, need_btp=need_btp)
         except BadInput:
             raise
         except ProvisionerError as exc:

@@ -30,15 +30,15 @@ _PATH_SHAPE = re.compile(r"(?:/|~/|\./|\.\./)\S{0,200}|\S{1,200}\.(?:json|txt|pe
 def shown_env(name: str) -> str:
     """An environment variable name for output when it has the UPPER_CASE shape of one; otherwise (``{env:
     <the secret>}`` written by mistake) a description that does not echo it."""
-    return name if _SHOWN_ENV.fullmatch(name) else "(name not shown: it is not an UPPER_CASE variable name; is " \
-        "the secret itself written there?)"
+    return name if _SHOWN_ENV.fullmatch(name) else "named there (not shown: not an UPPER_CASE name, is it the " \
+        "secret itself?)"
 
 
 def shown_file(path: str) -> str:
     """A secret file's path for output when it has the shape of a path; otherwise (``{file: <the secret>}``) a
     description that does not echo it."""
-    return path if _PATH_SHAPE.fullmatch(path) else "(path not shown: it does not look like a path; is the " \
-        "secret itself written there?)"
+    return path if _PATH_SHAPE.fullmatch(path) else "(the path written there, not shown: it does not look like a " \
+        "path, is it the secret itself?)"
 
 
 class SecretRef(BaseModel):
