@@ -8,8 +8,9 @@ Exit codes: 0 success; 1 a step failed; 2 bad input (playbook, flags, key file, 
 from __future__ import annotations
 
 import sys
+from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -362,6 +363,12 @@ def _planning(argv: list[str]) -> bool:
     return (bool(args) and args[0] == "plan") or "--dry-run" in argv
 
 
+@lru_cache(maxsize=1)
+def _command() -> Any:
+    """The click command of :data:`app`, built once per process (typer builds it anew on each call)."""
+    return typer.main.get_command(app)
+
+
 def main() -> None:
     """Entry point. A usage error (bad flag) exits 2, except for ``plan``/``--dry-run`` whose 2 means "changes
     pending": there it exits 1, as any plan error does."""
@@ -369,7 +376,7 @@ def main() -> None:
 
     try:
         with interrupt.handled():
-            code = app(standalone_mode=False)
+            code = _command().main(args=sys.argv[1:], prog_name="provisioner", standalone_mode=False)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback, no secret
         if _is_usage_error(exc):
             exc.show()  # type: ignore[attr-defined]  # click.UsageError, checked above

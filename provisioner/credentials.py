@@ -24,6 +24,7 @@ from provisioner.cf import CloudFoundry
 from provisioner.errors import BadInput
 from provisioner.http import HttpClient, RequestStats, SessionPool
 from provisioner.keyfile import read_text_file
+from provisioner.keyjson import shown
 from provisioner.playbook import Playbook, text_of, vcap_credentials
 from provisioner.secret import Secret
 from provisioner.uaa import EARLY_REFRESH_SECONDS, claims, request_token
@@ -125,7 +126,7 @@ def sign_in_cf(pb: Playbook, pool: SessionPool, stats: RequestStats) -> CloudFou
             cf.login_client(str(creds.get("clientid") or creds.get("client_id")),
                             Secret(str(creds.get("clientsecret") or creds.get("client_secret"))))
         else:
-            raise BadInput(f"{pb.source}: cf.vcap_service {c.vcap_service!r}: its credentials have neither "
+            raise BadInput(f"{pb.source}: cf.vcap_service {shown(c.vcap_service)}: its credentials have neither "
                            "username/password nor clientid/clientsecret")
     elif c.login == "client_credentials":
         assert c.client_secret is not None and c.client_id is not None

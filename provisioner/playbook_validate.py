@@ -122,7 +122,7 @@ def _error_line(err: Any, source: str, marks: Marks) -> str:
     key = dotted(path)
     if path[-2:] == ("instance", "name") and isinstance(err.instance, str):
         problem = instance_name_problem(err.instance)
-        return f"{where}: {key}: {err.instance!r} {problem}; use e.g. {suggest_instance_name(err.instance)!r}"
+        return f"{where}: {key}: {show(err.instance)} {problem}; use e.g. {suggest_instance_name(err.instance)!r}"
     if err.validator == "format" and err.validator_value == "date":
         return f"{where}: {key}: {_date_problem(err.instance)}"
     if err.validator == "type":

@@ -33,12 +33,19 @@ class _Loader(yaml.SafeLoader):
     pass
 
 
+def cut(value: object, limit: int = 60) -> str:
+    """``repr`` of a value from a file, cut to ``limit`` characters with "…" (always one line, never a whole huge
+    value)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def dotted(path: Path_) -> str:
     """A path as the user reads it: ``steps.space.developers[0]``; ``(top level)`` for the empty path."""
     out = ""
     for p in path:
-        if not isinstance(p, int) and not (p.isprintable() and p.strip()):
-            p = repr(p)  # keep the message on one line
+        if not isinstance(p, int) and (not (p.isprintable() and p.strip()) or len(p) > 60):
+            p = cut(p)  # keep the message on one line, and short
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
     return out or "(top level)"
 
@@ -67,7 +74,7 @@ def _to_python(node: yaml.Node, source: str, path: Path_, marks: dict[Path_, tup
     allowed = ("map",) if isinstance(node, yaml.MappingNode) else ("seq",) if isinstance(node, yaml.SequenceNode) \
         else _SCALAR_TAGS
     if not node.tag.startswith("tag:yaml.org,2002:") or node.tag.rsplit(":", 1)[-1] not in allowed:
-        raise BadInput(f"{where}: the YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')!r} is not supported; "
+        raise BadInput(f"{where}: the YAML tag {cut(node.tag.replace('tag:yaml.org,2002:', '!!'))} is not supported; "
                        "remove the tag")
     if isinstance(node, yaml.MappingNode):
         return _mapping(node, source, path, marks, budget)
@@ -79,16 +86,16 @@ def _to_python(node: yaml.Node, source: str, path: Path_, marks: dict[Path_, tup
         kind = node.tag.rsplit(":", 1)[-1]
         if kind == "timestamp":
             reason = f" ({exc})" if isinstance(exc, ValueError) else ""
-            raise BadInput(f"{where}: {node.value!r} is not a real date{reason}; write YYYY-MM-DD, e.g. 2023-05-31")\
-                from None
-        raise BadInput(f"{where}: {node.value!r} is not a valid {kind}; fix the value (quote it if it is text)")\
+            raise BadInput(f"{where}: {cut(node.value)} is not a real date{reason}; write YYYY-MM-DD, e.g. "
+                           "2023-05-31") from None
+        raise BadInput(f"{where}: {cut(node.value)} is not a valid {kind}; fix the value (quote it if it is text)")\
             from None
     if isinstance(value, dt.datetime):
         return str(node.value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float) and not math.isfinite(value):  # .nan, .inf
-        raise BadInput(f"{where}: {node.value!r} is not a finite number; write a number, e.g. 600")
+        raise BadInput(f"{where}: {cut(node.value)} is not a finite number; write a number, e.g. 600")
     return value
 
 
