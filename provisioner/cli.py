@@ -26,7 +26,9 @@ app.add_typer(key_app, name="key")
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    from provisioner.errors import cap
+
+    typer.echo(f"error: {cap(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -222,13 +224,14 @@ def doctor(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file
 def validate(playbooks: Playbooks) -> None:
     """Check the playbook(s) (syntax, schema, names) without calling any API or reading secrets."""
     from provisioner import playbook as pbmod
+    from provisioner.errors import cap
     from provisioner.fleet import check_fleet
 
     loaded = [(path, pb) for path in playbooks for pb in _guard(lambda path=path: pbmod.load_all(path))]
     _guard(lambda: check_fleet([pb for _, pb in loaded]))
     for path, pb in loaded:
-        typer.echo(f"{path}: valid (tenant {pb.tenant.subdomain}, instance {pb.instance_name}, "
-                   f"key {pb.key_name} -> {pb.download_path})")
+        typer.echo(cap(f"{path}: valid (tenant {pb.tenant.subdomain}, instance {pb.instance_name}, "
+                       f"key {pb.key_name} -> {pb.download_path})"))
 
 
 @key_app.command("check")

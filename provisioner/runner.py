@@ -20,7 +20,7 @@ from provisioner import clock
 from provisioner.btp import Btp
 from provisioner.cf import CloudFoundry
 from provisioner.eras import select_steps
-from provisioner.errors import ApiError, BadInput, ProvisionerError
+from provisioner.errors import ApiError, BadInput, ProvisionerError, cap
 from provisioner.explain import hint
 from provisioner.http import HttpSettings, RequestStats, SessionPool
 from provisioner.keyfile import parse_key_text
@@ -59,6 +59,10 @@ class StepResult:
     error: str | None = None
     requests: int = 0
     checks: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:  # a huge value echoed in a message is cut (errors.cap)
+        self.error = cap(self.error) if self.error else self.error
+        self.reasons = [cap(r) for r in self.reasons]
 
 
 @dataclass

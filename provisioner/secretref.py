@@ -82,10 +82,11 @@ class SecretRef(BaseModel):
         try:
             text = read_text_file(path, "secret file", fifo_seconds=SECRET_FIFO_SECONDS)
         except BadInput as exc:
-            shown = shown_file(self.file)
-            message = str(exc)
-            for spelled in {str(safefile_expand(path)), str(path), self.file}:
-                message = message.replace(spelled, shown)
+            message = str(exc)  # "PATH: problem" (safefile's form): PATH shown only when it has a path's shape
+            for spelled in sorted({str(safefile_expand(path)), str(path), self.file}, key=len, reverse=True):
+                if message.startswith(spelled + ":"):
+                    message = shown_file(self.file) + message[len(spelled):]
+                    break
             raise BadInput(f"{self.where}: {message}") from None
         if not text.strip():
             raise BadInput(f"{self.where}: secret file {shown_file(self.file)} is empty; put the secret in it")
