@@ -109,8 +109,8 @@ def cf_api_problem(url: str) -> str | None:
     if parts.query or parts.fragment:
         return f"has a query or fragment; write the API root {show(root, 120)[1:-1]}"
     if host.startswith(("uaa.", "login.", "cockpit.", "accounts.", "account.")):
-        return (f"{show(host, 60)} is not a CF API (it looks like a UAA, login or cockpit address); write the "
-                "API endpoint shown in the subaccount's overview, e.g. https://api.cf.eu10.hana.ondemand.com")
+        return (f"{show(host, 60)} is not a CF API (a UAA or cockpit address?); write the API endpoint, e.g. "
+                "https://api.cf.eu10.hana.ondemand.com")
     return None
 
 

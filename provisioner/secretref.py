@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,6 +26,16 @@ _KINDS = ("env", "file", "vcap")
 SECRET_FIFO_SECONDS = 5.0
 _SHOWN_ENV = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 _PATH_SHAPE = re.compile(r"(?:/|~/|\./|\.\./)\S{0,200}|\S{1,200}\.(?:json|txt|pem|key|secret|env)")
+
+
+_FIFO_SECRETS: dict[str, Secret] = {}
+
+
+def _is_fifo(path: Path) -> bool:
+    try:
+        return stat.S_ISFIFO(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def shown_env(name: str) -> str:
@@ -79,6 +90,9 @@ class SecretRef(BaseModel):
             return Secret(value)
         assert self.file is not None
         path = Path(self.file)
+        fifo = _is_fifo(safefile_expand(path))
+        if fifo and str(path) in _FIFO_SECRETS:  # a FIFO reads once: its secret is kept for this process
+            return _FIFO_SECRETS[str(path)]
         try:
             text = read_text_file(path, "secret file", fifo_seconds=SECRET_FIFO_SECONDS)
         except BadInput as exc:
@@ -90,7 +104,10 @@ class SecretRef(BaseModel):
             raise BadInput(f"{self.where}: {message}") from None
         if not text.strip():
             raise BadInput(f"{self.where}: secret file {shown_file(self.file)} is empty; put the secret in it")
-        return Secret(text.strip("\n"))
+        secret = Secret(text.strip("\n"))
+        if fifo:
+            _FIFO_SECRETS[str(path)] = secret
+        return secret
 
     def describe(self) -> str:
         """Where the secret comes from, without its value: ``env NAME``, ``file PATH`` or ``VCAP_SERVICES ...``."""
