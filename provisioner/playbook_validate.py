@@ -78,7 +78,7 @@ def _secret_fields() -> frozenset[tuple[str, str]]:
 def _secret_field(path: tuple[Any, ...]) -> tuple[str, str] | None:
     """The secret field ``path`` is in or under, else None."""
     head = tuple(path[:2])
-    return head if len(head) == 2 and head in _secret_fields() else None  # type: ignore[return-value]
+    return head if len(head) == 2 and head in _secret_fields() else None
 
 
 @lru_cache(maxsize=1)
