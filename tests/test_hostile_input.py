@@ -234,3 +234,11 @@ def test_a_second_signal_exits_at_once(make_landscape):
     out, _ = proc.communicate(timeout=10)
     assert proc.returncode == 130, out
     assert "Traceback" not in out
+
+
+# -- class 9: cf.api pointing at another service ------------------------------------------------------------------
+
+def test_cf_api_at_another_service_says_what_is_wrong_and_the_fix(landscape):
+    out = cli("run", landscape.playbook(**{"cf.api": landscape.url + "/btp"}))
+    assert out.exit_code == 1, out.output
+    assert "this is not a Cloud Foundry API root: set cf.api to the API endpoint" in out.stdout, out.output
