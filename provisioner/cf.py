@@ -18,6 +18,8 @@ from provisioner.secret import Secret
 from provisioner.uaa import OAuthTokenSource
 from provisioner.wait import WaitSettings, poll
 
+NOT_A_CF_API = ("this is not a Cloud Foundry API root: set cf.api to the API endpoint of the subaccount's CF "
+                "environment, e.g. https://api.cf.eu10.hana.ondemand.com (no path)")
 CF_CLIENT_ID = "cf"  # the cf CLI's public UAA client, with an empty secret
 PARAMS_NOT_SUPPORTED = 120004  # CF-ServiceFetchInstanceParametersNotSupported
 
@@ -35,12 +37,19 @@ class CloudFoundry:
 
     def uaa_url(self) -> str:
         """The UAA origin from ``GET /`` (``links.uaa.href``, else ``links.login.href``)."""
-        links = self.http.request("GET", "/", auth=False).json().get("links") or {}
+        try:
+            body = self.http.request("GET", "/", auth=False).json()
+        except ApiError as exc:
+            if exc.status in (401, 403, 404):  # another service answers there
+                raise exc.with_hint(NOT_A_CF_API) from None
+            raise
+        links = body.get("links") if isinstance(body, dict) else None
         for name in ("uaa", "login"):
-            href = (links.get(name) or {}).get("href")
-            if href:
+            link = links.get(name) if isinstance(links, dict) else None
+            href = link.get("href") if isinstance(link, dict) else None
+            if isinstance(href, str) and href:
                 return href
-        raise StepFailed(f"CF API {self.api_url}: GET / names no UAA (links.uaa / links.login)")
+        raise StepFailed(f"CF API {self.api_url}: GET / names no UAA (links.uaa); {NOT_A_CF_API}")
 
     def login_password(self, username: str, password: Secret, *, uaa_url: str | None = None,
                        client_id: str = CF_CLIENT_ID, client_secret: Secret | None = None,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -43,7 +44,9 @@ def _options(version: Annotated[bool, typer.Option("--version", callback=_show_v
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    from provisioner.errors import cap
+
+    typer.echo(f"error: {cap(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -84,10 +87,12 @@ def _with_timeout(pb, timeout: float | None):
 
 
 def _check_timeout(timeout: float | None) -> None:
-    if timeout is not None and timeout <= 0:
+    from provisioner.playbook_model import MAX_WAIT_SECONDS
+
+    if timeout is not None and not 0 < timeout <= MAX_WAIT_SECONDS:  # also refuses nan and inf
         from provisioner.errors import BadInput
 
-        raise BadInput(f"--timeout {timeout:g}: must be a positive number of seconds")
+        raise BadInput(f"--timeout {timeout:g}: must be a number of seconds above 0 and at most {MAX_WAIT_SECONDS}")
 
 
 def _load(playbook: Path, timeout: float | None):
@@ -101,12 +106,19 @@ def _load(playbook: Path, timeout: float | None):
 def _load_all(playbooks: list[Path], timeout: float | None) -> list:
     """Every tenant of every playbook, all validated (secrets resolved too) before anything runs."""
     from provisioner import playbook as pbmod
+    from provisioner.credentials import check_login_source
+    from provisioner.fleet import check_fleet
+    from provisioner.http_guards import ca_bundle
     from provisioner.runner import resolve_secrets
 
     _check_timeout(timeout)
     pbs = [_with_timeout(pb, timeout) for path in playbooks for pb in pbmod.load_all(path)]
+    check_fleet(pbs)
     for pb in pbs:
         resolve_secrets(pb)
+        check_login_source(pb)
+        if pb.http.ca_bundle:
+            ca_bundle(pb.http.ca_bundle)
     return pbs
 
 
@@ -148,27 +160,61 @@ def _load_or_report(playbooks: list[Path], timeout: float | None, junit: Path | 
         raise
 
 
+def _check_outputs(report: Path | None, junit: Path | None, playbooks: list[Path]) -> None:
+    """Before anything runs: ``--report`` / ``--junit`` name regular files (or nothing yet), never a directory,
+    device, FIFO or one of the playbooks (:func:`provisioner.safefile.target`)."""
+    import os
+
+    from provisioner import safefile
+    from provisioner.errors import BadInput
+
+    given = {os.path.realpath(p) for p in playbooks}
+    for flag, path in (("--report", report), ("--junit", junit)):
+        if path is None:
+            continue
+        where = safefile.target(safefile.expand(path), f"{flag} file")
+        if where is not None and os.path.realpath(where) in given:
+            raise BadInput(f"{flag} {path}: is one of the playbooks given; write the report to another file")
+
+
 def _execute(playbooks, *, dry_run: bool, force: bool, timeout, parallel: int, max_in_flight: int, report, junit,
              output: OutputFormat | str):
-    """Load every playbook (bad input: nothing runs), run or plan all tenants, print and write the reports."""
-    from provisioner import fleet, reports
+    """Load every playbook (bad input: nothing runs), run or plan all tenants, print and write the reports; after
+    Ctrl-C / SIGTERM, say what was in flight and exit 130 (:mod:`provisioner.interrupt`)."""
+    from provisioner import clock, fleet, interrupt, reports
     from provisioner.output import printer_for
 
     output = OutputFormat(output).value
-    pbs = _guard(lambda: _load_or_report(playbooks, timeout, junit),
-                 bad_input_code=EXIT_FAILED if dry_run else EXIT_BAD_INPUT)
+    bad_input_code = EXIT_FAILED if dry_run else EXIT_BAD_INPUT
+    _guard(lambda: _check_outputs(report, junit, playbooks), bad_input_code=bad_input_code)
+    pbs = _guard(lambda: _load_or_report(playbooks, timeout, junit), bad_input_code=bad_input_code)
     printer = printer_for(output)
+    progress = interrupt.progress
+
+    def on_step(result, step_result) -> None:
+        progress.step(result, step_result)
+        printer.step(result, step_result)
+
+    def on_start(result, step: str) -> None:
+        progress.start(result, step)
+        printer.start(result, step)
+
     try:
         results = fleet.run_many(pbs, parallel=parallel, dry_run=dry_run, force=force,
-                                 max_in_flight_per_host=max_in_flight, on_step=printer.step, on_start=printer.start)
+                                 max_in_flight_per_host=max_in_flight, on_step=on_step, on_start=on_start)
     finally:
         printer.done(results if "results" in locals() else [])
     if output == "json":
         typer.echo(reports.to_json(results), nl=False)
     if report:
-        reports.write_json(results, report)
+        _guard(lambda: reports.write_json(results, report))
     if junit:
-        reports.write_junit(results, junit)
+        _guard(lambda: reports.write_junit(results, junit))
+    if clock.cancelled():
+        interrupt.finished()
+        stopped = [f"{r.tenant} {s.step}" for r in results for s in r.steps
+                   if s.error and "interrupted while" in s.error]
+        raise _fail(interrupt.in_flight_line(stopped), 130)
     return results
 
 
@@ -224,11 +270,14 @@ def doctor(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file
 def validate(playbooks: Playbooks) -> None:
     """Check the playbook(s) (syntax, schema, names) without calling any API or reading secrets."""
     from provisioner import playbook as pbmod
+    from provisioner.errors import cap
+    from provisioner.fleet import check_fleet
 
-    for path in playbooks:
-        for pb in _guard(lambda path=path: pbmod.load_all(path)):
-            typer.echo(f"{path}: valid (tenant {pb.tenant.subdomain}, route {pb.route_name}, instance "
-                       f"{pb.instance_name}, key {pb.key_name} -> {pb.download_path})")
+    loaded = [(path, pb) for path in playbooks for pb in _guard(lambda path=path: pbmod.load_all(path))]
+    _guard(lambda: check_fleet([pb for _, pb in loaded]))
+    for path, pb in loaded:
+        typer.echo(cap(f"{path}: valid (tenant {pb.tenant.subdomain}, route {pb.route_name}, instance "
+                       f"{pb.instance_name}, key {pb.key_name} -> {pb.download_path})"))
 
 
 @key_app.command("check")
@@ -427,11 +476,20 @@ def _planning(argv: list[str]) -> bool:
     return (bool(args) and args[0] == "plan") or "--dry-run" in argv
 
 
+@lru_cache(maxsize=1)
+def _command() -> Any:
+    """The click command of :data:`app`, built once per process (typer builds it anew on each call)."""
+    return typer.main.get_command(app)
+
+
 def main() -> None:
     """Entry point. A usage error (bad flag) exits 2, except for ``plan``/``--dry-run`` whose 2 means "changes
     pending": there it exits 1, as any plan error does."""
+    from provisioner import interrupt
+
     try:
-        code = app(standalone_mode=False)
+        with interrupt.handled():
+            code = _command().main(args=sys.argv[1:], prog_name="provisioner", standalone_mode=False)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback, no secret
         if _is_usage_error(exc):
             exc.show()  # type: ignore[attr-defined]  # click.UsageError, checked above

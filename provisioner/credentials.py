@@ -29,7 +29,8 @@ from provisioner.btp import Btp
 from provisioner.cf import CloudFoundry
 from provisioner.errors import BadInput, StepFailed
 from provisioner.http import HttpClient, RequestStats, SessionPool
-from provisioner.keyfile import parse_key_text
+from provisioner.keyfile import parse_key_text, read_text_file
+from provisioner.keyjson import shown
 from provisioner.playbook import Playbook, text_of, vcap_credentials
 from provisioner.secret import Secret
 from provisioner.sm import ServiceManager, sm_credentials
@@ -44,17 +45,33 @@ def cf_config_path(environ: dict[str, str] | None = None) -> Path:
 
 
 def read_cf_config(path: Path) -> dict[str, Any]:
-    """The cf CLI's config.json; raises :class:`BadInput` when missing, unreadable or without a login."""
+    """The cf CLI's config.json (a regular file: a FIFO or device is refused, never read); raises
+    :class:`BadInput` when missing, unreadable or without a login."""
+    if not path.exists() and not path.is_symlink():
+        raise BadInput(f"{path}: no cf CLI login here; run `cf login` (or set CF_HOME)")
+    text = read_text_file(path, "cf CLI config")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BadInput(f"{path}: no cf CLI login here; run `cf login` (or set CF_HOME)") from None
-    except (OSError, ValueError, UnicodeDecodeError):
-        raise BadInput(f"{path}: the cf CLI config is unreadable or not JSON; run `cf login` again") from None
+        data = json.loads(text)
+    except ValueError:
+        raise BadInput(f"{path}: the cf CLI config is not JSON; run `cf login` again") from None
     logged_in = isinstance(data, dict) and (data.get("AccessToken") or data.get("RefreshToken"))
     if not logged_in or not data.get("Target"):
         raise BadInput(f"{path}: the cf CLI is not logged in (no Target or tokens); run `cf login`")
     return data
+
+
+def check_login_source(pb: Playbook) -> None:
+    """Before anything runs: the CF login source resolves (``cf-cli``: a logged-in config.json; ``vcap``: the
+    service is bound in ``VCAP_SERVICES``; nothing on the subaccount route without ``cf:``). Raises
+    :class:`BadInput` (exit 2) naming the fix."""
+    c = pb.cf
+    if c is None:
+        return
+    if c.login == "cf-cli":
+        read_cf_config(cf_config_path())
+    elif c.login == "vcap":
+        assert c.vcap_service is not None
+        vcap_credentials(c.vcap_service, f"{pb.source}: cf.vcap_service", os.environ)
 
 
 class CfCliTokenSource:
@@ -126,7 +143,7 @@ def sign_in_cf(pb: Playbook, pool: SessionPool, stats: RequestStats) -> CloudFou
                             Secret(str(creds.get("clientsecret") or creds.get("client_secret"))),
                             source=f"VCAP_SERVICES {c.vcap_service}")
         else:
-            raise BadInput(f"{pb.source}: cf.vcap_service {c.vcap_service!r}: its credentials have neither "
+            raise BadInput(f"{pb.source}: cf.vcap_service {shown(c.vcap_service)}: its credentials have neither "
                            "username/password nor clientid/clientsecret")
     elif c.login == "client_credentials":
         assert c.client_secret is not None and c.client_id is not None

@@ -11,6 +11,17 @@ names, codes and API `detail` texts only, never from request bodies, headers or 
 
 from __future__ import annotations
 
+import re
+
+_LONG_RUN = re.compile(r"\S{121,}")
+
+
+def cap(text: str, keep: int = 80) -> str:
+    """``text`` with every run of more than 120 characters without a space (a huge value echoed: a name, a path, a
+    URL) cut to its first ``keep`` characters and "…", so that no line is ever kilobytes long."""
+    return _LONG_RUN.sub(lambda m: m.group()[:keep] + "…", text)
+
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -20,6 +31,16 @@ class ProvisionerError(Exception):
     """Base class. ``exit_code`` is what the CLI exits with when this error ends a command."""
 
     exit_code = EXIT_FAILED
+
+
+EXIT_INTERRUPTED = 130
+
+
+class Interrupted(ProvisionerError):
+    """Ctrl-C or SIGTERM (:func:`provisioner.clock.cancel`): no new request is sent and waits are abandoned; what
+    was started goes on in the landscape, and a re-run adopts it (exit code 130)."""
+
+    exit_code = EXIT_INTERRUPTED
 
 
 class BadInput(ProvisionerError):

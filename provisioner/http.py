@@ -244,6 +244,7 @@ class HttpClient:
             hdrs = {"Accept": "application/json", "User-Agent": "provisioner/0.1"}
             if headers:
                 hdrs.update(headers)
+            clock.check_cancelled(f"{method} {display_url(url)}")  # Ctrl-C: nothing new is sent
             token = self.token_source.token() if with_token and self.token_source is not None else None
             if token is not None:
                 hdrs["Authorization"] = f"bearer {token}"

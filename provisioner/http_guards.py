@@ -69,17 +69,31 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def check_url(url: str, what: str) -> str:
-    """Return ``url`` if it is https, or http to a loopback host; else raise :class:`BadInput`."""
-    parts = urlsplit(url)
+def url_problem(url: str) -> str | None:
+    """What is wrong with ``url`` as an API URL (None when it is https, or http to a loopback host, with a host and
+    a valid port): a short reason and the fix, never more than 80 characters of the URL."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        return f"{_show(url)} is not a valid URL (a bad port or [address]); write e.g. https://api.example.com"
     if parts.scheme == "https" and parts.hostname:
-        return url
+        return None
     if parts.scheme == "http" and is_loopback(parts.hostname):
-        return url
-    if parts.scheme == "http":
-        raise BadInput(f"{what}: refusing plain http:// to {parts.hostname}; use https:// "
-                       "(plain http is allowed to loopback addresses only)")
-    raise BadInput(f"{what}: {url!r} is not an https:// URL")
+        return None
+    if parts.scheme == "http" and parts.hostname:
+        return (f"refusing plain http:// to {_show(parts.hostname, 60)}; use https:// (plain http is allowed to "
+                "loopback addresses only)")
+    return f"{_show(url)} is not an https:// URL; write e.g. https://api.example.com"
+
+
+def check_url(url: str, what: str) -> str:
+    """Return ``url`` if it is https, or http to a loopback host (:func:`url_problem`); else raise
+    :class:`BadInput`."""
+    problem = url_problem(url)
+    if problem:
+        raise BadInput(f"{what}: {problem}")
+    return url
 
 
 def parse_error(resp: requests.Response) -> tuple[int | None, str | None, str]:

@@ -47,11 +47,11 @@ def parse_key_text(text: str, source: str) -> dict[str, Any]:
     return parse_key(text, source).creds
 
 
-def read_text_file(path: Path, what: str, max_bytes: int = MAX_KEY_FILE_BYTES, *,
-                   regular_only: bool = False) -> str:
-    """Read a UTF-8 text file of at most ``max_bytes`` bytes; raise :class:`BadInput` for missing, unreadable,
-    oversized, binary or non-UTF-8 (and, with ``regular_only``, for a FIFO or device, refused without reading)."""
-    return safefile.read_text(safefile.expand(path), what, max_bytes, regular_only=regular_only)
+def read_text_file(path: Path, what: str, max_bytes: int = MAX_KEY_FILE_BYTES, *, fifo_seconds: float = 0.0) -> str:
+    """Read a UTF-8 text file (``~`` expanded) of at most ``max_bytes`` bytes; raise :class:`BadInput` for missing,
+    unreadable, oversized, binary or non-UTF-8, a device, and a FIFO unless ``fifo_seconds`` > 0
+    (:func:`provisioner.safefile.read_bytes`): nothing hangs."""
+    return safefile.read_text(safefile.expand(path), what, max_bytes, fifo_seconds=fifo_seconds)
 
 
 def read_key(path: str | Path) -> ParsedKey:

@@ -18,14 +18,17 @@ Loading is: YAML with positions (:func:`parse_yaml`), ``${NAME}`` interpolation,
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import os
 import re
 import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from provisioner.errors import BadInput
+from provisioner.http_guards import url_problem
 from provisioner.keyfile import read_text_file
 from provisioner.playbook_model import (
     BtpSettings,
@@ -40,7 +43,7 @@ from provisioner.playbook_model import (
     Timeouts,
 )
 from provisioner.playbook_schema import schema
-from provisioner.playbook_validate import validate
+from provisioner.playbook_validate import show, validate
 from provisioner.secretref import SecretRef, text_of, vcap_credentials
 from provisioner.yamlpos import Marks, Path_, dotted, location, parse_yaml
 
@@ -91,6 +94,26 @@ def _cf_login(c: dict[str, Any], where: str) -> str:
     return login
 
 
+def cf_api_problem(url: str) -> str | None:
+    """What is wrong with a ``cf.api`` URL, with the fix (None when it is the form of a CF API root): not https
+    (plain http only to loopback), no host, a bad port, a path (``/v3``, ``/v2``: the root is meant), or the UAA's
+    or the BTP cockpit's address in its place."""
+    problem = url_problem(url)
+    if problem:
+        return problem
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    root = f"{parts.scheme}://{parts.netloc}"
+    if parts.path.rstrip("/").lower() in ("/v3", "/v2") or parts.path.lower().startswith(("/v3/", "/v2/")):
+        return f"ends in {show(parts.path, 40)}; cf.api is the API root, without /v3: write {show(root, 120)[1:-1]}"
+    if parts.query or parts.fragment:
+        return f"has a query or fragment; write the API root {show(root, 120)[1:-1]}"
+    if host.startswith(("uaa.", "login.", "cockpit.", "accounts.", "account.")):
+        return (f"{show(host, 60)} is not a CF API (a UAA or cockpit address?); write the API endpoint, e.g. "
+                "https://api.cf.eu10.hana.ondemand.com")
+    return None
+
+
 def _cross_checks(data: dict[str, Any], source: str, marks: Marks) -> dict[str, Any]:
     """The checks across fields of ``cf`` and ``btp``; return ``data`` with ``cf.login`` decided (``cf-env``
     becomes ``password`` with references to CF_USERNAME and CF_PASSWORD, as ``cf auth`` reads them)."""
@@ -107,6 +130,10 @@ def _cross_checks(data: dict[str, Any], source: str, marks: Marks) -> dict[str, 
         ref = f"{where}: cf.login cf-env"
         cf.update(login="password", username={"env": "CF_USERNAME", "where": ref},
                   password={"env": "CF_PASSWORD", "where": ref})
+    if isinstance(cf.get("api"), str):
+        problem = cf_api_problem(cf["api"])
+        if problem:
+            raise BadInput(f"{location(source, marks, ('cf', 'api'))}: cf.api: {problem}")
     return {**data, "cf": cf}
 
 
@@ -151,10 +178,48 @@ def _build(data: dict[str, Any], source: str, marks: Marks) -> Playbook:
                        "see `provisioner schema playbook`") from None
 
 
+def _text_problems(value: Any, source: str, marks: Marks, path: Path_ = ()) -> None:
+    """Raise :class:`BadInput` for a key or string that is not text: a lone surrogate (``"\\uD800"`` in YAML, or
+    an environment variable of bytes that are not UTF-8), which no file, URL or terminal can take."""
+    items: Any = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for k, v in items:
+        if isinstance(k, str) and not _is_text(k):
+            raise BadInput(f"{location(source, marks, path)}: {dotted(path)}: a key holds a lone surrogate "
+                           "(\\uD800-\\uDFFF), which is not text; remove it")
+        _text_problems(v, source, marks, path + (k,))
+    if isinstance(value, str) and not _is_text(value):
+        raise BadInput(f"{location(source, marks, path)}: {dotted(path)}: holds a lone surrogate "
+                       "(\\uD800-\\uDFFF), which is not text; remove it")
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+#: how far ahead of UTC today a provisioning date may be (the tenant's time zone may already be on the next day)
+_DATE_SLACK = dt.timedelta(hours=14)
+
+
+def _date_problems(pb: Playbook, source: str, marks: Marks) -> None:
+    """A provisioning date in the future is a typo (the era it selects would be wrong)."""
+    latest = (dt.datetime.now(dt.UTC) + _DATE_SLACK).date()
+    if pb.tenant.provisioned > latest:
+        raise BadInput(f"{location(source, marks, ('tenant', 'provisioned'))}: tenant.provisioned: "
+                       f"{pb.tenant.provisioned.isoformat()} is in the future; write the date the tenant was "
+                       "provisioned (Cloud ALM shows it), e.g. 2023-05-31")
+
+
 def _one(data: Any, source: str, marks: Marks, env: Mapping[str, str]) -> Playbook:
     data = interpolate(data, source, marks, env)  # first, so that interpolated values are validated too
+    _text_problems(data, source, marks)
     validate(data, source, marks)
-    return _build(data, source, marks)
+    pb = _build(data, source, marks)
+    _date_problems(pb, source, marks)
+    return pb
 
 
 def _merge(base: Any, over: Any) -> Any:
@@ -169,7 +234,12 @@ def load_all_text(text: str, source: str, env: Mapping[str, str] | None = None) 
     env = os.environ if env is None else env
     data, marks = parse_yaml(text, source)
     if not isinstance(data, dict) or "tenants" not in data:
-        return [_one(data, source, marks, env)]
+        pb = _one(data, source, marks, env)
+        if "{tenant}" in str(pb.download_path):
+            raise BadInput(f"{location(source, marks, ('steps', 'download', 'path'))}: steps.download.path: "
+                           "{tenant} is replaced only in a playbook with tenants:; write the file name, or list "
+                           "the tenants")
+        return [pb]
     tenants = data["tenants"]
     if not isinstance(tenants, list) or not tenants or not all(isinstance(t, dict) for t in tenants):
         raise BadInput(f"{location(source, marks, ('tenants',))}: tenants: expected a list of mappings, one per "
@@ -184,10 +254,11 @@ def load_all_text(text: str, source: str, env: Mapping[str, str] | None = None) 
         # positions: the tenant item's own keys first, then the shared ones
         item_marks = {p[2:]: pos for p, pos in marks.items() if p[:2] == ("tenants", i)}
         merged_marks = {**{p: pos for p, pos in marks.items() if p[:1] != ("tenants",)}, **item_marks}
-        download = (merged.get("steps") or {}).get("download")
-        if isinstance(download, dict) and isinstance(download.get("path"), str):
-            sub = (merged.get("tenant") or {}).get("subdomain")
-            download["path"] = download["path"].replace("{tenant}", str(sub))
+        steps, tenant = merged.get("steps"), merged.get("tenant")  # any type: the schema says what is wrong
+        download = steps.get("download") if isinstance(steps, dict) else None
+        sub = tenant.get("subdomain") if isinstance(tenant, dict) else None
+        if isinstance(download, dict) and isinstance(download.get("path"), str) and isinstance(sub, str):
+            download["path"] = download["path"].replace("{tenant}", sub)
         out.append(_one(merged, source, merged_marks, env))
     return out
 

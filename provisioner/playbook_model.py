@@ -211,19 +211,26 @@ class StepsSettings(Section):
         "settings (several purposes need distinct keys and files)."))
 
 
+#: the longest wait a step may be given, in seconds (a week): longer is a typo, and would overflow timers
+MAX_WAIT_SECONDS = 7 * 24 * 3600
+
+
 class Timeouts(Section):
     """Per-step timeouts for async waits, in seconds."""
 
-    entitlement: float = Field(default=600, gt=0, description="Seconds the entitlement may take to be assigned.")
-    instance: float = Field(default=1800, gt=0, description="Seconds the instance may take to be created or updated.")
-    key: float = Field(default=600, gt=0, description="Seconds the service key may take to be created.")
+    entitlement: float = Field(default=600, gt=0, le=MAX_WAIT_SECONDS,
+                               description="Seconds the entitlement may take to be assigned.")
+    instance: float = Field(default=1800, gt=0, le=MAX_WAIT_SECONDS,
+                            description="Seconds the instance may take to be created or updated.")
+    key: float = Field(default=600, gt=0, le=MAX_WAIT_SECONDS,
+                       description="Seconds the service key may take to be created.")
 
 
 class HttpConfig(Section):
     """Transport settings."""
 
-    connect_timeout: float = Field(default=5, gt=0, description="Seconds to wait for a connection.")
-    read_timeout: float = Field(default=30, gt=0, description="Seconds to wait for a response.")
+    connect_timeout: float = Field(default=5, gt=0, le=300, description="Seconds to wait for a connection.")
+    read_timeout: float = Field(default=30, gt=0, le=3600, description="Seconds to wait for a response.")
     retries: int = Field(default=5, ge=0, le=20, description=(
         "Retries of a request that failed on the way (connection errors, 429, 5xx) before giving up."))
     ca_bundle: str | None = Field(default=None, description=(

@@ -46,7 +46,39 @@ def validate(data: Any, source: str, marks: Marks) -> None:
     best = min(errors, key=order)
     if best.context:  # anyOf: the branch of the value's own type, else the deepest error
         best = min(best.context, key=lambda e: (e.validator == "type", -len(e.absolute_path)))
-    raise BadInput(_error_line(best, source, marks))
+    raise BadInput(_secret_error_line(best, source, marks) or _error_line(best, source, marks))
+
+
+def _secret_error_line(err: Any, source: str, marks: Marks) -> str | None:
+    """The line for an error in a secret field, which never echoes what is written there (it may be the secret
+    itself); None for errors elsewhere."""
+    path = tuple(err.absolute_path)
+    secret = _secret_field(path)
+    if secret is None:
+        return None
+    where = location(source, marks, path)
+    if err.validator in ("minProperties", "maxProperties", "required"):
+        return _error_line(err, source, marks)
+    if err.validator == "pattern" and path[-1:] == ("env",):
+        return (f"{where}: {dotted(path)}: is not an environment variable name (letters, digits and _, not starting "
+                "with a digit; what is written there is not shown)")
+    return f"{where}: {dotted(secret)}: {_SECRET_FIX} (what is written there is not shown)"
+
+
+_SECRET_FIX = "expected a secret reference, exactly one of {env: NAME} or {file: PATH}"
+
+
+@lru_cache(maxsize=1)
+def _secret_fields() -> frozenset[tuple[str, str]]:
+    """``(section, key)`` of every field that holds a secret (its schema is the secret reference)."""
+    return frozenset((section, k) for section, node in schema()["properties"].items()
+                     for k, sub in node.get("properties", {}).items() if sub.get("$ref") == "#/$defs/secret")
+
+
+def _secret_field(path: tuple[Any, ...]) -> tuple[str, str] | None:
+    """The secret field ``path`` is in or under, else None."""
+    head = tuple(path[:2])
+    return head if len(head) == 2 and head in _secret_fields() else None
 
 
 @lru_cache(maxsize=1)
@@ -69,7 +101,7 @@ def _secret_type_fix(data: dict[str, Any], marks: Marks, source: str) -> None:
         if not isinstance(sec, dict):
             continue
         for k, sub in node.get("properties", {}).items():
-            if sub.get("$ref") == "#/$defs/secret" and isinstance(sec.get(k), str):
+            if sub.get("$ref") == "#/$defs/secret" and k in sec and not isinstance(sec[k], dict):
                 raise BadInput(f"{location(source, marks, (section, k))}: {section}.{k}: inline secrets are not "
                                f"allowed; use {{env: NAME}} or {{file: PATH}}")
 
@@ -90,7 +122,7 @@ def _error_line(err: Any, source: str, marks: Marks) -> str:
     key = dotted(path)
     if path[-2:] == ("instance", "name") and isinstance(err.instance, str):
         problem = instance_name_problem(err.instance)
-        return f"{where}: {key}: {err.instance!r} {problem}; use e.g. {suggest_instance_name(err.instance)!r}"
+        return f"{where}: {key}: {show(err.instance)} {problem}; use e.g. {suggest_instance_name(err.instance)!r}"
     if err.validator == "format" and err.validator_value == "date":
         return f"{where}: {key}: {_date_problem(err.instance)}"
     if err.validator == "type":

@@ -20,7 +20,7 @@ from provisioner import clock
 from provisioner.btp import Btp
 from provisioner.cf import CloudFoundry
 from provisioner.eras import platform_for, select_steps
-from provisioner.errors import ApiError, BadInput, ProvisionerError
+from provisioner.errors import ApiError, BadInput, ProvisionerError, cap
 from provisioner.explain import hint
 from provisioner.handoff import KeyMark, handoff_notes
 from provisioner.http import HttpSettings, RequestStats, SessionPool
@@ -63,6 +63,10 @@ class StepResult:
     error: str | None = None
     requests: int = 0
     checks: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:  # a huge value echoed in a message is cut (errors.cap)
+        self.error = cap(self.error) if self.error else self.error
+        self.reasons = [cap(r) for r in self.reasons]
 
 
 @dataclass
@@ -228,14 +232,29 @@ def verify(step: VerifyStep, env: Env, upstream: Upstream) -> Outcome:
     return Outcome(PASSED if verification.passed else FAILED, (verification.summary,), None, verification)
 
 
-def attempt_step(step: Step | VerifyStep, env: Env, upstream: Upstream) -> Outcome:
-    """:func:`converge` (or :func:`verify`), done again from the read on a transient failure (up to 8 times,
-    exponential backoff with jitter from 0.2 s to 5 s, via tenacity on :mod:`provisioner.clock`)."""
+def _retrying() -> Any:
+    """Up to 8 attempts on a transient failure, exponential backoff with jitter from 0.2 s to 5 s (tenacity on
+    :mod:`provisioner.clock`)."""
     from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
 
     wait = wait_exponential(multiplier=0.2, max=5) + wait_random(0, 0.2)
-    for attempt in Retrying(stop=stop_after_attempt(STEP_ATTEMPTS), wait=wait, retry=retry_if_exception(transient),
-                            sleep=clock.sleep, reraise=True):
+    return Retrying(stop=stop_after_attempt(STEP_ATTEMPTS), wait=wait, retry=retry_if_exception(transient),
+                    sleep=clock.sleep, reraise=True)
+
+
+def connect_retrying(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool,
+                     writes: bool = True) -> Connection:
+    """:func:`connect_platform`, done again on a transient failure as a step is (:func:`attempt_step`): sign-in
+    is a read (and a Service Manager binding it creates is found by name on the next attempt)."""
+    for attempt in _retrying():
+        with attempt:
+            return connect_platform(pb, pool, stats, need_btp=need_btp, writes=writes)
+    raise AssertionError("unreachable: tenacity re-raises the last failure")
+
+
+def attempt_step(step: Step | VerifyStep, env: Env, upstream: Upstream) -> Outcome:
+    """:func:`converge` (or :func:`verify`), done again from the read on a transient failure (:func:`_retrying`)."""
+    for attempt in _retrying():
         with attempt:
             outcome = verify(step, env, upstream) if isinstance(step, VerifyStep) else converge(step, env, upstream)
     tries = attempt.retry_state.attempt_number
@@ -303,7 +322,7 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: RequestStat
     need_btp = any(step.name == "entitlement" and skip is None for step, skip in selected)
     t0 = clock.monotonic()
     try:
-        conn = connect_platform(pb, pool, stats, need_btp=need_btp, writes=not dry_run)
+        conn = connect_retrying(pb, pool, stats, need_btp=need_btp, writes=not dry_run)
     except BadInput:
         raise
     except ProvisionerError as exc:

@@ -10,6 +10,7 @@ import errno
 import fcntl
 import os
 import re
+import select
 import stat
 import tempfile
 import time
@@ -56,10 +57,34 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def read_bytes(path: Path, what: str, max_bytes: int = MAX_READ_BYTES, *, regular_only: bool = True) -> bytes:
+def _read_fifo(fd: int, path: Path, what: str, max_bytes: int, seconds: float) -> bytes:
+    """What a writer puts into the FIFO ``fd`` (opened non-blocking) until it closes, within ``seconds`` (wall
+    time: a FIFO is fed by another process, not by this one's clock); no writer at all reads as empty."""
+    deadline = time.monotonic() + seconds
+    chunks: list[bytes] = []
+    total = 0
+    while total <= max_bytes:
+        try:
+            chunk = os.read(fd, min(1 << 16, max_bytes + 1 - total))
+        except BlockingIOError:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise BadInput(f"{path}: the {what} is a FIFO and nothing was written to it within {seconds:g} s; "
+                               "give a regular file (or a process substitution that writes at once)") from None
+            continue
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
+def read_bytes(path: Path, what: str, max_bytes: int = MAX_READ_BYTES, *, fifo_seconds: float = 0.0) -> bytes:
     """At most ``max_bytes`` bytes of ``path``. Opened with ``O_NONBLOCK`` and checked with ``fstat`` before any
-    read: with ``regular_only`` (the default) a FIFO, device or socket is refused at once instead of read. Raises
-    :class:`BadInput` (missing, directory, not regular, unreadable, over ``max_bytes``)."""
+    read, so nothing hangs: a device or socket is refused at once; a FIFO too, unless ``fifo_seconds`` > 0 (secret
+    files: ``{file: /dev/fd/63}`` of a shell's ``<(pass show cf)``), when it is read until its writer closes it,
+    for at most ``fifo_seconds`` seconds (no writer: empty). Raises :class:`BadInput` (missing, directory, not
+    regular, unreadable, over ``max_bytes``, a FIFO nobody writes to in time)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except FileNotFoundError:
@@ -70,37 +95,37 @@ def read_bytes(path: Path, what: str, max_bytes: int = MAX_READ_BYTES, *, regula
         raise _nul_in_path(path) from None
     except OSError as exc:
         raise BadInput(f"{path}: cannot read the {what} ({_reason(exc)})") from None
+    size = 0
     try:
-        mode = os.fstat(fd).st_mode
+        st = os.fstat(fd)
+        mode = st.st_mode
         if stat.S_ISDIR(mode):
             raise BadInput(f"{path}: is a directory, expected a {what}")
-        if not stat.S_ISREG(mode):
-            if regular_only:
-                raise BadInput(f"{path}: is {_kind(mode)}, expected a {what} (a regular file); save it to a file")
-            os.set_blocking(fd, True)
-        chunks: list[bytes] = []
-        total = 0
-        while total <= max_bytes:
-            chunk = os.read(fd, min(1 << 16, max_bytes + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-        size = os.fstat(fd).st_size if stat.S_ISREG(mode) else 0
+        if stat.S_ISFIFO(mode) and fifo_seconds > 0:
+            data = _read_fifo(fd, path, what, max_bytes, fifo_seconds)
+        elif not stat.S_ISREG(mode):
+            raise BadInput(f"{path}: is {_kind(mode)}, expected a {what} (a regular file); save it to a file")
+        else:
+            size = st.st_size
+            if size > max_bytes:
+                raise BadInput(f"{path}: the {what} is {size} bytes, over the {max_bytes} byte limit; is it the "
+                               "right file?")
+            data = os.read(fd, max_bytes + 1)  # a regular file: one read returns it all (bounded)
+            while len(data) <= max_bytes and (more := os.read(fd, max_bytes + 1 - len(data))):
+                data += more
     except OSError as exc:
         raise BadInput(f"{path}: cannot read the {what} ({_reason(exc)})") from None
     finally:
         os.close(fd)
-    if total > max_bytes:
-        over = f"{size} bytes, over" if size > max_bytes else "over"
-        raise BadInput(f"{path}: the {what} is {over} the {max_bytes} byte limit; is it the right file?")
-    return b"".join(chunks)
+    if len(data) > max_bytes:
+        raise BadInput(f"{path}: the {what} is over the {max_bytes} byte limit; is it the right file?")
+    return data
 
 
-def read_text(path: Path, what: str, max_bytes: int = MAX_READ_BYTES, *, regular_only: bool = True) -> str:
+def read_text(path: Path, what: str, max_bytes: int = MAX_READ_BYTES, *, fifo_seconds: float = 0.0) -> str:
     """:func:`read_bytes` decoded as UTF-8 (a BOM is kept, as ``\\ufeff``); binary or non-UTF-8 is a
     :class:`BadInput` naming line and column."""
-    data = read_bytes(path, what, max_bytes, regular_only=regular_only)
+    data = read_bytes(path, what, max_bytes, fifo_seconds=fifo_seconds)
     if b"\x00" in data:
         raise BadInput(f"{path}: the {what} is binary, expected UTF-8 text; is it the right file?")
     try:

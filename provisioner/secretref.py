@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,10 +16,40 @@ from pydantic.json_schema import SkipJsonSchema
 
 from provisioner.errors import BadInput
 from provisioner.keyfile import read_text_file
+from provisioner.keyjson import shown
+from provisioner.safefile import expand as safefile_expand
 from provisioner.secret import Secret
 
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _KINDS = ("env", "file", "vcap")
+#: how long a ``{file:}`` that is a FIFO (a shell's ``<(pass show cf)``) may take to be written, in seconds
+SECRET_FIFO_SECONDS = 5.0
+_SHOWN_ENV = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+_PATH_SHAPE = re.compile(r"(?:/|~/|\./|\.\./)\S{0,200}|\S{1,200}\.(?:json|txt|pem|key|secret|env)")
+
+
+_FIFO_SECRETS: dict[str, Secret] = {}
+
+
+def _is_fifo(path: Path) -> bool:
+    try:
+        return stat.S_ISFIFO(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def shown_env(name: str) -> str:
+    """An environment variable name for output when it has the UPPER_CASE shape of one; otherwise (``{env:
+    <the secret>}`` written by mistake) a description that does not echo it."""
+    return name if _SHOWN_ENV.fullmatch(name) else "named there (not shown: not an UPPER_CASE name, is it the " \
+        "secret itself?)"
+
+
+def shown_file(path: str) -> str:
+    """A secret file's path for output when it has the shape of a path; otherwise (``{file: <the secret>}``) a
+    description that does not echo it."""
+    return path if _PATH_SHAPE.fullmatch(path) else "(the path written there, not shown: it does not look like a " \
+        "path, is it the secret itself?)"
 
 
 class SecretRef(BaseModel):
@@ -53,23 +85,35 @@ class SecretRef(BaseModel):
             value = environ.get(self.env)
             if not value:
                 state = "is empty" if self.env in environ else "is not set"
-                raise BadInput(f"{self.where}: environment variable {self.env} {state}; export it "
+                raise BadInput(f"{self.where}: environment variable {shown_env(self.env)} {state}; export it "
                                "(or use {file: PATH})")
             return Secret(value)
         assert self.file is not None
+        path = Path(self.file)
+        fifo = _is_fifo(safefile_expand(path))
+        if fifo and str(path) in _FIFO_SECRETS:  # a FIFO reads once: its secret is kept for this process
+            return _FIFO_SECRETS[str(path)]
         try:
-            text = read_text_file(Path(self.file), "secret file")
+            text = read_text_file(path, "secret file", fifo_seconds=SECRET_FIFO_SECONDS)
         except BadInput as exc:
-            raise BadInput(f"{self.where}: {exc}") from None
+            message = str(exc)  # "PATH: problem" (safefile's form): PATH shown only when it has a path's shape
+            for spelled in sorted({str(safefile_expand(path)), str(path), self.file}, key=len, reverse=True):
+                if message.startswith(spelled + ":"):
+                    message = shown_file(self.file) + message[len(spelled):]
+                    break
+            raise BadInput(f"{self.where}: {message}") from None
         if not text.strip():
-            raise BadInput(f"{self.where}: secret file {self.file} is empty; put the secret in it")
-        return Secret(text.strip("\n"))
+            raise BadInput(f"{self.where}: secret file {shown_file(self.file)} is empty; put the secret in it")
+        secret = Secret(text.strip("\n"))
+        if fifo:
+            _FIFO_SECRETS[str(path)] = secret
+        return secret
 
     def describe(self) -> str:
         """Where the secret comes from, without its value: ``env NAME``, ``file PATH`` or ``VCAP_SERVICES ...``."""
         if self.vcap:
-            return f"VCAP_SERVICES service {self.vcap}"
-        return f"env {self.env}" if self.env else f"file {self.file}"
+            return f"VCAP_SERVICES service {shown(self.vcap)}"
+        return f"env {shown_env(self.env)}" if self.env else f"file {shown_file(self.file or '')}"
 
 
 def text_of(value: str | SecretRef | None) -> str | None:
@@ -86,9 +130,13 @@ def vcap_credentials(service: str, where: str, environ: Mapping[str, str]) -> di
     if not raw:
         raise BadInput(f"{where}: VCAP_SERVICES is not set (a bound service is read inside Cloud Foundry only)")
     try:
-        json.loads(raw)
+        parsed = json.loads(raw)
     except ValueError:
         raise BadInput(f"{where}: VCAP_SERVICES is not valid JSON") from None
+    if not isinstance(parsed, dict) or not all(isinstance(v, list) and all(isinstance(s, dict) for s in v)
+                                               for v in parsed.values()):
+        raise BadInput(f"{where}: VCAP_SERVICES is not an object of service lists ({{\"label\": [{{...}}]}}), as "
+                       "Cloud Foundry sets it; unset it or fix it")
     import cfenv
 
     saved = os.environ.get("VCAP_SERVICES")
@@ -102,6 +150,8 @@ def vcap_credentials(service: str, where: str, environ: Mapping[str, str]) -> di
             os.environ["VCAP_SERVICES"] = saved
     svc = app.get_service(name=service) or app.get_service(label=service)
     if svc is None or not isinstance(svc.credentials, dict):
-        names = ", ".join(sorted(s.name for s in app.services)) or "none"
-        raise BadInput(f"{where}: no service {service!r} in VCAP_SERVICES (bound: {names}); bind it or fix the name")
+        bound = sorted(shown(str(s.name)) for s in app.services)
+        names = ", ".join(bound[:5]) + (f" and {len(bound) - 5} more" if len(bound) > 5 else "") or "none"
+        raise BadInput(f"{where}: no service {shown(service)} in VCAP_SERVICES (bound: {names}); bind it or fix "
+                       "the name")
     return svc.credentials

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from provisioner import clock
-from provisioner.errors import WaitTimeout
+from provisioner.errors import Interrupted, WaitTimeout
 
 T = TypeVar("T")
 
@@ -37,7 +37,8 @@ def poll(read: Callable[[], T], done: Callable[[T], bool], *, settings: WaitSett
     """Call ``read()`` until ``done(value)``; return the value.
 
     ``done`` may raise to stop early (for example on a FAILED job). Raises :class:`WaitTimeout` after
-    ``settings.timeout`` seconds, naming ``what`` and the state still awaited (``describe(value)``).
+    ``settings.timeout`` seconds, naming ``what`` and the state still awaited (``describe(value)``), and
+    :class:`~provisioner.errors.Interrupted` at once on Ctrl-C / SIGTERM (:func:`provisioner.clock.cancel`).
     """
     start = clock.monotonic()
     while True:
@@ -49,4 +50,9 @@ def poll(read: Callable[[], T], done: Callable[[T], bool], *, settings: WaitSett
             state = describe(value) if describe else "still in progress"
             raise WaitTimeout(f"{what}: {state} after {settings.timeout:g} s; it goes on in the landscape: "
                               "re-run the playbook to adopt it (or raise the timeout with --timeout)")
-        clock.sleep(min(settings.pause(waited), settings.timeout - waited))
+        try:
+            clock.sleep(min(settings.pause(waited), settings.timeout - waited))
+        except Interrupted:
+            state = describe(value) if describe else "still in progress"
+            raise Interrupted(f"{what}: interrupted while waiting ({state}); it goes on in the landscape: re-run "
+                              "the playbook to adopt it") from None

@@ -148,9 +148,10 @@ def from_schema(node: dict[str, Any]) -> st.SearchStrategy[Any]:
     if kind == "integer":
         return st.integers(node.get("minimum", -5), node.get("maximum", 10**6))
     if kind == "number":
-        return st.one_of(st.integers(1, 10**6), st.floats(0.001, 1e9))
-    if node.get("format") == "date":
-        return st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31)).map(dt.date.isoformat)
+        top = node.get("maximum", 10**9)
+        return st.one_of(st.integers(1, min(10**6, int(top))), st.floats(0.001, top))
+    if node.get("format") == "date":  # provisioning dates: not in the future (the loader refuses those)
+        return st.dates(dt.date(2000, 1, 1), dt.date.today()).map(dt.date.isoformat)
     if "pattern" in node:
         return st.from_regex(node["pattern"].rstrip("$") + r"\Z", fullmatch=True)
     return TEXT.filter(lambda s: node.get("minLength", 0) <= len(s) <= node.get("maxLength", 10**6))
@@ -204,8 +205,9 @@ def documents(draw: Any) -> dict[str, Any]:
     cf.update({k: draw(from_schema(cf_props[k])) for k in CF_LOGINS[login]})
     if login:
         cf["login"] = login
-    if login != "cf-cli" and "api" not in cf:
-        cf["api"] = draw(from_schema(cf_props["api"]))
+    if login != "cf-cli" or "api" in cf:  # a CF API root (the loader checks the URL beyond the schema's string)
+        cf["api"] = draw(st.sampled_from(["https://api.cf.eu10.hana.ondemand.com", "http://127.0.0.1:8080",
+                                          "https://api.cf.us10-001.hana.ondemand.com/"]))
     doc["cf"] = cf
     if ("username" in btp) != ("password" in btp):
         btp.pop("username", None), btp.pop("password", None)
