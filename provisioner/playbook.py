@@ -234,12 +234,7 @@ def load_all_text(text: str, source: str, env: Mapping[str, str] | None = None) 
     env = os.environ if env is None else env
     data, marks = parse_yaml(text, source)
     if not isinstance(data, dict) or "tenants" not in data:
-        pb = _one(data, source, marks, env)
-        if "{tenant}" in str(pb.download_path):
-            raise BadInput(f"{location(source, marks, ('steps', 'download', 'path'))}: steps.download.path: "
-                           "{tenant} is replaced only in a playbook with tenants:; write the file name, or list "
-                           "the tenants")
-        return [pb]
+        return [_one(_fill_tenant(copy.deepcopy(data)), source, marks, env)]
     tenants = data["tenants"]
     if not isinstance(tenants, list) or not tenants or not all(isinstance(t, dict) for t in tenants):
         raise BadInput(f"{location(source, marks, ('tenants',))}: tenants: expected a list of mappings, one per "
@@ -254,13 +249,20 @@ def load_all_text(text: str, source: str, env: Mapping[str, str] | None = None) 
         # positions: the tenant item's own keys first, then the shared ones
         item_marks = {p[2:]: pos for p, pos in marks.items() if p[:2] == ("tenants", i)}
         merged_marks = {**{p: pos for p, pos in marks.items() if p[:1] != ("tenants",)}, **item_marks}
-        steps, tenant = merged.get("steps"), merged.get("tenant")  # any type: the schema says what is wrong
-        download = steps.get("download") if isinstance(steps, dict) else None
-        sub = tenant.get("subdomain") if isinstance(tenant, dict) else None
-        if isinstance(download, dict) and isinstance(download.get("path"), str) and isinstance(sub, str):
-            download["path"] = download["path"].replace("{tenant}", sub)
-        out.append(_one(merged, source, merged_marks, env))
+        out.append(_one(_fill_tenant(merged), source, merged_marks, env))
     return out
+
+
+def _fill_tenant(data: Any) -> Any:
+    """``data`` with ``{tenant}`` in ``steps.download.path`` replaced by ``tenant.subdomain`` (any type: the
+    schema says later what is wrong)."""
+    steps = data.get("steps") if isinstance(data, dict) else None
+    tenant = data.get("tenant") if isinstance(data, dict) else None
+    download = steps.get("download") if isinstance(steps, dict) else None
+    sub = tenant.get("subdomain") if isinstance(tenant, dict) else None
+    if isinstance(download, dict) and isinstance(download.get("path"), str) and isinstance(sub, str):
+        download["path"] = download["path"].replace("{tenant}", sub)
+    return data
 
 
 def load_text(text: str, source: str, env: Mapping[str, str] | None = None) -> Playbook:
