@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from provisioner.cli_fleet import ResumeOpt, ShardOpt, SmBudgetOpt, fleet_app, narrow
 from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -21,6 +22,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                        "(plan: 0 no changes, 2 changes pending, 1 error).")
 key_app = typer.Typer(no_args_is_help=True, help="Check, test and export a service key file.")
 app.add_typer(key_app, name="key")
+app.add_typer(fleet_app, name="fleet")
 
 
 
@@ -103,18 +105,20 @@ Output = Annotated[str, typer.Option("--output", "-o", help="text (a live displa
 
 
 def _execute(playbooks, *, dry_run: bool, force: bool, timeout, parallel: int, max_in_flight: int, report, junit,
-             output: str):
+             output: str, shard: str | None = None, resume: Path | None = None, sm_budget: float = 50.0):
     """Load every playbook (bad input: nothing runs), run or plan all tenants, print and write the reports."""
     from provisioner import fleet, reports
     from provisioner.output import printer_for
 
     if output not in ("text", "json"):
         raise _fail(f"--output {output!r}: use text or json", EXIT_BAD_INPUT if not dry_run else EXIT_FAILED)
-    pbs = _guard(lambda: _load_all(playbooks, timeout), bad_input_code=EXIT_FAILED if dry_run else EXIT_BAD_INPUT)
+    pbs = _guard(lambda: narrow(_load_all(playbooks, timeout), shard, resume),
+                 bad_input_code=EXIT_FAILED if dry_run else EXIT_BAD_INPUT)
     printer = printer_for(output)
     try:
         results = fleet.run_many(pbs, parallel=parallel, dry_run=dry_run, force=force,
-                                 max_in_flight_per_host=max_in_flight, on_step=printer.step, on_start=printer.start)
+                                 max_in_flight_per_host=max_in_flight, sm_creates_per_minute=sm_budget,
+                                 on_step=printer.step, on_start=printer.start)
     finally:
         printer.done(results if "results" in locals() else [])
     if output == "json":
@@ -132,11 +136,13 @@ def run(playbooks: Playbooks,
         force: Annotated[bool, typer.Option("--force", help="Replace a local key file that differs from the "
                                                             "service key (the old one is kept as .bak).")] = False,
         parallel: Parallel = 4, max_in_flight: MaxInFlight = 16, report: Report = None, junit: Junit = None,
-        output: Output = "text", timeout: Timeout = None, verbose: Verbose = False) -> None:
+        output: Output = "text", timeout: Timeout = None, shard: ShardOpt = None, resume: ResumeOpt = None,
+        sm_creates_per_minute: SmBudgetOpt = 50.0, verbose: Verbose = False) -> None:
     """Converge every tenant: each step reads, compares and writes only what differs. Exit 0 all succeeded."""
     _verbose(verbose)
     results = _execute(playbooks, dry_run=dry_run, force=force, timeout=timeout, parallel=parallel,
-                       max_in_flight=max_in_flight, report=report, junit=junit, output=output)
+                       max_in_flight=max_in_flight, report=report, junit=junit, output=output, shard=shard,
+                       resume=resume, sm_budget=sm_creates_per_minute)
     if dry_run:
         raise typer.Exit(_plan_exit(results))
     raise typer.Exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
@@ -150,11 +156,13 @@ def _plan_exit(results) -> int:
 
 @app.command()
 def plan(playbooks: Playbooks, parallel: Parallel = 4, max_in_flight: MaxInFlight = 16, report: Report = None,
-         junit: Junit = None, output: Output = "text", timeout: Timeout = None, verbose: Verbose = False) -> None:
+         junit: Junit = None, output: Output = "text", timeout: Timeout = None, shard: ShardOpt = None,
+         resume: ResumeOpt = None, verbose: Verbose = False) -> None:
     """Read only; print per step what a run would do and why. Exit 0 no changes, 2 changes pending, 1 error."""
     _verbose(verbose)
     results = _execute(playbooks, dry_run=True, force=False, timeout=timeout, parallel=parallel,
-                       max_in_flight=max_in_flight, report=report, junit=junit, output=output)
+                       max_in_flight=max_in_flight, report=report, junit=junit, output=output, shard=shard,
+                       resume=resume)
     raise typer.Exit(_plan_exit(results))
 
 

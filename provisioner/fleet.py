@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from provisioner.budget import SM_CREATES_PER_MINUTE
 from provisioner.errors import BadInput, ProvisionerError
 from provisioner.http import HttpSettings, SessionPool
 from provisioner.playbook import Playbook
@@ -19,8 +20,9 @@ from provisioner.wait import WaitSettings
 class Pools:
     """One :class:`SessionPool` per distinct transport settings, shared by every tenant that uses them."""
 
-    def __init__(self, max_in_flight_per_host: int):
+    def __init__(self, max_in_flight_per_host: int, sm_creates_per_minute: float = SM_CREATES_PER_MINUTE):
         self.max_in_flight = max_in_flight_per_host
+        self.sm_creates_per_minute = sm_creates_per_minute
         self._pools: dict[tuple, SessionPool] = {}
 
     def for_playbook(self, pb: Playbook) -> SessionPool:
@@ -28,7 +30,8 @@ class Pools:
         if key not in self._pools:
             self._pools[key] = SessionPool(HttpSettings(
                 connect_timeout=pb.http.connect_timeout, read_timeout=pb.http.read_timeout, retries=pb.http.retries,
-                verify=pb.http.ca_bundle or True, max_in_flight_per_host=self.max_in_flight))
+                verify=pb.http.ca_bundle or True, max_in_flight_per_host=self.max_in_flight,
+                sm_creates_per_minute=self.sm_creates_per_minute))
         return self._pools[key]
 
     def close(self) -> None:
@@ -38,10 +41,14 @@ class Pools:
 
 def run_many(playbooks: list[Playbook], *, parallel: int = 4, dry_run: bool = False, force: bool = False,
              max_in_flight_per_host: int = 16, poll: WaitSettings | None = None,
+             sm_creates_per_minute: float = SM_CREATES_PER_MINUTE,
              on_step: Callable[[RunResult, StepResult], None] | None = None,
              on_start: Callable[[RunResult, str], None] | None = None) -> list[RunResult]:
-    """Run (or plan) every playbook, at most ``parallel`` at once; results in the playbooks' order."""
-    pools = Pools(max_in_flight_per_host)
+    """Run (or plan) every playbook, at most ``parallel`` at once; results in the playbooks' order. Tenants with
+    the same transport settings share one pool and with it their sign-ins for identical credentials, the
+    subaccount list and the Service Manager instance-create budget (``sm_creates_per_minute``; see
+    :mod:`provisioner.fleetshare`, :mod:`provisioner.budget`)."""
+    pools = Pools(max_in_flight_per_host, sm_creates_per_minute)
     for pb in playbooks:  # the same pool object for tenants with the same settings (created before the threads)
         pools.for_playbook(pb)
 
