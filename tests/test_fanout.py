@@ -144,3 +144,22 @@ def test_a_converged_tenant_asks_the_same_in_a_small_and_a_large_landscape(make_
     small = converged_requests(make_landscape, tmp_path, 5)
     large = converged_requests(make_landscape, tmp_path, 200)
     assert small == large and small
+
+
+def test_the_simulator_keeps_connections_open(landscape):
+    import http.client
+    from urllib.parse import urlsplit
+
+    conn = http.client.HTTPConnection(urlsplit(landscape.url).netloc, timeout=10)
+    try:
+        conn.request("POST", "/v3/spaces", body=b'{"name": "x"}', headers={"Content-Type": "application/json"})
+        first = conn.getresponse()
+        first.read()
+        assert first.status == 401 and not first.will_close  # a request body read whole, the connection kept
+        sock = conn.sock
+        conn.request("GET", "/")
+        second = conn.getresponse()
+        assert second.status == 200 and json.loads(second.read())["links"]
+        assert conn.sock is sock and sock is not None  # the same connection answered both
+    finally:
+        conn.close()
