@@ -163,3 +163,13 @@ def test_the_simulator_keeps_connections_open(landscape):
         assert conn.sock is sock and sock is not None  # the same connection answered both
     finally:
         conn.close()
+
+
+def test_the_service_manager_create_budget_spaces_creates_beyond_its_burst():
+    from provisioner.budget import TokenBucket
+
+    bucket = TokenBucket(per_minute=2)  # a burst of 2, then one every 30 seconds (on the test's skipping clock)
+    waits = [bucket.take() for _ in range(4)]
+    assert waits[:2] == [0.0, 0.0] and waits[2:] == pytest.approx([30, 30], abs=0.5)
+    with pytest.raises(ValueError):
+        TokenBucket(per_minute=0)
