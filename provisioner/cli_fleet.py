@@ -49,11 +49,15 @@ def matrix(playbooks: Annotated[list[Path], typer.Argument(help="Playbook YAML f
     each job then runs `provisioner run PLAYBOOK... --shard K/N`. Reads the playbooks only (no secret, no API)."""
     from provisioner import fanout
     from provisioner import playbook as pbmod
-    from provisioner.cli import _guard
+    from provisioner.errors import BadInput
 
-    if fmt not in fanout.FORMATS:
-        typer.echo(f"error: --format {fmt!r}: use " + " or ".join(fanout.FORMATS), err=True)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    subs = [pb.tenant.subdomain for path in playbooks for pb in _guard(lambda path=path: pbmod.load_all(path))]
-    count = shards if shards is not None else max(1, min(fanout.MAX_SHARDS, math.ceil(len(subs) / per_shard)))
-    typer.echo(_guard(lambda: fanout.matrix(subs, count, fmt)))
+    try:  # reading playbooks and counting raise BadInput only (no API call, no secret)
+        if fmt not in fanout.FORMATS:
+            raise BadInput(f"--format {fmt!r}: use " + " or ".join(fanout.FORMATS))
+        subs = [pb.tenant.subdomain for path in playbooks for pb in pbmod.load_all(path)]
+        count = shards if shards is not None else max(1, min(fanout.MAX_SHARDS, math.ceil(len(subs) / per_shard)))
+        text = fanout.matrix(subs, count, fmt)
+    except BadInput as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    typer.echo(text)
