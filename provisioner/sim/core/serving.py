@@ -62,7 +62,7 @@ class QuietHandler(WSGIRequestHandler):
         super().connection_dropped(error, environ)
 
     def log(self, type: str, message: str, *args: Any) -> None:
-        if type == "error":
+        if type == "error" and not message.startswith("Request timed out"):  # an idle kept-alive connection
             super().log(type, message, *args)
 
 
