@@ -16,7 +16,7 @@ from typing import Any
 from provisioner.errors import ApiError, BadInput, StepFailed
 from provisioner.http import HttpClient, RequestStats, SessionPool
 from provisioner.secret import Secret
-from provisioner.uaa import OAuthTokenSource
+from provisioner.uaa import shared_token_source
 
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 ENABLE_CATEGORIES = frozenset({"ELASTIC_SERVICE", "ELASTIC_LIMITED", "APPLICATION"})
@@ -49,6 +49,7 @@ class Btp:
         uaa = cis_key["uaa"]
         endpoints = cis_key["endpoints"]
         self.stats = stats if stats is not None else RequestStats()
+        self.pool = pool
         if cis_key.get("grant_type") == "user_token":
             if not username or password is None:
                 raise BadInput(f"{source}: the cis key's grant_type is user_token (password grant); "
@@ -56,7 +57,7 @@ class Btp:
             grant = "password"
         else:
             grant = "client_credentials"
-        self.token_source = OAuthTokenSource(uaa["url"], uaa["clientid"], Secret(uaa["clientsecret"]),
+        self.token_source = shared_token_source(uaa["url"], uaa["clientid"], Secret(uaa["clientsecret"]),
                                              grant=grant, what="BTP XSUAA (cis key)", username=username,
                                              password=password, client_is=f"the cis key's client ({source})",
                                              user_is=f"the BTP user {username!r} (btp.username / btp.password)",
@@ -81,7 +82,7 @@ class Btp:
                 if exc.status == 404:
                     raise StepFailed(f"subaccount {ident} not found in the global account of the cis key") from None
                 raise
-        subs = self.accounts.request("GET", "/accounts/v1/subaccounts").json().get("value") or []
+        subs = self.subaccounts()
         found = [s for s in subs if str(s.get("subdomain", "")).lower() == ident.lower()]
         if not found:
             found = [s for s in subs if s.get("displayName") == ident]
@@ -90,6 +91,18 @@ class Btp:
             raise StepFailed(f"subaccount {ident!r}: {len(found)} subaccounts match by subdomain or name "
                              f"(subdomains here: {names}); give its GUID")
         return found[0]
+
+    def subaccounts(self) -> list[dict[str, Any]]:
+        """Every subaccount the cis key sees (``GET /accounts/v1/subaccounts`` → ``value``), listed once per
+        accounts service and credentials among the runs sharing the pool (a fleet: one list, not one per tenant)."""
+
+        def fetch() -> list[dict[str, Any]]:
+            value = self.accounts.request("GET", "/accounts/v1/subaccounts").json().get("value") or []
+            return list(value)
+
+        if self.pool is None:
+            return fetch()
+        return self.pool.shared.once(("subaccounts", self.accounts.base_url, id(self.token_source)), fetch)
 
     # -- Service Manager credentials (Accounts service v2) --------------------------------------------------------
 

@@ -15,7 +15,7 @@ from typing import Any
 from provisioner.errors import ApiError, StepFailed
 from provisioner.http import HttpClient, RequestStats, SessionPool
 from provisioner.secret import Secret
-from provisioner.uaa import OAuthTokenSource
+from provisioner.uaa import shared_token_source
 from provisioner.wait import WaitSettings, poll
 
 NOT_A_CF_API = ("this is not a Cloud Foundry API root: set cf.api to the API endpoint of the subaccount's CF "
@@ -36,7 +36,13 @@ class CloudFoundry:
     # -- authentication ---------------------------------------------------------------------------------------
 
     def uaa_url(self) -> str:
-        """The UAA origin from ``GET /`` (``links.uaa.href``, else ``links.login.href``)."""
+        """The UAA origin from ``GET /`` (``links.uaa.href``, else ``links.login.href``); asked once per API
+        endpoint among the runs sharing the pool (a fleet)."""
+        if self.pool is None:
+            return self._discover_uaa()
+        return self.pool.shared.once(("cf-uaa", self.api_url.lower()), self._discover_uaa)
+
+    def _discover_uaa(self) -> str:
         try:
             body = self.http.request("GET", "/", auth=False).json()
         except ApiError as exc:
@@ -59,7 +65,7 @@ class CloudFoundry:
         user_is = f"the CF user {username!r}" + (f" at origin {origin!r}" if origin else "") + f" ({source})"
         # the cf CLI's public client (no secret) is never the refused one: a 401 is about the user
         client_is = user_is if client_secret is None else f"the CF client {client_id!r}"
-        self.http.token_source = OAuthTokenSource(
+        self.http.token_source = shared_token_source(
             uaa_url or self.uaa_url(), client_id, client_secret or Secret(""), grant="password",
             what="CF UAA", username=username, password=password, origin=origin, user_is=user_is,
             client_is=client_is, pool=self.pool, stats=self.stats)
@@ -68,7 +74,7 @@ class CloudFoundry:
     def login_client(self, client_id: str, client_secret: Secret, *, uaa_url: str | None = None,
                      source: str = "cf.client_id / cf.client_secret") -> None:
         """Sign in with the client-credentials grant (a technical user / CI client)."""
-        self.http.token_source = OAuthTokenSource(
+        self.http.token_source = shared_token_source(
             uaa_url or self.uaa_url(), client_id, client_secret, grant="client_credentials", what="CF UAA",
             client_is=f"the CF client {client_id!r} ({source})", pool=self.pool, stats=self.stats)
         self.http.token_source.token()
@@ -143,17 +149,14 @@ class CloudFoundry:
 
     def find_org_and_space(self, org_name: str, space_name: str) -> tuple[dict[str, Any] | None,
                                                                           dict[str, Any] | None]:
-        """The org and its space by name in one request when the space exists
-        (``GET /v3/spaces?names=&include=organization``), else the org alone (``GET /v3/organizations``)."""
-        body = self.http.request("GET", "/v3/spaces", params={"names": space_name, "include": "organization",
-                                                              "per_page": "5000"}).json()
-        orgs = {o["guid"]: o for o in (body.get("included") or {}).get("organizations") or []}
-        for space in body.get("resources") or []:
-            org_guid = ((space.get("relationships") or {}).get("organization") or {}).get("data", {}).get("guid")
-            org = orgs.get(org_guid)
-            if org is not None and org.get("name", "").lower() == org_name.lower():
-                return org, space
-        return self.find_org(org_name), None
+        """The org by name (``GET /v3/organizations?names=``), then its space by name within that org's GUID
+        (``GET /v3/spaces?names=&organization_guids=``): two bounded answers, whatever the number of orgs with a
+        space of that name. ``(None, None)`` when the org does not exist or is not visible; ``(org, None)`` when
+        the space does not exist."""
+        org = self.find_org(org_name)
+        if org is None:
+            return None, None
+        return org, self.find_space(org["guid"], space_name)
 
     def find_space(self, org_guid: str, name: str) -> dict[str, Any] | None:
         """``GET /v3/spaces?names=&organization_guids=`` → the space, or None."""

@@ -9,7 +9,9 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
+from provisioner.budget import SM_CREATES_PER_MINUTE
 from provisioner.eras import era_of
 from provisioner.errors import BadInput, ProvisionerError
 from provisioner.http import SessionPool
@@ -40,12 +42,13 @@ def check_fleet(playbooks: list[Playbook]) -> None:
 class Pools:
     """One :class:`SessionPool` per distinct transport settings, shared by every tenant that uses them."""
 
-    def __init__(self, max_in_flight_per_host: int):
+    def __init__(self, max_in_flight_per_host: int, sm_creates_per_minute: float = SM_CREATES_PER_MINUTE):
         self.max_in_flight = max_in_flight_per_host
+        self.sm_creates_per_minute = sm_creates_per_minute
         self._pools: dict[tuple[object, ...], SessionPool] = {}
 
     def for_playbook(self, pb: Playbook) -> SessionPool:
-        settings = http_settings(pb, self.max_in_flight)
+        settings = replace(http_settings(pb, self.max_in_flight), sm_creates_per_minute=self.sm_creates_per_minute)
         key = tuple(vars(settings).values())
         if key not in self._pools:
             self._pools[key] = SessionPool(settings)
@@ -58,10 +61,14 @@ class Pools:
 
 def run_many(playbooks: list[Playbook], *, parallel: int = 4, dry_run: bool = False, force: bool = False,
              max_in_flight_per_host: int = 16, poll: WaitSettings | None = None,
+             sm_creates_per_minute: float = SM_CREATES_PER_MINUTE,
              on_step: Callable[[RunResult, StepResult], None] | None = None,
              on_start: Callable[[RunResult, str], None] | None = None) -> list[RunResult]:
-    """Run (or plan) every playbook, at most ``parallel`` at once; results in the playbooks' order."""
-    pools = Pools(max_in_flight_per_host)
+    """Run (or plan) every playbook, at most ``parallel`` at once; results in the playbooks' order. Tenants with
+    the same transport settings share one pool and with it their sign-ins for identical credentials, the
+    subaccount list and the Service Manager instance-create budget (``sm_creates_per_minute``; see
+    :mod:`provisioner.fleetshare`, :mod:`provisioner.budget`)."""
+    pools = Pools(max_in_flight_per_host, sm_creates_per_minute)
     for pb in playbooks:  # the same pool object for tenants with the same settings (created before the threads)
         pools.for_playbook(pb)
 

@@ -33,6 +33,7 @@ from urllib3.util.retry import Retry
 
 from provisioner import clock
 from provisioner.errors import ApiError, StepFailed
+from provisioner.fleetshare import FleetShare
 from provisioner.http_guards import (
     ca_bundle,
     check_url,
@@ -97,6 +98,8 @@ class HttpSettings:
     verify: bool | str = True
     max_in_flight_per_host: int = 16
     proxy: str | None = None
+    #: Service Manager instance creates a minute, shared by a fleet's runs (:mod:`provisioner.budget`)
+    sm_creates_per_minute: float = 50.0
 
 
 @dataclass
@@ -123,6 +126,8 @@ class SessionPool:
         self._sessions: dict[str, requests.Session] = {}
         self._gates: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
+        #: sign-ins and lookups shared by the runs that use this pool (one fleet run)
+        self.shared = FleetShare()
 
     def _origin(self, url: str) -> str:
         p = urlsplit(url)

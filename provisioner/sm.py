@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner import clock
+from provisioner.budget import TokenBucket
 from provisioner.errors import ApiError, BadInput, StepFailed
 from provisioner.http import HttpClient, RequestStats, SessionPool
 from provisioner.secret import Secret
@@ -186,8 +187,18 @@ class ServiceManager:
             return Written(resource if isinstance(resource, dict) else None, location)
 
     def create(self, kind: str, body: Mapping[str, Any]) -> Written:
-        """``POST /v1/{kind}?async=true``; a taken name raises ApiError 409 (:func:`name_taken`)."""
+        """``POST /v1/{kind}?async=true``; a taken name raises ApiError 409 (:func:`name_taken`). An instance
+        create first takes a token from the fleet's budget for this Service Manager (:mod:`provisioner.budget`)."""
+        if kind == "service_instances" and self.pool is not None:
+            self.create_budget().take()
         return self.write("POST", f"/v1/{kind}", body)
+
+    def create_budget(self) -> TokenBucket:
+        """The instance-create budget shared by the runs of the fleet that talk to this Service Manager URL
+        (``HttpSettings.sm_creates_per_minute`` a minute)."""
+        assert self.pool is not None
+        rate = self.pool.settings.sm_creates_per_minute
+        return self.pool.shared.once(("sm-creates", self.http.base_url.lower()), lambda: TokenBucket(rate))
 
     def update(self, kind: str, ident: str, body: Mapping[str, Any]) -> Written:
         """``PATCH /v1/{kind}/{id}?async=true``."""

@@ -143,3 +143,26 @@ def claims(access_token: str) -> dict[str, Any]:
     except jwt.PyJWTError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def shared_token_source(uaa_url: str, client_id: str, client_secret: Secret, *, grant: str, what: str,
+                        username: str | None = None, password: Secret | None = None, origin: str | None = None,
+                        client_is: str = "the client", user_is: str | None = None,
+                        pool: SessionPool | None = None, stats: RequestStats | None = None) -> OAuthTokenSource:
+    """An :class:`OAuthTokenSource`, one per set of identical credentials among the runs sharing ``pool`` (a fleet):
+    keyed by token endpoint, grant, client id, user and a digest of client secret and password (see
+    :mod:`provisioner.fleetshare`), so a fleet of tenants signing in with the same key asks for one token, and
+    different credentials never share one. Without a pool: a new source. Its token requests count in ``stats`` of
+    the run that made it."""
+    from provisioner.fleetshare import secret_digest
+
+    def make() -> OAuthTokenSource:
+        return OAuthTokenSource(uaa_url, client_id, client_secret, grant=grant, what=what, username=username,
+                                password=password, origin=origin, client_is=client_is, user_is=user_is, pool=pool,
+                                stats=stats)
+
+    if pool is None:
+        return make()
+    key = ("oauth", uaa_url.rstrip("/").lower(), grant, client_id, username, origin,
+           secret_digest(client_secret.reveal(), password.reveal() if password is not None else None))
+    return pool.shared.once(key, make)
