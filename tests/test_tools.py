@@ -55,7 +55,7 @@ def test_environment_variables_set_the_common_flags(landscape):
     bad = cli("plan", pb, env={"PROVISIONER_PARALLEL": "0"})
     assert bad.exit_code == 2 and "PROVISIONER_PARALLEL" in bad.output  # click's usage error names the variable
     timeout = cli("run", pb, env={"PROVISIONER_TIMEOUT": "-1"})
-    assert timeout.exit_code == 2 and "--timeout -1: must be a positive number of seconds" in timeout.output
+    assert timeout.exit_code == 2 and "--timeout -1: must be a number of seconds above 0" in timeout.output
 
 
 def test_output_is_a_choice(landscape):
