@@ -19,18 +19,26 @@ if not sys.stdout.isatty():  # rich's boxes are for people at a terminal; withou
 
 import typer  # noqa: E402 - after the choice above, which typer reads when imported
 
+from provisioner.cli_common import (
+    ENV,
+    Timeout,
+    Verbose,
+    _check_timeout,
+    _fail,
+    _guard,
+    _load,
+    _verbose,
+    _with_timeout,
+)
 from provisioner.cli_fleet import ResumeOpt, ShardOpt, SmBudgetOpt, fleet_app, narrow
+from provisioner.cli_key import key_app, revoke
 from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Onboard SAP Cloud ALM tenants to the SAP Cloud ALM API on SAP BTP from YAML playbooks.\n\n"
                        "Exit codes: 0 success, 1 a step failed, 2 bad input "
                        "(plan: 0 no changes, 2 changes pending, 1 error).")
-key_app = typer.Typer(no_args_is_help=True, help="Check, test and export a service key file.")
 app.add_typer(key_app, name="key")
-ENV = "PROVISIONER_"
-"""Prefix of the environment variables that set the common flags (``PROVISIONER_PARALLEL`` for ``--parallel``,
-...); a flag given on the command line wins."""
 app.add_typer(fleet_app, name="fleet")
 
 
@@ -47,66 +55,6 @@ def _options(version: Annotated[bool, typer.Option("--version", callback=_show_v
                                                    help="Print the version and exit.")] = False) -> None:
     """Options before the command: --version, and typer's --install-completion / --show-completion (the app's
     help text above is what --help shows)."""
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    from provisioner.errors import cap
-
-    typer.echo(f"error: {cap(message)}", err=True)
-    return typer.Exit(code)
-
-
-def _guard(fn, *, bad_input_code: int = EXIT_BAD_INPUT):
-    """Run ``fn``; turn our errors into one line on stderr and their exit code, never a traceback."""
-    from provisioner.errors import BadInput, ProvisionerError
-
-    try:
-        return fn()
-    except BadInput as exc:
-        raise _fail(str(exc), bad_input_code) from None
-    except ProvisionerError as exc:
-        raise _fail(str(exc), exc.exit_code) from None
-    except KeyboardInterrupt:
-        raise _fail("interrupted; re-run to converge (in-flight operations are adopted)", 130) from None
-
-
-def _verbose(on: bool) -> None:
-    if on:
-        import logging
-
-        logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-        logging.getLogger("provisioner").setLevel(logging.DEBUG)
-
-
-Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log each request (method, URL, status, time; "
-                                                                "never headers or bodies).")]
-Timeout = Annotated[float | None, typer.Option("--timeout", envvar=ENV + "TIMEOUT",
-                                               help="Override every step's wait timeout (seconds).")]
-
-
-def _with_timeout(pb, timeout: float | None):
-    from provisioner.playbook import Timeouts
-
-    if timeout is None:
-        return pb
-    return pb.model_copy(update={"timeouts": Timeouts(entitlement=timeout, instance=timeout, key=timeout)})
-
-
-def _check_timeout(timeout: float | None) -> None:
-    from provisioner.playbook_model import MAX_WAIT_SECONDS
-
-    if timeout is not None and not 0 < timeout <= MAX_WAIT_SECONDS:  # also refuses nan and inf
-        from provisioner.errors import BadInput
-
-        raise BadInput(f"--timeout {timeout:g}: must be a number of seconds above 0 and at most {MAX_WAIT_SECONDS}")
-
-
-def _load(playbook: Path, timeout: float | None):
-    """One playbook of one tenant (for commands that act on one key)."""
-    from provisioner import playbook as pbmod
-
-    _check_timeout(timeout)
-    return _with_timeout(pbmod.load(playbook), timeout)
 
 
 def _load_all(playbooks: list[Path], timeout: float | None) -> list:
@@ -293,130 +241,6 @@ def validate(playbooks: Playbooks) -> None:
                        f"{pb.instance_name}, key {pb.key_name} -> {pb.download_path})"))
 
 
-@key_app.command("check")
-def key_check(file: Annotated[Path, typer.Argument(help="The key file to upload to Landscape Management: the bare "
-                                                        "JSON object.")],
-              tenant: Annotated[str, typer.Option("--tenant", help="The tenant's identity zone (subdomain).")],
-              credential_type: Annotated[str, typer.Option(
-                  "--credential-type", help="Expected uaa.credential-type: instance-secret (keys from Cloud "
-                                            "Foundry) or binding-secret (subaccount-level route).")]
-              = "instance-secret") -> None:
-    """The four Landscape Management format checks, as strict as its upload: one bare JSON object (no
-    {"credentials": ...} wrapper, no `cf service-key` text, no BOM). Exit 0 all pass, 1 a check failed, 2 the file
-    is unreadable or not strict JSON (duplicate names, NaN, trailing data, ...)."""
-    from provisioner import keyfile, output
-
-    if credential_type not in ("instance-secret", "binding-secret"):
-        raise _fail(f"--credential-type {credential_type!r}: use instance-secret or binding-secret", EXIT_BAD_INPUT)
-    checks = _guard(lambda: keyfile.check_key_file(file, tenant, (credential_type,)))
-    output.print_checks(str(file), checks)
-    raise typer.Exit(EXIT_OK if all(c.passed for c in checks) else EXIT_FAILED)
-
-
-EXPORT_TARGETS = ("landscape-management", "alm-setup")
-
-
-@key_app.command("export")
-def key_export(file: Annotated[Path, typer.Argument(help="Key file: bare JSON, {\"credentials\": ...} (CF /details "
-                                                         "or a Service Manager binding) or `cf service-key` output.")],
-               target: Annotated[str, typer.Option(
-                   "--for", help="landscape-management: write the bare object to -o OUT (mode 0600), the file "
-                                 "Landscape Management uploads; alm-setup: print the /SDF/ALM_SETUP fields "
-                                 "(never the secret).")] = "landscape-management",
-               out: Annotated[Path | None, typer.Option("--out", "-o", help="The file to write (landscape-management; "
-                                                                            "required: secrets never go to the "
-                                                                            "terminal).")] = None,
-               force: Annotated[bool, typer.Option("--force", help="Replace a different OUT (kept as a .bak).")]
-               = False) -> None:
-    """Convert a key file for where it goes. Exit 0 done, 1 OUT differs (use --force), 2 bad input."""
-    from provisioner import keyfile
-
-    if target not in EXPORT_TARGETS:
-        raise _fail(f"--for {target!r}: use " + " or ".join(EXPORT_TARGETS), EXIT_BAD_INPUT)
-    if target == "alm-setup":
-        if out is not None:
-            raise _fail("-o: --for alm-setup prints fields and writes no file; drop -o", EXIT_BAD_INPUT)
-        creds = _guard(lambda: keyfile.read_key_file(file))
-        for label, value in _guard(lambda: keyfile.alm_setup_fields(creds, str(file))):
-            typer.echo(f"{label}: {value}")
-        return
-    if out is None:
-        raise _fail("-o OUT is required: the bare key holds the client secret and is never printed", EXIT_BAD_INPUT)
-    creds = _guard(lambda: keyfile.read_key_file(file))
-    action = _guard(lambda: keyfile.write_key_file(out, creds, force=force, key_name=str(file)))
-    typer.echo(f"{out}: {action} (the bare key object, mode 0600); upload it in Landscape Management > SAP Cloud "
-               "ALM Service Key (one key per tenant)")
-
-
-@key_app.command("test")
-def key_test(file: Annotated[Path, typer.Argument(help="Key file (any of the formats `key check` reads).")],
-             api: Annotated[bool, typer.Option("--api", help="Also call the Cloud ALM API (endpoints.Api) with the "
-                                               "token.")] = False,
-             verbose: Verbose = False) -> None:
-    """Sign in with the key (client credentials) and check the token as SAP's library would: signature (the zone's
-    token keys or uaa.verificationkey), expiry, identity zone, client and the Cloud ALM scopes; exit 1 on any
-    failure. Prints no secret."""
-    _verbose(verbose)
-    from provisioner import keyfile, keytest, output
-
-    creds = _guard(lambda: keyfile.read_key_file(file))
-    checks = _guard(lambda: keytest.test_key(creds, source=str(file), api=api))
-    output.print_checks(str(file), checks)
-    raise typer.Exit(EXIT_OK if all(c.passed for c in checks) else EXIT_FAILED)
-
-
-IncludeForeign = Annotated[list[str] | None, typer.Option(
-    "--include-foreign", help="Also delete this key (or, with --recreate-instance, instance) that the tool did not "
-                              "make: SAP's generated key, a per-system binding, another tool's key. Repeatable.")]
-Purpose = Annotated[str | None, typer.Option("--purpose", help="The purpose whose key (tenant.purposes; default "
-                                                               "the Landscape Management one).")]
-
-
-def _for_purpose(playbook: Path, purpose: str | None):
-    pb = _load(playbook, None)
-    chosen = purpose or pb.landscape_management_purpose
-    if chosen not in pb.tenant.purposes:
-        from provisioner.errors import BadInput
-
-        raise BadInput(f"--purpose {chosen}: not in tenant.purposes ({', '.join(pb.tenant.purposes)})")
-    return pb.for_purpose(chosen)
-
-
-@key_app.command("rotate")
-def key_rotate(playbook: Annotated[Path, typer.Argument(help="The playbook whose key to rotate.")],
-               include_foreign: IncludeForeign = None, purpose: Purpose = None, verbose: Verbose = False) -> None:
-    """Create a new key, download and test it, then delete the one it replaced (never a key this tool did not
-    make unless --include-foreign names it). A failure leaves a working key."""
-    _verbose(verbose)
-    from provisioner import lifecycle
-
-    _guard(lambda: lifecycle.rotate(_for_purpose(playbook, purpose), typer.echo, tuple(include_foreign or ())))
-
-
-@app.command()
-def revoke(playbook: Annotated[Path, typer.Argument(help="The playbook whose key(s) to delete.")],
-           yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-           recreate_instance: Annotated[bool, typer.Option(
-               "--recreate-instance", help="Delete the instance and its keys and create them again: a new secret "
-                                           "(instance-secret keys share the instance's secret).")] = False,
-           include_foreign: IncludeForeign = None, purpose: Purpose = None, verbose: Verbose = False) -> None:
-    """Delete the service key(s) this tool made for the playbook, after a confirmation (--yes skips it; no prompt
-    without a terminal)."""
-    _verbose(verbose)
-    from provisioner import lifecycle
-
-    def confirm(names: list[str]) -> bool:
-        if yes:
-            return True
-        if not sys.stdin.isatty():
-            raise _fail("revoke deletes " + ", ".join(names) + "; pass --yes (no prompt without a terminal)",
-                        EXIT_BAD_INPUT)
-        return typer.confirm("Delete " + ", ".join(names) + "?", default=False)
-
-    _guard(lambda: lifecycle.revoke(_for_purpose(playbook, purpose), confirm, typer.echo,
-                                    tuple(include_foreign or ()), recreate_instance))
-
-
 class SchemaKind(StrEnum):
     playbook = "playbook"
     report = "report"
@@ -431,6 +255,9 @@ def schema(kind: Annotated[SchemaKind, typer.Argument(help="playbook (the YAML p
 
     typer.echo(resources.files("provisioner").joinpath(f"data/{kind.value}.schema.json").read_text("utf-8"),
                nl=False)
+
+
+app.command()(revoke)
 
 
 @app.command()

@@ -1,0 +1,80 @@
+"""What the command line's modules share: one-line errors and their exit codes (``_fail``, ``_guard``), the
+``--verbose`` and ``--timeout`` options, and loading one playbook for the commands that act on one key.
+
+Imported by :mod:`provisioner.cli` after it chose typer's output style; imports stay inside the functions so
+``--help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from provisioner.errors import EXIT_BAD_INPUT
+
+ENV = "PROVISIONER_"
+"""Prefix of the environment variables that set the common flags (``PROVISIONER_PARALLEL`` for ``--parallel``,
+...); a flag given on the command line wins."""
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    from provisioner.errors import cap
+
+    typer.echo(f"error: {cap(message)}", err=True)
+    return typer.Exit(code)
+
+
+def _guard(fn, *, bad_input_code: int = EXIT_BAD_INPUT):
+    """Run ``fn``; turn our errors into one line on stderr and their exit code, never a traceback."""
+    from provisioner.errors import BadInput, ProvisionerError
+
+    try:
+        return fn()
+    except BadInput as exc:
+        raise _fail(str(exc), bad_input_code) from None
+    except ProvisionerError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+    except KeyboardInterrupt:
+        raise _fail("interrupted; re-run to converge (in-flight operations are adopted)", 130) from None
+
+
+def _verbose(on: bool) -> None:
+    if on:
+        import logging
+
+        logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+        logging.getLogger("provisioner").setLevel(logging.DEBUG)
+
+
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log each request (method, URL, status, time; "
+                                                                "never headers or bodies).")]
+Timeout = Annotated[float | None, typer.Option("--timeout", envvar=ENV + "TIMEOUT",
+                                               help="Override every step's wait timeout (seconds).")]
+
+
+def _with_timeout(pb, timeout: float | None):
+    from provisioner.playbook import Timeouts
+
+    if timeout is None:
+        return pb
+    return pb.model_copy(update={"timeouts": Timeouts(entitlement=timeout, instance=timeout, key=timeout)})
+
+
+def _check_timeout(timeout: float | None) -> None:
+    from provisioner.playbook_model import MAX_WAIT_SECONDS
+
+    if timeout is not None and not 0 < timeout <= MAX_WAIT_SECONDS:  # also refuses nan and inf
+        from provisioner.errors import BadInput
+
+        raise BadInput(f"--timeout {timeout:g}: must be a number of seconds above 0 and at most {MAX_WAIT_SECONDS}")
+
+
+def _load(playbook: Path, timeout: float | None):
+    """One playbook of one tenant (for commands that act on one key)."""
+    from provisioner import playbook as pbmod
+
+    _check_timeout(timeout)
+    return _with_timeout(pbmod.load(playbook), timeout)

@@ -1,0 +1,138 @@
+"""The ``provisioner key`` commands (check, export, test, rotate) and ``provisioner revoke``: one service key file
+or one playbook's key at a time. Registered on the app by :mod:`provisioner.cli`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from provisioner.cli_common import Verbose, _fail, _guard, _load, _verbose
+from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+
+key_app = typer.Typer(no_args_is_help=True, help="Check, test and export a service key file.")
+
+
+@key_app.command("check")
+def key_check(file: Annotated[Path, typer.Argument(help="The key file to upload to Landscape Management: the bare "
+                                                        "JSON object.")],
+              tenant: Annotated[str, typer.Option("--tenant", help="The tenant's identity zone (subdomain).")],
+              credential_type: Annotated[str, typer.Option(
+                  "--credential-type", help="Expected uaa.credential-type: instance-secret (keys from Cloud "
+                                            "Foundry) or binding-secret (subaccount-level route).")]
+              = "instance-secret") -> None:
+    """The four Landscape Management format checks, as strict as its upload: one bare JSON object (no
+    {"credentials": ...} wrapper, no `cf service-key` text, no BOM). Exit 0 all pass, 1 a check failed, 2 the file
+    is unreadable or not strict JSON (duplicate names, NaN, trailing data, ...)."""
+    from provisioner import keyfile, output
+
+    if credential_type not in ("instance-secret", "binding-secret"):
+        raise _fail(f"--credential-type {credential_type!r}: use instance-secret or binding-secret", EXIT_BAD_INPUT)
+    checks = _guard(lambda: keyfile.check_key_file(file, tenant, (credential_type,)))
+    output.print_checks(str(file), checks)
+    raise typer.Exit(EXIT_OK if all(c.passed for c in checks) else EXIT_FAILED)
+
+
+EXPORT_TARGETS = ("landscape-management", "alm-setup")
+
+
+@key_app.command("export")
+def key_export(file: Annotated[Path, typer.Argument(help="Key file: bare JSON, {\"credentials\": ...} (CF /details "
+                                                         "or a Service Manager binding) or `cf service-key` output.")],
+               target: Annotated[str, typer.Option(
+                   "--for", help="landscape-management: write the bare object to -o OUT (mode 0600), the file "
+                                 "Landscape Management uploads; alm-setup: print the /SDF/ALM_SETUP fields "
+                                 "(never the secret).")] = "landscape-management",
+               out: Annotated[Path | None, typer.Option("--out", "-o", help="The file to write (landscape-management; "
+                                                                            "required: secrets never go to the "
+                                                                            "terminal).")] = None,
+               force: Annotated[bool, typer.Option("--force", help="Replace a different OUT (kept as a .bak).")]
+               = False) -> None:
+    """Convert a key file for where it goes. Exit 0 done, 1 OUT differs (use --force), 2 bad input."""
+    from provisioner import keyfile
+
+    if target not in EXPORT_TARGETS:
+        raise _fail(f"--for {target!r}: use " + " or ".join(EXPORT_TARGETS), EXIT_BAD_INPUT)
+    if target == "alm-setup":
+        if out is not None:
+            raise _fail("-o: --for alm-setup prints fields and writes no file; drop -o", EXIT_BAD_INPUT)
+        creds = _guard(lambda: keyfile.read_key_file(file))
+        for label, value in _guard(lambda: keyfile.alm_setup_fields(creds, str(file))):
+            typer.echo(f"{label}: {value}")
+        return
+    if out is None:
+        raise _fail("-o OUT is required: the bare key holds the client secret and is never printed", EXIT_BAD_INPUT)
+    creds = _guard(lambda: keyfile.read_key_file(file))
+    action = _guard(lambda: keyfile.write_key_file(out, creds, force=force, key_name=str(file)))
+    typer.echo(f"{out}: {action} (the bare key object, mode 0600); upload it in Landscape Management > SAP Cloud "
+               "ALM Service Key (one key per tenant)")
+
+
+@key_app.command("test")
+def key_test(file: Annotated[Path, typer.Argument(help="Key file (any of the formats `key check` reads).")],
+             api: Annotated[bool, typer.Option("--api", help="Also call the Cloud ALM API (endpoints.Api) with the "
+                                               "token.")] = False,
+             verbose: Verbose = False) -> None:
+    """Sign in with the key (client credentials) and check the token as SAP's library would: signature (the zone's
+    token keys or uaa.verificationkey), expiry, identity zone, client and the Cloud ALM scopes; exit 1 on any
+    failure. Prints no secret."""
+    _verbose(verbose)
+    from provisioner import keyfile, keytest, output
+
+    creds = _guard(lambda: keyfile.read_key_file(file))
+    checks = _guard(lambda: keytest.test_key(creds, source=str(file), api=api))
+    output.print_checks(str(file), checks)
+    raise typer.Exit(EXIT_OK if all(c.passed for c in checks) else EXIT_FAILED)
+
+
+IncludeForeign = Annotated[list[str] | None, typer.Option(
+    "--include-foreign", help="Also delete this key (or, with --recreate-instance, instance) that the tool did not "
+                              "make: SAP's generated key, a per-system binding, another tool's key. Repeatable.")]
+Purpose = Annotated[str | None, typer.Option("--purpose", help="The purpose whose key (tenant.purposes; default "
+                                                               "the Landscape Management one).")]
+
+
+def _for_purpose(playbook: Path, purpose: str | None):
+    pb = _load(playbook, None)
+    chosen = purpose or pb.landscape_management_purpose
+    if chosen not in pb.tenant.purposes:
+        from provisioner.errors import BadInput
+
+        raise BadInput(f"--purpose {chosen}: not in tenant.purposes ({', '.join(pb.tenant.purposes)})")
+    return pb.for_purpose(chosen)
+
+
+@key_app.command("rotate")
+def key_rotate(playbook: Annotated[Path, typer.Argument(help="The playbook whose key to rotate.")],
+               include_foreign: IncludeForeign = None, purpose: Purpose = None, verbose: Verbose = False) -> None:
+    """Create a new key, download and test it, then delete the one it replaced (never a key this tool did not
+    make unless --include-foreign names it). A failure leaves a working key."""
+    _verbose(verbose)
+    from provisioner import lifecycle
+
+    _guard(lambda: lifecycle.rotate(_for_purpose(playbook, purpose), typer.echo, tuple(include_foreign or ())))
+
+
+def revoke(playbook: Annotated[Path, typer.Argument(help="The playbook whose key(s) to delete.")],
+           yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+           recreate_instance: Annotated[bool, typer.Option(
+               "--recreate-instance", help="Delete the instance and its keys and create them again: a new secret "
+                                           "(instance-secret keys share the instance's secret).")] = False,
+           include_foreign: IncludeForeign = None, purpose: Purpose = None, verbose: Verbose = False) -> None:
+    """Delete the service key(s) this tool made for the playbook, after a confirmation (--yes skips it; no prompt
+    without a terminal)."""
+    _verbose(verbose)
+    from provisioner import lifecycle
+
+    def confirm(names: list[str]) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise _fail("revoke deletes " + ", ".join(names) + "; pass --yes (no prompt without a terminal)",
+                        EXIT_BAD_INPUT)
+        return typer.confirm("Delete " + ", ".join(names) + "?", default=False)
+
+    _guard(lambda: lifecycle.revoke(_for_purpose(playbook, purpose), confirm, typer.echo,
+                                    tuple(include_foreign or ()), recreate_instance))
