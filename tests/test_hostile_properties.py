@@ -46,17 +46,19 @@ def world(tmp_path_factory) -> dict[str, Any]:
     loop = root / "loop"
     loop.symlink_to(loop)
     secrets = [SECRET, SECRET_NAME, KEY_SECRET, info["cf_password"]]
-    secrets += [v for v in _strings(info["cis_key"]) if "secret" in v.lower() or len(v) > 30]
+    secrets += _secret_strings(info["cis_key"])
     try:
         yield {"root": root, "sim": sim, "info": info, "secrets": [s for s in secrets if len(s) >= 8], "plans": set()}
     finally:
         sim.stop()
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    return [value] if isinstance(value, str) else []
+def _secret_strings(value: Any) -> list[str]:
+    """The values of every secret-named field (``clientsecret``, ``password``, ...) of a key, at any depth."""
+    if not isinstance(value, dict):
+        return []
+    found = [v for k, v in value.items() if isinstance(v, str) and ("secret" in k.lower() or "password" in k.lower())]
+    return found + [s for v in value.values() for s in _secret_strings(v)]
 
 
 def call(args: list[str], env: dict[str, str]) -> tuple[int, str, str, float]:
