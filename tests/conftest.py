@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import typer.testing
 import yaml
 from hypothesis import settings as hypothesis_settings
 from reportcheck import every_report_is_valid  # noqa: F401 - autouse: every report the suite writes is validated
@@ -17,7 +18,7 @@ from skipclock import SkipClock
 from typer.testing import CliRunner
 
 from provisioner import clock
-from provisioner.cli import app
+from provisioner.cli import _command, app
 from provisioner.sim import Simulator
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -136,8 +137,21 @@ class Outcome:
         return self.stdout + self.stderr
 
 
+_typer_get_command = typer.testing._get_command
+
+
+def _built_once(typer_app):
+    """typer's CliRunner builds the click command on every invoke (about 40 ms of the suite per call): build the
+    app's once per process, as ``provisioner.cli.main`` does."""
+    return _command() if typer_app is app else _typer_get_command(typer_app)
+
+
+typer.testing._get_command = _built_once
+
+
 def cli(*args: str, env: dict[str, str] | None = None) -> Outcome:
-    """Run ``provisioner ARGS`` in-process; return its exit code and what it printed."""
+    """Run ``provisioner ARGS`` in-process; return its exit code and what it printed. The click command is built
+    once per process, as ``provisioner.cli.main`` does (typer would build it anew on every call)."""
     runner = CliRunner()
     result = runner.invoke(app, [str(a) for a in args], env=env, catch_exceptions=False)
     return Outcome(result.exit_code, result.stdout, result.stderr)

@@ -70,7 +70,7 @@ def mutate(text: str, op: tuple) -> str:
     return a + text + ("}" * a.count("{") if a.startswith("{") else "]")
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(sorted(FORMS)), st.lists(mutation, min_size=1, max_size=4))
 def test_key_check_on_mutated_key_files(form, ops):
     text = FORMS[form]

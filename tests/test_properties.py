@@ -17,7 +17,7 @@ from provisioner.errors import BadInput
 from provisioner.keyfile import CHECK_NAMES, check_key, parse_key_text
 from provisioner.names import MAX_INSTANCE_NAME, instance_name_problem, suggest_instance_name
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 VALID_CHARS = string.ascii_letters + string.digits + "._-"
 
 # -- the instance name rule ------------------------------------------------------------------------------------
