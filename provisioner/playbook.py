@@ -30,12 +30,12 @@ from urllib.parse import urlsplit
 from provisioner.errors import BadInput
 from provisioner.http_guards import url_problem
 from provisioner.keyfile import read_text_file
+from provisioner.playbook_file import PlaybookFile
 from provisioner.playbook_model import (
     BtpSettings,
     CfSettings,
     HttpConfig,
     Playbook,
-    PlaybookFile,
     Section,
     ServiceSettings,
     StepsSettings,

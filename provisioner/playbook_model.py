@@ -391,14 +391,3 @@ class Playbook(Section):
         refs = [self.btp.cis_key, self.btp.sm_key, self.btp.password, self.btp.username,
                 *((cf.password, cf.client_secret, cf.username) if cf is not None else ())]
         return [r for r in refs if isinstance(r, SecretRef)]
-
-
-class PlaybookFile(Playbook):
-    """Onboards one SAP Cloud ALM tenant to the SAP Cloud ALM API. Defaults carry the Cloud ALM specifics;
-    relative paths are relative to the current directory. Secrets are never inline: give {env: NAME} or
-    {file: PATH}. Any string may use ${NAME} to take an environment variable."""
-
-    tenants: Annotated[list[dict[str, Any]], Field(min_length=1)] | None = Field(default=None, description=(
-        "Several tenants sharing the settings above: each item holds the keys that differ (tenant, "
-        "btp.subaccount, cf.org, steps.download.path, ...), merged over the rest of the playbook. '{tenant}' in "
-        "steps.download.path becomes the tenant's subdomain."))

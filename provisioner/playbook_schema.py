@@ -40,12 +40,13 @@ def schema() -> dict[str, Any]:
 
 
 def generate() -> dict[str, Any]:
-    """The playbook JSON Schema, generated from :class:`~provisioner.playbook_model.PlaybookFile`."""
+    """The playbook JSON Schema, generated from :class:`~provisioner.playbook_file.PlaybookFile`."""
     from pydantic import BaseModel
     from pydantic.json_schema import GenerateJsonSchema
     from pydantic_core import core_schema
 
-    from provisioner.playbook_model import PlaybookFile
+    from provisioner.playbook_file import PlaybookFile
+
 
     class Generator(GenerateJsonSchema):
         def nullable_schema(self, schema: core_schema.NullableSchema) -> dict[str, Any]:
