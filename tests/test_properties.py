@@ -17,7 +17,7 @@ from provisioner.errors import BadInput
 from provisioner.keyfile import CHECK_NAMES, check_key, parse_key_text
 from provisioner.names import MAX_INSTANCE_NAME, instance_name_problem, suggest_instance_name
 
-FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 VALID_CHARS = string.ascii_letters + string.digits + "._-"
 
 # -- the instance name rule ------------------------------------------------------------------------------------
@@ -242,7 +242,7 @@ def test_loader_on_arbitrary_yaml_data(data):
     loads_or_bad_input(yaml.safe_dump(data))
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(ALL_PATHS), st.one_of(st.just(MISSING), yaml_values)), min_size=1,
                 max_size=3), st.sampled_from(["block", "flow"]))
 def test_loader_on_a_valid_playbook_with_changed_values(changes, style):

@@ -68,7 +68,7 @@ class Simulator:
         self._url = f"{'https' if self.ssl_context else 'http'}://{host}:{server.port}"
         self.app.set_url(self._url)
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
                                         name="provisioner-sim", daemon=True)
         self._thread.start()
         return self
