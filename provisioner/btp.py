@@ -66,6 +66,9 @@ class Btp:
                                    token_source=self.token_source, pool=pool, stats=self.stats)
         self.entitlements = HttpClient(endpoints["entitlements_service_url"], what="BTP entitlements service",
                                        token_source=self.token_source, pool=pool, stats=self.stats)
+        provisioning = endpoints.get("provisioning_service_url")
+        #: the Provisioning service's URL (optional in the key; its client is made when first needed)
+        self.provisioning_url = provisioning if isinstance(provisioning, str) and provisioning else None
 
     # -- accounts ---------------------------------------------------------------------------------------------
 
@@ -103,6 +106,27 @@ class Btp:
         if self.pool is None:
             return fetch()
         return self.pool.shared.once(("subaccounts", self.accounts.base_url, id(self.token_source)), fetch)
+
+    def environments(self) -> list[dict[str, Any]] | None:
+        """The environment instances the cis key's token sees (``GET /provisioning/v1/environments`` →
+        ``environmentInstances``: ``environmentType``, ``subaccountGUID``, ``platformId`` = the CF org GUID,
+        ``labels`` a JSON string with ``"Org ID"``), read once per provisioning service and credentials among the runs
+        sharing the pool. None when the key names no ``endpoints.provisioning_service_url``. Raises
+        :class:`ApiError` (401/403 when the token may not read environments: SAP documents the scope for the
+        ``local`` cis plan; whether a ``central`` token is accepted is not confirmed, docs/sap-facts.md)."""
+        if self.provisioning_url is None:
+            return None
+        client = HttpClient(self.provisioning_url, what="BTP provisioning service", token_source=self.token_source,
+                            pool=self.pool, stats=self.stats)
+
+        def fetch() -> list[dict[str, Any]]:
+            body = client.request("GET", "/provisioning/v1/environments").json()
+            value = body.get("environmentInstances") if isinstance(body, dict) else None
+            return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
+
+        if self.pool is None:
+            return fetch()
+        return self.pool.shared.once(("environments", client.base_url, id(self.token_source)), fetch)
 
     # -- Service Manager credentials (Accounts service v2) --------------------------------------------------------
 

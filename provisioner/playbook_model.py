@@ -37,6 +37,7 @@ CfLogin = Literal["password", "client_credentials", "cf-env", "cf-cli", "vcap"]
 Mode = Literal["auto", "create", "locate"]
 Route = Literal["subaccount", "cloud-foundry"]
 GeneratedPlatform = Literal["auto", "subaccount", "cloud-foundry"]
+OrgCheck = Literal["auto", "required", "off"]
 
 
 class Section(BaseModel):
@@ -80,6 +81,12 @@ class BtpSettings(Section):
     username: Value | None = Field(default=None, description=(
         "User for the password grant, needed when the cis key's grant_type is user_token."))
     password: SecretRef | None = Field(default=None, description="Password for the password grant.")
+    org_check: OrgCheck = Field(default="auto", description=(
+        "Before a run's first write (and in a plan with changes), check that cf.org is the org of the "
+        "subaccount's Cloud Foundry environment (Provisioning service GET /provisioning/v1/environments with the "
+        "cis key's token). auto: a refused token (SAP documents the scope for the local cis plan; whether a "
+        "central key may read it is not confirmed) leaves a note and the run goes on; required: it fails the "
+        "run; off: no check."))
 
 
 class CfSettings(Section):

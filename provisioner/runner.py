@@ -25,6 +25,7 @@ from provisioner.explain import hint
 from provisioner.handoff import KeyMark, handoff_notes
 from provisioner.http import HttpSettings, RequestStats, SessionPool
 from provisioner.keyfile import parse_key_text
+from provisioner.orgcheck import OrgGuard
 from provisioner.platform import ServicePlatform
 from provisioner.platform.cloudfoundry import CloudFoundryPlatform
 from provisioner.platform.servicemanager import ServiceManagerPlatform
@@ -33,6 +34,7 @@ from provisioner.steps.base import (
     PLAN_WORDS,
     RUN_WORDS,
     Action,
+    Change,
     Done,
     Env,
     Planned,
@@ -208,19 +210,30 @@ def converge(step: Step, env: Env, upstream: Upstream) -> Outcome:
     if change.action is Action.NONE:
         return Outcome(RUN_WORDS[Action.NONE] if not env.dry_run else PLAN_WORDS[Action.NONE], change.reasons,
                        Done(step.current(observation)))
+    guarded = _guard(env, change)
     if env.dry_run:
-        return Outcome(PLAN_WORDS[change.action], change.reasons, Planned(change, step.current(observation)))
+        return Outcome(PLAN_WORDS[change.action], change.reasons + guarded, Planned(change, step.current(observation)))
     output = step.apply(env, observation, change, upstream)
-    action, reasons = change.action, change.reasons + output.notes
+    action, reasons = change.action, change.reasons + guarded + output.notes
     if change.action is Action.WAIT or output.recheck:
         observation = step.read(env, upstream)
         again = step.compare(env.settings, observation, upstream)
         if again.action is Action.NONE:
             output = step.current(observation) or output
         else:
+            guarded = _guard(env, again)
             output = step.apply(env, observation, again, upstream)
-            action, reasons = again.action, reasons + again.reasons + output.notes
+            action, reasons = again.action, reasons + again.reasons + guarded + output.notes
     return Outcome(RUN_WORDS[action], reasons, Done(output))
+
+
+def _guard(env: Env, change: Change) -> tuple[str, ...]:
+    """The run's write guard (``env.write_guard``) before a create or update (in a plan too): its note, if any;
+    its failure propagates (the step fails, nothing is written)."""
+    if env.write_guard is None or change.action not in (Action.CREATE, Action.UPDATE):
+        return ()
+    note = env.write_guard()
+    return (note,) if note else ()
 
 
 def verify(step: VerifyStep, env: Env, upstream: Upstream) -> Outcome:
@@ -330,7 +343,8 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: RequestStat
                           explained(exc, "sign-in")))
         return None, False
     env = Env(pb, conn.cf, conn.btp, conn.platform, dry_run=dry_run, force=force, poll=poll or WaitSettings(),
-              on_subaccount=conn.on_subaccount, pool=pool, stats=stats)
+              on_subaccount=conn.on_subaccount, pool=pool, stats=stats,
+              write_guard=OrgGuard(pb, conn.cf, conn.btp))
     upstream = Upstream()
     failed = False
     words: dict[str, str] = {}

@@ -77,7 +77,7 @@ class SimApp:
         self.faults = FaultInjector()
         self.jobs = Jobs(clock, config, self.faults)
         self.identity = Identity()
-        self.btp = BtpBackend(self.jobs, self.faults)
+        self.btp = BtpBackend(self.jobs, self.faults, config)
         self.cf = CfBackend(self.identity, self.jobs, config)
         self.uaa = UaaBackend(self.identity, self.tokens)
         self.sm = SmBackend(self.jobs, config)

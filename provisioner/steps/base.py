@@ -9,7 +9,7 @@ be created, for example the instance "(in the new space)".
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -135,6 +135,9 @@ class Env:
     #: the connection pool and request counts of the run (for clients a step makes, e.g. the sign-in test)
     pool: SessionPool | None = None
     stats: RequestStats | None = None
+    #: called before the run's first write and in a plan with changes (:class:`provisioner.orgcheck.OrgGuard`):
+    #: None or a note for the step's reasons; raises StepFailed when writing would be wrong
+    write_guard: Callable[[], str | None] | None = None
 
     def cf_client(self) -> CloudFoundry:
         """The CF client; raises StepFailed when the run has none (the subaccount route)."""

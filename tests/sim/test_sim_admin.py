@@ -39,7 +39,8 @@ def test_journal(api: Api) -> None:
 
 def test_config(api: Api) -> None:
     config = requests.get(api.url + "/_sim/config", timeout=10).json()
-    assert config == {"job_seconds": 0.0, "token_seconds": 1199, "instances_retrievable": True}
+    assert config == {"job_seconds": 0.0, "token_seconds": 1199, "instances_retrievable": True,
+                      "central_reads_environments": True}
     assert api.config(job_seconds=0.5, token_seconds=60)["job_seconds"] == 0.5
     bad = requests.patch(api.url + "/_sim/config", json={"job_seconds": -1}, timeout=10)
     assert bad.status_code == 400

@@ -20,6 +20,7 @@ from provisioner.sim.btp.model import (
     GlobalAccount,
     Subaccount,
 )
+from provisioner.sim.core.config import Config
 from provisioner.sim.core.faults import FaultInjector
 from provisioner.sim.core.ids import epoch_ms
 from provisioner.sim.core.jobs import Job, Jobs
@@ -36,9 +37,10 @@ def _no_service_manager(subaccount_guid: str, name: str) -> dict[str, Any]:
 class BtpBackend:
     """Everything the BTP APIs serve. Callers hold the simulator's lock."""
 
-    def __init__(self, jobs: Jobs, faults: FaultInjector) -> None:
+    def __init__(self, jobs: Jobs, faults: FaultInjector, config: Config | None = None) -> None:
         self.jobs = jobs
         self.faults = faults
+        self.config = config if config is not None else Config()
         self.global_account: GlobalAccount | None = None
         self.subaccounts: dict[str, Subaccount] = {}
         self.assignments: list[Assignment] = []

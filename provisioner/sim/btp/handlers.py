@@ -7,7 +7,8 @@ Reference: btp-account-apis.md
 - 4 Provisioning (minimal): `GET /provisioning/v1/environments` → `{"environmentInstances": [...]}`, one Cloud
   Foundry environment per CF org, `labels`/`parameters` as JSON-encoded strings, `platformId` = the org guid.
   The real endpoint answers for the subaccount of a `local` cis token; the simulator accepts the global
-  account's `central` token and lists the environments of all subaccounts, each with its `subaccountGUID`;
+  account's `central` token (unless `/_sim/config` `central_reads_environments` is false: 403 code 11003) and
+  lists the environments of all subaccounts, each with its `subaccountGUID`;
 - `GET /jobs-management/v1/jobs/{id}/status` → `{"status": "IN_PROGRESS"|"COMPLETED"|"FAILED", ...}`;
 - 3 Accounts v2 `GET|POST /accounts/v2/subaccounts/{guid}/serviceManagerBindings` (`{"name"}` → 201 with
   `name`, `clientid`, `clientsecret`, `url` (the subaccount's XSUAA zone), `sm_url`, `xsappname`,
@@ -98,6 +99,9 @@ def present_environment(ctx: Ctx, btp: BtpBackend, org: EnvironmentOrg) -> dict[
 
 def list_environments(ctx: Ctx, btp: BtpBackend) -> Response:
     require_cis_token(ctx, btp)
+    if not btp.config.central_reads_environments:
+        raise btp_error(ctx.request.path, 403, 11003, "Forbidden: the token lacks the scope "
+                        "'subaccount.environment.read'")
     envs = [present_environment(ctx, btp, o) for o in btp.environment_orgs()]
     return json_response({"environmentInstances": envs})
 

@@ -15,6 +15,7 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
     "job_seconds": _seconds,
     "token_seconds": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
     "instances_retrievable": lambda v: isinstance(v, bool),
+    "central_reads_environments": lambda v: isinstance(v, bool),
 }
 
 
@@ -23,10 +24,14 @@ class Config:
     job_seconds: float = 1.0  # duration of asynchronous jobs, seconds
     token_seconds: int = 1199  # lifetime of access tokens issued from now on, seconds
     instances_retrievable: bool = True  # False switches GET .../parameters off for every offering
+    # False: GET /provisioning/v1/environments refuses the global account's central cis token (403 11003), as
+    # SAP's scope list suggests (the scope is documented for the local plan; unconfirmed either way)
+    central_reads_environments: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {"job_seconds": self.job_seconds, "token_seconds": self.token_seconds,
-                "instances_retrievable": self.instances_retrievable}
+                "instances_retrievable": self.instances_retrievable,
+                "central_reads_environments": self.central_reads_environments}
 
     def update(self, changes: dict[str, Any]) -> str | None:
         """Apply `changes` all or nothing; the problem (for a 400) or None."""
