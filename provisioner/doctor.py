@@ -73,6 +73,8 @@ def diagnose(pb: Playbook, say: Callable[[Check], None]) -> bool:
         assigned = find_assignment(body, pb.service.offering, pb.service.plan, sub["guid"].lower())
         report("entitlement", True, f"{pb.service.offering}/{pb.service.plan} "
                + (f"assigned ({assigned.get('entityState')})" if assigned else "not assigned yet (a run assigns it)"))
+        if cf is not None and pb.btp.org_check != "off":
+            _org_check(pb, cf, btp, report)
     except (ProvisionerError, BadInput) as exc:
         report("BTP (cis key)", False, str(exc))
     if pb.on_subaccount:
@@ -85,6 +87,18 @@ def diagnose(pb: Playbook, say: Callable[[Check], None]) -> bool:
         except BadInput as exc:
             report("key file", False, str(exc))
     return ok
+
+
+def _org_check(pb: Playbook, cf, btp, report) -> None:
+    """Whether cf.org is the org of the subaccount's Cloud Foundry environment (:mod:`provisioner.orgcheck`)."""
+    from provisioner.orgcheck import check_org
+
+    try:
+        note = check_org(pb, cf, btp)
+    except ProvisionerError as exc:
+        report("org of the subaccount", False, str(exc))
+        return
+    report("org of the subaccount", True, note or "cf.org is the org of the subaccount's Cloud Foundry environment")
 
 
 def _service_manager(pb: Playbook, btp, pool, stats: RequestStats, report) -> None:

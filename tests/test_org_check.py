@@ -67,3 +67,11 @@ def test_off_skips_the_check(landscape):
     landscape.clear_journal()
     assert cli("run", pb).exit_code == 0
     assert provisioning_reads(landscape) == []
+
+
+def test_doctor_names_the_mismatch(landscape):
+    out = cli("doctor", landscape.playbook(**{"cf.org": GLOBEX_ORG}))
+    assert out.exit_code == 1, out.output
+    assert "belongs to subaccount" in out.output
+    good = cli("doctor", landscape.playbook())
+    assert "cf.org is the org of the subaccount's Cloud Foundry environment" in good.output
