@@ -61,7 +61,7 @@ def _load_all(playbooks: list[Path], timeout: float | None) -> list:
     """Every tenant of every playbook, all validated (secrets resolved too) before anything runs."""
     from provisioner import playbook as pbmod
     from provisioner.credentials import check_login_source
-    from provisioner.fleet import check_fleet
+    from provisioner.fleetcheck import check_fleet
     from provisioner.http_guards import ca_bundle
     from provisioner.runner import resolve_secrets
 
@@ -232,7 +232,7 @@ def validate(playbooks: Playbooks) -> None:
     """Check the playbook(s) (syntax, schema, names) without calling any API or reading secrets."""
     from provisioner import playbook as pbmod
     from provisioner.errors import cap
-    from provisioner.fleet import check_fleet
+    from provisioner.fleetcheck import check_fleet
 
     loaded = [(path, pb) for path in playbooks for pb in _guard(lambda path=path: pbmod.load_all(path))]
     _guard(lambda: check_fleet([pb for _, pb in loaded]))
