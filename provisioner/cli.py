@@ -318,8 +318,11 @@ def _planning(argv: list[str]) -> bool:
 
 @lru_cache(maxsize=1)
 def _command() -> Any:
-    """The click command of :data:`app`, built once per process (typer builds it anew on each call)."""
-    return typer.main.get_command(app)
+    """The click command of :data:`app`, built once per process (typer builds it anew on each call), each command
+    when first run (:mod:`provisioner.cli_lazy`)."""
+    from provisioner.cli_lazy import build
+
+    return build(app)
 
 
 def main() -> None:

@@ -58,3 +58,34 @@ def test_validate_loads_only_what_reading_a_playbook_needs() -> None:
     code, loaded, out = loaded_by("validate", "playbooks/demo.yaml", env=env)
     assert code == 0 and out.startswith("playbooks/demo.yaml: valid (tenant acme-cloudalm"), out
     assert not set(loaded) & set(NEVER), f"`provisioner validate` imported {sorted(set(loaded) & set(NEVER))}"
+
+
+HELP_CASES = [["--help"], [], ["--version"], ["run", "--help"], ["validate", "--help"], ["key"], ["key", "--help"],
+              ["key", "check", "--help"], ["fleet", "matrix", "--help"], ["revoke", "--help"], ["nope"], ["valdate"],
+              ["key", "nope"], ["schema", "nope"]]
+
+
+@pytest.mark.parametrize("rich", ["0", "1"])
+def test_the_lazy_command_shows_what_typer_shows(rich: str) -> None:
+    """The command built on first use (provisioner.cli_lazy) prints typer's help and usage errors byte for byte,
+    plain and with rich's boxes (at a terminal)."""
+    code = f"""
+import os, json
+os.environ["TYPER_USE_RICH"] = {rich!r}
+import typer, typer.testing
+from provisioner.cli import app
+from provisioner.cli_lazy import LazyGroup, build
+runner = typer.testing.CliRunner()
+def shown(command, args):
+    typer.testing._get_command = lambda _app: command
+    res = runner.invoke(app, args, prog_name="provisioner", terminal_width=100)
+    return [res.exit_code, res.output]
+lazy = build(app)
+assert isinstance(lazy, LazyGroup)
+print(json.dumps([[shown(typer.main.get_command(app), a), shown(lazy, a)] for a in {HELP_CASES!r}]))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    for args, (eager, lazy) in zip(HELP_CASES, json.loads(proc.stdout), strict=True):
+        assert lazy == eager, args
+        assert "Usage: provisioner" in lazy[1] or lazy[1].startswith("provisioner "), args
