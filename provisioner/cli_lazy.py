@@ -13,6 +13,7 @@ eager ``typer.main.get_command``.
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -73,15 +74,19 @@ def _lazy(app: typer.Typer) -> LazyGroup:
     for info in app.registered_commands:
         name = info.name or tm.get_command_name(info.callback.__name__)  # type: ignore[union-attr]
         doc = inspect.cleandoc(info.help) if info.help is not None else inspect.getdoc(info.callback)
-        stub = TyperCommand(name=name, help=doc, short_help=info.short_help, hidden=info.hidden,
-                            deprecated=info.deprecated, rich_help_panel=info.rich_help_panel, rich_markup_mode=markup)
-        group.add_lazy(name, stub, lambda info=info: tm.get_command_from_info(
-            info, pretty_exceptions_short=short, rich_markup_mode=markup))
+        stub: Any = TyperCommand(name=name, help=doc, short_help=info.short_help, hidden=info.hidden,
+                                 deprecated=info.deprecated, rich_help_panel=info.rich_help_panel,
+                                 rich_markup_mode=markup)
+        group.add_lazy(name, stub, functools.partial(tm.get_command_from_info, info, pretty_exceptions_short=short,
+                                                     rich_markup_mode=markup))
     for sub in app.registered_groups:
         solved = tm.solve_typer_info_defaults(sub)
+        if not solved.name:  # typer merges a nameless sub-app's commands into this group: build it all now
+            raise TypeError("a sub-app without a name")
         stub = TyperGroup(name=solved.name, help=solved.help, short_help=solved.short_help, hidden=solved.hidden,
                           deprecated=solved.deprecated, rich_help_panel=solved.rich_help_panel,
                           rich_markup_mode=markup)
-        group.add_lazy(solved.name, stub, lambda sub=sub: tm.get_group_from_info(
-            sub, pretty_exceptions_short=short, rich_markup_mode=markup, suggest_commands=app.suggest_commands))
+        group.add_lazy(solved.name, stub, functools.partial(
+            tm.get_group_from_info, sub, pretty_exceptions_short=short, rich_markup_mode=markup,
+            suggest_commands=app.suggest_commands))
     return group
