@@ -154,9 +154,14 @@ def _unique(items: list[Any], value: Any) -> bool:
     return len(set(items)) == len(items)
 
 
-def _date(text: str, value: Any) -> bool:
+def _format(instance: Any, value: Any, schema: dict[str, Any], root: dict[str, Any]) -> bool:
+    """``format: date`` as jsonschema's format checker (other formats: undecided)."""
     if value != "date":
         raise _Undecided
+    return not isinstance(instance, str) or _date(instance)
+
+
+def _date(text: str) -> bool:
     if not _RE_DATE.fullmatch(text):
         return False
     try:
@@ -199,7 +204,7 @@ _KEYWORDS: dict[str, Any] = {
     "minLength": _of(str, lambda text, n: len(text) >= n),
     "maxLength": _of(str, lambda text, n: len(text) <= n),
     "pattern": _of(str, lambda text, p: re.search(ecma_pattern(p), text) is not None),
-    "format": _of(str, _date),
+    "format": _format,
     "enum": lambda inst, value, schema, root: any(_equal(inst, e) for e in value),
     "const": lambda inst, value, schema, root: _equal(inst, value),
     "minimum": _number(lambda n, limit: n >= limit),
