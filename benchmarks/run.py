@@ -275,9 +275,15 @@ def startup(runs: int = 15) -> None:
               f"(target <= {target} ms median: {'met' if median <= target else 'NOT met'})")
     trace = subprocess.run([sys.executable, "-X", "importtime", "-m", "provisioner", "validate", "playbooks/demo.yaml"],
                            capture_output=True, text=True, cwd=ROOT, env=env).stderr
-    rows = [line.split("|") for line in trace.splitlines() if line.startswith("import time:")][1:]
-    top = sorted(((int(cum), name[1:]) for _, cum, name in rows if not name[1:].startswith(" ")), reverse=True)
-    print("(d) validate's largest imports (cumulative): " + ", ".join(f"{n} {c / 1000:.0f} ms" for c, n in top[:6]))
+    by_package: dict[str, int] = {}
+    for line in trace.splitlines()[1:]:
+        if line.startswith("import time:"):
+            own, _, name = line[len("import time:"):].split("|")
+            package = name.strip().split(".")[0]
+            by_package[package] = by_package.get(package, 0) + int(own)
+    top = sorted(by_package.items(), key=lambda kv: -kv[1])[:6]
+    print("(d) validate's import time by package (python -X importtime, own time): "
+          + ", ".join(f"{name} {us / 1000:.0f} ms" for name, us in top))
 
 
 def main() -> None:
