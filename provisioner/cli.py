@@ -327,8 +327,12 @@ def _command() -> Any:
 
 def main() -> None:
     """Entry point. A usage error (bad flag) exits 2, except for ``plan``/``--dry-run`` whose 2 means "changes
-    pending": there it exits 1, as any plan error does."""
+    pending": there it exits 1, as any plan error does. Pydantic plugins are not looked for unless
+    ``PYDANTIC_DISABLE_PLUGINS`` is set (the playbook's models use none, and looking reads the entry points of every
+    installed package at start-up)."""
     from provisioner import interrupt
+
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
     try:
         with interrupt.handled():
