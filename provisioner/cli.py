@@ -61,7 +61,7 @@ def _load_all(playbooks: list[Path], timeout: float | None) -> list:
     """Every tenant of every playbook, all validated (secrets resolved too) before anything runs."""
     from provisioner import playbook as pbmod
     from provisioner.credentials import check_login_source
-    from provisioner.fleet import check_fleet
+    from provisioner.fleetcheck import check_fleet
     from provisioner.http_guards import ca_bundle
     from provisioner.runner import resolve_secrets
 
@@ -232,7 +232,7 @@ def validate(playbooks: Playbooks) -> None:
     """Check the playbook(s) (syntax, schema, names) without calling any API or reading secrets."""
     from provisioner import playbook as pbmod
     from provisioner.errors import cap
-    from provisioner.fleet import check_fleet
+    from provisioner.fleetcheck import check_fleet
 
     loaded = [(path, pb) for path in playbooks for pb in _guard(lambda path=path: pbmod.load_all(path))]
     _guard(lambda: check_fleet([pb for _, pb in loaded]))
@@ -318,14 +318,21 @@ def _planning(argv: list[str]) -> bool:
 
 @lru_cache(maxsize=1)
 def _command() -> Any:
-    """The click command of :data:`app`, built once per process (typer builds it anew on each call)."""
-    return typer.main.get_command(app)
+    """The click command of :data:`app`, built once per process (typer builds it anew on each call), each command
+    when first run (:mod:`provisioner.cli_lazy`)."""
+    from provisioner.cli_lazy import build
+
+    return build(app)
 
 
 def main() -> None:
     """Entry point. A usage error (bad flag) exits 2, except for ``plan``/``--dry-run`` whose 2 means "changes
-    pending": there it exits 1, as any plan error does."""
+    pending": there it exits 1, as any plan error does. Pydantic plugins are not looked for unless
+    ``PYDANTIC_DISABLE_PLUGINS`` is set (the playbook's models use none, and looking reads the entry points of every
+    installed package at start-up)."""
     from provisioner import interrupt
+
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
     try:
         with interrupt.handled():

@@ -5,7 +5,6 @@ stops the others; a crash in one tenant is recorded as that tenant's failure.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,25 +17,6 @@ from provisioner.http import SessionPool
 from provisioner.playbook import Playbook
 from provisioner.runner import FAILED, RunResult, StepResult, http_settings, run
 from provisioner.wait import WaitSettings
-
-
-def check_fleet(playbooks: list[Playbook]) -> None:
-    """The mistakes only the whole fleet shows, before anything runs: the same tenant twice (two rows for one
-    tenant, racing each other), and two tenants writing the same download path (they would race, and ``--force``
-    would make them overwrite each other's key). Raises :class:`BadInput` naming both playbooks."""
-    tenants: dict[str, Playbook] = {}
-    paths: dict[str, Playbook] = {}
-    for pb in playbooks:
-        first = tenants.setdefault(pb.tenant.subdomain, pb)
-        if first is not pb:
-            raise BadInput(f"{pb.source}: tenant {pb.tenant.subdomain} is given twice (also in {first.source}); "
-                           "keep one of them")
-        path = os.path.abspath(os.path.expanduser(pb.download_path))
-        first = paths.setdefault(path, pb)
-        if first is not pb:
-            raise BadInput(f"{pb.source}: steps.download.path of tenant {pb.tenant.subdomain} is also that of "
-                           f"tenant {first.tenant.subdomain} ({first.source}); give each tenant its own file, "
-                           "e.g. keys/{tenant}.json")
 
 
 class Pools:

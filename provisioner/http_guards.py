@@ -9,11 +9,13 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import requests
-
 from provisioner.errors import ApiError, BadInput
+
+if TYPE_CHECKING:  # annotations only: reading a playbook (url_problem) loads no HTTP stack
+    import requests
 
 
 def is_loopback(host: str | None) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 from provisioner.errors import BadInput
 from provisioner.names import instance_name_problem, suggest_instance_name
 from provisioner.playbook_schema import schema
+from provisioner.schemacheck import ecma_pattern, is_valid
 from provisioner.yamlpos import Marks, Path_, dotted, location
 
 _TYPE_WORDS = {
@@ -27,12 +28,15 @@ _TYPE_WORDS = {
 
 
 def validate(data: Any, source: str, marks: Marks) -> None:
-    """Validate against the schema; raise :class:`BadInput` with the first error (in document order)."""
-    Draft202012Validator = _validator_class()  # noqa: N806
-
+    """Validate against the schema; raise :class:`BadInput` with the first error (in document order). A valid
+    playbook is recognised without loading ``jsonschema`` (:func:`provisioner.schemacheck.is_valid`); any other
+    is checked by ``jsonschema``, which finds and words the error."""
     if not isinstance(data, dict):
         raise BadInput(f"{source}:1:1: the playbook must be a YAML mapping (key: value lines), not {got(data)}")
     _secret_type_fix(data, marks, source)
+    if is_valid(data, schema()):
+        return
+    Draft202012Validator = _validator_class()  # noqa: N806
     validator = Draft202012Validator(schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
     errors = list(validator.iter_errors(data))
     if not errors:
@@ -88,7 +92,7 @@ def _validator_class() -> Any:
     from jsonschema import Draft202012Validator, ValidationError, validators
 
     def pattern(validator: Any, patrn: str, instance: Any, _schema: Any) -> Any:
-        if validator.is_type(instance, "string") and not re.search(re.sub(r"\$$", r"\\Z", patrn), instance):
+        if validator.is_type(instance, "string") and not re.search(ecma_pattern(patrn), instance):
             yield ValidationError(f"{instance!r} does not match {patrn!r}")
 
     return validators.extend(Draft202012Validator, {"pattern": pattern})
