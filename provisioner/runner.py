@@ -43,6 +43,7 @@ from provisioner.steps.base import (
     VerifyStep,
 )
 from provisioner.steps.key import KeyOutput
+from provisioner.stepgraph import Ended, Node, StepStats, run_graph
 from provisioner.wait import WaitSettings
 
 PASSED, FAILED = "passed", "failed"
@@ -128,11 +129,14 @@ def btp_client(pb: Playbook, pool: SessionPool, stats: RequestStats) -> Btp:
 
 
 def connect(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool) -> tuple[CloudFoundry, Btp | None]:
-    """Sign in to CF (from the playbook's login source) and, if needed, build the BTP client from the cis key."""
-    from provisioner.credentials import sign_in_cf
+    """Sign in to CF (from the playbook's login source) and, if needed, build the BTP client from the cis key. On a
+    first run (:func:`provisioner.credentials.first_run`: the entitlement will be read from BTP) the cis token is
+    asked for beside the CF sign-in; otherwise on the BTP client's first request (a converged re-run proves the
+    entitlement in CF and never signs in to BTP)."""
+    from provisioner.credentials import sign_in_cf, sign_in_beside
 
     btp = btp_client(pb, pool, stats) if need_btp else None
-    return sign_in_cf(pb, pool, stats), btp
+    return sign_in_beside(lambda: sign_in_cf(pb, pool, stats), btp, pb), btp
 
 
 @dataclass(frozen=True)
@@ -272,6 +276,23 @@ def step_result(name: str, outcome: Outcome, seconds: float, requests: int) -> S
     return StepResult(name, outcome.word, list(outcome.reasons), seconds, requests=requests, checks=checks)
 
 
+def attempt_counted(step: Step | VerifyStep, env: Env, upstream: Upstream,
+                    stats: StepStats) -> tuple[StepResult, Result | None]:
+    """:func:`attempt_step` as one step of the graph (on a worker thread): its reported result, with its wall time
+    and the requests it sent (:meth:`StepStats.counting`), and what later steps learn (None: nothing). A step
+    failure is the result (``failed``, in a plan ``error``); :class:`BadInput` propagates."""
+    t0 = clock.monotonic()
+    with stats.counting() as counter:
+        try:
+            outcome = attempt_step(step, env, upstream)
+        except BadInput:
+            raise
+        except ProvisionerError as exc:
+            return StepResult(step.name, "error" if env.dry_run else FAILED, [], clock.monotonic() - t0,
+                              explained(exc, step.name), requests=counter.value), None
+    return step_result(step.name, outcome, clock.monotonic() - t0, counter.value), outcome.result
+
+
 def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: SessionPool | None = None,
         poll: WaitSettings | None = None, on_step: Callable[[RunResult, StepResult], None] | None = None,
         on_start: Callable[[RunResult, str], None] | None = None) -> RunResult:
@@ -286,7 +307,7 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
     eras = [select_steps(part)[0] for _, part in parts]
     era = eras[0] if len(parts) == 1 else "; ".join(f"{p}: {e}" for (p, _), e in zip(parts, eras, strict=True))
     result = RunResult(pb.source, pb.tenant.subdomain, era, dry_run)
-    stats = RequestStats()
+    stats = StepStats()
     started = clock.monotonic()
     pool = pool or pool_for(pb)
     chosen = pb.landscape_management_purpose
@@ -305,7 +326,7 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
         result.seconds = clock.monotonic() - started
 
 
-def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: RequestStats, pool: SessionPool, *,
+def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, pool: SessionPool, *,
                  dry_run: bool, force: bool, poll: WaitSettings | None,
                  on_step: Callable[[RunResult, StepResult], None] | None,
                  on_start: Callable[[RunResult, str], None] | None) -> tuple[str | None, bool]:
@@ -331,31 +352,35 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: RequestStat
         return None, False
     env = Env(pb, conn.cf, conn.btp, conn.platform, dry_run=dry_run, force=force, poll=poll or WaitSettings(),
               on_subaccount=conn.on_subaccount, pool=pool, stats=stats)
-    upstream = Upstream()
-    failed = False
+    steps = {step.name: step for step, _ in selected}
+    skips = {step.name: skip for step, skip in selected}
+    nodes = [Node(step.name, step.needs, skip is None) for step, skip in selected]
+    done: dict[str, Result] = {}  # written on this thread only, as steps are reported (in declared order)
     words: dict[str, str] = {}
-    for step, skip in selected:
-        if skip is not None or failed:
-            reason = skip if skip is not None else "an earlier step failed"
-            record(StepResult(step.name, "skip" if dry_run else "skipped", [reason], 0.0))
-            continue
+
+    def task(node: Node, before: dict[str, tuple[StepResult, Result | None]]) -> tuple[StepResult, Result | None]:
+        # what the step needs, directly or through its needs, in declared order (immutable)
+        upstream = Upstream(tuple((name, res) for name, (_, res) in before.items() if res is not None))
+        return attempt_counted(steps[node.name], env, upstream, stats)
+
+    def start(node: Node) -> None:
         if on_start is not None:
-            on_start(result, step.name + label)
-        t0, r0 = clock.monotonic(), stats.requests
-        try:
-            outcome = attempt_step(step, env, upstream)
-        except BadInput:
-            raise
-        except ProvisionerError as exc:
-            failed = True
-            record(StepResult(step.name, "error" if dry_run else FAILED, [], clock.monotonic() - t0,
-                              explained(exc, step.name), requests=stats.requests - r0))
-            continue
-        if outcome.result is not None:
-            upstream = upstream.with_result(step.name, outcome.result)
-        failed = outcome.word == FAILED
-        words[step.name] = outcome.word
-        record(step_result(step.name, outcome, clock.monotonic() - t0, stats.requests - r0))
+            on_start(result, node.name + label)
+
+    def end(ended: Ended[tuple[StepResult, Result | None]]) -> None:
+        name = ended.node.name
+        if ended.value is None:
+            reason = skips[name] if ended.skipped and skips[name] else "an earlier step failed"
+            record(StepResult(name, "skip" if dry_run else "skipped", [reason], 0.0))
+            return
+        step_result, outcome = ended.value
+        if outcome is not None:
+            done[name] = outcome
+        words[name] = step_result.action
+        record(step_result)
+
+    run_graph(nodes, task, failed=lambda value: value[0].action in (FAILED, "error"), on_start=start, on_end=end)
+    upstream = Upstream(tuple((n.name, done[n.name]) for n in nodes if n.name in done))
     key = upstream.output("key", KeyOutput)
     new = words.get("download") in (RUN_WORDS[Action.CREATE], RUN_WORDS[Action.UPDATE])
     return (key.key.name if key is not None else None), new or (key is not None and key.created)

@@ -158,6 +158,9 @@ class Step(Generic[Obs, Out]):
     is :attr:`Action.NONE`."""
 
     name = "step"
+    #: the steps whose results this one reads (:class:`Upstream`): it starts once they are done; the others run
+    #: beside it
+    needs: tuple[str, ...] = ()
 
     def __init__(self, locate: bool = False):
         #: only find what exists (credentials generated with the tenant): never create or update
@@ -201,6 +204,8 @@ class VerifyStep:
     ``plan``: what it needs is not there); ``later(settings)`` says what a run will verify then. Never writes."""
 
     name = "verify"
+    #: the steps it needs done first (see :attr:`Step.needs`)
+    needs: tuple[str, ...] = ()
 
     def verify(self, env: Env, upstream: Upstream) -> Verification | None:
         raise NotImplementedError

@@ -19,7 +19,6 @@ from provisioner.errors import ApiError, StepFailed
 from provisioner.platform import ServicePlan
 from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
-from provisioner.steps.space import SpaceOutput
 from provisioner.wait import poll
 
 IN_PROGRESS_STATES = ("STARTED", "PROCESSING")
@@ -58,9 +57,10 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
     def read(self, env: Env, upstream: Upstream) -> EntitlementObservation:
         pb = env.settings
         s = pb.service
-        space = upstream.output("space", SpaceOutput)
-        if space is not None:
-            found = env.cf_client().find_plan(s.offering, s.plan, org_guid=space.org["guid"])
+        # the org (looked up once with the space step, which runs beside this one): a plan in its marketplace
+        org = env.cf.org(pb.cf_settings.org) if env.cf is not None else None
+        if org is not None:
+            found = env.cf.find_plan(s.offering, s.plan, org_guid=org["guid"])
             if found is not None:
                 return EntitlementObservation(plan=ServicePlan(found["guid"], found.get("name", s.plan), s.offering))
         if env.btp is None:

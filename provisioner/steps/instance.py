@@ -86,6 +86,7 @@ def update_xsappname(settings: Playbook, observation: InstanceObservation, insta
 
 class InstanceStep(Step[InstanceObservation, InstanceOutput]):
     name = "instance"
+    needs = ("space", "entitlement")
 
     def read(self, env: Env, upstream: Upstream) -> InstanceObservation:
         pb = env.settings

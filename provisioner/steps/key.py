@@ -67,6 +67,7 @@ class KeyOutput(Output):
 
 class KeyStep(Step[KeyObservation, KeyOutput]):
     name = "key"
+    needs = ("instance",)
 
     def read(self, env: Env, upstream: Upstream) -> KeyObservation:
         inst = upstream.output("instance", InstanceOutput)

@@ -1,0 +1,182 @@
+"""Running a tenant's steps as a dependency graph: each step starts as soon as the steps it needs (``needs``,
+upstream step names) are done, independent chains side by side (the entitlement beside the space), on a small
+thread pool; what the user sees stays in the playbook's declared order.
+
+- :func:`run_graph` schedules; callbacks (``on_start``, ``on_end``) run on the calling thread only, so live output
+  never interleaves, and ``on_end`` is called in declared order (a step that ends early waits for the ones declared
+  before it). A step whose needs failed is not started (``blocked``). An exception other than the task's own
+  outcome (e.g. :class:`~provisioner.errors.BadInput`) stops new starts, lets the running steps end, then
+  propagates.
+- :class:`StepStats` counts requests per step as well as per run: a request is counted for the step whose thread
+  (or a helper thread started with :func:`in_step`) sent it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from provisioner.http import RequestStats
+
+R = TypeVar("R")
+T = TypeVar("T")
+
+#: at most this many steps of one tenant at once (the graph is narrow: two chains)
+MAX_STEPS_AT_ONCE = 4
+
+
+class _Counter:
+    """A thread-safe request count of one step."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self.value += 1
+
+
+_current: contextvars.ContextVar[_Counter | None] = contextvars.ContextVar("provisioner_step_counter", default=None)
+
+
+@dataclass
+class StepStats(RequestStats):
+    """:class:`~provisioner.http.RequestStats` of a run that also counts each request for the step that sent it
+    (see :meth:`counting`)."""
+
+    def count(self, method: str, url: str = "") -> None:
+        super().count(method, url)
+        counter = _current.get()
+        if counter is not None:
+            counter.add()
+
+    @staticmethod
+    @contextmanager
+    def counting() -> Iterator[_Counter]:
+        """Count the requests this thread sends inside the block (and those of helpers started with
+        :func:`in_step`) → the counter (``.value``: requests so far)."""
+        counter = _Counter()
+        token = _current.set(counter)
+        try:
+            yield counter
+        finally:
+            _current.reset(token)
+
+
+def in_step(fn: Callable[..., T]) -> Callable[..., T]:
+    """``fn`` bound to the calling thread's step, for a helper thread (its requests count for that step)."""
+    context = contextvars.copy_context()
+
+    def run(*args: object) -> T:
+        return context.copy().run(fn, *args)
+
+    return run
+
+
+@dataclass(frozen=True)
+class Node:
+    """One step of the graph: its ``name``, the names of the steps it ``needs`` (earlier in declared order; a need
+    that is not in the graph is ignored) and ``runs``: False when the step is skipped whatever happens (the era,
+    the route): it is then done at once, and the steps needing it run."""
+
+    name: str
+    needs: tuple[str, ...] = ()
+    runs: bool = True
+
+
+@dataclass
+class Ended(Generic[R]):
+    """A node's end: ``value`` (the task's return) or ``blocked`` (a need failed: not started) or ``skipped``
+    (``runs`` was False); ``failed`` is what the caller's ``failed(value)`` said."""
+
+    node: Node
+    value: R | None = None
+    blocked: bool = False
+    skipped: bool = False
+    failed: bool = False
+
+
+def requires(nodes: Sequence[Node], name: str) -> set[str]:
+    """The names of the nodes ``name`` needs, directly or through the nodes it needs."""
+    needs = {n.name: n.needs for n in nodes}
+    found: set[str] = set()
+    todo = list(needs.get(name, ()))
+    while todo:
+        need = todo.pop()
+        if need not in found:
+            found.add(need)
+            todo.extend(needs.get(need, ()))
+    return found
+
+
+def run_graph(nodes: Sequence[Node], task: Callable[[Node, dict[str, R]], R], *, failed: Callable[[R], bool],
+              on_start: Callable[[Node], None] | None = None,
+              on_end: Callable[[Ended[R]], None] | None = None) -> list[Ended[R]]:
+    """Run ``task(node, before)`` for every node that runs, each once its needs are done, up to
+    :data:`MAX_STEPS_AT_ONCE` at once; → every node's :class:`Ended`, in declared order (``on_end`` is called in
+    that order too, as soon as a node and all nodes before it have ended). ``before``: the values of the nodes it
+    needs directly or indirectly (:func:`requires`) that ran, in declared order. A node needing a node that failed
+    (``failed(value)``), or was blocked, is blocked. An exception raised by ``task`` stops new starts and is
+    re-raised once the running tasks ended."""
+    names = {n.name for n in nodes}
+    ended: dict[str, Ended[R]] = {}
+    bad: set[str] = set()
+    running: dict[Future[R], Node] = {}
+    reported = 0
+    error: BaseException | None = None
+
+    def report() -> None:
+        nonlocal reported
+        while reported < len(nodes) and nodes[reported].name in ended:
+            if on_end is not None:
+                on_end(ended[nodes[reported].name])
+            reported += 1
+
+    def ready(node: Node) -> bool:
+        return all(need in ended for need in node.needs if need in names)
+
+    with ThreadPoolExecutor(max_workers=MAX_STEPS_AT_ONCE, thread_name_prefix="step") as pool:
+        while True:
+            report()  # what ended is shown before anything new starts
+            started = {n.name for n in running.values()}
+            for node in nodes:
+                if error is not None or node.name in ended or node.name in started or not ready(node):
+                    continue
+                if any(need in bad for need in node.needs):
+                    ended[node.name] = Ended(node, blocked=True)
+                    bad.add(node.name)
+                elif not node.runs:
+                    ended[node.name] = Ended(node, skipped=True)
+                else:
+                    if on_start is not None:
+                        on_start(node)
+                    wanted = requires(nodes, node.name)
+                    before = {n.name: ended[n.name].value for n in nodes
+                              if n.name in wanted and ended[n.name].value is not None}
+                    running[pool.submit(task, node, before)] = node
+                    started.add(node.name)
+            report()
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                node = running.pop(future)
+                exc = future.exception()
+                if exc is not None:
+                    error = error or exc
+                    continue
+                value = future.result()
+                end = Ended(node, value, failed=failed(value))
+                ended[node.name] = end
+                if end.failed:
+                    bad.add(node.name)
+    if error is not None:
+        raise error
+    report()
+    return [ended[n.name] for n in nodes]
