@@ -16,7 +16,7 @@ finds the name taken (a parallel run) adopts that instance and has it compared a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from provisioner.errors import StepFailed
@@ -25,6 +25,7 @@ from provisioner.platform import (
     MANAGED_BY,
     MANAGED_RECORD,
     XSAPPNAME_RECORD,
+    Operation,
     ServiceInstance,
     ServicePlan,
     settle_instance,
@@ -207,9 +208,9 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
             operation = env.platform.delete_instance(failed.guid)
             if operation is not None:
                 env.platform.wait_operation(operation, self._wait(env), f"delete failed instance {pb.instance_name}")
+        plan = self._plan_guid(env, observation)
         try:
-            operation = env.platform.create_instance(space, self._plan_guid(env, observation), pb.instance_name,
-                                                     params, record)
+            operation = env.platform.create_instance(space, plan, pb.instance_name, params, record)
         except Exception as exc:
             if not env.platform.name_taken(exc):
                 raise
@@ -222,12 +223,13 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         guid = None
         if operation is not None:
             guid = env.platform.wait_operation(operation, self._wait(env), f"instance {pb.instance_name}")
-        if guid is None:
-            found = env.platform.find_instance(space, pb.instance_name)
-            if found is None:
-                raise StepFailed(f"instance {pb.instance_name} is gone right after its creation; re-run")
-            guid = found.guid
-        return InstanceOutput(self._settle(env, guid))
+        if guid is not None:  # the completed operation names the instance: its create succeeded, no re-read
+            return InstanceOutput(ServiceInstance(guid, pb.instance_name, plan, Operation("create", "succeeded"),
+                                                  record))
+        found = env.platform.find_instance(space, pb.instance_name)
+        if found is None:
+            raise StepFailed(f"instance {pb.instance_name} is gone right after its creation; re-run")
+        return InstanceOutput(self._settle(env, found.guid))
 
     def _update(self, env: Env, observation: InstanceObservation) -> InstanceOutput:
         pb = env.settings
@@ -237,12 +239,16 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         desired = desired_parameters(pb.service, xsappname, pb.credential_type)
         plan = observation.plan.guid if observation.plan is not None and inst.plan_guid != observation.plan.guid \
             else None
+        record = {HASH_RECORD: parameters_hash(desired), XSAPPNAME_RECORD: xsappname}
         operation = env.platform.update_instance(
-            inst.guid, parameters=merged_parameters(observation.parameters, desired),
-            record={HASH_RECORD: parameters_hash(desired), XSAPPNAME_RECORD: xsappname}, plan=plan)
-        if operation is not None:
-            env.platform.wait_operation(operation, self._wait(env), f"instance {pb.instance_name}")
-        return InstanceOutput(self._settle(env, inst.guid))
+            inst.guid, parameters=merged_parameters(observation.parameters, desired), record=record, plan=plan)
+        if operation is None:  # applied at once (200): read it as it is now
+            return InstanceOutput(self._settle(env, inst.guid))
+        env.platform.wait_operation(operation, self._wait(env), f"instance {pb.instance_name}")
+        # the completed operation is the update's success: the instance as updated, no re-read
+        return InstanceOutput(replace(inst, plan_guid=plan or inst.plan_guid,
+                                      last_operation=Operation("update", "succeeded"),
+                                      record={**inst.record, **record}))
 
     @staticmethod
     def _wait(env: Env) -> WaitSettings:

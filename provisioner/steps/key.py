@@ -15,7 +15,7 @@ from pathlib import Path
 from provisioner import safefile
 from provisioner.errors import ApiError, StepFailed
 from provisioner.keyfile import existing_key
-from provisioner.platform import MANAGED_BY, MANAGED_RECORD, ServiceKey, ServicePlatform, settle_key
+from provisioner.platform import MANAGED_BY, MANAGED_RECORD, Operation, ServiceKey, ServicePlatform, settle_key
 from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
 from provisioner.steps.generated import locate_binding, per_system
@@ -145,15 +145,15 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             if not env.platform.name_taken(exc):
                 raise
             notes = ("adopted the key a parallel run created",)
-        if guid is None:
-            found = env.platform.find_key(instance, pb.key_name)
-            if found is None:
-                raise StepFailed(f"service key {pb.key_name} is gone right after its creation; re-run")
-            if env.on_subaccount and notes and found.record.get(MANAGED_RECORD) != MANAGED_BY:
-                raise StepFailed(f"a binding named {pb.key_name} exists on the instance and was not made by this tool "
-                                 "(no label provisioner/managed-by); it is left alone: choose another steps.key.name")
-            guid = found.guid
-        return KeyOutput(self._settle(env, guid), created=True, notes=notes)
+        if guid is not None:  # the completed operation names the key: its create succeeded, no re-read
+            return KeyOutput(ServiceKey(guid, pb.key_name, Operation("create", "succeeded")), created=True)
+        found = env.platform.find_key(instance, pb.key_name)
+        if found is None:
+            raise StepFailed(f"service key {pb.key_name} is gone right after its creation; re-run")
+        if env.on_subaccount and notes and found.record.get(MANAGED_RECORD) != MANAGED_BY:
+            raise StepFailed(f"a binding named {pb.key_name} exists on the instance and was not made by this tool "
+                             "(no label provisioner/managed-by); it is left alone: choose another steps.key.name")
+        return KeyOutput(self._settle(env, found.guid), created=True, notes=notes)
 
     def current(self, observation: KeyObservation) -> KeyOutput | None:
         """The key when it is usable (its last operation succeeded), else None."""
