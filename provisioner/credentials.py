@@ -27,7 +27,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from provisioner import safefile
 from provisioner.btp import Btp
 from provisioner.cf import CloudFoundry
 from provisioner.errors import BadInput, ProvisionerError, StepFailed
@@ -37,6 +36,7 @@ from provisioner.keyjson import shown
 from provisioner.playbook import Playbook, text_of, vcap_credentials
 from provisioner.secret import Secret
 from provisioner.sm import ServiceManager, sm_credentials
+from provisioner.steps.base import first_run
 from provisioner.uaa import EARLY_REFRESH_SECONDS, claims, request_token
 
 T = TypeVar("T")
@@ -183,17 +183,9 @@ def service_manager(pb: Playbook, btp: Btp | None, pool: SessionPool, stats: Req
                           stats=stats)
 
 
-def first_run(pb: Playbook) -> bool:
-    """Whether this looks like the tenant's first run: no key file at the download path yet (a re-run finds the
-    file the first run wrote). Only decides what is asked early, never what is done."""
-    try:
-        return not safefile.expand(pb.download_path).exists()
-    except (OSError, ValueError, ProvisionerError):
-        return False
-
-
 def sign_in_beside(sign_in: Callable[[], T], btp: Btp | None, pb: Playbook) -> T:
-    """``sign_in()`` (the CF sign-in) → its value; on a :func:`first_run` with a BTP client, its cis token
+    """``sign_in()`` (the CF sign-in) → its value; on a first run (:func:`provisioner.steps.base.first_run`) with
+    a BTP client, its cis token
     (``POST <uaa.url>/oauth/token``) is asked for at the same time, so the two sign-ins take one round trip
     between them. The CF sign-in's errors propagate as they are; a refused cis token is left to the BTP client's
     first request, which asks again and reports it in the step that needs BTP (as without this)."""

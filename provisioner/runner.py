@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from provisioner import clock
+from provisioner.atonce import StepStats
 from provisioner.btp import Btp
 from provisioner.cf import CloudFoundry
 from provisioner.eras import platform_for, select_steps
@@ -29,6 +30,7 @@ from provisioner.platform import ServicePlatform
 from provisioner.platform.cloudfoundry import CloudFoundryPlatform
 from provisioner.platform.servicemanager import ServiceManagerPlatform
 from provisioner.playbook import Playbook, text_of
+from provisioner.stepgraph import Ended, Node, run_graph
 from provisioner.steps.base import (
     PLAN_WORDS,
     RUN_WORDS,
@@ -43,7 +45,6 @@ from provisioner.steps.base import (
     VerifyStep,
 )
 from provisioner.steps.key import KeyOutput
-from provisioner.stepgraph import Ended, Node, StepStats, run_graph
 from provisioner.wait import WaitSettings
 
 PASSED, FAILED = "passed", "failed"
@@ -130,10 +131,10 @@ def btp_client(pb: Playbook, pool: SessionPool, stats: RequestStats) -> Btp:
 
 def connect(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool) -> tuple[CloudFoundry, Btp | None]:
     """Sign in to CF (from the playbook's login source) and, if needed, build the BTP client from the cis key. On a
-    first run (:func:`provisioner.credentials.first_run`: the entitlement will be read from BTP) the cis token is
+    first run (:func:`provisioner.steps.base.first_run`: the entitlement will be read from BTP) the cis token is
     asked for beside the CF sign-in; otherwise on the BTP client's first request (a converged re-run proves the
     entitlement in CF and never signs in to BTP)."""
-    from provisioner.credentials import sign_in_cf, sign_in_beside
+    from provisioner.credentials import sign_in_beside, sign_in_cf
 
     btp = btp_client(pb, pool, stats) if need_btp else None
     return sign_in_beside(lambda: sign_in_cf(pb, pool, stats), btp, pb), btp
@@ -260,6 +261,8 @@ def attempt_step(step: Step | VerifyStep, env: Env, upstream: Upstream) -> Outco
     """:func:`converge` (or :func:`verify`), done again from the read on a transient failure (:func:`_retrying`)."""
     for attempt in _retrying():
         with attempt:
+            if attempt.retry_state.attempt_number > 1:
+                env = replace(env, again=True)
             outcome = verify(step, env, upstream) if isinstance(step, VerifyStep) else converge(step, env, upstream)
     tries = attempt.retry_state.attempt_number
     if tries > 1:

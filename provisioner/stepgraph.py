@@ -7,76 +7,20 @@ thread pool; what the user sees stays in the playbook's declared order.
   before it). A step whose needs failed is not started (``blocked``). An exception other than the task's own
   outcome (e.g. :class:`~provisioner.errors.BadInput`) stops new starts, lets the running steps end, then
   propagates.
-- :class:`StepStats` counts requests per step as well as per run: a request is counted for the step whose thread
-  (or a helper thread started with :func:`in_step`) sent it.
+- what runs on the pool counts its requests for its step (:class:`provisioner.atonce.StepStats`).
 """
 
 from __future__ import annotations
 
-import contextvars
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from provisioner.http import RequestStats
-
 R = TypeVar("R")
-T = TypeVar("T")
 
 #: at most this many steps of one tenant at once (the graph is narrow: two chains)
 MAX_STEPS_AT_ONCE = 4
-
-
-class _Counter:
-    """A thread-safe request count of one step."""
-
-    def __init__(self) -> None:
-        self.value = 0
-        self._lock = threading.Lock()
-
-    def add(self) -> None:
-        with self._lock:
-            self.value += 1
-
-
-_current: contextvars.ContextVar[_Counter | None] = contextvars.ContextVar("provisioner_step_counter", default=None)
-
-
-@dataclass
-class StepStats(RequestStats):
-    """:class:`~provisioner.http.RequestStats` of a run that also counts each request for the step that sent it
-    (see :meth:`counting`)."""
-
-    def count(self, method: str, url: str = "") -> None:
-        super().count(method, url)
-        counter = _current.get()
-        if counter is not None:
-            counter.add()
-
-    @staticmethod
-    @contextmanager
-    def counting() -> Iterator[_Counter]:
-        """Count the requests this thread sends inside the block (and those of helpers started with
-        :func:`in_step`) → the counter (``.value``: requests so far)."""
-        counter = _Counter()
-        token = _current.set(counter)
-        try:
-            yield counter
-        finally:
-            _current.reset(token)
-
-
-def in_step(fn: Callable[..., T]) -> Callable[..., T]:
-    """``fn`` bound to the calling thread's step, for a helper thread (its requests count for that step)."""
-    context = contextvars.copy_context()
-
-    def run(*args: object) -> T:
-        return context.copy().run(fn, *args)
-
-    return run
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,9 @@ class Env:
     #: the connection pool and request counts of the run (for clients a step makes, e.g. the sign-in test)
     pool: SessionPool | None = None
     stats: RequestStats | None = None
+    #: the step is done again after a transient failure: read everything, assume nothing from this run (a lost
+    #: request may have been applied)
+    again: bool = False
 
     def cf_client(self) -> CloudFoundry:
         """The CF client; raises StepFailed when the run has none (the subaccount route)."""
@@ -148,6 +151,18 @@ class Env:
         """The poll settings with ``timeout`` (seconds)."""
         return WaitSettings(timeout=timeout, first_interval=self.poll.first_interval,
                             max_interval=self.poll.max_interval, ratio=self.poll.ratio)
+
+
+def first_run(settings: Playbook) -> bool:
+    """Whether this looks like the tenant's first run: no key file at the download path yet (a re-run finds the
+    file the first run wrote). Decides only which reads are sent early, side by side, never what is done."""
+    from provisioner import safefile
+    from provisioner.errors import ProvisionerError
+
+    try:
+        return not safefile.expand(settings.download_path).exists()
+    except (OSError, ValueError, ProvisionerError):
+        return False
 
 
 class Step(Generic[Obs, Out]):

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner import clock
+from provisioner.atonce import at_once
 from provisioner.btp import find_assignment, find_entitled_plan, uses_enable
-from provisioner.errors import ApiError, StepFailed
+from provisioner.errors import ApiError, ProvisionerError, StepFailed
 from provisioner.platform import ServicePlan
 from provisioner.playbook import Playbook
-from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
+from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream, first_run
 from provisioner.wait import poll
 
 IN_PROGRESS_STATES = ("STARTED", "PROCESSING")
@@ -55,20 +56,44 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
     name = "entitlement"
 
     def read(self, env: Env, upstream: Upstream) -> EntitlementObservation:
+        """The plan in the org's marketplace, else the BTP assignment. On a first run (:func:`first_run`) the BTP
+        reads go out beside the marketplace read (a fresh tenant needs them; a visible plan makes them moot)."""
+        cf, btp = env.cf, env.btp
+        if cf is None or btp is None or not first_run(env.settings):
+            return self._in_org(env) or self._in_btp(env)
+        in_org, in_btp = at_once(lambda: self._in_org(env), lambda: self._in_btp_or_error(env))
+        if in_org is not None:
+            return in_org
+        if isinstance(in_btp, ProvisionerError):
+            raise in_btp
+        return in_btp
+
+    def _in_org(self, env: Env) -> EntitlementObservation | None:
+        """The plan when it is in the org's marketplace (``GET /v3/service_plans?organization_guids=``; the org
+        looked up once with the space step, which runs beside this one), else None."""
+        s = env.settings.service
+        org = env.cf.org(env.settings.cf_settings.org) if env.cf is not None else None
+        found = env.cf.find_plan(s.offering, s.plan, org_guid=org["guid"]) if env.cf is not None and org else None
+        if found is None:
+            return None
+        return EntitlementObservation(plan=ServicePlan(found["guid"], found.get("name", s.plan), s.offering))
+
+    def _in_btp(self, env: Env) -> EntitlementObservation:
+        """The subaccount, its assignment of the plan and the global account's entitled plan (BTP)."""
         pb = env.settings
         s = pb.service
-        # the org (looked up once with the space step, which runs beside this one): a plan in its marketplace
-        org = env.cf.org(pb.cf_settings.org) if env.cf is not None else None
-        if org is not None:
-            found = env.cf.find_plan(s.offering, s.plan, org_guid=org["guid"])
-            if found is not None:
-                return EntitlementObservation(plan=ServicePlan(found["guid"], found.get("name", s.plan), s.offering))
         if env.btp is None:
             raise StepFailed("the entitlement step needs the BTP cis key (btp.cis_key)")
         sub = env.btp.find_subaccount(pb.btp.subaccount)
         body = env.btp.assignments(sub["guid"], s.offering, s.plan)
         return EntitlementObservation(None, sub, find_assignment(body, s.offering, s.plan, sub["guid"].lower()),
                                       find_entitled_plan(body, s.offering, s.plan))
+
+    def _in_btp_or_error(self, env: Env) -> EntitlementObservation | ProvisionerError:
+        try:
+            return self._in_btp(env)
+        except ProvisionerError as exc:
+            return exc
 
     def compare(self, settings: Playbook, observation: EntitlementObservation, upstream: Upstream) -> Change:
         s = settings.service

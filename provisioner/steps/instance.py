@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from provisioner.atonce import at_once
 from provisioner.errors import StepFailed
 from provisioner.platform import (
     HASH_RECORD,
@@ -57,9 +58,10 @@ class InstanceObservation:
 
 @dataclass(frozen=True)
 class InstanceOutput(Output):
-    """The instance, settled (its last operation succeeded)."""
+    """The instance, settled (its last operation succeeded); ``created``: this run created it (it has no keys)."""
 
     instance: ServiceInstance
+    created: bool = False
 
 
 def where(settings: Playbook) -> str:
@@ -102,12 +104,15 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
             if space is None:
                 return InstanceObservation(None)
             guid = space.space["guid"]
-        instance = env.platform.find_instance(guid, pb.instance_name)
+        entitled = upstream.output("entitlement", EntitlementOutput)
+        known = entitled.plan if entitled is not None else None
+        if self.locate or known is not None:
+            instance, plan = env.platform.find_instance(guid, pb.instance_name), known
+        else:  # two independent reads, at once
+            instance, plan = at_once(lambda: env.platform.find_instance(guid, pb.instance_name),
+                                     lambda: env.platform.find_plan(pb.service.offering, pb.service.plan, space=guid))
         if self.locate:
             return InstanceObservation(guid, None, instance)
-        entitled = upstream.output("entitlement", EntitlementOutput)
-        plan = entitled.plan if entitled is not None and entitled.plan is not None else \
-            env.platform.find_plan(pb.service.offering, pb.service.plan, space=guid)
         op = instance.last_operation if instance is not None else None
         if instance is None or op is None or op.in_progress or (op.type == "create" and op.failed):
             return InstanceObservation(guid, plan, instance)
@@ -225,11 +230,11 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
             guid = env.platform.wait_operation(operation, self._wait(env), f"instance {pb.instance_name}")
         if guid is not None:  # the completed operation names the instance: its create succeeded, no re-read
             return InstanceOutput(ServiceInstance(guid, pb.instance_name, plan, Operation("create", "succeeded"),
-                                                  record))
+                                                  record), created=True)
         found = env.platform.find_instance(space, pb.instance_name)
         if found is None:
             raise StepFailed(f"instance {pb.instance_name} is gone right after its creation; re-run")
-        return InstanceOutput(self._settle(env, found.guid))
+        return InstanceOutput(self._settle(env, found.guid), created=True)
 
     def _update(self, env: Env, observation: InstanceObservation) -> InstanceOutput:
         pb = env.settings

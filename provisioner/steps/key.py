@@ -79,6 +79,10 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             how = "named in the playbook (steps.key.name)" if env.settings.pinned_key else \
                 "generated with the tenant (found by creator)"
             return KeyObservation(guid, key, f"binding {key.name!r} of instance {inst.instance.name!r}: {how}")
+        if inst.created and not self.locate and not env.again:
+            # this run just created the instance: it has no key yet (one a parallel run makes meanwhile is adopted
+            # when the create finds its name taken; after a transient failure the keys are listed)
+            return KeyObservation(guid)
         keys = managed_keys(env.platform, guid, env.settings.key_name, marked=env.on_subaccount)
         live = [k for k in keys if k.last_operation.type != "delete"]
         if len(live) < 2:
