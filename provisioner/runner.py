@@ -218,7 +218,7 @@ def converge(step: Step, env: Env, upstream: Upstream) -> Outcome:
     output = step.apply(env, observation, change, upstream)
     action, reasons = change.action, change.reasons + output.notes
     if change.action is Action.WAIT or output.recheck:
-        observation = step.read(env, upstream)
+        observation = step.reread(env, upstream, observation, output)
         again = step.compare(env.settings, observation, upstream)
         if again.action is Action.NONE:
             output = step.current(observation) or output

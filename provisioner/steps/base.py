@@ -170,7 +170,7 @@ class Step(Generic[Obs, Out]):
     ``compare(settings, observation, upstream)`` → :class:`Change`, a pure function (it may raise
     :class:`~provisioner.errors.StepFailed` when the state cannot be converged); ``apply(env, observation, change,
     upstream)`` makes the change and returns the output; ``current(observation)`` is the output when the change
-    is :attr:`Action.NONE`."""
+    is :attr:`Action.NONE`; ``reread(env, upstream, observation, output)`` the state after a wait."""
 
     name = "step"
     #: the steps whose results this one reads (:class:`Upstream`): it starts once they are done; the others run
@@ -192,6 +192,12 @@ class Step(Generic[Obs, Out]):
 
     def current(self, observation: Obs) -> Out | None:
         raise NotImplementedError
+
+    def reread(self, env: Env, upstream: Upstream, observation: Obs, output: Out) -> Obs:
+        """The state after an apply that waited or adopted (``output.recheck``, :attr:`Action.WAIT`), to compare
+        once more: by default :meth:`read` again; a step whose ``output`` already holds what it waited for reads
+        only the rest."""
+        return self.read(env, upstream)
 
 
 @dataclass(frozen=True)

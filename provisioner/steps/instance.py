@@ -119,6 +119,19 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         params = env.platform.instance_parameters(instance.guid)
         return InstanceObservation(guid, plan, instance, params, params is not None)
 
+    def reread(self, env: Env, upstream: Upstream, observation: InstanceObservation,
+               output: InstanceOutput) -> InstanceObservation:
+        """After waiting for (or adopting) the instance: it as the wait last read it (``output``), with its
+        parameters read now (``GET .../parameters``); the plan as read before."""
+        if self.locate or observation.space is None or observation.located is not None:
+            return self.read(env, upstream)
+        instance = output.instance
+        op = instance.last_operation
+        if op.in_progress or (op.type == "create" and op.failed):
+            return InstanceObservation(observation.space, observation.plan, instance)
+        params = env.platform.instance_parameters(instance.guid)
+        return InstanceObservation(observation.space, observation.plan, instance, params, params is not None)
+
     def compare(self, settings: Playbook, observation: InstanceObservation, upstream: Upstream) -> Change:
         name = settings.instance_name
         s = settings.service

@@ -9,7 +9,7 @@ holds (else the newest) is kept, the others are deleted (:attr:`Action.UPDATE`, 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from provisioner import safefile
@@ -93,6 +93,13 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
         # locating SAP's generated key: only its rotations (NAME-YYYYMMDDhhmmss) are this tool's
         superseded = tuple(k for k in live if k is not key and (not self.locate or k.name != env.settings.key_name))
         return KeyObservation(guid, key, superseded=superseded, in_file=bool(held))
+
+    def reread(self, env: Env, upstream: Upstream, observation: KeyObservation, output: KeyOutput) -> KeyObservation:
+        """After waiting for the key: the key as the wait last read it (``output``), the other generations as read
+        before (an update reads them all again under the key file's lease)."""
+        if observation.instance is None or observation.located is not None:
+            return self.read(env, upstream)
+        return replace(observation, key=output.key)
 
     def compare(self, settings: Playbook, observation: KeyObservation, upstream: Upstream) -> Change:
         name = settings.key_name
