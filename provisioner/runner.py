@@ -373,8 +373,8 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, 
     def end(ended: Ended[tuple[StepResult, Result | None]]) -> None:
         name = ended.node.name
         if ended.value is None:
-            reason = skips[name] if ended.skipped and skips[name] else "an earlier step failed"
-            record(StepResult(name, "skip" if dry_run else "skipped", [reason], 0.0))
+            reason = skips[name] if ended.skipped else None
+            record(StepResult(name, "skip" if dry_run else "skipped", [reason or "an earlier step failed"], 0.0))
             return
         step_result, outcome = ended.value
         if outcome is not None:

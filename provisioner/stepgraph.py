@@ -101,8 +101,11 @@ def run_graph(nodes: Sequence[Node], task: Callable[[Node, dict[str, R]], R], *,
                     if on_start is not None:
                         on_start(node)
                     wanted = requires(nodes, node.name)
-                    before = {n.name: ended[n.name].value for n in nodes
-                              if n.name in wanted and ended[n.name].value is not None}
+                    before: dict[str, R] = {}
+                    for n in nodes:
+                        value = ended[n.name].value if n.name in wanted else None
+                        if value is not None:
+                            before[n.name] = value
                     running[pool.submit(task, node, before)] = node
                     started.add(node.name)
             report()
