@@ -12,7 +12,7 @@ import builtins
 from collections.abc import Iterator
 from typing import Any
 
-from provisioner.errors import ApiError, StepFailed
+from provisioner.errors import ApiError, ProvisionerError, StepFailed
 from provisioner.fleetshare import FleetShare
 from provisioner.http import HttpClient, RequestStats, SessionPool
 from provisioner.secret import Secret
@@ -154,6 +154,14 @@ class CloudFoundry:
         """:meth:`find_org`, asked once for this client (the space and the entitlement steps, running side by side,
         share the one ``GET /v3/organizations?names=``; a failed lookup is asked again)."""
         return self._once.once(("org", name), lambda: self.find_org(name))
+
+    def org_early(self, name: str) -> None:
+        """:meth:`org` now, before the steps that share it run side by side (its request then counts for neither,
+        whichever starts first); a failure is left to them: they ask again and report it."""
+        try:
+            self.org(name)
+        except ProvisionerError:
+            pass
 
     def find_org_and_space(self, org_name: str, space_name: str) -> tuple[dict[str, Any] | None,
                                                                           dict[str, Any] | None]:

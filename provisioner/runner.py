@@ -1,4 +1,6 @@
-"""Runs a playbook's steps: sign in, then for each step read → compare → (apply), timing each one.
+"""Runs a playbook's steps: sign in, then for each step read → compare → (apply), timing each one; a step starts
+as soon as the steps it needs (``Step.needs``) are done, independent chains side by side
+(:mod:`provisioner.stepgraph`), and steps are reported in the playbook's declared order.
 
 ``run(playbook, dry_run=True)`` is ``plan``: reads only. Each step's typed result (:class:`~provisioner.steps.base.
 Done` or :class:`~provisioner.steps.base.Planned`) is handed to the later steps in an immutable
@@ -301,10 +303,11 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
         on_start: Callable[[RunResult, str], None] | None = None) -> RunResult:
     """Run (or with ``dry_run`` plan) the playbook: the steps of each purpose's key in turn (``tenant.purposes``,
     :meth:`Playbook.for_purpose`; with several purposes a step is reported as ``key[api]``). Bad input raises
-    :class:`BadInput`; API and step failures are recorded in the result (the first failure stops that purpose's
-    later steps, which are reported ``skipped``). The result's ``keys`` mark the one Landscape Management key
-    (:mod:`provisioner.handoff`), ``notes`` hold its warnings and the manual next step. ``on_step(result,
-    step_result)`` is called as each step ends, ``on_start(result, step_name)`` as each starts (live output)."""
+    :class:`BadInput`; API and step failures are recorded in the result (a failure stops the steps of that purpose
+    that need the failed step, which are reported ``skipped``; the others run). The result's ``keys`` mark the one
+    Landscape Management key (:mod:`provisioner.handoff`), ``notes`` hold its warnings and the manual next step.
+    ``on_step(result, step_result)`` is called as each step is reported (in declared order), ``on_start(result,
+    step_name)`` as each starts (live output); both on the calling thread."""
     resolve_secrets(pb)
     parts = [(purpose, pb.for_purpose(purpose)) for purpose in pb.tenant.purposes]
     eras = [select_steps(part)[0] for _, part in parts]
@@ -355,35 +358,30 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, 
         return None, False
     env = Env(pb, conn.cf, conn.btp, conn.platform, dry_run=dry_run, force=force, poll=poll or WaitSettings(),
               on_subaccount=conn.on_subaccount, pool=pool, stats=stats)
-    steps = {step.name: step for step, _ in selected}
-    skips = {step.name: skip for step, skip in selected}
+    if conn.cf is not None and pb.cf is not None:
+        conn.cf.org_early(pb.cf_settings.org)  # the space and the entitlement steps both read it
+    steps = {step.name: (step, skip) for step, skip in selected}
     nodes = [Node(step.name, step.needs, skip is None) for step, skip in selected]
     done: dict[str, Result] = {}  # written on this thread only, as steps are reported (in declared order)
-    words: dict[str, str] = {}
 
     def task(node: Node, before: dict[str, tuple[StepResult, Result | None]]) -> tuple[StepResult, Result | None]:
         # what the step needs, directly or through its needs, in declared order (immutable)
         upstream = Upstream(tuple((name, res) for name, (_, res) in before.items() if res is not None))
-        return attempt_counted(steps[node.name], env, upstream, stats)
-
-    def start(node: Node) -> None:
-        if on_start is not None:
-            on_start(result, node.name + label)
+        return attempt_counted(steps[node.name][0], env, upstream, stats)
 
     def end(ended: Ended[tuple[StepResult, Result | None]]) -> None:
         name = ended.node.name
         if ended.value is None:
-            reason = skips[name] if ended.skipped else None
+            reason = steps[name][1] if ended.skipped else None
             record(StepResult(name, "skip" if dry_run else "skipped", [reason or "an earlier step failed"], 0.0))
             return
-        step_result, outcome = ended.value
-        if outcome is not None:
-            done[name] = outcome
-        words[name] = step_result.action
-        record(step_result)
+        if ended.value[1] is not None:
+            done[name] = ended.value[1]
+        record(ended.value[0])
 
-    run_graph(nodes, task, failed=lambda value: value[0].action in (FAILED, "error"), on_start=start, on_end=end)
-    upstream = Upstream(tuple((n.name, done[n.name]) for n in nodes if n.name in done))
-    key = upstream.output("key", KeyOutput)
-    new = words.get("download") in (RUN_WORDS[Action.CREATE], RUN_WORDS[Action.UPDATE])
+    run_graph(nodes, task, failed=lambda value: value[0].action in (FAILED, "error"), on_end=end,
+              on_start=lambda node: on_start(result, node.name + label) if on_start is not None else None)
+    key = Upstream(tuple((n.name, done[n.name]) for n in nodes if n.name in done)).output("key", KeyOutput)
+    new = any(s.step == "download" + label and s.action in (RUN_WORDS[Action.CREATE], RUN_WORDS[Action.UPDATE])
+              for s in result.steps)
     return (key.key.name if key is not None else None), new or (key is not None and key.created)
