@@ -45,6 +45,7 @@ from provisioner.steps.base import (
     Upstream,
     Verification,
     VerifyStep,
+    first_run,
 )
 from provisioner.steps.key import KeyOutput
 from provisioner.wait import WaitSettings
@@ -361,7 +362,9 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, 
     if conn.cf is not None and pb.cf is not None:
         conn.cf.org_early(pb.cf_settings.org)  # the space and the entitlement steps both read it
     steps = {step.name: (step, skip) for step, skip in selected}
-    nodes = [Node(step.name, step.needs, skip is None) for step, skip in selected]
+    ahead = not dry_run and not first_run(pb)  # verifications ahead of their needs: on a re-run only
+    nodes = [Node(step.name, step.needs, skip is None, ahead and isinstance(step, VerifyStep) and step.ahead)
+             for step, skip in selected]
     done: dict[str, Result] = {}  # written on this thread only, as steps are reported (in declared order)
 
     def task(node: Node, before: dict[str, tuple[StepResult, Result | None]]) -> tuple[StepResult, Result | None]:
@@ -379,7 +382,12 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, 
             done[name] = ended.value[1]
         record(ended.value[0])
 
-    run_graph(nodes, task, failed=lambda value: value[0].action in (FAILED, "error"), on_end=end,
+    def keep(value: tuple[StepResult, Result | None], before: dict[str, tuple[StepResult, Result | None]]) -> bool:
+        # an early verification stands when it passed and nothing it needs changed (the file it read is the one)
+        return value[0].action == PASSED and all(r.action in (RUN_WORDS[Action.NONE], PASSED) for r, _ in
+                                                 before.values())
+
+    run_graph(nodes, task, failed=lambda value: value[0].action in (FAILED, "error"), keep=keep, on_end=end,
               on_start=lambda node: on_start(result, node.name + label) if on_start is not None else None)
     key = Upstream(tuple((n.name, done[n.name]) for n in nodes if n.name in done)).output("key", KeyOutput)
     new = any(s.step == "download" + label and s.action in (RUN_WORDS[Action.CREATE], RUN_WORDS[Action.UPDATE])

@@ -227,6 +227,9 @@ class VerifyStep:
     name = "verify"
     #: the steps it needs done first (see :attr:`Step.needs`)
     needs: tuple[str, ...] = ()
+    #: on a re-run it may also verify at the start, beside the other steps; that result stands when every step it
+    #: needs then changed nothing (else it verifies again after them)
+    ahead: bool = False
 
     def verify(self, env: Env, upstream: Upstream) -> Verification | None:
         raise NotImplementedError
