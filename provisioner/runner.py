@@ -23,8 +23,7 @@ from provisioner.atonce import StepStats
 from provisioner.btp import Btp
 from provisioner.cf import CloudFoundry
 from provisioner.eras import platform_for, select_steps
-from provisioner.errors import ApiError, BadInput, ProvisionerError, cap
-from provisioner.explain import hint
+from provisioner.errors import BadInput, ProvisionerError, cap
 from provisioner.handoff import KeyMark, handoff_notes
 from provisioner.http import HttpSettings, RequestStats, SessionPool
 from provisioner.keyfile import parse_key_text
@@ -33,6 +32,7 @@ from provisioner.platform.cloudfoundry import CloudFoundryPlatform
 from provisioner.platform.servicemanager import ServiceManagerPlatform
 from provisioner.playbook import Playbook, text_of
 from provisioner.stepgraph import Ended, Node, run_graph
+from provisioner.stepretry import explained, retrying
 from provisioner.steps.base import (
     PLAN_WORDS,
     RUN_WORDS,
@@ -133,10 +133,8 @@ def btp_client(pb: Playbook, pool: SessionPool, stats: RequestStats) -> Btp:
 
 
 def connect(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool) -> tuple[CloudFoundry, Btp | None]:
-    """Sign in to CF (from the playbook's login source) and, if needed, build the BTP client from the cis key. On a
-    first run (:func:`provisioner.steps.base.first_run`: the entitlement will be read from BTP) the cis token is
-    asked for beside the CF sign-in; otherwise on the BTP client's first request (a converged re-run proves the
-    entitlement in CF and never signs in to BTP)."""
+    """Sign in to CF (from the playbook's login source) and, if needed, build the BTP client from the cis key (on a
+    first run signed in beside CF: :func:`provisioner.credentials.sign_in_beside`)."""
     from provisioner.credentials import sign_in_beside, sign_in_cf
 
     btp = btp_client(pb, pool, stats) if need_btp else None
@@ -178,22 +176,6 @@ def http_settings(pb: Playbook, max_in_flight_per_host: int = 16) -> HttpSetting
 
 def pool_for(pb: Playbook) -> SessionPool:
     return SessionPool(http_settings(pb))
-
-
-STEP_ATTEMPTS = 8
-
-
-def explained(exc: ProvisionerError, step: str) -> str:
-    """The error's one line, with the fix for API errors (:mod:`provisioner.explain`)."""
-    if isinstance(exc, ApiError) and exc.hint is None and (fix := hint(exc, step)):
-        exc.with_hint(fix)
-    return str(exc)
-
-
-def transient(exc: BaseException) -> bool:
-    """Whether a step that raised ``exc`` is done again from its read (see :attr:`ApiError.transient`); a POST is
-    so never repeated blindly: re-reading adopts whatever the lost request created."""
-    return isinstance(exc, ApiError) and exc.transient
 
 
 @dataclass(frozen=True)
@@ -240,29 +222,20 @@ def verify(step: VerifyStep, env: Env, upstream: Upstream) -> Outcome:
     return Outcome(PASSED if verification.passed else FAILED, (verification.summary,), None, verification)
 
 
-def _retrying() -> Any:
-    """Up to 8 attempts on a transient failure, exponential backoff with jitter from 0.2 s to 5 s (tenacity on
-    :mod:`provisioner.clock`)."""
-    from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
-
-    wait = wait_exponential(multiplier=0.2, max=5) + wait_random(0, 0.2)
-    return Retrying(stop=stop_after_attempt(STEP_ATTEMPTS), wait=wait, retry=retry_if_exception(transient),
-                    sleep=clock.sleep, reraise=True)
-
-
 def connect_retrying(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool,
                      writes: bool = True) -> Connection:
     """:func:`connect_platform`, done again on a transient failure as a step is (:func:`attempt_step`): sign-in
     is a read (and a Service Manager binding it creates is found by name on the next attempt)."""
-    for attempt in _retrying():
+    for attempt in retrying():
         with attempt:
             return connect_platform(pb, pool, stats, need_btp=need_btp, writes=writes)
     raise AssertionError("unreachable: tenacity re-raises the last failure")
 
 
 def attempt_step(step: Step | VerifyStep, env: Env, upstream: Upstream) -> Outcome:
-    """:func:`converge` (or :func:`verify`), done again from the read on a transient failure (:func:`_retrying`)."""
-    for attempt in _retrying():
+    """:func:`converge` (or :func:`verify`), done again from the read on a transient failure
+    (:func:`provisioner.stepretry.retrying`)."""
+    for attempt in retrying():
         with attempt:
             if attempt.retry_state.attempt_number > 1:
                 env = replace(env, again=True)
@@ -387,8 +360,19 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, 
         return value[0].action == PASSED and all(r.action in (RUN_WORDS[Action.NONE], PASSED) for r, _ in
                                                  before.values())
 
-    run_graph(nodes, task, failed=lambda value: value[0].action in (FAILED, "error"), keep=keep, on_end=end,
-              on_start=lambda node: on_start(result, node.name + label) if on_start is not None else None)
+    stopped: list[bool] = []  # KeyboardInterrupt (no CLI handler): stop the running steps, then forget the stop
+
+    def abort() -> None:
+        stopped.append(not clock.cancelled())
+        clock.cancel()
+
+    try:
+        run_graph(nodes, task, failed=lambda value: value[0].action in (FAILED, "error"), keep=keep, on_end=end,
+                  on_start=lambda node: on_start(result, node.name + label) if on_start is not None else None,
+                  on_abort=abort)
+    finally:
+        if any(stopped):
+            clock.reset_cancel()
     key = Upstream(tuple((n.name, done[n.name]) for n in nodes if n.name in done)).output("key", KeyOutput)
     new = any(s.step == "download" + label and s.action in (RUN_WORDS[Action.CREATE], RUN_WORDS[Action.UPDATE])
               for s in result.steps)

@@ -66,7 +66,8 @@ def requires(nodes: Sequence[Node], name: str) -> set[str]:
 def run_graph(nodes: Sequence[Node], task: Callable[[Node, dict[str, R]], R], *, failed: Callable[[R], bool],
               keep: Callable[[R, dict[str, R]], bool] = lambda value, before: False,
               on_start: Callable[[Node], None] | None = None,
-              on_end: Callable[[Ended[R]], None] | None = None) -> list[Ended[R]]:
+              on_end: Callable[[Ended[R]], None] | None = None,
+              on_abort: Callable[[], None] | None = None) -> list[Ended[R]]:
     """Run ``task(node, before)`` for every node that runs, each once its needs are done, up to
     :data:`MAX_STEPS_AT_ONCE` at once; → every node's :class:`Ended`, in declared order (``on_end`` is called in
     that order too, as soon as a node and all nodes before it have ended). ``before``: the values of the nodes it
@@ -74,7 +75,9 @@ def run_graph(nodes: Sequence[Node], task: Callable[[Node, dict[str, R]], R], *,
     (``failed(value)``), or was blocked, is blocked. An exception raised by ``task`` stops new starts and is
     re-raised once the running tasks ended. A node marked ``ahead`` that runs is also started at once with
     ``before`` empty (no ``on_start``); once its needs are done, that value stands if ``keep(value, before)``, else
-    (or when it raised) the node runs as any other."""
+    (or when it raised) the node runs as any other. When the calling thread is interrupted (KeyboardInterrupt, or
+    an exception of a callback), ``on_abort()`` is called before the running tasks are waited for (so that it can
+    stop them), and the exception propagates."""
     names = {n.name for n in nodes}
     ended: dict[str, Ended[R]] = {}
     bad: set[str] = set()
@@ -122,39 +125,44 @@ def run_graph(nodes: Sequence[Node], task: Callable[[Node, dict[str, R]], R], *,
             start(node, before)
 
     with ThreadPoolExecutor(max_workers=MAX_STEPS_AT_ONCE, thread_name_prefix="step") as pool:
-        early.update((n.name, pool.submit(task, n, {})) for n in nodes if n.ahead and n.runs)
-        while True:
-            report()  # what ended is shown before anything new starts
-            started = {n.name for n in running.values()} | {n.name for n, _ in deciding.values()}
-            for node in nodes:
-                if error is not None or node.name in ended or node.name in started or not ready(node):
-                    continue
-                if any(need in bad for need in node.needs):
-                    ended[node.name] = Ended(node, blocked=True)
-                    bad.add(node.name)
-                elif not node.runs:
-                    ended[node.name] = Ended(node, skipped=True)
-                elif node.name in early:
-                    deciding[early.pop(node.name)] = (node, before_of(node))
-                else:
-                    start(node, before_of(node))
-                started.add(node.name)
-            report()
-            if not running and not deciding:
-                break
-            done, _ = wait([*running, *deciding], return_when=FIRST_COMPLETED)
-            for future in done:
-                if future in deciding:
-                    node, before = deciding.pop(future)
-                    if error is None:
-                        decide(node, future, before)
-                    continue
-                node = running.pop(future)
-                exc = future.exception()
-                if exc is not None:
-                    error = error or exc
-                    continue
-                finish(node, future.result())
+        try:
+            early.update((n.name, pool.submit(task, n, {})) for n in nodes if n.ahead and n.runs)
+            while True:
+                report()  # what ended is shown before anything new starts
+                started = {n.name for n in running.values()} | {n.name for n, _ in deciding.values()}
+                for node in nodes:
+                    if error is not None or node.name in ended or node.name in started or not ready(node):
+                        continue
+                    if any(need in bad for need in node.needs):
+                        ended[node.name] = Ended(node, blocked=True)
+                        bad.add(node.name)
+                    elif not node.runs:
+                        ended[node.name] = Ended(node, skipped=True)
+                    elif node.name in early:
+                        deciding[early.pop(node.name)] = (node, before_of(node))
+                    else:
+                        start(node, before_of(node))
+                    started.add(node.name)
+                report()
+                if not running and not deciding:
+                    break
+                done, _ = wait([*running, *deciding], return_when=FIRST_COMPLETED)
+                for future in done:
+                    if future in deciding:
+                        node, before = deciding.pop(future)
+                        if error is None:
+                            decide(node, future, before)
+                        continue
+                    node = running.pop(future)
+                    exc = future.exception()
+                    if exc is not None:
+                        error = error or exc
+                        continue
+                    finish(node, future.result())
+        except BaseException:
+            if on_abort is not None:
+                on_abort()
+            raise
     if error is not None:
         raise error
     report()

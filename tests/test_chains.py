@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 
+import pytest
 import requests
 from conftest import cli
 from hostile import ScriptedServer, _forward
@@ -74,3 +75,23 @@ def test_a_converged_rerun_counts_the_same_requests_per_step_each_time(landscape
         # + the CF sign-in (GET /, token) and the org both chains read, looked up before they start
         assert sum(counts[-1].values()) + 3 == len(landscape.journal())
     assert counts[0] == counts[1]
+
+
+def test_ctrl_c_in_a_library_caller_stops_the_steps_and_a_next_run_goes_on(landscape):
+    """KeyboardInterrupt on the caller's thread (no CLI signal handler) while the entitlement waits: the steps
+    running beside are stopped, the interrupt propagates, and the process is not left cancelled."""
+    from provisioner import clock, playbook
+    from provisioner.runner import run
+
+    requests.patch(landscape.url + "/_sim/faults", json={"entitlements_stuck": True}, timeout=10).raise_for_status()
+    pb = playbook.load(landscape.playbook())
+
+    def on_step(result, step) -> None:
+        if step.step == "space":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(pb, on_step=on_step)
+    assert not clock.cancelled()
+    requests.delete(landscape.url + "/_sim/faults", timeout=10).raise_for_status()
+    assert run(pb).ok
