@@ -95,3 +95,24 @@ def test_ctrl_c_in_a_library_caller_stops_the_steps_and_a_next_run_goes_on(lands
     assert not clock.cancelled()
     requests.delete(landscape.url + "/_sim/faults", timeout=10).raise_for_status()
     assert run(pb).ok
+
+
+def test_a_failed_entitlement_job_is_named_and_a_rerun_assigns_again(landscape):
+    """The assignment's state is polled (not the job); on PROCESSING_FAILED the job's own failure is shown."""
+    faults = landscape.url + "/_sim/faults"
+    requests.patch(faults, json={"job_failures": {"entitlements.assign": "quota service unavailable"}},
+                   timeout=10).raise_for_status()
+    pb = landscape.playbook()
+    out = cli("run", pb, "--output", "json")
+    assert out.exit_code == 1
+    steps = {s["step"]: s for s in _steps(out)}
+    assert steps["entitlement"]["action"] == "failed"
+    assert steps["entitlement"]["error"].startswith("entitlement job failed: quota service unavailable")
+    assert steps["space"]["action"] == "created" and steps["instance"]["action"] == "skipped"
+
+    requests.delete(faults, timeout=10).raise_for_status()
+    again = cli("run", pb, "--output", "json")
+    assert again.exit_code == 0, again.output
+    steps = {s["step"]: s for s in _steps(again)}
+    assert steps["entitlement"]["action"] == "updated"
+    assert "the last assignment failed (quota service unavailable); assign again" in steps["entitlement"]["reasons"][0]

@@ -3,8 +3,10 @@
 
 Reads ``GET /entitlements/v1/assignments`` for the subaccount; when the plan is not assigned (or its last
 assignment failed), ``PUT /entitlements/v1/subaccountServicePlans`` with ``enable`` or ``amount`` according to the
-plan's category (flipping once on error 12003), then waits for the job to be COMPLETED and the assignment's
-``entityState`` to be OK. An assignment already in progress is waited for (:attr:`Action.WAIT`).
+plan's category (flipping once on error 12003), then polls the assignment until its ``entityState`` is OK (the
+authoritative state; the job, ``GET /jobs-management/v1/jobs/{id}/status``, is read only when the assignment says
+PROCESSING_FAILED: a failure of this job, or of the assignment before it). An assignment already in progress is
+waited for (:attr:`Action.WAIT`).
 """
 
 from __future__ import annotations
@@ -125,20 +127,20 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
         guid = observation.subaccount["guid"]
         settings = env.wait_settings(pb.timeouts.entitlement)
         what = f"entitlement of {s.offering}/{s.plan}"
+        location = None
         if change.action is not Action.WAIT:
             plan = observation.entitled or {}
             location = self._assign(env, guid, uses_enable(dict(plan)), plan.get("uniqueIdentifier"))
-            if location:
-                def job_done(job: dict[str, Any]) -> bool:
-                    if job.get("status") == "FAILED":
-                        raise StepFailed(f"entitlement job failed: {job.get('description') or 'no description'}")
-                    return job.get("status") == "COMPLETED"
 
-                poll(lambda: btp.job_status(location), job_done, settings=settings, what=what,
-                     describe=lambda j: f"job is {j.get('status')}")
-
+        # the assignment's entityState is the authoritative state (as terraform and crossplane read it): it is
+        # polled, not the job; the job is read only to tell a failure from the one before this PUT
         def state_ok(a: dict[str, Any] | None) -> bool:
             if a is not None and a.get("entityState") == "PROCESSING_FAILED":
+                job = btp.job_status(location) if location else {}
+                if job.get("status") == "IN_PROGRESS":
+                    return False  # the failure of an earlier assignment; this one is still running
+                if job.get("status") == "FAILED":
+                    raise StepFailed(f"entitlement job failed: {job.get('description') or 'no description'}")
                 raise StepFailed(f"{what} failed: {a.get('stateMessage') or 'no message'}")
             return a is not None and a.get("entityState") == "OK"
 
