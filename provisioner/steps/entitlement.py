@@ -60,8 +60,7 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
     def read(self, env: Env, upstream: Upstream) -> EntitlementObservation:
         """The plan in the org's marketplace, else the BTP assignment. On a first run (:func:`first_run`) the BTP
         reads go out beside the marketplace read (a fresh tenant needs them; a visible plan makes them moot)."""
-        cf, btp = env.cf, env.btp
-        if cf is None or btp is None or not first_run(env.settings):
+        if env.cf is None or env.btp is None or not first_run(env.settings):
             return self._in_org(env) or self._in_btp(env)
         in_org, in_btp = at_once(lambda: self._in_org(env), lambda: self._in_btp_or_error(env))
         if in_org is not None:
@@ -73,9 +72,9 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
     def _in_org(self, env: Env) -> EntitlementObservation | None:
         """The plan when it is in the org's marketplace (``GET /v3/service_plans?organization_guids=``; the org
         looked up once with the space step, which runs beside this one), else None."""
-        s = env.settings.service
-        org = env.cf.org(env.settings.cf_settings.org) if env.cf is not None else None
-        found = env.cf.find_plan(s.offering, s.plan, org_guid=org["guid"]) if env.cf is not None and org else None
+        s, cf = env.settings.service, env.cf
+        org = cf.org(env.settings.cf_settings.org) if cf is not None else None
+        found = cf.find_plan(s.offering, s.plan, org_guid=org["guid"]) if cf is not None and org is not None else None
         if found is None:
             return None
         return EntitlementObservation(plan=ServicePlan(found["guid"], found.get("name", s.plan), s.offering))

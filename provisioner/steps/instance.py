@@ -113,11 +113,7 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
                                      lambda: env.platform.find_plan(pb.service.offering, pb.service.plan, space=guid))
         if self.locate:
             return InstanceObservation(guid, None, instance)
-        op = instance.last_operation if instance is not None else None
-        if instance is None or op is None or op.in_progress or (op.type == "create" and op.failed):
-            return InstanceObservation(guid, plan, instance)
-        params = env.platform.instance_parameters(instance.guid)
-        return InstanceObservation(guid, plan, instance, params, params is not None)
+        return self._with_parameters(env, guid, plan, instance)
 
     def reread(self, env: Env, upstream: Upstream, observation: InstanceObservation,
                output: InstanceOutput) -> InstanceObservation:
@@ -125,12 +121,18 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         parameters read now (``GET .../parameters``); the plan as read before."""
         if self.locate or observation.space is None or observation.located is not None:
             return self.read(env, upstream)
-        instance = output.instance
-        op = instance.last_operation
-        if op.in_progress or (op.type == "create" and op.failed):
-            return InstanceObservation(observation.space, observation.plan, instance)
+        return self._with_parameters(env, observation.space, observation.plan, output.instance)
+
+    @staticmethod
+    def _with_parameters(env: Env, space: str, plan: ServicePlan | None,
+                         instance: ServiceInstance | None) -> InstanceObservation:
+        """The observation, with the broker's parameters when the instance exists and is settled (not being
+        created or updated, not a failed create)."""
+        op = instance.last_operation if instance is not None else None
+        if instance is None or op is None or op.in_progress or (op.type == "create" and op.failed):
+            return InstanceObservation(space, plan, instance)
         params = env.platform.instance_parameters(instance.guid)
-        return InstanceObservation(observation.space, observation.plan, instance, params, params is not None)
+        return InstanceObservation(space, plan, instance, params, params is not None)
 
     def compare(self, settings: Playbook, observation: InstanceObservation, upstream: Upstream) -> Change:
         name = settings.instance_name
