@@ -244,8 +244,9 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         if operation is not None:
             guid = env.platform.wait_operation(operation, self._wait(env), f"instance {pb.instance_name}")
         if guid is not None:  # the completed operation names the instance: its create succeeded, no re-read
+            made = {**record, MANAGED_RECORD: MANAGED_BY} if env.on_subaccount else record  # SM labels it so
             return InstanceOutput(ServiceInstance(guid, pb.instance_name, plan, Operation("create", "succeeded"),
-                                                  record), created=True)
+                                                  made), created=True)
         found = env.platform.find_instance(space, pb.instance_name)
         if found is None:
             raise StepFailed(f"instance {pb.instance_name} is gone right after its creation; re-run")

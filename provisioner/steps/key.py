@@ -157,7 +157,8 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
                 raise
             notes = ("adopted the key a parallel run created",)
         if guid is not None:  # the completed operation names the key: its create succeeded, no re-read
-            return KeyOutput(ServiceKey(guid, pb.key_name, Operation("create", "succeeded")), created=True)
+            made = {MANAGED_RECORD: MANAGED_BY} if env.on_subaccount else {}  # SM labels this tool's bindings
+            return KeyOutput(ServiceKey(guid, pb.key_name, Operation("create", "succeeded"), record=made), created=True)
         found = env.platform.find_key(instance, pb.key_name)
         if found is None:
             raise StepFailed(f"service key {pb.key_name} is gone right after its creation; re-run")
