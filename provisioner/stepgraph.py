@@ -75,9 +75,9 @@ def run_graph(nodes: Sequence[Node], task: Callable[[Node, dict[str, R]], R], *,
     (``failed(value)``), or was blocked, is blocked. An exception raised by ``task`` stops new starts and is
     re-raised once the running tasks ended. A node marked ``ahead`` that runs is also started at once with
     ``before`` empty (no ``on_start``); once its needs are done, that value stands if ``keep(value, before)``, else
-    (or when it raised) the node runs as any other. When the calling thread is interrupted (KeyboardInterrupt, or
-    an exception of a callback), ``on_abort()`` is called before the running tasks are waited for (so that it can
-    stop them), and the exception propagates."""
+    (or when it raised) the node runs as any other. Needs that form a cycle raise ValueError. When the calling
+    thread is interrupted (KeyboardInterrupt, or an exception of a callback), ``on_abort()`` is called before the
+    running tasks are waited for (so that it can stop them), and the exception propagates."""
     names = {n.name for n in nodes}
     ended: dict[str, Ended[R]] = {}
     bad: set[str] = set()
@@ -165,5 +165,8 @@ def run_graph(nodes: Sequence[Node], task: Callable[[Node, dict[str, R]], R], *,
             raise
     if error is not None:
         raise error
+    if len(ended) < len(nodes):
+        waiting = ", ".join(n.name for n in nodes if n.name not in ended)
+        raise ValueError(f"steps that need each other: {waiting}")
     report()
     return [ended[n.name] for n in nodes]
