@@ -95,6 +95,13 @@ class Btp:
                              f"(subdomains here: {names}); give its GUID")
         return found[0]
 
+    def sign_in_and_list(self, ident: str) -> None:
+        """Sign in (the cis token) and, when ``ident`` is not a GUID, list the subaccounts into the pool's shared
+        list that :meth:`find_subaccount` reads: early work a first run asks for beside the CF sign-in."""
+        self.token_source.token()
+        if not GUID_RE.match(ident) and self.pool is not None:
+            self.subaccounts()
+
     def subaccounts(self) -> list[dict[str, Any]]:
         """Every subaccount the cis key sees (``GET /accounts/v1/subaccounts`` → ``value``), listed once per
         accounts service and credentials among the runs sharing the pool (a fleet: one list, not one per tenant)."""

@@ -12,7 +12,8 @@ import builtins
 from collections.abc import Iterator
 from typing import Any
 
-from provisioner.errors import ApiError, StepFailed
+from provisioner.errors import ApiError, ProvisionerError, StepFailed
+from provisioner.fleetshare import FleetShare
 from provisioner.http import HttpClient, RequestStats, SessionPool
 from provisioner.secret import Secret
 from provisioner.uaa import shared_token_source
@@ -32,6 +33,8 @@ class CloudFoundry:
         self.pool = pool
         self.stats = stats if stats is not None else RequestStats()
         self.http = HttpClient(self.api_url, what="CF API", pool=pool, stats=self.stats)
+        #: lookups asked once per client (one run): steps running side by side share them
+        self._once = FleetShare()
 
     # -- authentication ---------------------------------------------------------------------------------------
 
@@ -147,13 +150,26 @@ class CloudFoundry:
         """``GET /v3/organizations?names=`` → the org, or None when it does not exist or is not visible."""
         return self.first("/v3/organizations", {"names": name})
 
+    def org(self, name: str) -> dict[str, Any] | None:
+        """:meth:`find_org`, asked once for this client (the space and the entitlement steps, running side by side,
+        share the one ``GET /v3/organizations?names=``; a failed lookup is asked again)."""
+        return self._once.once(("org", name), lambda: self.find_org(name))
+
+    def org_early(self, name: str) -> None:
+        """:meth:`org` now, before the steps that share it run side by side (its request then counts for neither,
+        whichever starts first); a failure is left to them: they ask again and report it."""
+        try:
+            self.org(name)
+        except ProvisionerError:
+            pass
+
     def find_org_and_space(self, org_name: str, space_name: str) -> tuple[dict[str, Any] | None,
                                                                           dict[str, Any] | None]:
         """The org by name (``GET /v3/organizations?names=``), then its space by name within that org's GUID
         (``GET /v3/spaces?names=&organization_guids=``): two bounded answers, whatever the number of orgs with a
         space of that name. ``(None, None)`` when the org does not exist or is not visible; ``(org, None)`` when
         the space does not exist."""
-        org = self.find_org(org_name)
+        org = self.org(org_name)
         if org is None:
             return None, None
         return org, self.find_space(org["guid"], space_name)

@@ -22,19 +22,24 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from provisioner.btp import Btp
 from provisioner.cf import CloudFoundry
-from provisioner.errors import BadInput, StepFailed
+from provisioner.errors import BadInput, ProvisionerError, StepFailed
 from provisioner.http import HttpClient, RequestStats, SessionPool
 from provisioner.keyfile import parse_key_text, read_text_file
 from provisioner.keyjson import shown
 from provisioner.playbook import Playbook, text_of, vcap_credentials
 from provisioner.secret import Secret
 from provisioner.sm import ServiceManager, sm_credentials
+from provisioner.steps.base import first_run
 from provisioner.uaa import EARLY_REFRESH_SECONDS, claims, request_token
+
+T = TypeVar("T")
 
 
 def cf_config_path(environ: dict[str, str] | None = None) -> Path:
@@ -176,3 +181,21 @@ def service_manager(pb: Playbook, btp: Btp | None, pool: SessionPool, stats: Req
                          "(serviceManagerBindings): `run` creates it once; `plan` never writes")
     return ServiceManager(sm_credentials(binding, f"serviceManagerBindings {pb.btp.sm_binding}"), pool=pool,
                           stats=stats)
+
+
+def sign_in_beside(sign_in: Callable[[], T], btp: Btp | None, pb: Playbook) -> T:
+    """``sign_in()`` (the CF sign-in) → its value; on a first run (:func:`provisioner.steps.base.first_run`) with
+    a BTP client, its cis token (``POST <uaa.url>/oauth/token``) and the subaccount list the entitlement step
+    reads are asked for at the same time (:meth:`Btp.sign_in_and_list`). The CF sign-in's errors propagate as they
+    are; a refused cis token is left to the BTP client's first request, which asks again and reports it in the step
+    that needs BTP (as without this)."""
+    if btp is None or not first_run(pb):
+        return sign_in()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sign-in") as pool:
+        early = pool.submit(btp.sign_in_and_list, pb.btp.subaccount)
+        value = sign_in()
+        try:
+            early.result()
+        except ProvisionerError:
+            pass  # asked again (and reported) by the step that needs BTP
+    return value

@@ -25,25 +25,29 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class Progress:
-    """The step each tenant is in, fed by the runner's ``on_start`` / ``on_step`` callbacks (thread-safe)."""
+    """The steps each tenant is in, fed by the runner's ``on_start`` / ``on_step`` callbacks (thread-safe); a
+    tenant's independent steps run side by side."""
 
     def __init__(self) -> None:
-        self._current: dict[str, str] = {}
+        self._current: dict[str, list[str]] = {}
         self._lock = threading.Lock()
 
     def start(self, result: Any, step: str) -> None:
         with self._lock:
-            self._current[result.tenant] = step
+            self._current.setdefault(result.tenant, []).append(step)
 
     def step(self, result: Any, step_result: Any) -> None:
         with self._lock:
-            if self._current.get(result.tenant) == step_result.step:
-                del self._current[result.tenant]
+            steps = self._current.get(result.tenant, [])
+            if step_result.step in steps:
+                steps.remove(step_result.step)
+            if not steps:
+                self._current.pop(result.tenant, None)
 
     def in_flight(self) -> list[str]:
         """``tenant step`` of every step started and not ended."""
         with self._lock:
-            return [f"{tenant} {step}" for tenant, step in sorted(self._current.items())]
+            return [f"{tenant} {step}" for tenant, steps in sorted(self._current.items()) for step in steps]
 
 
 progress = Progress()

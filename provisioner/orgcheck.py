@@ -50,7 +50,7 @@ def check_org(pb: Playbook, cf: CloudFoundry, btp: Btp) -> str | None:
     if pb.cf is None:
         return None
     org_name = pb.cf.org
-    org = cf.find_org(org_name)
+    org = cf.org(org_name)
     if org is None:
         return None
     subaccount = btp.find_subaccount(pb.btp.subaccount)

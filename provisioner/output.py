@@ -112,7 +112,8 @@ class LivePrinter(Printer):
         from rich.live import Live
 
         self.console = Console(file=self.stream, highlight=False)
-        self.rows: dict[int, list] = {}  # id(result) -> [tenant, step, state, started]
+        self.rows: dict[int, list] = {}  # id(result) -> [tenant, step(s), state, started]
+        self.running: dict[int, list[str]] = {}  # id(result) -> the steps running
         self.live = Live(console=self.console, refresh_per_second=8, transient=True, get_renderable=self._render)
         self.live.start()
 
@@ -135,11 +136,18 @@ class LivePrinter(Printer):
 
     def start(self, result, step: str) -> None:
         with self.lock:
-            self.rows[id(result)] = [result.tenant, step, "running", time.monotonic()]
+            self.running.setdefault(id(result), []).append(step)
+            self.rows[id(result)] = [result.tenant, ", ".join(self.running[id(result)]), "running", time.monotonic()]
 
     def step(self, result, step) -> None:
-        with self.lock:
-            self.rows[id(result)] = [result.tenant, step.step, step.action, time.monotonic()]
+        with self.lock:  # independent steps run side by side: the row shows those still running
+            running = self.running.get(id(result), [])
+            if step.step in running:
+                running.remove(step.step)
+            if running:
+                self.rows[id(result)][1] = ", ".join(running)
+            else:
+                self.rows[id(result)] = [result.tenant, step.step, step.action, time.monotonic()]
 
     def done(self, results: list) -> None:
         from rich.table import Table

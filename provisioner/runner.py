@@ -1,4 +1,6 @@
-"""Runs a playbook's steps: sign in, then for each step read → compare → (apply), timing each one.
+"""Runs a playbook's steps: sign in, then for each step read → compare → (apply), timing each one; a step starts
+as soon as the steps it needs (``Step.needs``) are done, independent chains side by side
+(:mod:`provisioner.stepgraph`), and steps are reported in the playbook's declared order.
 
 ``run(playbook, dry_run=True)`` is ``plan``: reads only. Each step's typed result (:class:`~provisioner.steps.base.
 Done` or :class:`~provisioner.steps.base.Planned`) is handed to the later steps in an immutable
@@ -17,11 +19,11 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from provisioner import clock
+from provisioner.atonce import StepStats
 from provisioner.btp import Btp
 from provisioner.cf import CloudFoundry
 from provisioner.eras import platform_for, select_steps
-from provisioner.errors import ApiError, BadInput, ProvisionerError, cap
-from provisioner.explain import hint
+from provisioner.errors import BadInput, ProvisionerError, cap
 from provisioner.handoff import KeyMark, handoff_notes
 from provisioner.http import HttpSettings, RequestStats, SessionPool
 from provisioner.keyfile import parse_key_text
@@ -30,6 +32,8 @@ from provisioner.platform import ServicePlatform
 from provisioner.platform.cloudfoundry import CloudFoundryPlatform
 from provisioner.platform.servicemanager import ServiceManagerPlatform
 from provisioner.playbook import Playbook, text_of
+from provisioner.stepgraph import Ended, Node, run_graph
+from provisioner.stepretry import explained, retrying
 from provisioner.steps.base import (
     PLAN_WORDS,
     RUN_WORDS,
@@ -43,6 +47,7 @@ from provisioner.steps.base import (
     Upstream,
     Verification,
     VerifyStep,
+    first_run,
 )
 from provisioner.steps.key import KeyOutput
 from provisioner.wait import WaitSettings
@@ -130,11 +135,12 @@ def btp_client(pb: Playbook, pool: SessionPool, stats: RequestStats) -> Btp:
 
 
 def connect(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool) -> tuple[CloudFoundry, Btp | None]:
-    """Sign in to CF (from the playbook's login source) and, if needed, build the BTP client from the cis key."""
-    from provisioner.credentials import sign_in_cf
+    """Sign in to CF (from the playbook's login source) and, if needed, build the BTP client from the cis key (on a
+    first run signed in beside CF: :func:`provisioner.credentials.sign_in_beside`)."""
+    from provisioner.credentials import sign_in_beside, sign_in_cf
 
     btp = btp_client(pb, pool, stats) if need_btp else None
-    return sign_in_cf(pb, pool, stats), btp
+    return sign_in_beside(lambda: sign_in_cf(pb, pool, stats), btp, pb), btp
 
 
 @dataclass(frozen=True)
@@ -174,22 +180,6 @@ def pool_for(pb: Playbook) -> SessionPool:
     return SessionPool(http_settings(pb))
 
 
-STEP_ATTEMPTS = 8
-
-
-def explained(exc: ProvisionerError, step: str) -> str:
-    """The error's one line, with the fix for API errors (:mod:`provisioner.explain`)."""
-    if isinstance(exc, ApiError) and exc.hint is None and (fix := hint(exc, step)):
-        exc.with_hint(fix)
-    return str(exc)
-
-
-def transient(exc: BaseException) -> bool:
-    """Whether a step that raised ``exc`` is done again from its read (see :attr:`ApiError.transient`); a POST is
-    so never repeated blindly: re-reading adopts whatever the lost request created."""
-    return isinstance(exc, ApiError) and exc.transient
-
-
 @dataclass(frozen=True)
 class Outcome:
     """What one step came to: the run or plan ``word``, its ``reasons``, what later steps learn (``result``: None
@@ -216,7 +206,7 @@ def converge(step: Step, env: Env, upstream: Upstream) -> Outcome:
     output = step.apply(env, observation, change, upstream)
     action, reasons = change.action, change.reasons + guarded + output.notes
     if change.action is Action.WAIT or output.recheck:
-        observation = step.read(env, upstream)
+        observation = step.reread(env, upstream, observation, output)
         again = step.compare(env.settings, observation, upstream)
         if again.action is Action.NONE:
             output = step.current(observation) or output
@@ -245,30 +235,23 @@ def verify(step: VerifyStep, env: Env, upstream: Upstream) -> Outcome:
     return Outcome(PASSED if verification.passed else FAILED, (verification.summary,), None, verification)
 
 
-def _retrying() -> Any:
-    """Up to 8 attempts on a transient failure, exponential backoff with jitter from 0.2 s to 5 s (tenacity on
-    :mod:`provisioner.clock`)."""
-    from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
-
-    wait = wait_exponential(multiplier=0.2, max=5) + wait_random(0, 0.2)
-    return Retrying(stop=stop_after_attempt(STEP_ATTEMPTS), wait=wait, retry=retry_if_exception(transient),
-                    sleep=clock.sleep, reraise=True)
-
-
 def connect_retrying(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool,
                      writes: bool = True) -> Connection:
     """:func:`connect_platform`, done again on a transient failure as a step is (:func:`attempt_step`): sign-in
     is a read (and a Service Manager binding it creates is found by name on the next attempt)."""
-    for attempt in _retrying():
+    for attempt in retrying():
         with attempt:
             return connect_platform(pb, pool, stats, need_btp=need_btp, writes=writes)
     raise AssertionError("unreachable: tenacity re-raises the last failure")
 
 
 def attempt_step(step: Step | VerifyStep, env: Env, upstream: Upstream) -> Outcome:
-    """:func:`converge` (or :func:`verify`), done again from the read on a transient failure (:func:`_retrying`)."""
-    for attempt in _retrying():
+    """:func:`converge` (or :func:`verify`), done again from the read on a transient failure
+    (:func:`provisioner.stepretry.retrying`)."""
+    for attempt in retrying():
         with attempt:
+            if attempt.retry_state.attempt_number > 1:
+                env = replace(env, again=True)
             outcome = verify(step, env, upstream) if isinstance(step, VerifyStep) else converge(step, env, upstream)
     tries = attempt.retry_state.attempt_number
     if tries > 1:
@@ -285,21 +268,39 @@ def step_result(name: str, outcome: Outcome, seconds: float, requests: int) -> S
     return StepResult(name, outcome.word, list(outcome.reasons), seconds, requests=requests, checks=checks)
 
 
+def attempt_counted(step: Step | VerifyStep, env: Env, upstream: Upstream,
+                    stats: StepStats) -> tuple[StepResult, Result | None]:
+    """:func:`attempt_step` as one step of the graph (on a worker thread): its reported result, with its wall time
+    and the requests it sent (:meth:`StepStats.counting`), and what later steps learn (None: nothing). A step
+    failure is the result (``failed``, in a plan ``error``); :class:`BadInput` propagates."""
+    t0 = clock.monotonic()
+    with stats.counting() as counter:
+        try:
+            outcome = attempt_step(step, env, upstream)
+        except BadInput:
+            raise
+        except ProvisionerError as exc:
+            return StepResult(step.name, "error" if env.dry_run else FAILED, [], clock.monotonic() - t0,
+                              explained(exc, step.name), requests=counter.value), None
+    return step_result(step.name, outcome, clock.monotonic() - t0, counter.value), outcome.result
+
+
 def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: SessionPool | None = None,
         poll: WaitSettings | None = None, on_step: Callable[[RunResult, StepResult], None] | None = None,
         on_start: Callable[[RunResult, str], None] | None = None) -> RunResult:
     """Run (or with ``dry_run`` plan) the playbook: the steps of each purpose's key in turn (``tenant.purposes``,
     :meth:`Playbook.for_purpose`; with several purposes a step is reported as ``key[api]``). Bad input raises
-    :class:`BadInput`; API and step failures are recorded in the result (the first failure stops that purpose's
-    later steps, which are reported ``skipped``). The result's ``keys`` mark the one Landscape Management key
-    (:mod:`provisioner.handoff`), ``notes`` hold its warnings and the manual next step. ``on_step(result,
-    step_result)`` is called as each step ends, ``on_start(result, step_name)`` as each starts (live output)."""
+    :class:`BadInput`; API and step failures are recorded in the result (a failure stops the steps of that purpose
+    that need the failed step, which are reported ``skipped``; the others run). The result's ``keys`` mark the one
+    Landscape Management key (:mod:`provisioner.handoff`), ``notes`` hold its warnings and the manual next step.
+    ``on_step(result, step_result)`` is called as each step is reported (in declared order), ``on_start(result,
+    step_name)`` as each starts (live output); both on the calling thread."""
     resolve_secrets(pb)
     parts = [(purpose, pb.for_purpose(purpose)) for purpose in pb.tenant.purposes]
     eras = [select_steps(part)[0] for _, part in parts]
     era = eras[0] if len(parts) == 1 else "; ".join(f"{p}: {e}" for (p, _), e in zip(parts, eras, strict=True))
     result = RunResult(pb.source, pb.tenant.subdomain, era, dry_run)
-    stats = RequestStats()
+    stats = StepStats()
     started = clock.monotonic()
     pool = pool or pool_for(pb)
     chosen = pb.landscape_management_purpose
@@ -318,7 +319,7 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
         result.seconds = clock.monotonic() - started
 
 
-def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: RequestStats, pool: SessionPool, *,
+def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, pool: SessionPool, *,
                  dry_run: bool, force: bool, poll: WaitSettings | None,
                  on_step: Callable[[RunResult, StepResult], None] | None,
                  on_start: Callable[[RunResult, str], None] | None) -> tuple[str | None, bool]:
@@ -345,31 +346,48 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: RequestStat
     env = Env(pb, conn.cf, conn.btp, conn.platform, dry_run=dry_run, force=force, poll=poll or WaitSettings(),
               on_subaccount=conn.on_subaccount, pool=pool, stats=stats,
               write_guard=OrgGuard(pb, conn.cf, conn.btp))
-    upstream = Upstream()
-    failed = False
-    words: dict[str, str] = {}
-    for step, skip in selected:
-        if skip is not None or failed:
-            reason = skip if skip is not None else "an earlier step failed"
-            record(StepResult(step.name, "skip" if dry_run else "skipped", [reason], 0.0))
-            continue
-        if on_start is not None:
-            on_start(result, step.name + label)
-        t0, r0 = clock.monotonic(), stats.requests
-        try:
-            outcome = attempt_step(step, env, upstream)
-        except BadInput:
-            raise
-        except ProvisionerError as exc:
-            failed = True
-            record(StepResult(step.name, "error" if dry_run else FAILED, [], clock.monotonic() - t0,
-                              explained(exc, step.name), requests=stats.requests - r0))
-            continue
-        if outcome.result is not None:
-            upstream = upstream.with_result(step.name, outcome.result)
-        failed = outcome.word == FAILED
-        words[step.name] = outcome.word
-        record(step_result(step.name, outcome, clock.monotonic() - t0, stats.requests - r0))
-    key = upstream.output("key", KeyOutput)
-    new = words.get("download") in (RUN_WORDS[Action.CREATE], RUN_WORDS[Action.UPDATE])
+    if conn.cf is not None and pb.cf is not None:
+        conn.cf.org_early(pb.cf_settings.org)  # the space and the entitlement steps both read it
+    steps = {step.name: (step, skip) for step, skip in selected}
+    ahead = not dry_run and not first_run(pb)  # verifications ahead of their needs: on a re-run only
+    nodes = [Node(step.name, step.needs, skip is None, ahead and isinstance(step, VerifyStep) and step.ahead)
+             for step, skip in selected]
+    done: dict[str, Result] = {}  # written on this thread only, as steps are reported (in declared order)
+
+    def task(node: Node, before: dict[str, tuple[StepResult, Result | None]]) -> tuple[StepResult, Result | None]:
+        # what the step needs, directly or through its needs, in declared order (immutable)
+        upstream = Upstream(tuple((name, res) for name, (_, res) in before.items() if res is not None))
+        return attempt_counted(steps[node.name][0], env, upstream, stats)
+
+    def end(ended: Ended[tuple[StepResult, Result | None]]) -> None:
+        name = ended.node.name
+        if ended.value is None:
+            reason = steps[name][1] if ended.skipped else None
+            record(StepResult(name, "skip" if dry_run else "skipped", [reason or "an earlier step failed"], 0.0))
+            return
+        if ended.value[1] is not None:
+            done[name] = ended.value[1]
+        record(ended.value[0])
+
+    def keep(value: tuple[StepResult, Result | None], before: dict[str, tuple[StepResult, Result | None]]) -> bool:
+        # an early verification stands when it passed and nothing it needs changed (the file it read is the one)
+        return value[0].action == PASSED and all(r.action in (RUN_WORDS[Action.NONE], PASSED) for r, _ in
+                                                 before.values())
+
+    stopped: list[bool] = []  # KeyboardInterrupt (no CLI handler): stop the running steps, then forget the stop
+
+    def abort() -> None:
+        stopped.append(not clock.cancelled())
+        clock.cancel()
+
+    try:
+        run_graph(nodes, task, failed=lambda value: value[0].action in (FAILED, "error"), keep=keep, on_end=end,
+                  on_start=lambda node: on_start(result, node.name + label) if on_start is not None else None,
+                  on_abort=abort)
+    finally:
+        if any(stopped):
+            clock.reset_cancel()
+    key = Upstream(tuple((n.name, done[n.name]) for n in nodes if n.name in done)).output("key", KeyOutput)
+    new = any(s.step == "download" + label and s.action in (RUN_WORDS[Action.CREATE], RUN_WORDS[Action.UPDATE])
+              for s in result.steps)
     return (key.key.name if key is not None else None), new or (key is not None and key.created)

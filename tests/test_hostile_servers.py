@@ -31,16 +31,17 @@ def test_token_never_follows_a_link_to_another_host(landscape, run_cli):
         status, hdrs, data = _forward(method, landscape.url + path, headers, body)
         data = data.replace(landscape.url.encode(), double.url.encode())  # a transparent double ...
         hdrs = {k: v.replace(landscape.url, double.url) for k, v in hdrs.items()}
-        if method == "GET" and path.startswith("/v3/service_credential_bindings?"):  # ... but for one link
+        # ... but for one link (the instance lookup: a fresh run lists no keys of the instance it just created)
+        if method == "GET" and path.startswith("/v3/service_instances?"):
             page = json.loads(data)
-            page["pagination"]["next"] = {"href": "http://127.0.0.2:9/v3/service_credential_bindings?page=2"}
+            page["pagination"]["next"] = {"href": "http://127.0.0.2:9/v3/service_instances?page=2"}
             data = json.dumps(page).encode()
         return status, hdrs, data
 
     with ScriptedServer(landscape.url, script) as double:
         out = run_cli("run", landscape.playbook(cf__api=double.url))
     assert out.exit_code == 1
-    assert "the API pointed to http://127.0.0.2:9/v3/service_credential_bindings, another host than" in out.output
+    assert "the API pointed to http://127.0.0.2:9/v3/service_instances, another host than" in out.output
     assert "the token is only sent to the origin it was issued for" in out.output
     _no_crash(out.output)
 

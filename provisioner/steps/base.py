@@ -138,6 +138,9 @@ class Env:
     #: called before the run's first write and in a plan with changes (:class:`provisioner.orgcheck.OrgGuard`):
     #: None or a note for the step's reasons; raises StepFailed when writing would be wrong
     write_guard: Callable[[], str | None] | None = None
+    #: the step is done again after a transient failure: read everything, assume nothing from this run (a lost
+    #: request may have been applied)
+    again: bool = False
 
     def cf_client(self) -> CloudFoundry:
         """The CF client; raises StepFailed when the run has none (the subaccount route)."""
@@ -153,14 +156,29 @@ class Env:
                             max_interval=self.poll.max_interval, ratio=self.poll.ratio)
 
 
+def first_run(settings: Playbook) -> bool:
+    """Whether this looks like the tenant's first run: no key file at the download path yet (a re-run finds the
+    file the first run wrote). Decides only which reads are sent early, side by side, never what is done."""
+    from provisioner import safefile
+    from provisioner.errors import ProvisionerError
+
+    try:
+        return not safefile.expand(settings.download_path).exists()
+    except (OSError, ValueError, ProvisionerError):
+        return False
+
+
 class Step(Generic[Obs, Out]):
     """A change step. ``read(env, upstream)`` → observation (may call APIs, never writes);
     ``compare(settings, observation, upstream)`` → :class:`Change`, a pure function (it may raise
     :class:`~provisioner.errors.StepFailed` when the state cannot be converged); ``apply(env, observation, change,
     upstream)`` makes the change and returns the output; ``current(observation)`` is the output when the change
-    is :attr:`Action.NONE`."""
+    is :attr:`Action.NONE`; ``reread(env, upstream, observation, output)`` the state after a wait."""
 
     name = "step"
+    #: the steps whose results this one reads (:class:`Upstream`): it starts once they are done; the others run
+    #: beside it
+    needs: tuple[str, ...] = ()
 
     def __init__(self, locate: bool = False):
         #: only find what exists (credentials generated with the tenant): never create or update
@@ -177,6 +195,12 @@ class Step(Generic[Obs, Out]):
 
     def current(self, observation: Obs) -> Out | None:
         raise NotImplementedError
+
+    def reread(self, env: Env, upstream: Upstream, observation: Obs, output: Out) -> Obs:
+        """The state after an apply that waited or adopted (``output.recheck``, :attr:`Action.WAIT`), to compare
+        once more: by default :meth:`read` again; a step whose ``output`` already holds what it waited for reads
+        only the rest."""
+        return self.read(env, upstream)
 
 
 @dataclass(frozen=True)
@@ -204,6 +228,11 @@ class VerifyStep:
     ``plan``: what it needs is not there); ``later(settings)`` says what a run will verify then. Never writes."""
 
     name = "verify"
+    #: the steps it needs done first (see :attr:`Step.needs`)
+    needs: tuple[str, ...] = ()
+    #: on a re-run it may also verify at the start, beside the other steps; that result stands when every step it
+    #: needs then changed nothing (else it verifies again after them)
+    ahead: bool = False
 
     def verify(self, env: Env, upstream: Upstream) -> Verification | None:
         raise NotImplementedError

@@ -42,6 +42,7 @@ class DownloadOutput(Output):
 
 class DownloadStep(Step[DownloadObservation, DownloadOutput]):
     name = "download"
+    needs = ("key",)
 
     def read(self, env: Env, upstream: Upstream) -> DownloadObservation:
         path = env.settings.download_path

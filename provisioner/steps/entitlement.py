@@ -3,8 +3,10 @@
 
 Reads ``GET /entitlements/v1/assignments`` for the subaccount; when the plan is not assigned (or its last
 assignment failed), ``PUT /entitlements/v1/subaccountServicePlans`` with ``enable`` or ``amount`` according to the
-plan's category (flipping once on error 12003), then waits for the job to be COMPLETED and the assignment's
-``entityState`` to be OK. An assignment already in progress is waited for (:attr:`Action.WAIT`).
+plan's category (flipping once on error 12003), then polls the assignment until its ``entityState`` is OK (the
+authoritative state; the job, ``GET /jobs-management/v1/jobs/{id}/status``, is read only when the assignment says
+PROCESSING_FAILED: a failure of this job, or of the assignment before it). An assignment already in progress is
+waited for (:attr:`Action.WAIT`).
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner import clock
+from provisioner.atonce import at_once
 from provisioner.btp import find_assignment, find_entitled_plan, uses_enable
-from provisioner.errors import ApiError, StepFailed
+from provisioner.errors import ApiError, ProvisionerError, StepFailed
 from provisioner.platform import ServicePlan
 from provisioner.playbook import Playbook
-from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
-from provisioner.steps.space import SpaceOutput
+from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream, first_run
 from provisioner.wait import poll
 
 IN_PROGRESS_STATES = ("STARTED", "PROCESSING")
@@ -56,19 +58,43 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
     name = "entitlement"
 
     def read(self, env: Env, upstream: Upstream) -> EntitlementObservation:
+        """The plan in the org's marketplace, else the BTP assignment. On a first run (:func:`first_run`) the BTP
+        reads go out beside the marketplace read (a fresh tenant needs them; a visible plan makes them moot)."""
+        if env.cf is None or env.btp is None or not first_run(env.settings):
+            return self._in_org(env) or self._in_btp(env)
+        in_org, in_btp = at_once(lambda: self._in_org(env), lambda: self._in_btp_or_error(env))
+        if in_org is not None:
+            return in_org
+        if isinstance(in_btp, ProvisionerError):
+            raise in_btp
+        return in_btp
+
+    def _in_org(self, env: Env) -> EntitlementObservation | None:
+        """The plan when it is in the org's marketplace (``GET /v3/service_plans?organization_guids=``; the org
+        looked up once with the space step, which runs beside this one), else None."""
+        s, cf = env.settings.service, env.cf
+        org = cf.org(env.settings.cf_settings.org) if cf is not None else None
+        found = cf.find_plan(s.offering, s.plan, org_guid=org["guid"]) if cf is not None and org is not None else None
+        if found is None:
+            return None
+        return EntitlementObservation(plan=ServicePlan(found["guid"], found.get("name", s.plan), s.offering))
+
+    def _in_btp(self, env: Env) -> EntitlementObservation:
+        """The subaccount, its assignment of the plan and the global account's entitled plan (BTP)."""
         pb = env.settings
         s = pb.service
-        space = upstream.output("space", SpaceOutput)
-        if space is not None:
-            found = env.cf_client().find_plan(s.offering, s.plan, org_guid=space.org["guid"])
-            if found is not None:
-                return EntitlementObservation(plan=ServicePlan(found["guid"], found.get("name", s.plan), s.offering))
         if env.btp is None:
             raise StepFailed("the entitlement step needs the BTP cis key (btp.cis_key)")
         sub = env.btp.find_subaccount(pb.btp.subaccount)
         body = env.btp.assignments(sub["guid"], s.offering, s.plan)
         return EntitlementObservation(None, sub, find_assignment(body, s.offering, s.plan, sub["guid"].lower()),
                                       find_entitled_plan(body, s.offering, s.plan))
+
+    def _in_btp_or_error(self, env: Env) -> EntitlementObservation | ProvisionerError:
+        try:
+            return self._in_btp(env)
+        except ProvisionerError as exc:
+            return exc
 
     def compare(self, settings: Playbook, observation: EntitlementObservation, upstream: Upstream) -> Change:
         s = settings.service
@@ -100,20 +126,20 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
         guid = observation.subaccount["guid"]
         settings = env.wait_settings(pb.timeouts.entitlement)
         what = f"entitlement of {s.offering}/{s.plan}"
+        location = None
         if change.action is not Action.WAIT:
             plan = observation.entitled or {}
             location = self._assign(env, guid, uses_enable(dict(plan)), plan.get("uniqueIdentifier"))
-            if location:
-                def job_done(job: dict[str, Any]) -> bool:
-                    if job.get("status") == "FAILED":
-                        raise StepFailed(f"entitlement job failed: {job.get('description') or 'no description'}")
-                    return job.get("status") == "COMPLETED"
 
-                poll(lambda: btp.job_status(location), job_done, settings=settings, what=what,
-                     describe=lambda j: f"job is {j.get('status')}")
-
+        # the assignment's entityState is the authoritative state (as terraform and crossplane read it): it is
+        # polled, not the job; the job is read only to tell a failure from the one before this PUT
         def state_ok(a: dict[str, Any] | None) -> bool:
             if a is not None and a.get("entityState") == "PROCESSING_FAILED":
+                job = btp.job_status(location) if location else {}
+                if job.get("status") == "IN_PROGRESS":
+                    return False  # the failure of an earlier assignment; this one is still running
+                if job.get("status") == "FAILED":
+                    raise StepFailed(f"entitlement job failed: {job.get('description') or 'no description'}")
                 raise StepFailed(f"{what} failed: {a.get('stateMessage') or 'no message'}")
             return a is not None and a.get("entityState") == "OK"
 

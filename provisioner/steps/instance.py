@@ -16,15 +16,17 @@ finds the name taken (a parallel run) adopts that instance and has it compared a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from provisioner.atonce import at_once
 from provisioner.errors import StepFailed
 from provisioner.platform import (
     HASH_RECORD,
     MANAGED_BY,
     MANAGED_RECORD,
     XSAPPNAME_RECORD,
+    Operation,
     ServiceInstance,
     ServicePlan,
     settle_instance,
@@ -56,9 +58,10 @@ class InstanceObservation:
 
 @dataclass(frozen=True)
 class InstanceOutput(Output):
-    """The instance, settled (its last operation succeeded)."""
+    """The instance, settled (its last operation succeeded); ``created``: this run created it (it has no keys)."""
 
     instance: ServiceInstance
+    created: bool = False
 
 
 def where(settings: Playbook) -> str:
@@ -86,6 +89,7 @@ def update_xsappname(settings: Playbook, observation: InstanceObservation, insta
 
 class InstanceStep(Step[InstanceObservation, InstanceOutput]):
     name = "instance"
+    needs = ("space", "entitlement")
 
     def read(self, env: Env, upstream: Upstream) -> InstanceObservation:
         pb = env.settings
@@ -100,17 +104,35 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
             if space is None:
                 return InstanceObservation(None)
             guid = space.space["guid"]
-        instance = env.platform.find_instance(guid, pb.instance_name)
+        entitled = upstream.output("entitlement", EntitlementOutput)
+        known = entitled.plan if entitled is not None else None
+        if self.locate or known is not None:
+            instance, plan = env.platform.find_instance(guid, pb.instance_name), known
+        else:  # two independent reads, at once
+            instance, plan = at_once(lambda: env.platform.find_instance(guid, pb.instance_name),
+                                     lambda: env.platform.find_plan(pb.service.offering, pb.service.plan, space=guid))
         if self.locate:
             return InstanceObservation(guid, None, instance)
-        entitled = upstream.output("entitlement", EntitlementOutput)
-        plan = entitled.plan if entitled is not None and entitled.plan is not None else \
-            env.platform.find_plan(pb.service.offering, pb.service.plan, space=guid)
+        return self._with_parameters(env, guid, plan, instance)
+
+    def reread(self, env: Env, upstream: Upstream, observation: InstanceObservation,
+               output: InstanceOutput) -> InstanceObservation:
+        """After waiting for (or adopting) the instance: it as the wait last read it (``output``), with its
+        parameters read now (``GET .../parameters``); the plan as read before."""
+        if self.locate or observation.space is None or observation.located is not None:
+            return self.read(env, upstream)
+        return self._with_parameters(env, observation.space, observation.plan, output.instance)
+
+    @staticmethod
+    def _with_parameters(env: Env, space: str, plan: ServicePlan | None,
+                         instance: ServiceInstance | None) -> InstanceObservation:
+        """The observation, with the broker's parameters when the instance exists and is settled (not being
+        created or updated, not a failed create)."""
         op = instance.last_operation if instance is not None else None
         if instance is None or op is None or op.in_progress or (op.type == "create" and op.failed):
-            return InstanceObservation(guid, plan, instance)
+            return InstanceObservation(space, plan, instance)
         params = env.platform.instance_parameters(instance.guid)
-        return InstanceObservation(guid, plan, instance, params, params is not None)
+        return InstanceObservation(space, plan, instance, params, params is not None)
 
     def compare(self, settings: Playbook, observation: InstanceObservation, upstream: Upstream) -> Change:
         name = settings.instance_name
@@ -206,9 +228,9 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
             operation = env.platform.delete_instance(failed.guid)
             if operation is not None:
                 env.platform.wait_operation(operation, self._wait(env), f"delete failed instance {pb.instance_name}")
+        plan = self._plan_guid(env, observation)
         try:
-            operation = env.platform.create_instance(space, self._plan_guid(env, observation), pb.instance_name,
-                                                     params, record)
+            operation = env.platform.create_instance(space, plan, pb.instance_name, params, record)
         except Exception as exc:
             if not env.platform.name_taken(exc):
                 raise
@@ -221,12 +243,14 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         guid = None
         if operation is not None:
             guid = env.platform.wait_operation(operation, self._wait(env), f"instance {pb.instance_name}")
-        if guid is None:
-            found = env.platform.find_instance(space, pb.instance_name)
-            if found is None:
-                raise StepFailed(f"instance {pb.instance_name} is gone right after its creation; re-run")
-            guid = found.guid
-        return InstanceOutput(self._settle(env, guid))
+        if guid is not None:  # the completed operation names the instance: its create succeeded, no re-read
+            made = {**record, MANAGED_RECORD: MANAGED_BY} if env.on_subaccount else record  # SM labels it so
+            return InstanceOutput(ServiceInstance(guid, pb.instance_name, plan, Operation("create", "succeeded"),
+                                                  made), created=True)
+        found = env.platform.find_instance(space, pb.instance_name)
+        if found is None:
+            raise StepFailed(f"instance {pb.instance_name} is gone right after its creation; re-run")
+        return InstanceOutput(self._settle(env, found.guid), created=True)
 
     def _update(self, env: Env, observation: InstanceObservation) -> InstanceOutput:
         pb = env.settings
@@ -236,12 +260,16 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         desired = desired_parameters(pb.service, xsappname, pb.credential_type)
         plan = observation.plan.guid if observation.plan is not None and inst.plan_guid != observation.plan.guid \
             else None
+        record = {HASH_RECORD: parameters_hash(desired), XSAPPNAME_RECORD: xsappname}
         operation = env.platform.update_instance(
-            inst.guid, parameters=merged_parameters(observation.parameters, desired),
-            record={HASH_RECORD: parameters_hash(desired), XSAPPNAME_RECORD: xsappname}, plan=plan)
-        if operation is not None:
-            env.platform.wait_operation(operation, self._wait(env), f"instance {pb.instance_name}")
-        return InstanceOutput(self._settle(env, inst.guid))
+            inst.guid, parameters=merged_parameters(observation.parameters, desired), record=record, plan=plan)
+        if operation is None:  # applied at once (200): read it as it is now
+            return InstanceOutput(self._settle(env, inst.guid))
+        env.platform.wait_operation(operation, self._wait(env), f"instance {pb.instance_name}")
+        # the completed operation is the update's success: the instance as updated, no re-read
+        return InstanceOutput(replace(inst, plan_guid=plan or inst.plan_guid,
+                                      last_operation=Operation("update", "succeeded"),
+                                      record={**inst.record, **record}))
 
     @staticmethod
     def _wait(env: Env) -> WaitSettings:

@@ -9,13 +9,13 @@ holds (else the newest) is kept, the others are deleted (:attr:`Action.UPDATE`, 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from provisioner import safefile
 from provisioner.errors import ApiError, StepFailed
 from provisioner.keyfile import existing_key
-from provisioner.platform import MANAGED_BY, MANAGED_RECORD, ServiceKey, ServicePlatform, settle_key
+from provisioner.platform import MANAGED_BY, MANAGED_RECORD, Operation, ServiceKey, ServicePlatform, settle_key
 from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
 from provisioner.steps.generated import locate_binding, per_system
@@ -67,6 +67,7 @@ class KeyOutput(Output):
 
 class KeyStep(Step[KeyObservation, KeyOutput]):
     name = "key"
+    needs = ("instance",)
 
     def read(self, env: Env, upstream: Upstream) -> KeyObservation:
         inst = upstream.output("instance", InstanceOutput)
@@ -78,6 +79,10 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             how = "named in the playbook (steps.key.name)" if env.settings.pinned_key else \
                 "generated with the tenant (found by creator)"
             return KeyObservation(guid, key, f"binding {key.name!r} of instance {inst.instance.name!r}: {how}")
+        if inst.created and not self.locate and not env.again:
+            # this run just created the instance: it has no key yet (one a parallel run makes meanwhile is adopted
+            # when the create finds its name taken; after a transient failure the keys are listed)
+            return KeyObservation(guid)
         keys = managed_keys(env.platform, guid, env.settings.key_name, marked=env.on_subaccount)
         live = [k for k in keys if k.last_operation.type != "delete"]
         if len(live) < 2:
@@ -88,6 +93,13 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
         # locating SAP's generated key: only its rotations (NAME-YYYYMMDDhhmmss) are this tool's
         superseded = tuple(k for k in live if k is not key and (not self.locate or k.name != env.settings.key_name))
         return KeyObservation(guid, key, superseded=superseded, in_file=bool(held))
+
+    def reread(self, env: Env, upstream: Upstream, observation: KeyObservation, output: KeyOutput) -> KeyObservation:
+        """After waiting for the key: the key as the wait last read it (``output``), the other generations as read
+        before (an update reads them all again under the key file's lease)."""
+        if observation.instance is None or observation.located is not None:
+            return self.read(env, upstream)
+        return replace(observation, key=output.key)
 
     def compare(self, settings: Playbook, observation: KeyObservation, upstream: Upstream) -> Change:
         name = settings.key_name
@@ -144,15 +156,16 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             if not env.platform.name_taken(exc):
                 raise
             notes = ("adopted the key a parallel run created",)
-        if guid is None:
-            found = env.platform.find_key(instance, pb.key_name)
-            if found is None:
-                raise StepFailed(f"service key {pb.key_name} is gone right after its creation; re-run")
-            if env.on_subaccount and notes and found.record.get(MANAGED_RECORD) != MANAGED_BY:
-                raise StepFailed(f"a binding named {pb.key_name} exists on the instance and was not made by this tool "
-                                 "(no label provisioner/managed-by); it is left alone: choose another steps.key.name")
-            guid = found.guid
-        return KeyOutput(self._settle(env, guid), created=True, notes=notes)
+        if guid is not None:  # the completed operation names the key: its create succeeded, no re-read
+            made = {MANAGED_RECORD: MANAGED_BY} if env.on_subaccount else {}  # SM labels this tool's bindings
+            return KeyOutput(ServiceKey(guid, pb.key_name, Operation("create", "succeeded"), record=made), created=True)
+        found = env.platform.find_key(instance, pb.key_name)
+        if found is None:
+            raise StepFailed(f"service key {pb.key_name} is gone right after its creation; re-run")
+        if env.on_subaccount and notes and found.record.get(MANAGED_RECORD) != MANAGED_BY:
+            raise StepFailed(f"a binding named {pb.key_name} exists on the instance and was not made by this tool "
+                             "(no label provisioner/managed-by); it is left alone: choose another steps.key.name")
+        return KeyOutput(self._settle(env, found.guid), created=True, notes=notes)
 
     def current(self, observation: KeyObservation) -> KeyOutput | None:
         """The key when it is usable (its last operation succeeded), else None."""

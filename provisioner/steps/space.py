@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from provisioner.atonce import in_step
 from provisioner.errors import ApiError, StepFailed
 from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
@@ -102,7 +103,7 @@ class SpaceStep(Step[SpaceObservation, SpaceOutput]):
         guid = space["guid"]
         # independent requests: one role per user, sent concurrently (a role that exists meanwhile is fine: 422)
         with ThreadPoolExecutor(max_workers=min(8, len(observation.missing) or 1)) as pool:
-            list(pool.map(lambda user: cf.create_space_role(guid, ROLE, user, pb.cf_settings.origin),
+            list(pool.map(in_step(lambda user: cf.create_space_role(guid, ROLE, user, pb.cf_settings.origin)),
                           observation.missing))
         return SpaceOutput(observation.org, space, notes=notes)
 

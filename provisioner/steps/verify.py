@@ -16,6 +16,7 @@ from provisioner.steps.base import Env, Upstream, Verification, VerifyStep
 
 class CheckStep(VerifyStep):
     name = "check"
+    needs = ("download",)
 
     def verify(self, env: Env, upstream: Upstream) -> Verification | None:
         """The format checks on the file at the download path (in ``plan``: None when the download step would
@@ -34,6 +35,8 @@ class CheckStep(VerifyStep):
 
 class TestStep(VerifyStep):
     name = "test"
+    needs = ("download", "check")  # a key file that fails the format checks is not signed in with
+    ahead = True  # a re-run signs in with the key file it finds while the other steps read
     __test__ = False  # not a pytest class
 
     def verify(self, env: Env, upstream: Upstream) -> Verification | None:
