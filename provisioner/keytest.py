@@ -26,7 +26,8 @@ from urllib.parse import urlsplit
 
 import jwt
 
-from provisioner.errors import ApiError, BadInput, StepFailed
+from provisioner.atonce import at_once
+from provisioner.errors import ApiError, BadInput, Interrupted, ProvisionerError, StepFailed
 from provisioner.http import HttpClient, RequestStats, SessionPool
 from provisioner.http_guards import display_url
 from provisioner.keyfile import Check
@@ -69,19 +70,26 @@ def test_key(creds: dict[str, Any], *, required_scopes: tuple[str, ...] = DEFAUL
     if api and not isinstance(api_url, str):
         raise BadInput(f"{source}: the key lacks endpoints.Api; --api cannot call the Cloud ALM API")
     client = HttpClient(url, what="key's XSUAA (uaa.url)", pool=pool, stats=stats)
-    try:
-        body = request_token(client, cid, Secret(secret), {"grant_type": "client_credentials"}, "key test",
-                             client_is=f"the key file's client ({source}: uaa.clientid / uaa.clientsecret)")
-    except ApiError as exc:
-        if exc.transient:
-            raise  # the run's step engine tries again; only a refusal is the key's failure
-        return [Check(SIGN_IN, False, str(exc))]
-    except StepFailed as exc:
-        return [Check(SIGN_IN, False, str(exc))]
+
+    def sign_in() -> dict[str, Any] | Check:
+        try:
+            return request_token(client, cid, Secret(secret), {"grant_type": "client_credentials"}, "key test",
+                                 client_is=f"the key file's client ({source}: uaa.clientid / uaa.clientsecret)")
+        except ApiError as exc:
+            if exc.transient:
+                raise  # the run's step engine tries again; only a refusal is the key's failure
+            return Check(SIGN_IN, False, str(exc))
+        except StepFailed as exc:
+            return Check(SIGN_IN, False, str(exc))
+
+    # the zone's token keys (where XSUAA's jku points) are read beside the sign-in: one round trip, not two
+    body, jwks = at_once(sign_in, lambda: _jwks_body(f"{url.rstrip('/')}/token_keys", pool, stats))
+    if isinstance(body, Check):
+        return [body]
     token = body["access_token"]
     claims = read_claims(token)
     checks = [Check(SIGN_IN, True, f"token from {url.rstrip('/')}/oauth/token"),
-              signature_check(token, uaa, pool=pool, stats=stats),
+              signature_check(token, uaa, pool=pool, stats=stats, jwks=jwks),
               expiry_check(claims), zone_check(claims, uaa), client_check(claims, cid)]
     scopes = _scopes(claims)
     for wanted in required_scopes:
@@ -113,11 +121,34 @@ def trusted_jku(jku: str, uaa: dict[str, Any]) -> bool:
     return host == url_host or (bool(domain_host) and host.endswith("." + domain_host))
 
 
-def _jwks_key(jku: str, kid: str, pool: SessionPool | None, stats: RequestStats | None) -> Any:
-    """The public key ``kid`` of the JWKS at ``jku``; raises :class:`StepFailed` (or :class:`BadInput` for a URL
-    the HTTP layer refuses) when it cannot be read, :class:`LookupError` when ``kid`` is not in it."""
+def _jwks_body(url: str, pool: SessionPool | None, stats: RequestStats | None) -> tuple[str, Any] | None:
+    """``(url, the JWKS read there)``, or None when it cannot be read (the signature check then reads the
+    token's ``jku`` itself and words the failure)."""
+    try:
+        return url, HttpClient(url, what="the zone's token keys", pool=pool, stats=stats).request(
+            "GET", url, auth=False).json()
+    except Interrupted:
+        raise
+    except (ProvisionerError, ValueError):
+        return None
+
+
+def _jwks_key(jku: str, kid: str, pool: SessionPool | None, stats: RequestStats | None,
+              jwks: tuple[str, Any] | None = None) -> Any:
+    """The public key ``kid`` of the JWKS at ``jku`` (``jwks``: a JWKS already read, used when read from
+    ``jku``); raises :class:`StepFailed` (or :class:`BadInput` for a URL the HTTP layer refuses) when it cannot be
+    read, :class:`LookupError` when ``kid`` is not in it."""
+    if jwks is not None and jwks[0] == jku:
+        try:
+            return _key_in(jwks[1], kid)
+        except LookupError:
+            pass  # rotated since it was read: read it again
     client = HttpClient(jku, what="the zone's token keys (jku)", pool=pool, stats=stats)
-    body = client.request("GET", jku, auth=False).json()
+    return _key_in(client.request("GET", jku, auth=False).json(), kid)
+
+
+def _key_in(body: Any, kid: str) -> Any:
+    """The public key ``kid`` of the JWKS ``body``; :class:`LookupError` when it is not there."""
     keys = body.get("keys") if isinstance(body, dict) else None
     for entry in keys if isinstance(keys, list) else []:
         if isinstance(entry, dict) and entry.get("kid") == kid:
@@ -137,8 +168,9 @@ def _pem(value: str) -> str:
 
 
 def signature_check(token: str, uaa: dict[str, Any], *, pool: SessionPool | None = None,
-                    stats: RequestStats | None = None) -> Check:
-    """The ``signature`` check: the key is chosen as the module docstring says (item 2)."""
+                    stats: RequestStats | None = None, jwks: tuple[str, Any] | None = None) -> Check:
+    """The ``signature`` check: the key is chosen as the module docstring says (item 2); ``jwks``: ``(url,
+    JWKS)`` read beforehand, used when the token's ``jku`` is that URL."""
     name = "signature"
     try:
         header = jwt.get_unverified_header(token)
@@ -153,7 +185,7 @@ def signature_check(token: str, uaa: dict[str, Any], *, pool: SessionPool | None
     note = ""
     if isinstance(jku, str) and isinstance(kid, str) and trusted_jku(jku, uaa):
         try:
-            key, source = _jwks_key(jku, kid, pool, stats), f"key {kid} of {display_url(jku)}"
+            key, source = _jwks_key(jku, kid, pool, stats, jwks), f"key {kid} of {display_url(jku)}"
         except LookupError:
             return Check(name, False, f"the zone's token keys at {display_url(jku)} have no key {kid!r}")
         except (StepFailed, BadInput, ValueError, jwt.PyJWTError) as exc:
