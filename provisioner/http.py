@@ -45,6 +45,7 @@ from provisioner.http_guards import (
     refused,
     scrub,
 )
+from provisioner.jobtimes import JobTimes
 
 log = logging.getLogger("provisioner.http")
 
@@ -128,6 +129,8 @@ class SessionPool:
         self._lock = threading.Lock()
         #: sign-ins and lookups shared by the runs that use this pool (one fleet run)
         self.shared = FleetShare()
+        #: how long each kind of async job took, for the polls of the runs that use this pool
+        self.job_times = JobTimes()
 
     def _origin(self, url: str) -> str:
         p = urlsplit(url)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from provisioner import clock
 from provisioner.btp import find_assignment, find_entitled_plan, uses_enable
@@ -100,6 +101,7 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
         guid = observation.subaccount["guid"]
         settings = env.wait_settings(pb.timeouts.entitlement)
         what = f"entitlement of {s.offering}/{s.plan}"
+        host = urlsplit(btp.entitlements.base_url).netloc
         if change.action is not Action.WAIT:
             plan = observation.entitled or {}
             location = self._assign(env, guid, uses_enable(dict(plan)), plan.get("uniqueIdentifier"))
@@ -110,7 +112,7 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
                     return job.get("status") == "COMPLETED"
 
                 poll(lambda: btp.job_status(location), job_done, settings=settings, what=what,
-                     describe=lambda j: f"job is {j.get('status')}")
+                     describe=lambda j: f"job is {j.get('status')}", kind=lambda _: f"{host} btp entitlement job")
 
         def state_ok(a: dict[str, Any] | None) -> bool:
             if a is not None and a.get("entityState") == "PROCESSING_FAILED":
@@ -121,7 +123,8 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
             return find_assignment(btp.assignments(guid, s.offering, s.plan), s.offering, s.plan, guid.lower())
 
         poll(read_assignment, state_ok, settings=settings, what=what,
-             describe=lambda a: f"assignment is {(a or {}).get('entityState', 'missing')}")
+             describe=lambda a: f"assignment is {(a or {}).get('entityState', 'missing')}",
+             kind=lambda _: f"{host} btp entitlement assignment")
         return EntitlementOutput(None)
 
     def current(self, observation: EntitlementObservation) -> EntitlementOutput | None:
