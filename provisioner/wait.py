@@ -72,7 +72,9 @@ def poll(read: Callable[[], T], done: Callable[[T], bool], *, settings: WaitSett
             raise WaitTimeout(f"{what}: {state} after {settings.timeout:g} s; it goes on in the landscape: "
                               "re-run the playbook to adopt it (or raise the timeout with --timeout)")
         dense_from = settings.times.dense_from(name) if name is not None and settings.times is not None else None
-        pause = next_read(reads, sent, dense_from, settings.gaps) - waited
+        # the schedule counts from when a read returned: a read slowed by a busy host is not followed by another
+        # at once, so a loaded fleet reads less, as the fixed rhythm before did
+        pause = next_read(reads, waited, dense_from, settings.gaps) - waited
         try:
             clock.sleep(max(0.0, min(pause, settings.timeout - waited)))
         except Interrupted:
