@@ -2,7 +2,8 @@
 how long each kind of job takes (:class:`JobTimes`).
 
 Times are seconds since the first read of the job, which comes right after the request that started it (it catches
-jobs the API completed at once). The lag of a schedule is the time from a job's completion to the read that sees
+jobs the API completed at once); :func:`provisioner.wait.poll` counts each gap from when the previous read returned,
+so a read slowed by a busy host adds its own time to the lag (and is not followed by another at once). The lag of a schedule is the time from a job's completion to the read that sees
 it; the target is at most ``max(0.1 s, 5 % of the job)`` (:func:`lag_bound`).
 
 - Without history the gap after a read at ``t`` is ``max(0.1, 0.05 t)`` seconds, at most 5 s: whatever the job's
@@ -99,15 +100,18 @@ class JobTimes:
         self._keep = keep
         self._lock = threading.Lock()
 
-    def record(self, kind: str, ran_at_least: float) -> None:
-        """Note a finished job of ``kind`` that was still running ``ran_at_least`` seconds after its first read
-        (its last read that found it running; 0 when the first read found it done)."""
+    def record(self, kind: str, running_at: float, done_at: float) -> None:
+        """Note a finished job of ``kind``: its last read that found it running was sent ``running_at`` seconds
+        after its first read, the read that found it done ``done_at`` seconds after. Its duration is taken as the
+        middle of the two (the reads bracket the completion). A job done at its first read is not recorded: the
+        first read catches such jobs whatever the history says."""
         with self._lock:
-            self._seen.setdefault(kind, deque(maxlen=self._keep)).append(max(0.0, ran_at_least))
+            seen = self._seen.setdefault(kind, deque(maxlen=self._keep))
+            seen.append(max(0.0, (running_at + max(running_at, done_at)) / 2))
 
     def dense_from(self, kind: str) -> float | None:
         """When to start reading densely (seconds after the first read): :data:`EARLY` × the shortest recent
-        duration of ``kind``; None before any job of that kind finished."""
+        duration of ``kind`` (see :meth:`record`); None before any job of that kind finished."""
         with self._lock:
             seen = self._seen.get(kind)
             return EARLY * min(seen) if seen else None

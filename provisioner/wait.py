@@ -62,8 +62,8 @@ def poll(read: Callable[[], T], done: Callable[[T], bool], *, settings: WaitSett
         if name is None and kind is not None and settings.times is not None:
             name = kind(value)
         if done(value):
-            if name is not None and settings.times is not None:
-                settings.times.record(name, last_running)
+            if name is not None and settings.times is not None and reads > 1:
+                settings.times.record(name, last_running, sent)
             return value
         last_running = sent
         waited = clock.monotonic() - start

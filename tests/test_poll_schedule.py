@@ -31,7 +31,7 @@ def baseline_reads(duration: float) -> int:
 def learned(durations_seen: list[float]) -> float | None:
     times = JobTimes()
     for d in durations_seen:
-        times.record("api.example.com cf service_instance.create", d)
+        times.record("api.example.com cf service_instance.create", d, d)
     return times.dense_from("api.example.com cf service_instance.create")
 
 
