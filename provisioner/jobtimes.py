@@ -3,8 +3,9 @@ how long each kind of job takes (:class:`JobTimes`).
 
 Times are seconds since the first read of the job, which comes right after the request that started it (it catches
 jobs the API completed at once); :func:`provisioner.wait.poll` counts each gap from when the previous read returned,
-so a read slowed by a busy host adds its own time to the lag (and is not followed by another at once). The lag of a schedule is the time from a job's completion to the read that sees
-it; the target is at most ``max(0.1 s, 5 % of the job)`` (:func:`lag_bound`).
+so a read slowed by a busy host adds its own time to the lag (and is not followed by another at once). The lag of a
+schedule is the time from a job's completion to the read that sees it; the target is at most ``max(0.1 s, 5 % of the
+job)`` (:func:`lag_bound`).
 
 - Without history the gap after a read at ``t`` is ``max(0.1, 0.05 t)`` seconds, at most 5 s: whatever the job's
   duration, the next read sees it within the bound.
