@@ -1,6 +1,9 @@
 """The HTTP layer shared by every API client (CF, UAA/XSUAA, BTP).
 
 - One pooled ``requests.Session`` per origin (scheme, host, port), shared by all clients and threads of a process.
+- A cap on the requests in flight to each origin over all the pool's users (:mod:`provisioner.inflight`): fixed
+  (``HttpSettings.max_in_flight_per_host``), or by default adapting to the host (grows on fast answers, halves on
+  429 and on answers much slower than the host's recent median); :meth:`SessionPool.caps` reports what it did.
 - Connect and read timeouts on every request (seconds; default 5 and 30).
 - Retries with exponential backoff and jitter (urllib3 ``Retry``) on 429, 502, 503, 504 and on connection errors,
   for GET, PUT, DELETE and HEAD; ``Retry-After`` and ``X-RateLimit-Reset`` are honoured. A connection that fails
@@ -123,7 +126,9 @@ class RequestStats:
 
 
 class SessionPool:
-    """One ``requests.Session`` per origin, with retrying adapters and a cap on requests in flight per origin."""
+    """One ``requests.Session`` per origin, with retrying adapters and a cap on requests in flight per origin;
+    ``shared`` (sign-ins, lookups) and ``job_times`` (job durations, :mod:`provisioner.jobtimes`) are what the runs
+    using the pool (one fleet run) learn once and share."""
 
     def __init__(self, settings: HttpSettings | None = None):
         self.settings = settings or HttpSettings()

@@ -74,3 +74,11 @@ def test_learning_cuts_the_reads_of_a_typical_job():
     reads, lag = outcome(2.0, learned([2.0 - 0.1]))
     assert reads == 5 and lag <= lag_bound(2.0)
     assert learned([]) is None and learned([1.0]) == EARLY * 1.0
+
+
+def test_without_history_the_lag_bound_costs_reads():
+    """Meeting the lag bound for every duration needs a gap of at most 5 % of the time waited: without history
+    that is more reads than the 10 % rhythm for a long job (no schedule does both for every duration; history is
+    what lets it read less)."""
+    assert outcome(60.0, None)[0] > baseline_reads(60.0)
+    assert outcome(60.0, learned([60.0]))[0] < baseline_reads(60.0) / 4
