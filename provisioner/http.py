@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -56,6 +57,9 @@ log = logging.getLogger("provisioner.http")
 
 RETRY_STATUSES = (429, 502, 503, 504)
 RETRY_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD"})
+#: the environment variables that decide a request's proxy (as urllib's getproxies_environment reads them)
+PROXY_VARIABLES = (*(case(f"{scheme}_proxy") for scheme in ("http", "https", "all", "no") for case in (str, str.upper)),
+                   "REQUEST_METHOD")
 SECRET_FORM_FIELDS = frozenset({"password", "client_secret", "refresh_token", "assertion", "code"})
 
 
@@ -134,6 +138,7 @@ class SessionPool:
         self.settings = settings or HttpSettings()
         self._sessions: dict[str, requests.Session] = {}
         self._gates: dict[str, InFlightCap] = {}
+        self._proxies: dict[tuple[str | None, ...], dict[str, str]] = {}
         self._lock = threading.Lock()
         #: sign-ins and lookups shared by the runs that use this pool (one fleet run)
         self.shared = FleetShare()
@@ -185,7 +190,12 @@ class SessionPool:
         ``NO_PROXY`` names the host (as curl and requests read them)."""
         if self.settings.proxy:
             return {"http": self.settings.proxy, "https": self.settings.proxy}
-        return requests.utils.get_environ_proxies(url)
+        # requests scans the whole environment for them (about 1 ms a request): once per origin and proxy setting
+        key = (self._origin(url), *(os.environ.get(name) for name in PROXY_VARIABLES))
+        found = self._proxies.get(key)
+        if found is None:
+            found = self._proxies[key] = requests.utils.get_environ_proxies(url)
+        return dict(found)
 
     def close(self) -> None:
         with self._lock:
