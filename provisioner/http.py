@@ -321,7 +321,7 @@ class HttpClient:
             raise ApiError(0, None, "ConnectionError", f"no answer after retries ({type(exc).__name__})",
                            method, display_url(url)) from None
         finally:
-            gate.leave(ticket, clock.monotonic() - sent, status, throttled)
+            gate.leave(ticket, clock.monotonic() - sent, status, throttled, write=method not in ("GET", "HEAD"))
             self.stats.count(method, url)
         took = clock.monotonic() - start
         log.debug("%s %s -> %s (%.3f s)", method, display_url(url), resp.status_code, took)

@@ -2,7 +2,8 @@
 adaptive (the default), additive increase / multiplicative decrease as TCP does it.
 
 Adaptive: the cap starts at :data:`START` and grows by one for every fast successful answer (an answer that is
-not a 429 or a 5xx and took at most :data:`SLOW_FACTOR` × the host's recent median) until the first back-off, then
+not a 429 or a 5xx and took at most :data:`SLOW_FACTOR` × the host's recent median for that kind of request:
+reads, writes) until the first back-off, then
 by one per cap's worth of such answers, never above :data:`CEILING`. It halves (never below :data:`FLOOR`) on an
 HTTP 429 (also one the HTTP layer retried) or an answer much slower than the recent median; requests sent before a
 halving cannot halve it again, so one burst of 429s halves it once. The cap is what a fleet learns of a host: how
@@ -45,9 +46,10 @@ class CapReport:
 
 class InFlightCap:
     """A gate for the requests to one host. ``enter()`` blocks while ``cap`` requests are in flight and returns a
-    ticket; ``leave(ticket, seconds, status, throttled)`` frees the slot and (when adaptive) adjusts the cap from
-    the answer: ``seconds`` it took, its HTTP ``status`` (None: no answer), ``throttled`` when a 429 was retried on
-    the way. ``fixed``: a cap that never moves."""
+    ticket; ``leave(ticket, seconds, status, throttled, write)`` frees the slot and (when adaptive) adjusts the cap
+    from the answer: ``seconds`` it took, its HTTP ``status`` (None: no answer), ``throttled`` when a 429 was
+    retried on the way, ``write`` for a request that is not a GET or HEAD (writes are compared with writes: they
+    take longer). ``fixed``: a cap that never moves."""
 
     def __init__(self, cap: int | None = None) -> None:
         self.fixed = cap is not None
@@ -57,7 +59,7 @@ class InFlightCap:
         self._backoffs = 0
         self._epoch = 0
         self._grown_fast = True  # slow start: +1 an answer until the first back-off
-        self._seconds: deque[float] = deque(maxlen=WINDOW)
+        self._seconds: dict[bool, deque[float]] = {False: deque(maxlen=WINDOW), True: deque(maxlen=WINDOW)}
         self._cond = threading.Condition()
 
     @property
@@ -73,21 +75,22 @@ class InFlightCap:
             self._in_flight += 1
             return self._epoch
 
-    def leave(self, ticket: int, seconds: float, status: int | None, throttled: bool = False) -> None:
+    def leave(self, ticket: int, seconds: float, status: int | None, throttled: bool = False,
+              write: bool = False) -> None:
         """Free the slot taken by :meth:`enter`; adapt the cap to the answer (see the class)."""
         with self._cond:
             self._in_flight -= 1
             if not self.fixed and status is not None:
-                self._adapt(ticket, seconds, status, throttled)
+                self._adapt(ticket, seconds, status, throttled, write)
             self._cond.notify_all()
 
-    def _adapt(self, ticket: int, seconds: float, status: int, throttled: bool) -> None:
+    def _adapt(self, ticket: int, seconds: float, status: int, throttled: bool, write: bool) -> None:
         if status == 429 or throttled:
             self._back_off(ticket, "429")
             return
-        slow = (len(self._seconds) >= MIN_SAMPLES
-                and seconds > max(MIN_SLOW, SLOW_FACTOR * statistics.median(self._seconds)))
-        self._seconds.append(seconds)  # slow ones too: a host that stays slower becomes the new normal
+        recent = self._seconds[write]
+        slow = len(recent) >= MIN_SAMPLES and seconds > max(MIN_SLOW, SLOW_FACTOR * statistics.median(recent))
+        recent.append(seconds)  # slow ones too: a host that stays slower becomes the new normal
         if slow:
             self._back_off(ticket, f"a {seconds:.3f} s answer")
             return

@@ -39,6 +39,17 @@ def test_the_cap_halves_on_429_and_grows_back_on_fast_answers(landscape):
     assert recovered.cap > shrunk.cap and recovered.backoffs == 3
 
 
+def test_an_answer_much_slower_than_the_hosts_median_halves_the_cap(landscape):
+    pool = SessionPool(HttpSettings())
+    cf = HttpClient(landscape.url, what="Cloud Foundry API", pool=pool)
+    for _ in range(20):
+        cf.request("GET", "/")
+    faults(landscape, {"latency_by_path": {"/": 2.0}})  # on the test's clock: no real wait
+    cf.request("GET", "/")
+    (report,) = pool.caps().values()
+    assert report.backoffs == 1 and report.cap == report.highest // 2
+
+
 def test_a_fixed_cap_never_moves(landscape):
     pool = SessionPool(HttpSettings(max_in_flight_per_host=4))
     cf = HttpClient(landscape.url, what="Cloud Foundry API", pool=pool)
