@@ -9,12 +9,13 @@ job)`` (:func:`lag_bound`).
 
 - Without history the gap after a read at ``t`` is ``max(0.1, 0.05 t)`` seconds, at most 5 s: whatever the job's
   duration, the next read sees it within the bound.
-- With history (``dense_from``: a little before the shortest duration seen recently for this kind of job), the
-  schedule reads once right away, sleeps until ``dense_from``, then reads with the gaps above; and the ``k``-th read
-  never comes earlier than the ``k``-th read of the schedule used before learning (:data:`BASELINE`: 10 % of the
-  time waited, 0.1 s to 5 s), so for every job duration it makes at most as many reads as that schedule did. A job
-  that ends within the span the history has seen is noticed within :func:`lag_bound`; one that ends earlier is
-  noticed at ``dense_from``, and one that ends much later (when the baseline binds) within 10 % of the time waited.
+- With history (``dense_from``: a little before the lower quartile of the durations seen recently for this kind of
+  job, :func:`short_end`), the schedule reads once right away, sleeps until ``dense_from``, then reads with the gaps
+  above; and the ``k``-th read never comes earlier than the ``k``-th read of the schedule used before learning
+  (:data:`BASELINE`: 10 % of the time waited, 0.1 s to 5 s), so for every job duration it makes at most as many
+  reads as that schedule did. A job that ends between the short end and twice that is noticed within
+  :func:`lag_bound`; one that ends earlier is noticed at ``dense_from``, and one that ends much later (when the
+  baseline binds) within 10 % of the time waited.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 LAG_RATIO = 0.05
 LAG_FLOOR = 0.1
 #: dense reading starts this fraction of the shortest recent duration after the first read ("shortly before")
-EARLY = 0.9
+EARLY = 0.95
 #: durations kept per kind of job (the most recent ones)
 KEEP = 8
 
@@ -111,8 +112,14 @@ class JobTimes:
             seen.append(max(0.0, (running_at + max(running_at, done_at)) / 2))
 
     def dense_from(self, kind: str) -> float | None:
-        """When to start reading densely (seconds after the first read): :data:`EARLY` × the shortest recent
-        duration of ``kind`` (see :meth:`record`); None before any job of that kind finished."""
+        """When to start reading densely (seconds after the first read): :data:`EARLY` × :func:`short_end` of the
+        recent durations of ``kind`` (see :meth:`record`); None before any job of that kind finished."""
         with self._lock:
             seen = self._seen.get(kind)
-            return EARLY * min(seen) if seen else None
+            return EARLY * short_end(list(seen)) if seen else None
+
+
+def short_end(durations: list[float]) -> float:
+    """The lower quartile of ``durations`` (seconds; the shortest of fewer than 4): a job of the kind rarely ends
+    before it, and one odd short job does not make every later wait read early."""
+    return sorted(durations)[len(durations) // 4]

@@ -5,9 +5,9 @@ The first read comes right after the request (it catches operations the API comp
 follow :func:`provisioner.jobtimes.next_read`: without history a gap of 5 % of the time waited (0.1 s to 5 s), so a
 job is noticed within ``max(0.1 s, 5 % of its duration)``; with what the runs of this process learned of the same
 kind of job (:class:`~provisioner.jobtimes.JobTimes`, shared by a fleet through its session pool) it sleeps until
-shortly before the shortest recent duration, then reads densely, never more often than the 10 %-of-the-time-waited
-schedule used before. After ``timeout`` seconds a :class:`~provisioner.errors.WaitTimeout` says what was still
-pending and that a re-run adopts the in-flight resource.
+shortly before the short end of the recent durations, then reads densely, never more often than the 10
+%-of-the-time-waited schedule used before. After ``timeout`` seconds a :class:`~provisioner.errors.WaitTimeout` says
+what was still pending and that a re-run adopts the in-flight resource.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def poll(read: Callable[[], T], done: Callable[[T], bool], *, settings: WaitSett
             name = kind(value)
         if done(value):
             if name is not None and settings.times is not None and reads > 1:
-                settings.times.record(name, last_running, sent)
+                settings.times.record(name, last_running, clock.monotonic() - start)
             return value
         last_running = sent
         waited = clock.monotonic() - start
