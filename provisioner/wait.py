@@ -5,8 +5,8 @@ The first read comes right after the request (it catches operations the API comp
 follow :func:`provisioner.jobtimes.next_read`: without history a gap of 5 % of the time waited (0.1 s to 5 s), so a
 job is noticed within ``max(0.1 s, 5 % of its duration)``; with what the runs of this process learned of the same
 kind of job (:class:`~provisioner.jobtimes.JobTimes`, shared by a fleet through its session pool) it sleeps until
-shortly before the short end of the recent durations, then reads densely, never more often than the 10
-%-of-the-time-waited schedule used before. After ``timeout`` seconds a :class:`~provisioner.errors.WaitTimeout` says
+shortly before the short end of the recent durations, then reads densely, never more often than the schedule
+used before (10 % of the time waited). After ``timeout`` seconds a :class:`~provisioner.errors.WaitTimeout` says
 what was still pending and that a re-run adopts the in-flight resource.
 """
 
