@@ -8,12 +8,16 @@ Starts the landscape simulator in this process with an injected latency per requ
      landscape; medians, provisioner/peer, each against the bound. Both clients are checked to have done the work
      (space, role, entitlement, instance parameters, key, a key file that signs in; the re-run re-reads roles,
      parameters and signs in with the key, writing nothing). A run under its bound exits 1 with a loud message;
- (c) 100 tenants at --parallel 1, 8 and 32 (each a `provisioner run` subprocess): wall time, tenants per second,
-     peak RSS of the provisioner process;
+ (c) 100 tenants at --parallel 8 and 32 and 20 at --parallel 1 (one after another: the rate is the same for 100;
+     each a `provisioner run` subprocess): wall time, tenants per second, peak RSS of the provisioner process;
+     then, with the default (adaptive) in-flight cap at --parallel 64, a fresh 100-tenant and a fresh 500-tenant
+     fleet and their converged re-runs: fresh tenants/s, the converged re-run's 500/100 ratio (linear), the peak
+     RSS at 500;
  (d) start-up: `provisioner --help` and `provisioner validate playbooks/demo.yaml` (median of 15 each), and
      validate's largest imports.
 Targets (printed beside the figures): converged re-run 0 writes and <= 10 requests; fresh provision <= 1.15x its
-lower bound; 100 tenants at --parallel 32 >= 20x faster than at 1; --help < 150 ms median; peak RSS < 150 MB.
+lower bound; 100 tenants at --parallel 32 >= 20x faster than at 1; --help < 150 ms median; peak RSS < 150 MB;
+100 fresh tenants at --parallel 64 with the default cap >= 15 tenants/s; converged 500 <= 5.5x converged 100.
 """
 
 from __future__ import annotations
@@ -209,29 +213,79 @@ def compare(latency: float, job: float, rounds: int) -> None:
                          + "; ".join(under))
 
 
-def fleet(latency: float, job: float, parallels: list[int], count: int) -> None:
-    walls = {}
+@dataclass
+class FleetRun:
+    """One `provisioner run` of a fleet in a subprocess: wall seconds, tenants ok, its peak RSS (MB), stderr tail."""
+
+    wall: float
+    ok: int
+    rss_mb: float
+    err: str
+
+
+def run_fleet(fleet_yaml: Path, parallel: int, max_in_flight: int | None = None) -> FleetRun:
+    """``provisioner run FLEET --parallel N [--max-in-flight M]`` (None: the default, adaptive cap)."""
+    cap = [] if max_in_flight is None else ["--max-in-flight", str(max_in_flight)]
+    t0 = time.perf_counter()
+    out, err, usage = run_measured([*PROVISIONER, "run", str(fleet_yaml), "--parallel", str(parallel), *cap,
+                                    "--output", "json"])
+    wall = time.perf_counter() - t0
+    report = json.loads(out or b"{}") if out else {}
+    ok = sum(1 for t in report.get("tenants", []) if t["ok"])
+    return FleetRun(wall, ok, usage.ru_maxrss / 1024, err[-300:])
+
+
+def fleet(latency: float, job: float, parallels: list[int], count: int, serial: int) -> None:
+    """(c) ``count`` tenants at each of ``parallels`` (``--max-in-flight 64``); at --parallel 1 the tenants run one
+    after another, so its rate is measured on ``serial`` of them (the first tenant, which polls without history,
+    weighs more there: the speed-up printed errs low). The speed-up is the ratio of the rates (tenants/s)."""
+    rates = {}
     for n in parallels:
+        size = min(count, serial) if n == 1 else count
+        with tempfile.TemporaryDirectory() as d:
+            tmp = Path(d)
+            sim = Simulator(landscape=fleet_landscape(count), port=0, job_seconds=job,
+                            faults={"latency": latency}).start()
+            try:
+                one_tenant_playbook(sim, tmp, size)
+                r = run_fleet(tmp / "fleet.yaml", n, 64)
+                rates[n] = size / r.wall
+                print(f"(c) {size} tenants at --parallel {n:>2} --max-in-flight 64: {r.wall:7.2f} s wall, "
+                      f"{size / r.wall:6.2f} tenants/s, {r.ok}/{size} ok, peak RSS {r.rss_mb:.0f} MB"
+                      + ("" if r.ok == size else f"  [stderr: {r.err!r}]"))
+            finally:
+                sim.stop()
+    if 1 in rates and max(rates) != 1:
+        print(f"    speed-up at --parallel {max(rates)} over 1: {rates[max(rates)] / rates[1]:.1f}x (target >= 20x)")
+
+
+def fleet_scale(latency: float, job: float, sizes: tuple[int, int], parallel: int) -> None:
+    """(c) at scale, with the default (adaptive) in-flight cap: a fresh fleet of each size on a landscape of that
+    size, then its converged re-run; prints fresh tenants/s of the smaller, the converged re-run time of the larger
+    over the smaller (linear: at most 5.5x for 5x the tenants) and the peak RSS of the larger's runs."""
+    runs: dict[int, tuple[FleetRun, FleetRun]] = {}
+    for count in sizes:
         with tempfile.TemporaryDirectory() as d:
             tmp = Path(d)
             sim = Simulator(landscape=fleet_landscape(count), port=0, job_seconds=job,
                             faults={"latency": latency}).start()
             try:
                 one_tenant_playbook(sim, tmp, count)
-                t0 = time.perf_counter()
-                out, err, usage = run_measured([*PROVISIONER, "run", str(tmp / "fleet.yaml"), "--parallel", str(n),
-                                                "--max-in-flight", "64", "--output", "json"])
-                wall = time.perf_counter() - t0
-                rss = f"{usage.ru_maxrss / 1024:.0f} MB (target < 150 MB)"
-                report = json.loads(out or b"{}") if out else {}
-                ok = sum(1 for t in report.get("tenants", []) if t["ok"])
-                walls[n] = wall
-                print(f"(c) {count} tenants at --parallel {n:>2}: {wall:7.2f} s wall, {count / wall:6.2f} tenants/s, "
-                      f"{ok}/{count} ok, peak RSS {rss}" + ("" if ok == count else f"  [stderr: {err[-300:]!r}]"))
+                fresh = run_fleet(tmp / "fleet.yaml", parallel)
+                converged = run_fleet(tmp / "fleet.yaml", parallel)
             finally:
                 sim.stop()
-    if 1 in walls and max(walls) in walls and max(walls) != 1:
-        print(f"    speed-up at --parallel {max(walls)} over 1: {walls[1] / walls[max(walls)]:.1f}x (target >= 20x)")
+        runs[count] = (fresh, converged)
+        for label, r in (("fresh", fresh), ("converged re-run", converged)):
+            print(f"(c) {count} tenants, {label}, --parallel {parallel}, default in-flight cap: {r.wall:7.2f} s wall, "
+                  f"{count / r.wall:6.2f} tenants/s, {r.ok}/{count} ok, peak RSS {r.rss_mb:.0f} MB"
+                  + ("" if r.ok == count else f"  [stderr: {r.err!r}]"))
+    small, large = sizes
+    print(f"    (ii) {small} fresh tenants at --parallel {parallel}, default in-flight cap: "
+          f"{small / runs[small][0].wall:.2f} tenants/s (target >= 15)")
+    print(f"    (i) converged re-run, {large} tenants over {small}: {runs[large][1].wall / runs[small][1].wall:.2f}x "
+          f"(target <= {1.1 * large / small:g}x)")
+    print(f"    (iii) peak RSS at {large} tenants: {max(r.rss_mb for r in runs[large]):.0f} MB (target <= 150 MB)")
 
 
 def run_measured(cmd: list[str]) -> tuple[bytes, str, resource.struct_rusage]:
@@ -293,7 +347,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5, help="fresh + converged runs of each client for (a) and (b)")
     ap.add_argument("--fleet-job-seconds", type=float, default=0.5, help="async job duration for (c)")
     ap.add_argument("--tenants", type=int, default=100)
-    ap.add_argument("--parallel", type=int, nargs="*", default=[1, 8, 32], help="(c) at these; none: skip (c)")
+    ap.add_argument("--parallel", type=int, nargs="*", default=[1, 8, 32],
+                    help="(c) --tenants at these, --max-in-flight 64; none: skip this series")
+    ap.add_argument("--serial-tenants", type=int, default=20, help="(c) tenants of the --parallel 1 run")
+    ap.add_argument("--scale", type=int, nargs="*", default=[100, 500],
+                    help="(c) fresh and converged fleets of these two sizes at --scale-parallel; none: skip")
+    ap.add_argument("--scale-parallel", type=int, default=64)
     ap.add_argument("--no-startup", action="store_true", help="skip (d)")
     args = ap.parse_args()
     print(f"latency {args.latency * 1000:.0f} ms a request; jobs {args.job_seconds:g} s "
@@ -306,7 +365,11 @@ def main() -> None:
         print(f"\nBENCH FAILED: {exc}", file=sys.stderr)
         sys.exit(1)
     if args.parallel:
-        fleet(args.latency, args.fleet_job_seconds, args.parallel, args.tenants)
+        fleet(args.latency, args.fleet_job_seconds, args.parallel, args.tenants, args.serial_tenants)
+    if args.scale:
+        if len(args.scale) != 2:
+            ap.error("--scale takes two fleet sizes (e.g. 100 500)")
+        fleet_scale(args.latency, args.fleet_job_seconds, (args.scale[0], args.scale[1]), args.scale_parallel)
     if not args.no_startup:
         startup()
 

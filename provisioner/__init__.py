@@ -44,20 +44,21 @@ def load_playbook(path: str | PathLike[str]) -> list[Playbook]:
 
 
 def run(playbooks: str | PathLike[str] | Playbook | Iterable[Playbook], *, force: bool = False, parallel: int = 4,
-        max_in_flight: int = 16) -> list[RunResult]:
+        max_in_flight: int | None = None) -> list[RunResult]:
     """Converge every tenant (as ``provisioner run``): each step reads, compares and writes only what differs.
 
     ``playbooks``: a playbook path, a :class:`Playbook` or several; ``force`` replaces a local key file that
     differs (the old one kept as ``.bak``); ``parallel`` tenants run at once with at most ``max_in_flight``
-    requests in flight per API host. Returns one :class:`RunResult` per tenant, in order: ``result.ok``, and per
-    step (``result.steps``) ``action`` (created, updated, waited, unchanged, passed, failed, skipped),
+    requests in flight per API host (None: a cap that adapts to each host, see :mod:`provisioner.inflight`).
+    Returns one :class:`RunResult` per tenant, in order: ``result.ok``, and per step (``result.steps``) ``action``
+    (created, updated, waited, unchanged, passed, failed, skipped),
     ``reasons``, ``seconds`` (wall time) and ``error``. API and step failures are recorded in the results, never
     raised; :class:`BadInput` is raised before anything runs for a bad playbook or an unset secret variable."""
     return _fleet(playbooks, dry_run=False, force=force, parallel=parallel, max_in_flight=max_in_flight)
 
 
 def plan(playbooks: str | PathLike[str] | Playbook | Iterable[Playbook], *, parallel: int = 4,
-         max_in_flight: int = 16) -> list[RunResult]:
+         max_in_flight: int | None = None) -> list[RunResult]:
     """What :func:`run` would do, reading only (as ``provisioner plan``). Step actions are plan words: create,
     update, wait, no change, passed, failed, skip, error; ``result.has_changes`` says whether anything would be
     created or updated. Raises :class:`BadInput` as :func:`run` does."""
@@ -65,7 +66,7 @@ def plan(playbooks: str | PathLike[str] | Playbook | Iterable[Playbook], *, para
 
 
 def _fleet(playbooks: str | PathLike[str] | Playbook | Iterable[Playbook], *, dry_run: bool, force: bool,
-           parallel: int, max_in_flight: int) -> list[RunResult]:
+           parallel: int, max_in_flight: int | None) -> list[RunResult]:
     from provisioner.fleet import run_many
     from provisioner.playbook import Playbook
     from provisioner.runner import resolve_secrets

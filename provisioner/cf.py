@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from provisioner.errors import ApiError, ProvisionerError, StepFailed
 from provisioner.fleetshare import FleetShare
@@ -126,8 +127,10 @@ class CloudFoundry:
                 raise StepFailed(f"{what}: job {job.get('operation', '')} failed: {detail}")
             return job.get("state") == "COMPLETE"
 
+        host = urlsplit(self.http.base_url).netloc
         return poll(lambda: self.job(url), done, settings=settings, what=what,
-                    describe=lambda j: f"job {j.get('operation', '')} is {j.get('state')}")
+                    describe=lambda j: f"job {j.get('operation', '')} is {j.get('state')}",
+                    kind=lambda j: f"{host} cf {j.get('operation', '')}")
 
     @staticmethod
     def job_resource_guid(job: dict[str, Any], link: str) -> str | None:

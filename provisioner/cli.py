@@ -79,8 +79,10 @@ def _load_all(playbooks: list[Path], timeout: float | None) -> list:
 Playbooks = Annotated[list[Path], typer.Argument(help="Playbook YAML file(s); each may list several tenants.")]
 Parallel = Annotated[int, typer.Option("--parallel", "-p", min=1, max=256, envvar=ENV + "PARALLEL",
                                        help="Tenants run at once.")]
-MaxInFlight = Annotated[int, typer.Option("--max-in-flight", min=1, max=256,
-                                          help="Cap on requests in flight to one API host, over all tenants.")]
+MaxInFlight = Annotated[int | None, typer.Option(
+    "--max-in-flight", min=1, max=256,
+    help="A fixed cap on requests in flight to one API host, over all tenants. Default: a cap per host that "
+         "adapts (starts at 16, grows on fast answers up to 128, halves on HTTP 429 or much slower answers).")]
 Report = Annotated[Path | None, typer.Option("--report", envvar=ENV + "REPORT",
                                              help="Write the JSON report (per tenant and step: action, reasons, "
                                                   "seconds, requests, error; docs/report-format.md).")]
@@ -131,7 +133,8 @@ def _check_outputs(report: Path | None, junit: Path | None, playbooks: list[Path
             raise BadInput(f"{flag} {path}: is one of the playbooks given; write the report to another file")
 
 
-def _execute(playbooks, *, dry_run: bool, force: bool, timeout, parallel: int, max_in_flight: int, report, junit,
+def _execute(playbooks, *, dry_run: bool, force: bool, timeout, parallel: int, max_in_flight: int | None,
+             report, junit,
              output: OutputFormat | str, shard: str | None = None, resume: Path | None = None,
              sm_budget: float = 50.0):
     """Load every playbook (bad input: nothing runs), keep the tenants of ``--shard`` not converged in
@@ -181,7 +184,7 @@ def run(playbooks: Playbooks,
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Read only and print the plan (as `plan`).")] = False,
         force: Annotated[bool, typer.Option("--force", help="Replace a local key file that differs from the "
                                                             "service key (the old one is kept as .bak).")] = False,
-        parallel: Parallel = 4, max_in_flight: MaxInFlight = 16, report: Report = None, junit: Junit = None,
+        parallel: Parallel = 4, max_in_flight: MaxInFlight = None, report: Report = None, junit: Junit = None,
         output: Output = OutputFormat.text, timeout: Timeout = None, shard: ShardOpt = None,
         resume: ResumeOpt = None, sm_creates_per_minute: SmBudgetOpt = 50.0, verbose: Verbose = False) -> None:
     """Converge every tenant: each step reads, compares and writes only what differs. Exit 0 all succeeded."""
@@ -201,7 +204,7 @@ def _plan_exit(results) -> int:
 
 
 @app.command()
-def plan(playbooks: Playbooks, parallel: Parallel = 4, max_in_flight: MaxInFlight = 16, report: Report = None,
+def plan(playbooks: Playbooks, parallel: Parallel = 4, max_in_flight: MaxInFlight = None, report: Report = None,
          junit: Junit = None, output: Output = OutputFormat.text, timeout: Timeout = None, shard: ShardOpt = None,
          resume: ResumeOpt = None, verbose: Verbose = False) -> None:
     """Read only; print per step what a run would do and why. Exit 0 no changes, 2 changes pending, 1 error."""

@@ -1,5 +1,7 @@
 """Many tenants in one command: playbooks run concurrently (``--parallel N`` threads), sharing one session pool
-per HTTP settings, whose per-host gate caps the requests in flight to each API host. One tenant's failure never
+per HTTP settings, whose per-host gate caps the requests in flight to each API host (fixed with ``--max-in-flight
+N``, else adaptive: :mod:`provisioner.inflight`); the pool also holds what the runs learn of job durations
+(:mod:`provisioner.jobtimes`). One tenant's failure never
 stops the others; a crash in one tenant is recorded as that tenant's failure.
 """
 
@@ -22,7 +24,8 @@ from provisioner.wait import WaitSettings
 class Pools:
     """One :class:`SessionPool` per distinct transport settings, shared by every tenant that uses them."""
 
-    def __init__(self, max_in_flight_per_host: int, sm_creates_per_minute: float = SM_CREATES_PER_MINUTE):
+    def __init__(self, max_in_flight_per_host: int | None,
+                 sm_creates_per_minute: float = SM_CREATES_PER_MINUTE):
         self.max_in_flight = max_in_flight_per_host
         self.sm_creates_per_minute = sm_creates_per_minute
         self._pools: dict[tuple[object, ...], SessionPool] = {}
@@ -40,7 +43,7 @@ class Pools:
 
 
 def run_many(playbooks: list[Playbook], *, parallel: int = 4, dry_run: bool = False, force: bool = False,
-             max_in_flight_per_host: int = 16, poll: WaitSettings | None = None,
+             max_in_flight_per_host: int | None = None, poll: WaitSettings | None = None,
              sm_creates_per_minute: float = SM_CREATES_PER_MINUTE,
              on_step: Callable[[RunResult, StepResult], None] | None = None,
              on_start: Callable[[RunResult, str], None] | None = None) -> list[RunResult]:

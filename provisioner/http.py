@@ -1,6 +1,9 @@
 """The HTTP layer shared by every API client (CF, UAA/XSUAA, BTP).
 
 - One pooled ``requests.Session`` per origin (scheme, host, port), shared by all clients and threads of a process.
+- A cap on the requests in flight to each origin over all the pool's users (:mod:`provisioner.inflight`): fixed
+  (``HttpSettings.max_in_flight_per_host``), or by default adapting to the host (grows on fast answers, halves on
+  429 and on answers much slower than the host's recent median); :meth:`SessionPool.caps` reports what it did.
 - Connect and read timeouts on every request (seconds; default 5 and 30).
 - Retries with exponential backoff and jitter (urllib3 ``Retry``) on 429, 502, 503, 504 and on connection errors,
   for GET, PUT, DELETE and HEAD; ``Retry-After`` and ``X-RateLimit-Reset`` are honoured. A connection that fails
@@ -20,6 +23,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -43,13 +47,19 @@ from provisioner.http_guards import (
     origin_of,
     parse_error,
     refused,
+    retried_on_429,
     scrub,
 )
+from provisioner.inflight import CEILING, CapReport, InFlightCap
+from provisioner.jobtimes import JobTimes
 
 log = logging.getLogger("provisioner.http")
 
 RETRY_STATUSES = (429, 502, 503, 504)
 RETRY_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD"})
+#: the environment variables that decide a request's proxy (as urllib's getproxies_environment reads them)
+PROXY_VARIABLES = (*(case(f"{scheme}_proxy") for scheme in ("http", "https", "all", "no") for case in (str, str.upper)),
+                   "REQUEST_METHOD")
 SECRET_FORM_FIELDS = frozenset({"password", "client_secret", "refresh_token", "assertion", "code"})
 
 
@@ -96,7 +106,8 @@ class HttpSettings:
     backoff_factor: float = 0.25
     backoff_max: float = 30.0
     verify: bool | str = True
-    max_in_flight_per_host: int = 16
+    #: requests in flight per API host over all tenants: None = adaptive (:mod:`provisioner.inflight`), else fixed
+    max_in_flight_per_host: int | None = None
     proxy: str | None = None
     #: Service Manager instance creates a minute, shared by a fleet's runs (:mod:`provisioner.budget`)
     sm_creates_per_minute: float = 50.0
@@ -119,21 +130,26 @@ class RequestStats:
 
 
 class SessionPool:
-    """One ``requests.Session`` per origin, with retrying adapters and a cap on requests in flight per origin."""
+    """One ``requests.Session`` per origin, with retrying adapters and a cap on requests in flight per origin;
+    ``shared`` (sign-ins, lookups) and ``job_times`` (job durations, :mod:`provisioner.jobtimes`) are what the runs
+    using the pool (one fleet run) learn once and share."""
 
     def __init__(self, settings: HttpSettings | None = None):
         self.settings = settings or HttpSettings()
         self._sessions: dict[str, requests.Session] = {}
-        self._gates: dict[str, threading.BoundedSemaphore] = {}
+        self._gates: dict[str, InFlightCap] = {}
+        self._proxies: dict[tuple[str | None, ...], dict[str, str]] = {}
         self._lock = threading.Lock()
         #: sign-ins and lookups shared by the runs that use this pool (one fleet run)
         self.shared = FleetShare()
+        #: how long each kind of async job took, for the polls of the runs that use this pool
+        self.job_times = JobTimes()
 
     def _origin(self, url: str) -> str:
         p = urlsplit(url)
         return f"{p.scheme}://{p.netloc}".lower()
 
-    def session(self, url: str, *, retry_post: bool = False) -> tuple[requests.Session, threading.BoundedSemaphore]:
+    def session(self, url: str, *, retry_post: bool = False) -> tuple[requests.Session, InFlightCap]:
         """The session for the URL's origin; ``retry_post`` gives one whose retries also cover POST (for
         idempotent POSTs such as token requests). On a loopback origin a refused connection is not retried: nothing
         listens there, and waiting will not change that."""
@@ -154,20 +170,32 @@ class SessionPool:
                     backoff_jitter=self.settings.backoff_factor, respect_retry_after_header=True,
                     raise_on_status=False, raise_on_redirect=False,
                 )
-                size = max(self.settings.max_in_flight_per_host, 1)
+                fixed = self.settings.max_in_flight_per_host
+                size = CEILING if fixed is None else max(fixed, 1)
                 adapter = HTTPAdapter(max_retries=retry, pool_connections=1, pool_maxsize=size)
                 s.mount(origin, adapter)
                 s.verify = ca_bundle(self.settings.verify)
                 self._sessions[key] = s
-                self._gates.setdefault(origin, threading.BoundedSemaphore(size))
+                self._gates.setdefault(origin, InFlightCap(fixed))
             return self._sessions[key], self._gates[origin]
+
+    def caps(self) -> dict[str, CapReport]:
+        """``{origin: CapReport}``: what the in-flight cap of each API host did (see :mod:`provisioner.inflight`)."""
+        with self._lock:
+            gates = dict(self._gates)
+        return {origin: gate.report() for origin, gate in gates.items()}
 
     def proxies_for(self, url: str) -> dict[str, str]:
         """The proxy for ``url``: ``http.proxy`` from the playbook, else ``HTTPS_PROXY``/``HTTP_PROXY`` unless
         ``NO_PROXY`` names the host (as curl and requests read them)."""
         if self.settings.proxy:
             return {"http": self.settings.proxy, "https": self.settings.proxy}
-        return requests.utils.get_environ_proxies(url)
+        # requests scans the whole environment for them (about 1 ms a request): once per origin and proxy setting
+        key = (self._origin(url), *(os.environ.get(name) for name in PROXY_VARIABLES))
+        found = self._proxies.get(key)
+        if found is None:
+            found = self._proxies[key] = requests.utils.get_environ_proxies(url)
+        return dict(found)
 
     def close(self) -> None:
         with self._lock:
@@ -275,23 +303,26 @@ class HttpClient:
         session, gate = self.pool.session(url, retry_post=idempotent)
         s = self.pool.settings
         start = clock.monotonic()
-        with gate:
-            try:
-                resp = session.request(method, url, params=params, json=json, data=data, headers=headers,
-                                       auth=basic, timeout=(s.connect_timeout, s.read_timeout),
-                                       allow_redirects=False, proxies=self.pool.proxies_for(url))
-            except requests.exceptions.SSLError as exc:
-                raise ApiError(0, None, "TLS", f"TLS verification failed ({type(exc).__name__}); set http.ca_bundle "
-                               "in the playbook to your CA bundle", method, display_url(url)) from None
-            except requests.exceptions.RequestException as exc:
-                if refused(exc):
-                    raise ApiError(0, None, "ConnectionRefused", "nothing answers at this address (connection "
-                                   "refused): is the API running, and is the URL right?", method,
-                                   display_url(url)) from None
-                raise ApiError(0, None, "ConnectionError", f"no answer after retries ({type(exc).__name__})",
-                               method, display_url(url)) from None
-            finally:
-                self.stats.count(method, url)
+        ticket = gate.enter()
+        sent, status, throttled = clock.monotonic(), None, False
+        try:
+            resp = session.request(method, url, params=params, json=json, data=data, headers=headers,
+                                   auth=basic, timeout=(s.connect_timeout, s.read_timeout),
+                                   allow_redirects=False, proxies=self.pool.proxies_for(url))
+            status, throttled = resp.status_code, retried_on_429(resp)
+        except requests.exceptions.SSLError as exc:
+            raise ApiError(0, None, "TLS", f"TLS verification failed ({type(exc).__name__}); set http.ca_bundle "
+                           "in the playbook to your CA bundle", method, display_url(url)) from None
+        except requests.exceptions.RequestException as exc:
+            if refused(exc):
+                raise ApiError(0, None, "ConnectionRefused", "nothing answers at this address (connection "
+                               "refused): is the API running, and is the URL right?", method,
+                               display_url(url)) from None
+            raise ApiError(0, None, "ConnectionError", f"no answer after retries ({type(exc).__name__})",
+                           method, display_url(url)) from None
+        finally:
+            gate.leave(ticket, clock.monotonic() - sent, status, throttled, write=method not in ("GET", "HEAD"))
+            self.stats.count(method, url)
         took = clock.monotonic() - start
         log.debug("%s %s -> %s (%.3f s)", method, display_url(url), resp.status_code, took)
         if self.on_request:

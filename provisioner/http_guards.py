@@ -160,3 +160,9 @@ def refused(exc: BaseException) -> bool:
         reason = getattr(seen, "reason", None)
         seen = reason if isinstance(reason, BaseException) else nested or seen.__cause__ or seen.__context__
     return False
+
+
+def retried_on_429(resp: requests.Response) -> bool:
+    """Whether the HTTP layer's retries met a 429 on the way to this answer (urllib3's retry history)."""
+    retries = getattr(resp.raw, "retries", None)
+    return any(getattr(h, "status", None) == 429 for h in getattr(retries, "history", None) or ())

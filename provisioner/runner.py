@@ -169,8 +169,9 @@ def connect_platform(pb: Playbook, pool: SessionPool, stats: RequestStats, *, ne
     return Connection(cf, btp, CloudFoundryPlatform(cf), False)
 
 
-def http_settings(pb: Playbook, max_in_flight_per_host: int = 16) -> HttpSettings:
-    """The transport settings of the playbook's ``http`` section (timeouts, retries, CA bundle, proxy)."""
+def http_settings(pb: Playbook, max_in_flight_per_host: int | None = None) -> HttpSettings:
+    """The transport settings of the playbook's ``http`` section (timeouts, retries, CA bundle, proxy); a fixed
+    in-flight cap per host, or None for the adaptive one."""
     return HttpSettings(connect_timeout=pb.http.connect_timeout, read_timeout=pb.http.read_timeout,
                         retries=pb.http.retries, verify=pb.http.ca_bundle or True, proxy=pb.http.proxy,
                         max_in_flight_per_host=max_in_flight_per_host)

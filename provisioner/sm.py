@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from provisioner import clock
 from provisioner.budget import TokenBucket
@@ -231,8 +232,11 @@ class ServiceManager:
                 raise StepFailed(f"{what}: {kind} failed: {detail or 'no detail'}")
             return op.get("state") == "succeeded"
 
+        host = urlsplit(self.http.base_url).netloc
+        resource = next((p for p in location.split("/") if p.startswith("service_")), "operation")
         op = poll(lambda: self.operation(location), done, settings=settings, what=what,
-                  describe=lambda o: f"operation {o.get('type')} is {o.get('state')}")
+                  describe=lambda o: f"operation {o.get('type')} is {o.get('state')}",
+                  kind=lambda o: f"{host} sm {resource} {str(o.get('type') or '').lower()}")
         if op.get("resource_id"):
             return str(op["resource_id"])
         parts = location.rstrip("/").split("/")

@@ -153,7 +153,8 @@ class Env:
     def wait_settings(self, timeout: float) -> WaitSettings:
         """The poll settings with ``timeout`` (seconds)."""
         return WaitSettings(timeout=timeout, first_interval=self.poll.first_interval,
-                            max_interval=self.poll.max_interval, ratio=self.poll.ratio)
+                            max_interval=self.poll.max_interval, ratio=self.poll.ratio,
+                            times=self.poll.times or (self.pool.job_times if self.pool is not None else None))
 
 
 def first_run(settings: Playbook) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from provisioner import clock
 from provisioner.atonce import at_once
@@ -126,6 +127,7 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
         guid = observation.subaccount["guid"]
         settings = env.wait_settings(pb.timeouts.entitlement)
         what = f"entitlement of {s.offering}/{s.plan}"
+        host = urlsplit(btp.entitlements.base_url).netloc
         location = None
         if change.action is not Action.WAIT:
             plan = observation.entitled or {}
@@ -147,7 +149,8 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
             return find_assignment(btp.assignments(guid, s.offering, s.plan), s.offering, s.plan, guid.lower())
 
         poll(read_assignment, state_ok, settings=settings, what=what,
-             describe=lambda a: f"assignment is {(a or {}).get('entityState', 'missing')}")
+             describe=lambda a: f"assignment is {(a or {}).get('entityState', 'missing')}",
+             kind=lambda _: f"{host} btp entitlement assignment")
         return EntitlementOutput(None)
 
     def current(self, observation: EntitlementObservation) -> EntitlementOutput | None:
