@@ -11,8 +11,10 @@ status endpoint, ``GET /accounts/v1/subaccounts[/{guid}]`` (§7.2) and the subac
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
+from provisioner.atonce import at_once
 from provisioner.errors import ApiError, BadInput, StepFailed
 from provisioner.http import HttpClient, RequestStats, SessionPool
 from provisioner.secret import Secret
@@ -95,12 +97,24 @@ class Btp:
                              f"(subdomains here: {names}); give its GUID")
         return found[0]
 
-    def sign_in_and_list(self, ident: str) -> None:
-        """Sign in (the cis token) and, when ``ident`` is not a GUID, list the subaccounts into the pool's shared
-        list that :meth:`find_subaccount` reads: early work a first run asks for beside the CF sign-in."""
+    def sign_in_and_list(self, ident: str, *, environments: bool = False) -> None:
+        """Sign in (the cis token), then side by side: when ``ident`` is not a GUID, list the subaccounts into the
+        pool's shared list that :meth:`find_subaccount` reads, and with ``environments`` read the environment
+        instances (:meth:`environments`, for the org check before the first write): early work a first run asks
+        for beside the CF sign-in. A refused environment read is left to the check, which asks again."""
         self.token_source.token()
-        if not GUID_RE.match(ident) and self.pool is not None:
-            self.subaccounts()
+        if self.pool is None:
+            return
+        reads: list[Callable[[], object]] = [self.subaccounts] if not GUID_RE.match(ident) else []
+        if environments:
+            reads.append(self._environments_or_none)
+        at_once(*reads)
+
+    def _environments_or_none(self) -> list[dict[str, Any]] | None:
+        try:
+            return self.environments()
+        except ApiError:
+            return None
 
     def subaccounts(self) -> list[dict[str, Any]]:
         """Every subaccount the cis key sees (``GET /accounts/v1/subaccounts`` → ``value``), listed once per

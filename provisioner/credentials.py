@@ -185,14 +185,15 @@ def service_manager(pb: Playbook, btp: Btp | None, pool: SessionPool, stats: Req
 
 def sign_in_beside(sign_in: Callable[[], T], btp: Btp | None, pb: Playbook) -> T:
     """``sign_in()`` (the CF sign-in) → its value; on a first run (:func:`provisioner.steps.base.first_run`) with
-    a BTP client, its cis token (``POST <uaa.url>/oauth/token``) and the subaccount list the entitlement step
-    reads are asked for at the same time (:meth:`Btp.sign_in_and_list`). The CF sign-in's errors propagate as they
-    are; a refused cis token is left to the BTP client's first request, which asks again and reports it in the step
-    that needs BTP (as without this)."""
+    a BTP client, its cis token (``POST <uaa.url>/oauth/token``), the subaccount list the entitlement step
+    reads and the environments the org check reads are asked for at the same time (:meth:`Btp.sign_in_and_list`).
+    The CF sign-in's errors propagate as they are; a refused cis token is left to the BTP client's first request,
+    which asks again and reports it in the step that needs BTP (as without this)."""
     if btp is None or not first_run(pb):
         return sign_in()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sign-in") as pool:
-        early = pool.submit(btp.sign_in_and_list, pb.btp.subaccount)
+        early = pool.submit(btp.sign_in_and_list, pb.btp.subaccount,
+                            environments=pb.cf is not None and pb.btp.org_check != "off")
         value = sign_in()
         try:
             early.result()

@@ -347,7 +347,7 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, 
     env = Env(pb, conn.cf, conn.btp, conn.platform, dry_run=dry_run, force=force, poll=poll or WaitSettings(),
               on_subaccount=conn.on_subaccount, pool=pool, stats=stats,
               write_guard=OrgGuard(pb, conn.cf, conn.btp))
-    if conn.cf is not None and pb.cf is not None:
+    if conn.cf is not None and pb.cf is not None and not first_run(pb):
         conn.cf.org_early(pb.cf_settings.org)  # the space and the entitlement steps both read it
     steps = {step.name: (step, skip) for step, skip in selected}
     ahead = not dry_run and not first_run(pb)  # verifications ahead of their needs: on a re-run only

@@ -17,9 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from provisioner import clock
-from provisioner.atonce import at_once
 from provisioner.btp import find_assignment, find_entitled_plan, uses_enable
-from provisioner.errors import ApiError, ProvisionerError, StepFailed
+from provisioner.errors import ApiError, StepFailed
 from provisioner.platform import ServicePlan
 from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream, first_run
@@ -60,15 +59,11 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
 
     def read(self, env: Env, upstream: Upstream) -> EntitlementObservation:
         """The plan in the org's marketplace, else the BTP assignment. On a first run (:func:`first_run`) the BTP
-        reads go out beside the marketplace read (a fresh tenant needs them; a visible plan makes them moot)."""
+        assignment alone, the authoritative state (a fresh tenant needs it; the marketplace read would only delay
+        the assignment: the instance step finds the plan in the org)."""
         if env.cf is None or env.btp is None or not first_run(env.settings):
             return self._in_org(env) or self._in_btp(env)
-        in_org, in_btp = at_once(lambda: self._in_org(env), lambda: self._in_btp_or_error(env))
-        if in_org is not None:
-            return in_org
-        if isinstance(in_btp, ProvisionerError):
-            raise in_btp
-        return in_btp
+        return self._in_btp(env)
 
     def _in_org(self, env: Env) -> EntitlementObservation | None:
         """The plan when it is in the org's marketplace (``GET /v3/service_plans?organization_guids=``; the org
@@ -90,12 +85,6 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
         body = env.btp.assignments(sub["guid"], s.offering, s.plan)
         return EntitlementObservation(None, sub, find_assignment(body, s.offering, s.plan, sub["guid"].lower()),
                                       find_entitled_plan(body, s.offering, s.plan))
-
-    def _in_btp_or_error(self, env: Env) -> EntitlementObservation | ProvisionerError:
-        try:
-            return self._in_btp(env)
-        except ProvisionerError as exc:
-            return exc
 
     def compare(self, settings: Playbook, observation: EntitlementObservation, upstream: Upstream) -> Change:
         s = settings.service
