@@ -1,4 +1,4 @@
-"""`make bench`: the speed figures of issue 5, printed; fails (exit 1) when a measured run beats its bound.
+"""`make bench`: the speed figures, printed; fails (exit 1) when a measured run beats its bound.
 
 Starts the landscape simulator in this process with an injected latency per request and a job duration, then:
  - prints the critical-path lower bound of any client (benchmarks/bound.py: the dependency graph, its longest
@@ -15,9 +15,10 @@ Starts the landscape simulator in this process with an injected latency per requ
      RSS at 500;
  (d) start-up: `provisioner --help` and `provisioner validate playbooks/demo.yaml` (median of 15 each), and
      validate's largest imports.
-Targets (printed beside the figures): converged re-run 0 writes and <= 10 requests; fresh provision <= 1.15x its
-lower bound; 100 tenants at --parallel 32 >= 20x faster than at 1; --help < 150 ms median; peak RSS < 150 MB;
-100 fresh tenants at --parallel 64 with the default cap >= 15 tenants/s; converged 500 <= 5.5x converged 100.
+Targets (printed beside the figures, each "met" or "NOT met"): fresh provision <= 1.05x its lower bound and
+<= 0.95x the peer; converged re-run <= 1.0x the peer with 0 writes; 100 tenants at --parallel 32 >= 20x faster than
+at 1; 100 fresh tenants at --parallel 64 with the default cap >= 15 tenants/s; converged 500 <= 5.5x converged 100;
+peak RSS <= 150 MB at 500 tenants; `--help` <= 80 ms and `validate` <= 120 ms median.
 """
 
 from __future__ import annotations
@@ -184,6 +185,10 @@ def one_round(who: str, latency: float, job: float) -> tuple[Measure, Measure]:
             sim.stop()
 
 
+def verdict(value: float, most: float) -> str:
+    return "met" if value <= most else "NOT met"
+
+
 def compare(latency: float, job: float, rounds: int) -> None:
     """Provisioner and peer alternately (``rounds`` each, the first of each round alternating), fresh and
     converged; print medians, provisioner/peer and each against the bound. Raises BenchError when a run came in
@@ -197,17 +202,22 @@ def compare(latency: float, job: float, rounds: int) -> None:
     under = [f"{who} {case} run {m.wall:.3f} s < bound {b:.3f} s"
              for who, pairs in runs.items() for pair in pairs
              for case, m, b in (("fresh", pair[0], fresh_bound), ("converged", pair[1], conv_bound)) if m.wall < b]
-    for label, index, b, target in (("(a) fresh tenant", 0, fresh_bound, "provisioner target <= 1.15x the bound"),
-                                    ("(b) converged re-run", 1, conv_bound, "provisioner target 0 writes, <= 10 "
-                                                                           "requests")):
+    # the targets of the performance issue: (label, index, bound, the most provisioner/bound, the most
+    # provisioner/peer, what else)
+    targets = (("(a) fresh tenant", 0, fresh_bound, 1.05, 0.95, ""),
+               ("(b) converged re-run", 1, conv_bound, None, 1.0, "; 0 writes, roles, parameters and the key's "
+                                                                  "sign-in re-checked"))
+    for label, index, b, most_bound, most_peer, also in targets:
         med = {who: statistics.median(p[index].wall for p in pairs) for who, pairs in runs.items()}
         req = {who: statistics.median(p[index].requests for p in pairs) for who, pairs in runs.items()}
         wr = {who: max(p[index].writes for p in pairs) for who, pairs in runs.items()}
+        ratio, over = med["provisioner"] / med["peer"], med["provisioner"] / b
         print(f"{label}, median of {rounds}: provisioner {med['provisioner']:.3f} s ({req['provisioner']:.0f} "
               f"requests, {wr['provisioner']} writes), peer {med['peer']:.3f} s ({req['peer']:.0f} requests, "
-              f"{wr['peer']} writes); provisioner/peer {med['provisioner'] / med['peer']:.3f}")
-        print(f"    vs the bound {b:.3f} s: provisioner {med['provisioner'] / b:.3f}x, peer {med['peer'] / b:.3f}x "
-              f"({target})")
+              f"{wr['peer']} writes); provisioner/peer {ratio:.3f} "
+              f"(target <= {most_peer:g}: {verdict(ratio, most_peer)})")
+        aim = f"target <= {most_bound:g}x: {verdict(over, most_bound)}" if most_bound else "no target"
+        print(f"    vs the bound {b:.3f} s: provisioner {over:.3f}x ({aim}), peer {med['peer'] / b:.3f}x{also}")
     if under:
         raise BenchError("A MEASURED RUN CAME IN UNDER THE CRITICAL-PATH BOUND, so benchmarks/bound.py is wrong: "
                          + "; ".join(under))
@@ -256,7 +266,8 @@ def fleet(latency: float, job: float, parallels: list[int], count: int, serial: 
             finally:
                 sim.stop()
     if 1 in rates and max(rates) != 1:
-        print(f"    speed-up at --parallel {max(rates)} over 1: {rates[max(rates)] / rates[1]:.1f}x (target >= 20x)")
+        up = rates[max(rates)] / rates[1]
+        print(f"    speed-up at --parallel {max(rates)} over 1: {up:.1f}x (target >= 20x: {verdict(20, up)})")
 
 
 def fleet_scale(latency: float, job: float, sizes: tuple[int, int], parallel: int) -> None:
@@ -281,11 +292,13 @@ def fleet_scale(latency: float, job: float, sizes: tuple[int, int], parallel: in
                   f"{count / r.wall:6.2f} tenants/s, {r.ok}/{count} ok, peak RSS {r.rss_mb:.0f} MB"
                   + ("" if r.ok == count else f"  [stderr: {r.err!r}]"))
     small, large = sizes
-    print(f"    (ii) {small} fresh tenants at --parallel {parallel}, default in-flight cap: "
-          f"{small / runs[small][0].wall:.2f} tenants/s (target >= 15)")
-    print(f"    (i) converged re-run, {large} tenants over {small}: {runs[large][1].wall / runs[small][1].wall:.2f}x "
-          f"(target <= {1.1 * large / small:g}x)")
-    print(f"    (iii) peak RSS at {large} tenants: {max(r.rss_mb for r in runs[large]):.0f} MB (target <= 150 MB)")
+    rate, grow, rss = small / runs[small][0].wall, runs[large][1].wall / runs[small][1].wall, \
+        max(r.rss_mb for r in runs[large])
+    print(f"    (ii) {small} fresh tenants at --parallel {parallel}, default in-flight cap: {rate:.2f} tenants/s "
+          f"(target >= 15: {verdict(15, rate)})")
+    print(f"    (i) converged re-run, {large} tenants over {small}: {grow:.2f}x "
+          f"(target <= {1.1 * large / small:g}x: {verdict(grow, 1.1 * large / small)})")
+    print(f"    (iii) peak RSS at {large} tenants: {rss:.0f} MB (target <= 150 MB: {verdict(rss, 150)})")
 
 
 def run_measured(cmd: list[str]) -> tuple[bytes, str, resource.struct_rusage]:
