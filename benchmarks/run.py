@@ -24,6 +24,7 @@ peak RSS <= 150 MB at 500 tenants; `--help` <= 80 ms and `validate` <= 120 ms me
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -32,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -245,6 +246,26 @@ def run_fleet(fleet_yaml: Path, parallel: int, max_in_flight: int | None = None)
     return FleetRun(wall, ok, usage.ru_maxrss / 1024, err[-300:])
 
 
+@contextlib.contextmanager
+def fleet_landscape_started(count: int, size: int, latency: float, job: float) -> Iterator[Path]:
+    """A simulator with ``count`` tenants (latency and job seconds as given) → the fleet playbook of the first
+    ``size``; stopped, and its folder removed, on leaving."""
+    with tempfile.TemporaryDirectory() as d:
+        sim = Simulator(landscape=fleet_landscape(count), port=0, job_seconds=job, faults={"latency": latency}).start()
+        try:
+            one_tenant_playbook(sim, Path(d), size)
+            yield Path(d) / "fleet.yaml"
+        finally:
+            sim.stop()
+
+
+def describe(label: str, r: FleetRun, size: int) -> str:
+    """One printed line of a fleet run: wall time, tenants/s, how many succeeded, peak RSS (and stderr's end when
+    some failed)."""
+    return (f"{label}: {r.wall:7.2f} s wall, {size / r.wall:6.2f} tenants/s, {r.ok}/{size} ok, peak RSS "
+            f"{r.rss_mb:.0f} MB" + ("" if r.ok == size else f"  [stderr: {r.err!r}]"))
+
+
 def fleet(latency: float, job: float, parallels: list[int], count: int, serial: int) -> None:
     """(c) ``count`` tenants at each of ``parallels`` (``--max-in-flight 64``); at --parallel 1 the tenants run one
     after another, so its rate is measured on ``serial`` of them (the first tenant, which polls without history,
@@ -252,19 +273,10 @@ def fleet(latency: float, job: float, parallels: list[int], count: int, serial: 
     rates = {}
     for n in parallels:
         size = min(count, serial) if n == 1 else count
-        with tempfile.TemporaryDirectory() as d:
-            tmp = Path(d)
-            sim = Simulator(landscape=fleet_landscape(count), port=0, job_seconds=job,
-                            faults={"latency": latency}).start()
-            try:
-                one_tenant_playbook(sim, tmp, size)
-                r = run_fleet(tmp / "fleet.yaml", n, 64)
-                rates[n] = size / r.wall
-                print(f"(c) {size} tenants at --parallel {n:>2} --max-in-flight 64: {r.wall:7.2f} s wall, "
-                      f"{size / r.wall:6.2f} tenants/s, {r.ok}/{size} ok, peak RSS {r.rss_mb:.0f} MB"
-                      + ("" if r.ok == size else f"  [stderr: {r.err!r}]"))
-            finally:
-                sim.stop()
+        with fleet_landscape_started(count, size, latency, job) as fleet_yaml:
+            r = run_fleet(fleet_yaml, n, 64)
+        rates[n] = size / r.wall
+        print(describe(f"(c) {size} tenants at --parallel {n:>2} --max-in-flight 64", r, size))
     if 1 in rates and max(rates) != 1:
         up = rates[max(rates)] / rates[1]
         print(f"    speed-up at --parallel {max(rates)} over 1: {up:.1f}x (target >= 20x: {verdict(20, up)})")
@@ -276,21 +288,12 @@ def fleet_scale(latency: float, job: float, sizes: tuple[int, int], parallel: in
     over the smaller (linear: at most 5.5x for 5x the tenants) and the peak RSS of the larger's runs."""
     runs: dict[int, tuple[FleetRun, FleetRun]] = {}
     for count in sizes:
-        with tempfile.TemporaryDirectory() as d:
-            tmp = Path(d)
-            sim = Simulator(landscape=fleet_landscape(count), port=0, job_seconds=job,
-                            faults={"latency": latency}).start()
-            try:
-                one_tenant_playbook(sim, tmp, count)
-                fresh = run_fleet(tmp / "fleet.yaml", parallel)
-                converged = run_fleet(tmp / "fleet.yaml", parallel)
-            finally:
-                sim.stop()
+        with fleet_landscape_started(count, count, latency, job) as fleet_yaml:
+            fresh = run_fleet(fleet_yaml, parallel)
+            converged = run_fleet(fleet_yaml, parallel)
         runs[count] = (fresh, converged)
         for label, r in (("fresh", fresh), ("converged re-run", converged)):
-            print(f"(c) {count} tenants, {label}, --parallel {parallel}, default in-flight cap: {r.wall:7.2f} s wall, "
-                  f"{count / r.wall:6.2f} tenants/s, {r.ok}/{count} ok, peak RSS {r.rss_mb:.0f} MB"
-                  + ("" if r.ok == count else f"  [stderr: {r.err!r}]"))
+            print(describe(f"(c) {count} tenants, {label}, --parallel {parallel}, default in-flight cap", r, count))
     small, large = sizes
     rate, grow, rss = small / runs[small][0].wall, runs[large][1].wall / runs[small][1].wall, \
         max(r.rss_mb for r in runs[large])
