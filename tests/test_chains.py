@@ -8,7 +8,7 @@ import threading
 
 import pytest
 import requests
-from conftest import cli
+from conftest import cli, steps_of
 from hostile import ScriptedServer, _forward
 
 ALL = ["space", "entitlement", "instance", "key", "download", "check", "test"]
@@ -116,3 +116,17 @@ def test_a_failed_entitlement_job_is_named_and_a_rerun_assigns_again(landscape):
     steps = {s["step"]: s for s in _steps(again)}
     assert steps["entitlement"]["action"] == "updated"
     assert "the last assignment failed (quota service unavailable); assign again" in steps["entitlement"]["reasons"][0]
+
+
+def test_first_run_falls_back_to_the_marketplace_when_btp_refuses(landscape):
+    """A first run reads the BTP assignment (not the marketplace) before its PUT; when BTP refuses that read
+    (here a 422 on every assignments read), a plan visible in the org still proves the entitlement."""
+    pb = landscape.playbook()
+    assert cli("run", pb).exit_code == 0
+    landscape.key_path.unlink()  # a first run again: no key file
+    requests.patch(landscape.url + "/_sim/faults", json={"failures": [
+        {"paths": ["*/entitlements/v1/assignments"], "kinds": ["422"]}]}, timeout=10).raise_for_status()
+    again = cli("run", pb)
+    assert again.exit_code == 0, again.output
+    assert steps_of(again.stdout)["entitlement"] == "unchanged"
+    assert "is in the org's marketplace" in again.stdout

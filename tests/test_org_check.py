@@ -76,3 +76,4 @@ def test_doctor_names_the_mismatch(landscape):
     assert "belongs to subaccount" in out.output
     good = cli("doctor", landscape.playbook())
     assert "cf.org is the org of the subaccount's Cloud Foundry environment" in good.output
+

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from provisioner import clock
 from provisioner.btp import find_assignment, find_entitled_plan, uses_enable
-from provisioner.errors import ApiError, StepFailed
+from provisioner.errors import ApiError, ProvisionerError, StepFailed
 from provisioner.platform import ServicePlan
 from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream, first_run
@@ -59,11 +59,19 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
 
     def read(self, env: Env, upstream: Upstream) -> EntitlementObservation:
         """The plan in the org's marketplace, else the BTP assignment. On a first run (:func:`first_run`) the BTP
-        assignment alone, the authoritative state (a fresh tenant needs it; the marketplace read would only delay
-        the assignment: the instance step finds the plan in the org)."""
+        assignment first, the authoritative state (a fresh tenant needs it; the marketplace read would only delay
+        the assignment: the instance step finds the plan in the org), the marketplace only when BTP refuses."""
         if env.cf is None or env.btp is None or not first_run(env.settings):
             return self._in_org(env) or self._in_btp(env)
-        return self._in_btp(env)
+        try:
+            return self._in_btp(env)
+        except ProvisionerError as exc:  # e.g. a cis key that may not read the assignments: the marketplace may
+            if getattr(exc, "transient", False):  # still prove the entitlement, as on a re-run
+                raise
+            found = self._in_org(env)
+            if found is None:
+                raise
+            return found
 
     def _in_org(self, env: Env) -> EntitlementObservation | None:
         """The plan when it is in the org's marketplace (``GET /v3/service_plans?organization_guids=``; the org
