@@ -9,12 +9,12 @@ The library API (README, "Use from Python")::
 
 The import is kept light: ``import provisioner`` loads no HTTP stack, no pydantic and no simulator; they load
 when first used (:func:`__getattr__` for the classes). Logging goes to the ``provisioner`` logger, which has a
-:class:`logging.NullHandler` (an application configures handlers).
+:class:`logging.NullHandler` from the first module that logs on (:mod:`provisioner.http`; an application
+configures handlers).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from os import PathLike
 from typing import TYPE_CHECKING, Any
@@ -30,7 +30,6 @@ __version__ = "0.1.0"
 __all__ = ["BadInput", "Playbook", "ProvisionerError", "RunResult", "Simulator", "StepResult", "__version__",
            "load_playbook", "plan", "run"]
 
-logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 def load_playbook(path: str | PathLike[str]) -> list[Playbook]:
     """Load and validate a playbook file: one :class:`Playbook` per tenant (a playbook with ``tenants:`` gives

@@ -54,6 +54,7 @@ from provisioner.inflight import CEILING, CapReport, InFlightCap
 from provisioner.jobtimes import JobTimes
 
 log = logging.getLogger("provisioner.http")
+logging.getLogger("provisioner").addHandler(logging.NullHandler())  # a library: the application logs
 
 RETRY_STATUSES = (429, 502, 503, 504)
 RETRY_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD"})

@@ -3,6 +3,7 @@ that never loads the simulator; the README's "Use from Python" example, run as i
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 import shutil
@@ -48,6 +49,7 @@ def test_the_api_is_declared_and_resolves():
         assert getattr(provisioner, name) is not None, name
     with pytest.raises(AttributeError):
         _ = provisioner.nothing_here  # type: ignore[attr-defined]
+    importlib.import_module("provisioner.http")  # the first module that logs gives the package logger its handler
     assert any(isinstance(h, logging.NullHandler) for h in logging.getLogger("provisioner").handlers)
     assert (ROOT / "provisioner" / "py.typed").exists()
 
