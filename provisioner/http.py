@@ -51,7 +51,7 @@ from provisioner.http_guards import (
     scrub,
 )
 from provisioner.inflight import CEILING, CapReport, InFlightCap
-from provisioner.jobtimes import JobTimes
+from provisioner.jobtimes import JobTimes, store_path
 
 log = logging.getLogger("provisioner.http")
 logging.getLogger("provisioner").addHandler(logging.NullHandler())  # a library: the application logs
@@ -143,8 +143,9 @@ class SessionPool:
         self._lock = threading.Lock()
         #: sign-ins and lookups shared by the runs that use this pool (one fleet run)
         self.shared = FleetShare()
-        #: how long each kind of async job took, for the polls of the runs that use this pool
-        self.job_times = JobTimes()
+        #: how long each kind of async job took, for the polls of the runs that use this pool (and kept between
+        #: runs: :func:`provisioner.jobtimes.store_path`; saved by :meth:`close`)
+        self.job_times = JobTimes(store=store_path())
 
     def _origin(self, url: str) -> str:
         p = urlsplit(url)
@@ -199,10 +200,12 @@ class SessionPool:
         return dict(found)
 
     def close(self) -> None:
+        """Close the sessions and keep the job durations learned (:meth:`JobTimes.save`)."""
         with self._lock:
             for s in self._sessions.values():
                 s.close()
             self._sessions.clear()
+        self.job_times.save()
 
 
 _default_pool: SessionPool | None = None

@@ -303,6 +303,7 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
     result = RunResult(pb.source, pb.tenant.subdomain, era, dry_run)
     stats = StepStats()
     started = clock.monotonic()
+    own_pool = pool is None
     pool = pool or pool_for(pb)
     chosen = pb.landscape_management_purpose
     marks: list[KeyMark] = []
@@ -318,6 +319,8 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
         result.notes = handoff_notes(pb, marks, dry_run=dry_run)
         result.requests, result.writes = stats.requests, stats.writes
         result.seconds = clock.monotonic() - started
+        if own_pool:
+            pool.close()
 
 
 def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, pool: SessionPool, *,

@@ -74,7 +74,10 @@ def poll(read: Callable[[], T], done: Callable[[T], bool], *, settings: WaitSett
         dense_from = settings.times.dense_from(name) if name is not None and settings.times is not None else None
         # the schedule counts from when a read returned: a read slowed by a busy host is not followed by another
         # at once, so a loaded fleet reads less, as the fixed rhythm before did
-        pause = next_read(reads, waited, dense_from, settings.gaps) - waited
+        # (with history, around the expected end, the reads keep the schedule's times: counted from when the read
+        # was sent, never more than the schedule allows)
+        anchor = sent if dense_from is not None and sent >= dense_from else waited
+        pause = next_read(reads, anchor, dense_from, settings.gaps) - waited
         try:
             clock.sleep(max(0.0, min(pause, settings.timeout - waited)))
         except Interrupted:

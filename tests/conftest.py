@@ -177,6 +177,8 @@ def steps_of(output: str) -> dict[str, str]:
 
 
 os.environ.setdefault("NO_COLOR", "1")
+# no job durations kept between runs (the user's cache stays as it is; tests/test_job_store.py sets its own file)
+os.environ["PROVISIONER_JOB_TIMES"] = "off"
 
 # CI runs the property tests derandomized (the same examples each run); locally they explore new ones.
 hypothesis_settings.register_profile("ci", derandomize=True, database=None)
