@@ -69,6 +69,7 @@ class Btp:
         self.entitlements = HttpClient(endpoints["entitlements_service_url"], what="BTP entitlements service",
                                        token_source=self.token_source, pool=pool, stats=self.stats)
         provisioning = endpoints.get("provisioning_service_url")
+        self._by_guid: dict[str, dict[str, Any]] = {}  # subaccounts read by GUID
         #: the Provisioning service's URL (optional in the key; its client is made when first needed)
         self.provisioning_url = provisioning if isinstance(provisioning, str) and provisioning else None
 
@@ -78,15 +79,21 @@ class Btp:
         """The subaccount with GUID ``ident``, or else with subdomain (or display name) ``ident``.
 
         ``GET /accounts/v1/subaccounts/{guid}`` or ``GET /accounts/v1/subaccounts`` filtered client-side (the API
-        has no server-side filter by subdomain). Raises :class:`StepFailed` when none or several match.
+        has no server-side filter by subdomain), each read once for this client. Raises :class:`StepFailed` when
+        none or several match.
         """
         if GUID_RE.match(ident):
+            guid = ident.lower()
+            if guid in self._by_guid:  # the run's org check and its entitlement step both ask
+                return self._by_guid[guid]
             try:
-                return self.accounts.request("GET", f"/accounts/v1/subaccounts/{ident.lower()}").json()
+                found = self.accounts.request("GET", f"/accounts/v1/subaccounts/{guid}").json()
             except ApiError as exc:
                 if exc.status == 404:
                     raise StepFailed(f"subaccount {ident} not found in the global account of the cis key") from None
                 raise
+            self._by_guid[guid] = found
+            return found
         subs = self.subaccounts()
         found = [s for s in subs if str(s.get("subdomain", "")).lower() == ident.lower()]
         if not found:

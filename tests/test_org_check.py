@@ -77,3 +77,12 @@ def test_doctor_names_the_mismatch(landscape):
     good = cli("doctor", landscape.playbook())
     assert "cf.org is the org of the subaccount's Cloud Foundry environment" in good.output
 
+
+
+def test_subaccount_by_guid_is_read_once_by_the_check_and_the_entitlement(landscape):
+    acme = "4c493a34-7e8f-4587-87f3-bb54f4a19389"
+    pb = landscape.playbook(**{"btp.subaccount": acme})
+    landscape.clear_journal()
+    assert cli("run", pb).exit_code == 0
+    reads = [e for e in landscape.journal() if e["path"].endswith(f"/accounts/v1/subaccounts/{acme}")]
+    assert len(reads) == 1
