@@ -16,6 +16,7 @@ from typing import Any
 
 from provisioner.atonce import at_once
 from provisioner.errors import ApiError, BadInput, StepFailed
+from provisioner.fleetshare import FleetShare
 from provisioner.http import HttpClient, RequestStats, SessionPool
 from provisioner.secret import Secret
 from provisioner.uaa import shared_token_source
@@ -69,7 +70,7 @@ class Btp:
         self.entitlements = HttpClient(endpoints["entitlements_service_url"], what="BTP entitlements service",
                                        token_source=self.token_source, pool=pool, stats=self.stats)
         provisioning = endpoints.get("provisioning_service_url")
-        self._by_guid: dict[str, dict[str, Any]] = {}  # subaccounts read by GUID
+        self._once = FleetShare()  # subaccounts read by GUID, once for this client
         #: the Provisioning service's URL (optional in the key; its client is made when first needed)
         self.provisioning_url = provisioning if isinstance(provisioning, str) and provisioning else None
 
@@ -84,16 +85,18 @@ class Btp:
         """
         if GUID_RE.match(ident):
             guid = ident.lower()
-            if guid in self._by_guid:  # the run's org check and its entitlement step both ask
-                return self._by_guid[guid]
-            try:
-                found = self.accounts.request("GET", f"/accounts/v1/subaccounts/{guid}").json()
-            except ApiError as exc:
-                if exc.status == 404:
-                    raise StepFailed(f"subaccount {ident} not found in the global account of the cis key") from None
-                raise
-            self._by_guid[guid] = found
-            return found
+
+            def read() -> dict[str, Any]:
+                try:
+                    return self.accounts.request("GET", f"/accounts/v1/subaccounts/{guid}").json()
+                except ApiError as exc:
+                    if exc.status == 404:
+                        raise StepFailed(f"subaccount {ident} not found in the global account of the cis key") \
+                            from None
+                    raise
+
+            # the run's org check (in whichever step writes first) and its entitlement step both ask, side by side
+            return self._once.once(("subaccount", guid), read)
         subs = self.subaccounts()
         found = [s for s in subs if str(s.get("subdomain", "")).lower() == ident.lower()]
         if not found:
