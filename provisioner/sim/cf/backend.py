@@ -50,6 +50,9 @@ class CfBackend:
         self.zone_of: Callable[[str | None], Zone | None] = _no_zone
         self._seq = 0
         self._next_app_index = 1001
+        #: what each user may read, as (roles changed, spaces) when made -> sets; made again once either changed
+        self._roles_changed = 0
+        self._readable: dict[tuple[str, str], tuple[tuple[int, int], set[str]]] = {}
 
     def next_seq(self) -> int:
         self._seq += 1
@@ -79,16 +82,29 @@ class CfBackend:
         return {r.type for r in self.roles.values() if r.user_guid == user_guid and r.space_guid == space_guid}
 
     def readable_org_guids(self, user_guid: str) -> set[str]:
-        guids = {r.org_guid for r in self.roles.values() if r.user_guid == user_guid and r.org_guid}
-        guids |= {self.spaces[r.space_guid].org_guid for r in self.roles.values()
-                  if r.user_guid == user_guid and r.space_guid in self.spaces}
-        return guids
+        """The orgs the user has a role in, or a role in one of its spaces (a copy: the caller may change it)."""
+        return set(self._visible("orgs", user_guid))
 
     def readable_space_guids(self, user_guid: str) -> set[str]:
-        guids = {r.space_guid for r in self.roles.values() if r.user_guid == user_guid and r.space_guid}
-        managed = {r.org_guid for r in self.roles.values()
-                   if r.user_guid == user_guid and r.type == "organization_manager"}
-        guids |= {s.guid for s in self.spaces.values() if s.org_guid in managed}
+        """The spaces the user has a role in, and every space of the orgs it manages (a copy)."""
+        return set(self._visible("spaces", user_guid))
+
+    def _visible(self, kind: str, user_guid: str) -> set[str]:
+        # every request asks; the answer changes only when a role is added or removed or a space is made (spaces
+        # are never removed), so it is made again only then, not from every role on every request
+        stamp = (self._roles_changed, len(self.spaces))
+        found = self._readable.get((kind, user_guid))
+        if found is not None and found[0] == stamp:
+            return found[1]
+        mine = [r for r in self.roles.values() if r.user_guid == user_guid]
+        if kind == "orgs":
+            guids = {r.org_guid for r in mine if r.org_guid}
+            guids |= {self.spaces[r.space_guid].org_guid for r in mine if r.space_guid in self.spaces}
+        else:
+            guids = {r.space_guid for r in mine if r.space_guid}
+            managed = {r.org_guid for r in mine if r.type == "organization_manager"}
+            guids |= {s.guid for s in self.spaces.values() if s.org_guid in managed}
+        self._readable[(kind, user_guid)] = (stamp, guids)
         return guids
 
     def role_org_guid(self, r: Role) -> str:
@@ -98,11 +114,13 @@ class CfBackend:
         now = iso_now()
         role = Role(new_guid(), type_, user_guid, org_guid, space_guid, now, now, self.next_seq())
         self.roles[role.guid] = role
+        self._roles_changed += 1
         return role
 
     def delete_role(self, role: Role) -> Job:
         def effect() -> str | None:
             self.roles.pop(role.guid, None)
+            self._roles_changed += 1
             return None
 
         return self.start_job(Job("role.delete", effect))
