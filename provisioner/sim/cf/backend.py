@@ -10,7 +10,7 @@ org's subaccount with entityState OK) and `zone_of(subaccount guid)` (the XSUAA 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from provisioner.sim.broker import brokers
@@ -20,6 +20,12 @@ from provisioner.sim.core.config import Config
 from provisioner.sim.core.identity import Identity
 from provisioner.sim.core.ids import iso_now, new_guid
 from provisioner.sim.core.jobs import Job, Jobs
+
+#: what a filtered list looks objects up by, per kind: a value that never changes for an object (its parent's GUID,
+#: an org's name)
+_INDEXED: dict[str, Callable[[Any], str | None]] = {
+    "orgs": lambda o: o.name.lower(), "spaces": lambda s: s.org_guid, "roles": lambda r: r.space_guid,
+    "instances": lambda i: i.space_guid, "keys": lambda k: k.instance_guid}
 
 
 def _never_assigned(subaccount_guid: str, service: str, plan: str) -> bool:
@@ -53,6 +59,7 @@ class CfBackend:
         #: what each user may read, as (roles changed, spaces) when made -> sets; made again once either changed
         self._roles_changed = 0
         self._readable: dict[tuple[str, str], tuple[tuple[int, int], set[str]]] = {}
+        self._indexes: dict[str, tuple[tuple[int, int], dict[str | None, list[Any]]]] = {}
 
     def next_seq(self) -> int:
         self._seq += 1
@@ -72,6 +79,24 @@ class CfBackend:
     def start_job(self, job: Job) -> Job:
         self.jobs_by_guid[job.guid] = job
         return self.jobs.start(job)
+
+    def having(self, kind: str, values: list[str] | None) -> Iterable[Any]:
+        """The objects of ``kind`` (``orgs`` by lowercase name, ``spaces`` by org GUID, ``roles`` by space GUID,
+        ``instances`` by space GUID, ``keys`` by instance GUID) whose value is one of ``values``; every object of
+        the kind when ``values`` is None. A list query filtered so reads those, not every object of a large
+        landscape (the caller still applies every filter). The index is made again only after an object of any
+        kind was made (a new sequence number) or one of this kind removed."""
+        table: dict[str, Any] = getattr(self, kind)
+        if values is None:
+            return table.values()
+        stamp = (len(table), self._seq)
+        found = self._indexes.get(kind)
+        if found is None or found[0] != stamp:
+            index: dict[str | None, list[Any]] = {}
+            for obj in table.values():
+                index.setdefault(_INDEXED[kind](obj), []).append(obj)
+            found = self._indexes[kind] = (stamp, index)
+        return [obj for value in dict.fromkeys(values) for obj in found[1].get(value, [])]
 
     # ---- roles and visibility ------------------------------------------------------------------
 
