@@ -47,6 +47,7 @@ import yaml
 
 from provisioner import playbook, runner
 from provisioner.sim import Simulator
+from provisioner.sim.core.tokens import make_key_pool
 from provisioner.sim.generate import fleet_landscape
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -269,6 +270,7 @@ def run_fleet(fleet_yaml: Path, parallel: int, max_in_flight: int | None = None)
 def fleet_landscape_started(count: int, size: int, latency: float, job: float) -> Iterator[Path]:
     """A simulator with ``count`` tenants (latency and job seconds as given) → the fleet playbook of the first
     ``size``; stopped, and its folder removed, on leaving."""
+    make_key_pool()  # once per process: the simulator's signing keys are not made during a measured fleet run
     with tempfile.TemporaryDirectory() as d:
         sim = Simulator(landscape=fleet_landscape(count), port=0, job_seconds=job, faults={"latency": latency}).start()
         try:
