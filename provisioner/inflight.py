@@ -82,7 +82,11 @@ class InFlightCap:
             self._in_flight -= 1
             if not self.fixed and status is not None:
                 self._adapt(ticket, seconds, status, throttled, write)
-            self._cond.notify_all()
+            # wake as many waiters as there are free slots now (not all of them: at a cap that binds, dozens of
+            # threads would wake for one slot and all but one wait again)
+            free = int(self._cap) - self._in_flight
+            if free > 0:
+                self._cond.notify(free)
 
     def _adapt(self, ticket: int, seconds: float, status: int, throttled: bool, write: bool) -> None:
         if status == 429 or throttled:

@@ -67,8 +67,7 @@ def check_org(pb: Playbook, cf: CloudFoundry, btp: Btp) -> str | None:
                              "endpoints.provisioning_service_url")
         return f"{NOT_CHECKED}: the cis key has no endpoints.provisioning_service_url"
     wanted = str(subaccount.get("guid") or "").lower()
-    cf_envs = [e for e in environments if e.get("environmentType") == "cloudfoundry"]
-    mine = [e for e in cf_envs if str(org["guid"]).lower() in org_ids(e)]
+    mine = _by_org(btp, environments).get(str(org["guid"]).lower(), [])
     theirs = {str(e.get("subaccountGUID") or "").lower() for e in mine}
     if wanted in theirs:
         return None
@@ -78,13 +77,32 @@ def check_org(pb: Playbook, cf: CloudFoundry, btp: Btp) -> str | None:
         other = sorted(theirs)[0]
         raise StepFailed(f"{where} belongs to subaccount {other}, not to btp.subaccount {pb.btp.subaccount!r}; "
                          f"{fix}")
-    own = [e for e in cf_envs if str(e.get("subaccountGUID") or "").lower() == wanted]
+    own = [e for e in environments if e.get("environmentType") == "cloudfoundry"
+           and str(e.get("subaccountGUID") or "").lower() == wanted]
     if own:
         names = ", ".join(sorted(_org_name(e) for e in own))
         raise StepFailed(f"{where} is not the org of subaccount {pb.btp.subaccount!r}'s Cloud Foundry environment "
                          f"({names}); {fix}")
     raise StepFailed(f"{where}: subaccount {pb.btp.subaccount!r} has no Cloud Foundry environment the "
                      f"Provisioning service lists; {fix} (or use route: subaccount)")
+
+
+def _by_org(btp: Btp, environments: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The Cloud Foundry environments by the org GUIDs (lowercase) each names (:func:`org_ids`), indexed once per
+    environment list the runs of a fleet share (``btp.pool``), not scanned once per tenant."""
+
+    def index() -> dict[str, list[dict[str, Any]]]:
+        found: dict[str, list[dict[str, Any]]] = {}
+        for e in environments:
+            if e.get("environmentType") == "cloudfoundry":
+                for guid in org_ids(e):
+                    found.setdefault(guid, []).append(e)
+        return found
+
+    if btp.pool is None:
+        return index()
+    # the list is held by the pool's share for the whole fleet run, so its id names it for that long
+    return btp.pool.shared.once(("environments by org", id(environments)), index)
 
 
 def _org_name(environment: dict[str, Any]) -> str:

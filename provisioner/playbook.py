@@ -240,6 +240,12 @@ def load_all_text(text: str, source: str, env: Mapping[str, str] | None = None) 
         raise BadInput(f"{location(source, marks, ('tenants',))}: tenants: expected a list of mappings, one per "
                        "tenant (the keys that differ from the rest of the playbook)")
     base = {k: v for k, v in data.items() if k != "tenants"}
+    # positions grouped once (per tenant item, and the shared ones), not scanned in full for every tenant
+    shared_marks = {p: pos for p, pos in marks.items() if p[:1] != ("tenants",)}
+    marks_of: dict[Any, dict[Path_, tuple[int, int]]] = {}
+    for p, pos in marks.items():
+        if p[:1] == ("tenants",) and len(p) >= 2:
+            marks_of.setdefault(p[1], {})[p[2:]] = pos
     out = []
     for i, item in enumerate(tenants):
         if "tenants" in item:
@@ -247,8 +253,7 @@ def load_all_text(text: str, source: str, env: Mapping[str, str] | None = None) 
                            "does not list tenants; remove it")
         merged = _merge(copy.deepcopy(base), item)
         # positions: the tenant item's own keys first, then the shared ones
-        item_marks = {p[2:]: pos for p, pos in marks.items() if p[:2] == ("tenants", i)}
-        merged_marks = {**{p: pos for p, pos in marks.items() if p[:1] != ("tenants",)}, **item_marks}
+        merged_marks = {**shared_marks, **marks_of.get(i, {})}
         out.append(_one(_fill_tenant(merged), source, merged_marks, env))
     return out
 

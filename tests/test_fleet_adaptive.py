@@ -5,6 +5,7 @@ job polling learns: the second tenant of a fleet reads its jobs fewer times than
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 import yaml
@@ -59,6 +60,16 @@ def test_a_fixed_cap_never_moves(landscape):
     (report,) = pool.caps().values()
     assert report.fixed and report.cap == report.lowest == report.highest == 4 and report.backoffs == 0
 
+
+def test_requests_waiting_at_a_binding_cap_all_get_through(landscape):
+    # 24 threads at a cap of 2: each answer frees one slot and wakes one waiter; none is left waiting
+    pool = SessionPool(HttpSettings(max_in_flight_per_host=2))
+    cf = HttpClient(landscape.url, what="Cloud Foundry API", pool=pool)
+    with ThreadPoolExecutor(max_workers=24) as workers:
+        statuses = list(workers.map(lambda _: cf.request("GET", "/").status_code, range(96)))
+    assert statuses == [200] * 96
+    (report,) = pool.caps().values()
+    assert report.cap == 2 and report.fixed
 
 def test_the_second_tenant_of_a_fleet_reads_its_jobs_fewer_times(make_landscape, tmp_path, run_cli):
     """Two tenants one after the other, jobs of 2 s: the first polls on the no-history rhythm, the second on what

@@ -298,6 +298,13 @@ def test_instance_delete_removes_keys(api: Api) -> None:
     assert api.cf("GET", f"/v3/service_instances/{guid}").status_code == 404
     gone = api.cf("GET", f"/v3/service_credential_bindings/{key_guid}")
     assert gone.status_code == 404 and cf_error(gone)["detail"] == "Service credential binding not found"
+    # the lists filtered by parent (read through an index of the simulator) no longer show them either
+    listed = api.cf("GET", "/v3/service_instances", params={"space_guids": space_guid}).json()["resources"]
+    keys = api.cf("GET", "/v3/service_credential_bindings", params={"service_instance_guids": guid}).json()
+    assert listed == [] and keys["resources"] == []
+    again, _ = api.create_instance(space_guid, name="cloudalm-api-2")
+    listed = api.cf("GET", "/v3/service_instances", params={"space_guids": space_guid}).json()["resources"]
+    assert [i["guid"] for i in listed] == [again]
 
 
 # ---- service keys ---------------------------------------------------------------------------

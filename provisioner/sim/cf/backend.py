@@ -10,7 +10,7 @@ org's subaccount with entityState OK) and `zone_of(subaccount guid)` (the XSUAA 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from provisioner.sim.broker import brokers
@@ -20,6 +20,12 @@ from provisioner.sim.core.config import Config
 from provisioner.sim.core.identity import Identity
 from provisioner.sim.core.ids import iso_now, new_guid
 from provisioner.sim.core.jobs import Job, Jobs
+
+#: what a filtered list looks objects up by, per kind: a value that never changes for an object (its parent's GUID,
+#: an org's name)
+_INDEXED: dict[str, Callable[[Any], str | None]] = {
+    "orgs": lambda o: o.name.lower(), "spaces": lambda s: s.org_guid, "roles": lambda r: r.space_guid,
+    "instances": lambda i: i.space_guid, "keys": lambda k: k.instance_guid}
 
 
 def _never_assigned(subaccount_guid: str, service: str, plan: str) -> bool:
@@ -50,6 +56,10 @@ class CfBackend:
         self.zone_of: Callable[[str | None], Zone | None] = _no_zone
         self._seq = 0
         self._next_app_index = 1001
+        #: what each user may read, as (roles changed, spaces) when made -> sets; made again once either changed
+        self._roles_changed = 0
+        self._readable: dict[tuple[str, str], tuple[tuple[int, int], set[str]]] = {}
+        self._indexes: dict[str, tuple[tuple[int, int], dict[str | None, list[Any]]]] = {}
 
     def next_seq(self) -> int:
         self._seq += 1
@@ -70,6 +80,24 @@ class CfBackend:
         self.jobs_by_guid[job.guid] = job
         return self.jobs.start(job)
 
+    def having(self, kind: str, values: list[str] | None) -> Iterable[Any]:
+        """The objects of ``kind`` (``orgs`` by lowercase name, ``spaces`` by org GUID, ``roles`` by space GUID,
+        ``instances`` by space GUID, ``keys`` by instance GUID) whose value is one of ``values``; every object of
+        the kind when ``values`` is None. A list query filtered so reads those, not every object of a large
+        landscape (the caller still applies every filter). The index is made again only after an object of any
+        kind was made (a new sequence number) or one of this kind removed."""
+        table: dict[str, Any] = getattr(self, kind)
+        if values is None:
+            return table.values()
+        stamp = (len(table), self._seq)
+        found = self._indexes.get(kind)
+        if found is None or found[0] != stamp:
+            index: dict[str | None, list[Any]] = {}
+            for obj in table.values():
+                index.setdefault(_INDEXED[kind](obj), []).append(obj)
+            found = self._indexes[kind] = (stamp, index)
+        return [obj for value in dict.fromkeys(values) for obj in found[1].get(value, [])]
+
     # ---- roles and visibility ------------------------------------------------------------------
 
     def org_role_types(self, user_guid: str, org_guid: str) -> set[str]:
@@ -79,16 +107,29 @@ class CfBackend:
         return {r.type for r in self.roles.values() if r.user_guid == user_guid and r.space_guid == space_guid}
 
     def readable_org_guids(self, user_guid: str) -> set[str]:
-        guids = {r.org_guid for r in self.roles.values() if r.user_guid == user_guid and r.org_guid}
-        guids |= {self.spaces[r.space_guid].org_guid for r in self.roles.values()
-                  if r.user_guid == user_guid and r.space_guid in self.spaces}
-        return guids
+        """The orgs the user has a role in, or a role in one of its spaces (a copy: the caller may change it)."""
+        return set(self._visible("orgs", user_guid))
 
     def readable_space_guids(self, user_guid: str) -> set[str]:
-        guids = {r.space_guid for r in self.roles.values() if r.user_guid == user_guid and r.space_guid}
-        managed = {r.org_guid for r in self.roles.values()
-                   if r.user_guid == user_guid and r.type == "organization_manager"}
-        guids |= {s.guid for s in self.spaces.values() if s.org_guid in managed}
+        """The spaces the user has a role in, and every space of the orgs it manages (a copy)."""
+        return set(self._visible("spaces", user_guid))
+
+    def _visible(self, kind: str, user_guid: str) -> set[str]:
+        # every request asks; the answer changes only when a role is added or removed or a space is made (spaces
+        # are never removed), so it is made again only then, not from every role on every request
+        stamp = (self._roles_changed, len(self.spaces))
+        found = self._readable.get((kind, user_guid))
+        if found is not None and found[0] == stamp:
+            return found[1]
+        mine = [r for r in self.roles.values() if r.user_guid == user_guid]
+        if kind == "orgs":
+            guids = {r.org_guid for r in mine if r.org_guid}
+            guids |= {self.spaces[r.space_guid].org_guid for r in mine if r.space_guid in self.spaces}
+        else:
+            guids = {r.space_guid for r in mine if r.space_guid}
+            managed = {r.org_guid for r in mine if r.type == "organization_manager"}
+            guids |= {s.guid for s in self.spaces.values() if s.org_guid in managed}
+        self._readable[(kind, user_guid)] = (stamp, guids)
         return guids
 
     def role_org_guid(self, r: Role) -> str:
@@ -98,11 +139,13 @@ class CfBackend:
         now = iso_now()
         role = Role(new_guid(), type_, user_guid, org_guid, space_guid, now, now, self.next_seq())
         self.roles[role.guid] = role
+        self._roles_changed += 1
         return role
 
     def delete_role(self, role: Role) -> Job:
         def effect() -> str | None:
             self.roles.pop(role.guid, None)
+            self._roles_changed += 1
             return None
 
         return self.start_job(Job("role.delete", effect))

@@ -39,7 +39,9 @@ NOT_IN_ORG = ("Users cannot be assigned roles in a space if they do not have a r
 def list_orgs(ctx: Ctx, cf: CfBackend, actor: Actor) -> Response:
     q = list_query(ctx, filters.ORGS, filters.NAMES)
     readable = readable_orgs(cf, actor)
-    items = select(q, (o for o in cf.orgs.values() if o.guid in readable), filters.ORGS, cf)
+    names = q.values("names")
+    orgs = cf.having("orgs", None if names is None else [n.lower() for n in names])
+    items = select(q, (o for o in orgs if o.guid in readable), filters.ORGS, cf)
     return paginate(ctx, q, "/v3/organizations", items, lambda o: present.org(ctx.url, o))
 
 
@@ -58,7 +60,8 @@ def list_spaces(ctx: Ctx, cf: CfBackend, actor: Actor) -> Response:
     if include is not None and set(include) - {"organization"}:
         raise cf_bad_query("Invalid included resource: 'include'")
     readable = readable_spaces(cf, actor)
-    items = select(q, (s for s in cf.spaces.values() if s.guid in readable), filters.SPACES, cf)
+    spaces = cf.having("spaces", q.values("organization_guids"))
+    items = select(q, (s for s in spaces if s.guid in readable), filters.SPACES, cf)
 
     def included(page: list[Space]) -> dict[str, Any]:
         orgs = {s.org_guid: cf.orgs[s.org_guid] for s in page}
@@ -104,7 +107,8 @@ def list_roles(ctx: Ctx, cf: CfBackend, actor: Actor) -> Response:
     if include - {"user", "space", "organization"}:
         raise cf_unprocessable("Invalid included resource: " + ", ".join(sorted(include)))
     readable = readable_orgs(cf, actor)
-    items = select(q, (r for r in cf.roles.values() if cf.role_org_guid(r) in readable), filters.ROLES, cf)
+    roles = cf.having("roles", q.values("space_guids"))
+    items = select(q, (r for r in roles if cf.role_org_guid(r) in readable), filters.ROLES, cf)
 
     def included(page: list[Role]) -> dict[str, Any]:
         result: dict[str, Any] = {}

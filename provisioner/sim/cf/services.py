@@ -86,7 +86,8 @@ def _check_tags(body: dict[str, Any]) -> list[str] | None:
 def list_instances(ctx: Ctx, cf: CfBackend, actor: Actor) -> Response:
     q = list_query(ctx, filters.INSTANCES, filters.NAMES)
     readable = readable_spaces(cf, actor)
-    items = select(q, (i for i in cf.instances.values() if i.space_guid in readable), filters.INSTANCES, cf)
+    instances = cf.having("instances", q.values("space_guids"))
+    items = select(q, (i for i in instances if i.space_guid in readable), filters.INSTANCES, cf)
     return paginate(ctx, q, "/v3/service_instances", items, lambda i: present.instance(ctx.url, cf, i))
 
 
@@ -208,8 +209,8 @@ def instance_parameters(ctx: Ctx, cf: CfBackend, actor: Actor, guid: str) -> Res
 def list_keys(ctx: Ctx, cf: CfBackend, actor: Actor) -> Response:
     q = list_query(ctx, filters.KEYS, filters.NAMES)
     readable = readable_spaces(cf, actor)
-    items = select(q, (k for k in cf.keys.values() if cf.instances[k.instance_guid].space_guid in readable),
-                   filters.KEYS, cf)
+    keys = cf.having("keys", q.values("service_instance_guids"))
+    items = select(q, (k for k in keys if cf.instances[k.instance_guid].space_guid in readable), filters.KEYS, cf)
     return paginate(ctx, q, "/v3/service_credential_bindings", items, lambda k: present.key(ctx.url, cf, k))
 
 
