@@ -6,7 +6,6 @@ expected and what was found for wrong types, the limit for numbers and lengths."
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from functools import lru_cache
 from typing import Any
@@ -112,6 +111,8 @@ def _secret_type_fix(data: dict[str, Any], marks: Marks, source: str) -> None:
 
 def _error_line(err: Any, source: str, marks: Marks) -> str:
     path = tuple(err.absolute_path)
+    import difflib  # "did you mean": only for a playbook with an error
+
     if err.validator == "additionalProperties":
         allowed = sorted(err.schema.get("properties", {}))
         extras = [k for k in err.instance if k not in allowed]
@@ -157,6 +158,8 @@ def _limit_problem(err: Any, path: Path_) -> str:
     """Problem and fix for enum, const, number limits, lengths, unique items and patterns."""
     limit, value = err.validator_value, err.instance
     if err.validator == "enum":
+        import difflib
+
         choices = [str(v) for v in limit]
         near = difflib.get_close_matches(str(value), choices, n=1)
         fix = f"did you mean {near[0]!r}?" if near else "use one of them"

@@ -24,8 +24,9 @@ ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _KINDS = ("env", "file", "vcap")
 #: how long a ``{file:}`` that is a FIFO (a shell's ``<(pass show cf)``) may take to be written, in seconds
 SECRET_FIFO_SECONDS = 5.0
-_SHOWN_ENV = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
-_PATH_SHAPE = re.compile(r"(?:/|~/|\./|\.\./)\S{0,200}|\S{1,200}\.(?:json|txt|pem|key|secret|env)")
+#: compiled when first used (by an error message; re caches them): not at every start-up
+_SHOWN_ENV = r"[A-Z][A-Z0-9_]{0,63}"
+_PATH_SHAPE = r"(?:/|~/|\./|\.\./)\S{0,200}|\S{1,200}\.(?:json|txt|pem|key|secret|env)"
 
 
 _FIFO_SECRETS: dict[str, Secret] = {}
@@ -41,14 +42,14 @@ def _is_fifo(path: Path) -> bool:
 def shown_env(name: str) -> str:
     """An environment variable name for output when it has the UPPER_CASE shape of one; otherwise (``{env:
     <the secret>}`` written by mistake) a description that does not echo it."""
-    return name if _SHOWN_ENV.fullmatch(name) else "named there (not shown: not an UPPER_CASE name, is it the " \
+    return name if re.fullmatch(_SHOWN_ENV, name) else "named there (not shown: not an UPPER_CASE name, is it the " \
         "secret itself?)"
 
 
 def shown_file(path: str) -> str:
     """A secret file's path for output when it has the shape of a path; otherwise (``{file: <the secret>}``) a
     description that does not echo it."""
-    return path if _PATH_SHAPE.fullmatch(path) else "(the path written there, not shown: it does not look like a " \
+    return path if re.fullmatch(_PATH_SHAPE, path) else "(the path written there, not shown: it does not look like a " \
         "path, is it the secret itself?)"
 
 
