@@ -50,27 +50,32 @@ class WaitSettings:
 
 
 def poll(read: Callable[[], T], done: Callable[[T], bool], *, settings: WaitSettings, what: str,
-         describe: Callable[[T], str] | None = None, kind: Callable[[T], str] | None = None) -> T:
+         describe: Callable[[T], str] | None = None, kind: Callable[[T], str] | None = None,
+         near: Callable[[], T] | None = None) -> T:
     """Call ``read()`` until ``done(value)``; return the value.
 
     ``done`` may raise to stop early (for example on a FAILED job). ``kind(first value)`` names the kind of job
     (API host and operation) whose durations ``settings.times`` learns and plans by; around the learned end the
     reads of :func:`~provisioner.jobtimes.window` are sent on time, up to :data:`~provisioner.jobtimes.IN_FLIGHT`
     at once (``read`` is then called from helper threads: it must be thread-safe, as the HTTP clients are), the
-    others one after another in the calling thread. Raises :class:`WaitTimeout` after ``settings.timeout`` seconds,
+    others one after another in the calling thread. ``near`` (optional) replaces ``read`` for the reads of that
+    burst: a read of what the job makes (it then needs no read after the wait), where ``read`` tells a failure
+    too (the reads after the burst use it again). Raises :class:`WaitTimeout` after ``settings.timeout`` seconds,
     naming ``what`` and the state still awaited (``describe(value)``), and
     :class:`~provisioner.errors.Interrupted` at once on Ctrl-C / SIGTERM (:func:`provisioner.clock.cancel`); an
     exception of ``read`` propagates.
     """
-    return _Poll(read, done, settings, what, describe, kind).run()
+    return _Poll(read, done, settings, what, describe, kind, near).run()
 
 
 class _Poll(Generic[T]):
     """One wait: the reads sent (their times, seconds since the first read), those in flight, what was learned."""
 
     def __init__(self, read: Callable[[], T], done: Callable[[T], bool], settings: WaitSettings, what: str,
-                 describe: Callable[[T], str] | None, kind: Callable[[T], str] | None) -> None:
+                 describe: Callable[[T], str] | None, kind: Callable[[T], str] | None,
+                 near: Callable[[], T] | None = None) -> None:
         self.read, self.done, self.settings, self.what = read, done, settings, what
+        self.near = near or read
         self.describe, self.kind = describe, kind
         self.start = clock.monotonic()
         self.reads = 0
@@ -142,7 +147,7 @@ class _Poll(Generic[T]):
         if slot and now >= self.next_at:
             if self.pool is None:
                 self.pool = ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="poll")
-            self.in_flight[self.pool.submit(in_step(self.read))] = now
+            self.in_flight[self.pool.submit(in_step(self.near))] = now
             self.reads += 1
             self.next_at = next_read(self.reads, now, self.expected, self.settings.gaps)
             return None

@@ -5,7 +5,9 @@ Reads ``GET /entitlements/v1/assignments`` for the subaccount; when the plan is 
 assignment failed), ``PUT /entitlements/v1/subaccountServicePlans`` with ``enable`` or ``amount`` according to the
 plan's category (flipping once on error 12003), then polls the assignment until its ``entityState`` is OK (the
 authoritative state; the job, ``GET /jobs-management/v1/jobs/{id}/status``, is read only when the assignment says
-PROCESSING_FAILED: a failure of this job, or of the assignment before it). An assignment already in progress is
+PROCESSING_FAILED: a failure of this job, or of the assignment before it); around the learned end of such waits the
+reads look for the plan in the org's marketplace (``GET /v3/service_plans?organization_guids=``) instead, which
+proves the assignment and names the plan the instance step needs. An assignment already in progress is
 waited for (:attr:`Action.WAIT`).
 """
 
@@ -41,6 +43,15 @@ class EntitlementObservation:
     @property
     def in_progress(self) -> bool:
         return self.assignment is not None and self.assignment.get("entityState") in IN_PROGRESS_STATES
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """One read of the wait: the subaccount's assignment of the plan (BTP), or the plan seen in the org's
+    marketplace (CF; None: not visible yet, or not read)."""
+
+    assignment: Mapping[str, Any] | None
+    plan: ServicePlan | None = None
 
 
 @dataclass(frozen=True)
@@ -131,8 +142,13 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
             location = self._assign(env, guid, uses_enable(dict(plan)), plan.get("uniqueIdentifier"))
 
         # the assignment's entityState is the authoritative state (as terraform and crossplane read it): it is
-        # polled, not the job; the job is read only to tell a failure from the one before this PUT
-        def state_ok(a: dict[str, Any] | None) -> bool:
+        # polled, not the job; the job is read only to tell a failure from the one before this PUT. Around the
+        # learned end of the assignment, the reads look for the plan in the org's marketplace instead (visible once
+        # the assignment holds): the instance step then needs no read of it after the wait
+        def state_ok(seen: _Seen) -> bool:
+            a = seen.assignment
+            if seen.plan is not None:
+                return True
             if a is not None and a.get("entityState") == "PROCESSING_FAILED":
                 job = btp.job_status(location) if location else {}
                 if job.get("status") == "IN_PROGRESS":
@@ -142,13 +158,18 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
                 raise StepFailed(f"{what} failed: {a.get('stateMessage') or 'no message'}")
             return a is not None and a.get("entityState") == "OK"
 
-        def read_assignment() -> dict[str, Any] | None:
-            return find_assignment(btp.assignments(guid, s.offering, s.plan), s.offering, s.plan, guid.lower())
+        def read_assignment() -> _Seen:
+            return _Seen(find_assignment(btp.assignments(guid, s.offering, s.plan), s.offering, s.plan, guid.lower()))
 
-        poll(read_assignment, state_ok, settings=settings, what=what,
-             describe=lambda a: f"assignment is {(a or {}).get('entityState', 'missing')}",
-             kind=lambda _: f"{host} btp entitlement assignment")
-        return EntitlementOutput(None)
+        def read_plan() -> _Seen:
+            found = self._in_org(env)
+            return _Seen(None, found.plan if found is not None else None)
+
+        seen = poll(read_assignment, state_ok, settings=settings, what=what,
+                    describe=lambda v: f"assignment is {(v.assignment or {}).get('entityState', 'missing')}",
+                    kind=lambda _: f"{host} btp entitlement assignment",
+                    near=read_plan if env.cf is not None else None)
+        return EntitlementOutput(seen.plan)
 
     def current(self, observation: EntitlementObservation) -> EntitlementOutput | None:
         return EntitlementOutput(observation.plan)

@@ -93,6 +93,7 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
 
     def read(self, env: Env, upstream: Upstream) -> InstanceObservation:
         pb = env.settings
+        space = None
         if env.on_subaccount:
             guid = pb.btp.subaccount
             if self.locate:
@@ -106,6 +107,10 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
             guid = space.space["guid"]
         entitled = upstream.output("entitlement", EntitlementOutput)
         known = entitled.plan if entitled is not None else None
+        if space is not None and space.created and known is not None and not self.locate and not env.again:
+            # this run just created the space: it holds no instance yet (one a parallel run makes meanwhile is
+            # adopted when the create finds its name taken); the plan was seen when the entitlement was assigned
+            return InstanceObservation(guid, known)
         if self.locate or known is not None:
             instance, plan = env.platform.find_instance(guid, pb.instance_name), known
         else:  # two independent reads, at once
