@@ -50,13 +50,13 @@ def chain(entries: list[dict[str, Any]], start: float, end: float, latency: floa
     if not entries:
         return [Edge("start", "(no request)", end - start)]
     starts = [(i, j) for i, e in enumerate(entries) for j in e["jobs"] if j["event"] == "start"]
-    last = max(entries, key=lambda e: e["answered"])
+    last = _first_seeing(entries, starts, max(entries, key=lambda e: e["answered"]))
     edges = [Edge("finish", "after " + _label(last), end - last["answered"])]
     b = last
     while True:
         job = _job_waited(entries, starts, b)
         if job is not None:
-            write, due = job
+            write, due, _ = job
             edges.append(Edge("job", _label(b), b["handled"] - write["handled"], job=due - write["handled"],
                               lag=b["handled"] - due))
             b = write
@@ -67,7 +67,7 @@ def chain(entries: list[dict[str, Any]], start: float, end: float, latency: floa
                               latency=min(latency, b["handled"] - b["received"]),
                               queue=max(0.0, b["handled"] - b["received"] - latency)))
             break
-        a = max(before, key=lambda e: e["answered"])
+        a = _first_seeing(entries, starts, max(before, key=lambda e: e["answered"]))
         edges.append(Edge("hop", _label(b), b["handled"] - a["handled"], client=b["received"] - a["answered"],
                           latency=min(latency, b["handled"] - b["received"]),
                           queue=max(0.0, b["handled"] - b["received"] - latency), server=a["answered"] - a["handled"]))
@@ -75,21 +75,31 @@ def chain(entries: list[dict[str, Any]], start: float, end: float, latency: floa
     return edges[::-1]
 
 
+def _first_seeing(entries: list[dict[str, Any]], starts: list[tuple[int, dict[str, Any]]],
+                  e: dict[str, Any]) -> dict[str, Any]:
+    """``e``, or when it is one of several reads in flight that found a job done, the first of them (the one the
+    client went on from)."""
+    job = _job_waited(entries, starts, e)
+    return job[2] if job is not None else e
+
+
 def _job_waited(entries: list[dict[str, Any]], starts: list[tuple[int, dict[str, Any]]],
-                b: dict[str, Any]) -> tuple[dict[str, Any], float] | None:
-    """(the write that started the job ``b`` waited for, when that job was due) when ``b`` is the first read on
-    its path handled once a job started before it was due; None otherwise."""
+                b: dict[str, Any]) -> tuple[dict[str, Any], float, dict[str, Any]] | None:
+    """(the write that started the job ``b`` waited for, when that job was due, the first read on ``b``'s path
+    handled once it was due) when ``b`` is a read on a path read while that job ran, handled once it was due;
+    None otherwise."""
     if b["method"] != "GET":
         return None
     index = entries.index(b)
     for i, job in reversed(starts):
         if i >= index or b["handled"] < job["due"]:
             continue
-        same = [e for e in entries[i + 1:index] if e["method"] == "GET" and e["path"] == b["path"]]
-        if not same and not any(e["method"] == "GET" and e["path"] == b["path"] for e in entries[:i]):
+        reads = [e for e in entries[i + 1:] if e["method"] == "GET" and e["path"] == b["path"]]
+        if not reads or reads[0]["handled"] >= job["due"] and not any(
+                e["method"] == "GET" and e["path"] == b["path"] for e in entries[:i]):
             continue  # not a read of that job's state: the path was never read while it ran
-        if all(e["handled"] < job["due"] for e in same):
-            return entries[i], job["due"]
+        seeing = [e for e in reads if e["handled"] >= job["due"]]
+        return entries[i], job["due"], seeing[0]
     return None
 
 
