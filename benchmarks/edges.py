@@ -85,21 +85,22 @@ def _first_seeing(entries: list[dict[str, Any]], starts: list[tuple[int, dict[st
 
 def _job_waited(entries: list[dict[str, Any]], starts: list[tuple[int, dict[str, Any]]],
                 b: dict[str, Any]) -> tuple[dict[str, Any], float, dict[str, Any]] | None:
-    """(the write that started the job ``b`` waited for, when that job was due, the first read on ``b``'s path
-    handled once it was due) when ``b`` is a read on a path read while that job ran, handled once it was due;
-    None otherwise."""
+    """(the write that started the job ``b`` waited for, when that job was due, the read that saw it done) when
+    ``b`` is the read whose arrival completed a job (the simulator completes due jobs when a request arrives; in a
+    wait, that is the first read after the job was due), or one more read on that read's path sent before its
+    answer was back (reads in flight at once); None otherwise."""
     if b["method"] != "GET":
         return None
     index = entries.index(b)
     for i, job in reversed(starts):
         if i >= index or b["handled"] < job["due"]:
             continue
-        reads = [e for e in entries[i + 1:] if e["method"] == "GET" and e["path"] == b["path"]]
-        if not reads or reads[0]["handled"] >= job["due"] and not any(
-                e["method"] == "GET" and e["path"] == b["path"] for e in entries[:i]):
-            continue  # not a read of that job's state: the path was never read while it ran
-        seeing = [e for e in reads if e["handled"] >= job["due"]]
-        return entries[i], job["due"], seeing[0]
+        for c in entries[i + 1:index + 1]:
+            if any(j["event"] == "complete" and j["operation"] == job["operation"] and j["started"] == job["started"]
+                   for j in c["jobs"]):
+                if c["method"] == "GET" and c["path"] == b["path"]:
+                    return entries[i], job["due"], c
+                break
     return None
 
 

@@ -23,7 +23,7 @@ from typing import Generic, TypeVar
 from provisioner import clock
 from provisioner.atonce import in_step
 from provisioner.errors import Interrupted, WaitTimeout
-from provisioner.jobtimes import IN_FLIGHT, LAG_FLOOR, LAG_RATIO, Gaps, JobTimes, in_window, next_read, window
+from provisioner.jobtimes import AROUND, IN_FLIGHT, LAG_FLOOR, LAG_RATIO, Gaps, JobTimes, in_window, next_read, window
 
 T = TypeVar("T")
 
@@ -59,8 +59,9 @@ def poll(read: Callable[[], T], done: Callable[[T], bool], *, settings: WaitSett
     reads of :func:`~provisioner.jobtimes.window` are sent on time, up to :data:`~provisioner.jobtimes.IN_FLIGHT`
     at once (``read`` is then called from helper threads: it must be thread-safe, as the HTTP clients are), the
     others one after another in the calling thread. ``near`` (optional) replaces ``read`` for the reads of that
-    burst: a read of what the job makes (it then needs no read after the wait), where ``read`` tells a failure
-    too (the reads after the burst use it again). Raises :class:`WaitTimeout` after ``settings.timeout`` seconds,
+    burst and those after it up to :data:`~provisioner.jobtimes.AROUND` times the learned end: a read of what the
+    job makes (it then needs no read after the wait), where ``read`` tells a failure too (the reads after that
+    use it again). Raises :class:`WaitTimeout` after ``settings.timeout`` seconds,
     naming ``what`` and the state still awaited (``describe(value)``), and
     :class:`~provisioner.errors.Interrupted` at once on Ctrl-C / SIGTERM (:func:`provisioner.clock.cancel`); an
     exception of ``read`` propagates.
@@ -137,7 +138,7 @@ class _Poll(Generic[T]):
             if now < self.next_at:
                 self._pause(self.next_at - now)
                 return None
-            value = self.read()  # one read at a time, in this thread
+            value = (self.near if self._near_end(now) else self.read)()  # one read at a time, in this thread
             self.reads += 1
             found = self._seen({now: value})
             if found is None:
@@ -159,6 +160,11 @@ class _Poll(Generic[T]):
         futures_wait(list(self.in_flight), timeout=until, return_when=FIRST_COMPLETED)
         clock.check_cancelled(self.what)
         return None
+
+    def _near_end(self, t: float) -> bool:
+        """Whether a read at ``t`` seconds is one around the learned end (the burst, then up to
+        :data:`~provisioner.jobtimes.AROUND` times that end): ``near`` reads it."""
+        return self.expected is not None and window(self.expected)[0] - 1e-9 <= t < self.expected * AROUND
 
     def _seen(self, answers: dict[float, T]) -> tuple[T] | None:
         """Check the answers (by when each read was sent, earliest first) → the first that is done (its duration
