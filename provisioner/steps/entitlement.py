@@ -1,13 +1,14 @@
 """Step 2, entitlement ("Configure Entitlements" in SAP's setup guide): assign the service plan (SAP Cloud ALM API
 ``standard``) to the subaccount. SAP BTP specific.
 
-Reads ``GET /entitlements/v1/assignments`` for the subaccount; when the plan is not assigned (or its last
-assignment failed), ``PUT /entitlements/v1/subaccountServicePlans`` with ``enable`` or ``amount`` according to the
-plan's category (flipping once on error 12003), then polls the assignment until its ``entityState`` is OK (the
-authoritative state; the job, ``GET /jobs-management/v1/jobs/{id}/status``, is read only when the assignment says
-PROCESSING_FAILED: a failure of this job, or of the assignment before it); around the learned end of such waits the
-reads look for the plan in the org's marketplace (``GET /v3/service_plans?organization_guids=``) instead, which
-proves the assignment and names the plan the instance step needs. An assignment already in progress is
+Reads ``GET /entitlements/v1/assignments`` for the subaccount (beside the subaccount's read when the playbook
+names it by GUID); when the plan is not assigned (or its last assignment failed),
+``PUT /entitlements/v1/subaccountServicePlans`` with ``enable`` or ``amount`` according to the plan's category
+(flipping once on error 12003), then polls the assignment until its ``entityState`` is OK (the authoritative
+state; the job, ``GET /jobs-management/v1/jobs/{id}/status``, is read only when the assignment says
+PROCESSING_FAILED: a failure of this job, or of the assignment before it); around the learned end of such waits
+the reads look for the plan in the org's marketplace (``GET /v3/service_plans?organization_guids=``) instead,
+which proves the assignment and names the plan the instance step needs. An assignment already in progress is
 waited for (:attr:`Action.WAIT`).
 """
 
@@ -19,7 +20,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from provisioner import clock
-from provisioner.btp import find_assignment, find_entitled_plan, uses_enable
+from provisioner.atonce import at_once
+from provisioner.btp import GUID_RE, find_assignment, find_entitled_plan, uses_enable
 from provisioner.errors import ApiError, ProvisionerError, StepFailed
 from provisioner.platform import ServicePlan
 from provisioner.playbook import Playbook
@@ -100,8 +102,13 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
         s = pb.service
         if env.btp is None:
             raise StepFailed("the entitlement step needs the BTP cis key (btp.cis_key)")
-        sub = env.btp.find_subaccount(pb.btp.subaccount)
-        body = env.btp.assignments(sub["guid"], s.offering, s.plan)
+        btp, ident = env.btp, pb.btp.subaccount
+        if GUID_RE.match(ident):  # the assignment by GUID beside the subaccount's read
+            sub, body = at_once(lambda: btp.find_subaccount(ident),
+                                lambda: btp.assignments(ident.lower(), s.offering, s.plan))
+        else:
+            sub = btp.find_subaccount(ident)
+            body = btp.assignments(sub["guid"], s.offering, s.plan)
         return EntitlementObservation(None, sub, find_assignment(body, s.offering, s.plan, sub["guid"].lower()),
                                       find_entitled_plan(body, s.offering, s.plan))
 
