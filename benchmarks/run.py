@@ -7,7 +7,9 @@ Starts the landscape simulator in this process with an injected latency per requ
      cloudfoundry-client + requests, polling every 0.1 s) alternately, ``--rounds`` each, each round on a fresh
      landscape on the same port (the API host stays the same, so the provisioner's later rounds poll on the job
      durations the earlier ones saw; its cold first round is printed too); medians, provisioner/peer, each
-     against the bound. Both clients are checked to have done the work
+     against the bound; then each of the provisioner's fresh rounds' critical chain, read back from the simulator's
+     journal (benchmarks/edges.py: round trips, poll lag, client, server and queueing time over the bound), and the
+     median learned round edge by edge. Both clients are checked to have done the work
      (space, role, entitlement, instance parameters, key, a key file that signs in; the re-run re-reads roles,
      parameters and signs in with the key, writing nothing). A run under its bound exits 1 with a loud message;
  (c) 100 tenants at --parallel 8 and 32 and 20 at --parallel 1 (one after another: the rate is the same for 100;
