@@ -52,6 +52,8 @@ LEAD = 2
 TRAIL = 3
 #: reads of the burst in flight at once (the rest wait for an answer)
 IN_FLIGHT = 6
+#: the most reads a burst has when the recent waits leave the end open over a wider span (a first, coarse one)
+MAX_BURST = 12
 #: durations kept per kind of job (the most recent ones)
 KEEP = 8
 #: with history, past the burst, reads up to AROUND × the expected end use this fraction of the no-history gaps
@@ -106,29 +108,32 @@ def spacing(expected: float) -> float:
     return max(SPACING, SPACING_RATIO * expected)
 
 
-def window(expected: float) -> tuple[float, float]:
-    """The burst around an expected end of ``expected`` seconds: its first and its last read time (seconds since
-    the first read)."""
+def window(expected: float, spread: float = 0.0) -> tuple[float, float]:
+    """The burst around an expected end of ``expected`` seconds, known to ``spread`` seconds either side (the
+    span the recent waits agree on, :meth:`JobTimes.spread`; at most :data:`MAX_BURST` reads cover it): its first
+    and its last read time (seconds since the first read)."""
     gap = spacing(expected)
-    return max(0.0, expected - LEAD * gap), expected + TRAIL * gap
+    half = min(max(0.0, spread), MAX_BURST / 2 * gap)
+    return max(0.0, expected - max(LEAD * gap, half)), expected + max(TRAIL * gap, half)
 
 
-def in_window(t: float, expected: float | None) -> bool:
+def in_window(t: float, expected: float | None, spread: float = 0.0) -> bool:
     """Whether a read at ``t`` seconds belongs to the burst around ``expected`` (None: no history, no burst): such
     reads are sent on time even while earlier ones are still in flight."""
     if expected is None:
         return False
-    first, last = window(expected)
+    first, last = window(expected, spread)
     return first - 1e-9 <= t <= last + spacing(expected) / 2
 
 
-def next_read(reads: int, last: float, expected: float | None, gaps: Gaps = Gaps()) -> float:
+def next_read(reads: int, last: float, expected: float | None, gaps: Gaps = Gaps(), spread: float = 0.0) -> float:
     """The time (seconds since the first read) of the next read, after ``reads`` reads (``reads`` >= 1) of which
     the last was sent at ``last`` seconds (the job still running, or its answer not back yet). ``expected`` is the
-    learned end (:meth:`JobTimes.expected`; None: no history). Pure: no clock, no state."""
+    learned end (:meth:`JobTimes.expected`; None: no history), ``spread`` how far either side of it the recent
+    waits leave it open (:meth:`JobTimes.spread`). Pure: no clock, no state."""
     if expected is None:
         return last + gaps.after(last)
-    first, end = window(expected)
+    first, end = window(expected, spread)
     gap = spacing(expected)
     if last < first - 1e-9:
         own = first
@@ -141,12 +146,12 @@ def next_read(reads: int, last: float, expected: float | None, gaps: Gaps = Gaps
     return max(own, baseline_time(reads))
 
 
-def read_times(expected: float | None, gaps: Gaps = Gaps()) -> Iterator[float]:
+def read_times(expected: float | None, gaps: Gaps = Gaps(), spread: float = 0.0) -> Iterator[float]:
     """Every read time of the schedule (an endless iterator, starting with 0.0)."""
     t, reads = 0.0, 1
     yield t
     while True:
-        t = next_read(reads, t, expected, gaps)
+        t = next_read(reads, t, expected, gaps, spread)
         reads += 1
         yield t
 
@@ -212,20 +217,27 @@ class JobTimes:
 
     def expected(self, kind: str) -> float | None:
         """When a job of ``kind`` is expected to end (seconds after its first read, as :meth:`record` measures):
-        :func:`expected_end` of the recent brackets; None before any job of that kind finished."""
+        :func:`agreement` of the recent brackets; None before any job of that kind finished."""
         with self._lock:
             seen = self._seen.get(kind)
-            return expected_end(list(seen)) if seen else None
+            return agreement(list(seen))[0] if seen else None
+
+    def spread(self, kind: str) -> float:
+        """How far (seconds) either side of :meth:`expected` the recent brackets leave the end open (0 when none)."""
+        with self._lock:
+            seen = self._seen.get(kind)
+            return agreement(list(seen))[1] if seen else 0.0
 
 
-def expected_end(brackets: list[Bracket]) -> float:
-    """Where the recent ``brackets`` (non-empty) place the end: the middle of the span they all agree on (the
-    latest read that found a job running, the earliest that found one done), which every finished wait narrows;
-    when they do not agree (the durations vary), :func:`short_end` of their middles."""
+def agreement(brackets: list[Bracket]) -> tuple[float, float]:
+    """Where the recent ``brackets`` (non-empty) place the end, and how far either side it stays open (seconds):
+    the middle and half the width of the span they all agree on (after the latest read that found a job running,
+    up to the earliest that found one done), which every finished wait narrows; when they do not agree (the
+    durations vary), :func:`short_end` of their middles, open 0 s (the reads after the burst take the rest)."""
     low, high = max(b[0] for b in brackets), min(b[1] for b in brackets)
     if low <= high:
-        return (low + high) / 2
-    return short_end([(b[0] + b[1]) / 2 for b in brackets])
+        return (low + high) / 2, (high - low) / 2
+    return short_end([(b[0] + b[1]) / 2 for b in brackets]), 0.0
 
 
 def short_end(durations: list[float]) -> float:

@@ -84,6 +84,7 @@ class _Poll(Generic[T]):
         self.last_value: T | None = None
         self.name: str | None = None
         self.expected: float | None = None
+        self.spread = 0.0
         self.in_flight: dict[Future[T], float] = {}
         self.pool: ThreadPoolExecutor | None = None
         self.next_at = 0.0
@@ -108,6 +109,7 @@ class _Poll(Generic[T]):
         if self.kind is not None and self.settings.times is not None:
             self.name = self.kind(value)
             self.expected = self.settings.times.expected(self.name)
+            self.spread = self.settings.times.spread(self.name)
         if self.done(value):
             return (value,)
         self.last_value = value
@@ -119,9 +121,9 @@ class _Poll(Generic[T]):
         ``answered``). Before the burst around the learned end the schedule counts from when the read returned:
         a read slowed by a busy host is not followed by another at once, so a loaded fleet reads less; from the
         burst on (history) the reads keep the schedule's times (counted from when each was sent)."""
-        first = window(self.expected)[0] if self.expected is not None else None
+        first = window(self.expected, self.spread)[0] if self.expected is not None else None
         anchor = sent if first is not None and sent >= first - 1e-9 else answered
-        return next_read(self.reads, anchor, self.expected, self.settings.gaps)
+        return next_read(self.reads, anchor, self.expected, self.settings.gaps, self.spread)
 
     def _step(self) -> tuple[T] | None:
         """Take the answers back, send the next read when it is due, or wait for it (or for an answer in flight);
@@ -133,7 +135,7 @@ class _Poll(Generic[T]):
         if not now < self.settings.timeout:  # also ends a NaN timeout
             raise WaitTimeout(f"{self.what}: {self._state()} after {self.settings.timeout:g} s; it goes on in the "
                               "landscape: re-run the playbook to adopt it (or raise the timeout with --timeout)")
-        burst = in_window(self.next_at, self.expected)
+        burst = in_window(self.next_at, self.expected, self.spread)
         if not self.in_flight and not burst:
             if now < self.next_at:
                 self._pause(self.next_at - now)
@@ -150,7 +152,7 @@ class _Poll(Generic[T]):
                 self.pool = ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="poll")
             self.in_flight[self.pool.submit(in_step(self.near))] = now
             self.reads += 1
-            self.next_at = next_read(self.reads, now, self.expected, self.settings.gaps)
+            self.next_at = next_read(self.reads, now, self.expected, self.settings.gaps, self.spread)
             return None
         if not self.in_flight:
             self._pause(self.next_at - now)
@@ -164,7 +166,9 @@ class _Poll(Generic[T]):
     def _near_end(self, t: float) -> bool:
         """Whether a read at ``t`` seconds is one around the learned end (the burst, then up to
         :data:`~provisioner.jobtimes.AROUND` times that end): ``near`` reads it."""
-        return self.expected is not None and window(self.expected)[0] - 1e-9 <= t < self.expected * AROUND
+        if self.expected is None:
+            return False
+        return window(self.expected, self.spread)[0] - 1e-9 <= t < self.expected * AROUND
 
     def _seen(self, answers: dict[float, T]) -> tuple[T] | None:
         """Check the answers (by when each read was sent, earliest first) → the first that is done (its duration

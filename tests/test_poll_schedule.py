@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from provisioner.jobtimes import (
     BASELINE,
     IN_FLIGHT,
+    MAX_BURST,
     JobTimes,
+    agreement,
     baseline_time,
-    expected_end,
     lag_bound,
     read_times,
     short_end,
@@ -27,9 +28,9 @@ durations = st.floats(min_value=0.0, max_value=3600.0, allow_nan=False)
 histories = st.lists(st.floats(min_value=0.0, max_value=600.0, allow_nan=False), min_size=1, max_size=8)
 
 
-def outcome(duration: float, expected: float | None) -> tuple[int, float]:
+def outcome(duration: float, expected: float | None, spread: float = 0.0) -> tuple[int, float]:
     """(reads, lag) of the schedule for a job that completes ``duration`` seconds after its first read."""
-    for reads, t in enumerate(read_times(expected), start=1):
+    for reads, t in enumerate(read_times(expected, spread=spread), start=1):
         if t >= duration:
             return reads, t - duration
     raise AssertionError("unreachable: the schedule is endless")
@@ -127,15 +128,32 @@ def test_learning_cuts_the_reads_of_a_typical_job():
 
 def test_brackets_that_agree_narrow_the_expected_end():
     """Each finished wait brackets the end between its last read that found the job running and its first that
-    found it done; where the brackets agree, the expected end is the middle of what they share (a coarse first
-    bracket, then the burst's fine ones); where they do not (durations vary), the lower quartile of their middles."""
-    assert expected_end([(1.85, 2.05)]) == 1.95
-    assert abs(expected_end([(1.85, 2.05), (1.94, 1.95)]) - 1.945) < 1e-9
-    assert abs(expected_end([(1.85, 2.05), (0.0, 1.96), (1.93, 1.99)]) - 1.945) < 1e-9
-    assert expected_end([(1.0, 1.1), (2.0, 2.1), (3.0, 3.1)]) == short_end([1.05, 2.05, 3.05])
+    found it done; where the brackets agree, the expected end is the middle of what they share and the burst covers
+    all of it (a coarse first bracket, then the burst's fine ones); where they do not (durations vary), the lower
+    quartile of their middles."""
+    at, spread = agreement([(1.85, 2.05)])
+    assert abs(at - 1.95) < 1e-9 and abs(spread - 0.1) < 1e-9
+    at, spread = agreement([(1.85, 2.05), (1.94, 1.95)])
+    assert abs(at - 1.945) < 1e-9 and abs(spread - 0.005) < 1e-9
+    assert abs(agreement([(1.85, 2.05), (0.0, 1.96), (1.93, 1.99)])[0] - 1.945) < 1e-9
+    assert agreement([(1.0, 1.1), (2.0, 2.1), (3.0, 3.1)]) == (short_end([1.05, 2.05, 3.05]), 0.0)
     times = JobTimes()
     times.record("k", 1.9, 1.8)  # reads answered out of order: a bracket of zero width
-    assert times.expected("k") == 1.9
+    assert times.expected("k") == 1.9 and times.spread("k") == 0.0
+
+
+@given(st.floats(min_value=0.0, max_value=600.0, allow_nan=False), st.floats(min_value=0.0, max_value=1.0),
+       st.floats(min_value=-1.0, max_value=1.0))
+def test_a_job_anywhere_in_the_span_the_waits_agree_on_is_seen_within_one_spacing(expected, spread, where):
+    """After a coarse first wait the end is known only to a span: the burst covers it (up to MAX_BURST reads), so a
+    job ending anywhere in it is still seen at most one spacing late (for a job of 2 s or more: on a shorter one the
+    schedule before learning has not made as many reads yet; the lag bound holds), and never with more reads than
+    before."""
+    spread *= MAX_BURST / 2 * spacing(expected)
+    duration = max(0.0, expected + where * spread)
+    reads, lag = outcome(duration, expected, spread)
+    assert lag <= (spacing(expected) if expected >= 2.0 else lag_bound(duration)) + 1e-9 * max(1.0, expected)
+    assert reads <= baseline_reads(duration)
 
 
 def test_without_history_the_lag_bound_costs_reads():
