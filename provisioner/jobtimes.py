@@ -230,14 +230,18 @@ class JobTimes:
 
 
 def agreement(brackets: list[Bracket]) -> tuple[float, float]:
-    """Where the recent ``brackets`` (non-empty) place the end, and how far either side it stays open (seconds):
-    the middle and half the width of the span they all agree on (after the latest read that found a job running,
-    up to the earliest that found one done), which every finished wait narrows; when they do not agree (the
-    durations vary), :func:`short_end` of their middles, open 0 s (the reads after the burst take the rest)."""
+    """Where the recent ``brackets`` (non-empty) place the end, and how far either side it stays open (seconds).
+    Where they all agree (a span after the latest read that found a job running, up to the earliest that found one
+    done, which every finished wait narrows): its middle, open half its width or half the spread of the brackets'
+    middles (their lower to upper quartile: jobs, and when the client saw them, vary a little from run to run),
+    whichever is larger. Where they do not agree (the durations vary more): :func:`short_end` of their middles,
+    open 0 s (the finer reads after the burst take the rest)."""
     low, high = max(b[0] for b in brackets), min(b[1] for b in brackets)
+    middles = sorted((b[0] + b[1]) / 2 for b in brackets)
     if low <= high:
-        return (low + high) / 2, (high - low) / 2
-    return short_end([(b[0] + b[1]) / 2 for b in brackets]), 0.0
+        quartiles = middles[(3 * len(middles)) // 4] - middles[len(middles) // 4]
+        return (low + high) / 2, max(high - low, quartiles) / 2
+    return short_end(middles), 0.0
 
 
 def short_end(durations: list[float]) -> float:

@@ -38,6 +38,9 @@ class WaitSettings:
     max_interval: float = 5.0
     ratio: float = LAG_RATIO
     times: JobTimes | None = field(default=None, compare=False, repr=False)
+    #: when the job started, as the client can tell (:func:`started`: ``clock.monotonic()`` half way through the
+    #: request that started it); the waits' times count from it. None: from the first read
+    origin: float | None = field(default=None, compare=False, repr=False)
 
     @property
     def gaps(self) -> Gaps:
@@ -47,6 +50,16 @@ class WaitSettings:
     def pause(self, waited: float) -> float:
         """The pause (seconds) after ``waited`` seconds of waiting on something with no learned duration."""
         return self.gaps.after(waited)
+
+
+def started(request: Callable[[], T]) -> tuple[T, float]:
+    """Send ``request`` (one that starts an asynchronous job) → (its value, the job's origin for
+    :attr:`WaitSettings.origin`: ``clock.monotonic()`` half way through its round trip, about when the server
+    received it). A wait timed from there does not count the client's own work after the answer, which varies
+    from run to run, into the job durations it learns."""
+    before = clock.monotonic()
+    value = request()
+    return value, (before + clock.monotonic()) / 2
 
 
 def poll(read: Callable[[], T], done: Callable[[T], bool], *, settings: WaitSettings, what: str,
@@ -78,14 +91,15 @@ class _Poll(Generic[T]):
         self.read, self.done, self.settings, self.what = read, done, settings, what
         self.near = near or read
         self.describe, self.kind = describe, kind
-        self.start = clock.monotonic()
+        now = clock.monotonic()
+        self.start = settings.origin if settings.origin is not None and settings.origin <= now else now
         self.reads = 0
         self.last_running = 0.0
         self.last_value: T | None = None
         self.name: str | None = None
         self.expected: float | None = None
         self.spread = 0.0
-        self.in_flight: dict[Future[T], float] = {}
+        self.in_flight: dict[Future[tuple[float, T]], float] = {}
         self.pool: ThreadPoolExecutor | None = None
         self.next_at = 0.0
 
@@ -104,6 +118,7 @@ class _Poll(Generic[T]):
 
     def _first(self) -> tuple[T] | None:
         """The first read, right after the request (it catches operations completed at once)."""
+        sent = self.now()
         value = self.read()
         self.reads = 1
         if self.kind is not None and self.settings.times is not None:
@@ -113,7 +128,8 @@ class _Poll(Generic[T]):
         if self.done(value):
             return (value,)
         self.last_value = value
-        self.next_at = self._after(0.0, self.now())
+        self.last_running = sent
+        self.next_at = self._after(sent, self.now())
         return None
 
     def _after(self, sent: float, answered: float) -> float:
@@ -130,7 +146,9 @@ class _Poll(Generic[T]):
         → the value when done."""
         finished = [f for f in self.in_flight if f.done()]
         if finished:
-            return self._seen({self.in_flight.pop(f): f.result() for f in finished})
+            for f in finished:
+                del self.in_flight[f]
+            return self._seen(dict(f.result() for f in finished))
         now = self.now()
         if not now < self.settings.timeout:  # also ends a NaN timeout
             raise WaitTimeout(f"{self.what}: {self._state()} after {self.settings.timeout:g} s; it goes on in the "
@@ -150,7 +168,7 @@ class _Poll(Generic[T]):
         if slot and now >= self.next_at:
             if self.pool is None:
                 self.pool = ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="poll")
-            self.in_flight[self.pool.submit(in_step(self.near))] = now
+            self.in_flight[self.pool.submit(in_step(self._sent_read))] = now
             self.reads += 1
             self.next_at = next_read(self.reads, now, self.expected, self.settings.gaps, self.spread)
             return None
@@ -162,6 +180,13 @@ class _Poll(Generic[T]):
         futures_wait(list(self.in_flight), timeout=until, return_when=FIRST_COMPLETED)
         clock.check_cancelled(self.what)
         return None
+
+    def _sent_read(self) -> tuple[float, T]:
+        """A read of the burst, in a helper thread → (when it was sent, its value): the time is taken there, as the
+        request leaves (on a busy machine a helper may start a little after it was asked to), so the brackets
+        learned are those the server saw."""
+        sent = self.now()
+        return sent, self.near()
 
     def _near_end(self, t: float) -> bool:
         """Whether a read at ``t`` seconds is one around the learned end (the burst, then up to

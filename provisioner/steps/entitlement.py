@@ -15,7 +15,7 @@ waited for (:attr:`Action.WAIT`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,7 +26,7 @@ from provisioner.errors import ApiError, ProvisionerError, StepFailed
 from provisioner.platform import ServicePlan
 from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream, first_run
-from provisioner.wait import poll
+from provisioner.wait import poll, started
 
 IN_PROGRESS_STATES = ("STARTED", "PROCESSING")
 
@@ -146,7 +146,8 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
         location = None
         if change.action is not Action.WAIT:
             plan = observation.entitled or {}
-            location = self._assign(env, guid, uses_enable(dict(plan)), plan.get("uniqueIdentifier"))
+            location, origin = self._assign(env, guid, uses_enable(dict(plan)), plan.get("uniqueIdentifier"))
+            settings = replace(settings, origin=origin)
 
         # the assignment's entityState is the authoritative state (as terraform and crossplane read it): it is
         # polled, not the job; the job is read only to tell a failure from the one before this PUT. Around the
@@ -181,22 +182,23 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
     def current(self, observation: EntitlementObservation) -> EntitlementOutput | None:
         return EntitlementOutput(observation.plan)
 
-    def _assign(self, env: Env, guid: str, enable: bool, unique_id: str | None) -> str | None:
+    def _assign(self, env: Env, guid: str, enable: bool, unique_id: str | None) -> tuple[str | None, float]:
         """PUT with ``enable`` or ``amount``; on 12003 (enable/amount mismatch) the other one, once; on 30004
         (another change holds the entitlement lock) again with backoff until the step's timeout (tenacity, on
-        :mod:`provisioner.clock`). → the job URL, or None."""
+        :mod:`provisioner.clock`). → (the job URL, or None; the job's origin: :func:`provisioner.wait.started` of
+        the PUT that was accepted)."""
         from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential, wait_random
 
         s = env.settings.service
         btp = env.btp
         assert btp is not None
 
-        def put(enable: bool) -> str | None:
+        def put(enable: bool) -> tuple[str | None, float]:
             if enable:
-                return btp.assign(guid, s.offering, s.plan, enable=True, unique_id=unique_id)
-            return btp.assign(guid, s.offering, s.plan, amount=s.amount, unique_id=unique_id)
+                return started(lambda: btp.assign(guid, s.offering, s.plan, enable=True, unique_id=unique_id))
+            return started(lambda: btp.assign(guid, s.offering, s.plan, amount=s.amount, unique_id=unique_id))
 
-        def put_either() -> str | None:
+        def put_either() -> tuple[str | None, float]:
             try:
                 return put(enable)
             except ApiError as exc:
