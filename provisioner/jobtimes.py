@@ -1,21 +1,24 @@
 """When to read an async job again: the poll schedule (a pure function) and what the runs of a process learned of
 how long each kind of job takes (:class:`JobTimes`).
 
-Times are seconds since the first read of the job, which comes right after the request that started it (it catches
-jobs the API completed at once); :func:`provisioner.wait.poll` counts each gap from when the previous read returned,
-so a read slowed by a busy host adds its own time to the lag (and is not followed by another at once), except from
-the burst around a learned end on (history), where the reads keep the schedule's times (counted from when each was
-sent). A read "at ``t``" is one sent then: it sees the job as the server finds it a round trip's outbound half later,
-and the learned durations are measured on the same reads, so that half is part of them. The lag of a schedule is
-the time from a job's completion to the read that sees it; the target is at most ``max(0.1 s, 5 % of the job)``
-(:func:`lag_bound`).
+Times are seconds since the job's origin: half way through the request that started it (about when the server
+received it, :func:`provisioner.wait.started`), else the first read, which comes right after that request (it
+catches jobs the API completed at once); :func:`provisioner.wait.poll` counts each gap from when the previous read
+returned, so a read slowed by a busy host adds its own time to the lag (and is not followed by another at once),
+except from the burst around a learned end on (history), where the reads keep the schedule's times (counted from
+when each was sent). A read "at ``t``" is one sent then: it sees the job as the server finds it a round trip's
+outbound half later, and the learned ends are measured on the same reads, so that half is part of them. The lag of
+a schedule is the time from a job's completion to the read that sees it; the target is at most
+``max(0.1 s, 5 % of the job)`` (:func:`lag_bound`).
 
 - Without history the gap after a read at ``t`` is ``max(0.1, 0.05 t)`` seconds, at most 5 s: whatever the job's
   duration, the next read sees it within the bound.
-- With history (:meth:`JobTimes.expected`: the lower quartile of the durations seen recently for this kind of job,
-  :func:`short_end`), the schedule reads once right away, then sleeps until a little before the expected end and
-  reads a short burst around it (:func:`window`: :data:`LEAD` reads before it and :data:`TRAIL` after,
-  :func:`spacing` apart: 10 ms, or 0.5 % of the job if longer), several in flight at once (:data:`IN_FLIGHT`:
+- With history (:meth:`JobTimes.expected`: each finished wait brackets the end between its last read that found
+  the job running and its first that found it done; the span the recent brackets agree on, else the lower
+  quartile of their middles, :func:`agreement`), the schedule reads once right away, then sleeps until a little
+  before the expected end and reads a short burst around it (:func:`window`: :data:`LEAD` reads before it and
+  :data:`TRAIL` after, or over the whole span still open, :func:`spacing` apart: 10 ms, or 0.5 % of the job if
+  longer), several in flight at once (:data:`IN_FLIGHT`:
   :func:`provisioner.wait.poll` sends them without waiting for the answers), so the read that sees the job done
   reaches the server a few milliseconds after its end instead of up to a whole round trip later; past the burst
   it reads with half the gaps above up to a little past the expected end (:data:`DENSE`, :data:`AROUND`), the
@@ -24,7 +27,7 @@ the time from a job's completion to the read that sees it; the target is at most
   reads as that schedule (fewer than a fixed 0.1 s rhythm). A job that ends between the short end and twice that
   is noticed within :func:`lag_bound`; one that ends earlier is noticed at the start of the burst, and one that
   ends much later (when the baseline binds) within 10 % of the time waited.
-- The durations are kept between runs in a small cache file (:func:`store_path`, ``$PROVISIONER_JOB_TIMES``; ``off``
+- The brackets are kept between runs in a small cache file (:func:`store_path`, ``$PROVISIONER_JOB_TIMES``; ``off``
   keeps none), so a single tenant's run, too, polls on what earlier runs saw.
 """
 
