@@ -6,7 +6,8 @@ Walking back from the last answer: a request waited for the answer that came las
 simulator (a hop: the client's time between that answer and this request, the injected latency, any queueing
 behind the simulator's lock, the simulator's own processing), or, for the first read on a path that finds a job
 due, for the write that started that job (a job edge: the job's duration and the poll lag, from the job being due
-to that read being handled). Startup is the time to the first request, finish the time after the last answer.
+to that read being handled). Startup is the time to the first request being handled, finish the time after the
+last request was handled (its processing, then the client's work after its answer); the edges add up to the run.
 ``python benchmarks/edges.py`` prints the breakdown of one fresh run (in-process simulator, 50 ms, 2 s jobs).
 """
 
@@ -22,7 +23,8 @@ class Edge:
     it ends at; ``span`` its whole length; for a hop ``client`` (an answer to the next request reaching the
     simulator), ``latency`` (injected), ``queue`` (waiting for the simulator's lock) and ``server`` (processing of
     the request the hop waited for); for a job edge ``job`` (its duration) and ``lag`` (due to the read seeing it
-    handled)."""
+    handled); for the finish ``server`` (the last request's processing) and ``client`` (the work after its
+    answer)."""
 
     kind: str
     what: str
@@ -51,7 +53,8 @@ def chain(entries: list[dict[str, Any]], start: float, end: float, latency: floa
         return [Edge("start", "(no request)", end - start)]
     starts = [(i, j) for i, e in enumerate(entries) for j in e["jobs"] if j["event"] == "start"]
     last = _first_seeing(entries, starts, max(entries, key=lambda e: e["answered"]))
-    edges = [Edge("finish", "after " + _label(last), end - last["answered"])]
+    edges = [Edge("finish", "after " + _label(last), end - last["handled"], client=end - last["answered"],
+                  server=last["answered"] - last["handled"])]
     b = last
     while True:
         job = _job_waited(entries, starts, b)
@@ -112,7 +115,7 @@ def summary(edges: list[Edge], latency: float, job_seconds: float, bound: float,
         if e.kind == "job":
             detail = f"job {e.job:.3f} s + poll lag {e.lag * 1000:.1f} ms"
         elif e.kind == "finish":
-            detail = "client, after the last answer"
+            detail = f"server {e.server * 1000:.1f} + client after the last answer {e.client * 1000:.1f} ms"
         else:
             detail = (f"client {e.client * 1000:.1f} + latency {e.latency * 1000:.1f} + queue {e.queue * 1000:.1f}"
                       f" + server {e.server * 1000:.1f} ms")
@@ -122,7 +125,7 @@ def summary(edges: list[Edge], latency: float, job_seconds: float, bound: float,
     jobs = [e for e in edges if e.kind == "job"]
     parts = {"round trips beyond the bound's": (hops - bound_round_trips) * latency,
              "poll lag": sum(e.lag for e in jobs),
-             "client": sum(e.client for e in edges) + sum(e.span for e in edges if e.kind == "finish"),
+             "client": sum(e.client for e in edges),
              "server": sum(e.server for e in edges),
              "queue": sum(e.queue for e in edges),
              "jobs": sum(e.job - job_seconds for e in jobs) + sum(e.latency - latency for e in edges
