@@ -4,12 +4,12 @@ how long each kind of job takes (:class:`JobTimes`).
 Times are seconds since the job's origin: half way through the request that started it (about when the server
 received it, :func:`provisioner.wait.started`), else the first read, which comes right after that request (it
 catches jobs the API completed at once); :func:`provisioner.wait.poll` counts each gap from when the previous read
-returned, so a read slowed by a busy host adds its own time to the lag (and is not followed by another at once),
-except from the burst around a learned end on (history), where the reads keep the schedule's times (counted from
-when each was sent). A read "at ``t``" is one sent then: it sees the job as the server finds it a round trip's
-outbound half later, and the learned ends are measured on the same reads, so that half is part of them. The lag of
-a schedule is the time from a job's completion to the read that sees it; the target is at most
-``max(0.1 s, 5 % of the job)`` (:func:`lag_bound`).
+was sent (so the lag the schedule gives holds at the server, the round trip included), or, when that read took
+longer than the gap (a busy host), from when it returned (it is not followed by another at once), except from the
+burst around a learned end on (history), where the reads always keep the schedule's times. A read "at ``t``" is
+one sent then: it sees the job as the server finds it a round trip's outbound half later, and the learned ends are
+measured on the same reads, so that half is part of them. The lag of a schedule is the time from a job's
+completion to the read that sees it; the target is at most ``max(0.1 s, 5 % of the job)`` (:func:`lag_bound`).
 
 - Without history the gap after a read at ``t`` is ``max(0.1, 0.05 t)`` seconds, at most 5 s: whatever the job's
   duration, the next read sees it within the bound.

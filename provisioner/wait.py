@@ -134,12 +134,16 @@ class _Poll(Generic[T]):
 
     def _after(self, sent: float, answered: float) -> float:
         """The next read's time after a read sent at ``sent`` that found the job running (answered at
-        ``answered``). Before the burst around the learned end the schedule counts from when the read returned:
-        a read slowed by a busy host is not followed by another at once, so a loaded fleet reads less; from the
-        burst on (history) the reads keep the schedule's times (counted from when each was sent)."""
-        first = window(self.expected, self.spread)[0] if self.expected is not None else None
-        anchor = sent if first is not None and sent >= first - 1e-9 else answered
-        return next_read(self.reads, anchor, self.expected, self.settings.gaps, self.spread)
+        ``answered``): the schedule's, counted from when the read was sent (so the read that sees the job done
+        reaches the server within the schedule's gap of its end, the round trip included); but when the read took
+        longer than that gap (a busy host), counted from when it returned: such a read is not followed by another
+        at once, so a loaded fleet reads less. From the burst around a learned end on, always from when it was
+        sent (the reads keep the schedule's times)."""
+        own = next_read(self.reads, sent, self.expected, self.settings.gaps, self.spread)
+        burst_on = self.expected is not None and sent >= window(self.expected, self.spread)[0] - 1e-9
+        if own >= answered or burst_on:
+            return own
+        return next_read(self.reads, answered, self.expected, self.settings.gaps, self.spread)
 
     def _step(self) -> tuple[T] | None:
         """Take the answers back, send the next read when it is due, or wait for it (or for an answer in flight);
