@@ -126,7 +126,7 @@ def in_window(t: float, expected: float | None, spread: float = 0.0) -> bool:
     if expected is None:
         return False
     first, last = window(expected, spread)
-    return first - 1e-9 <= t <= last + spacing(expected) / 2
+    return first - 1e-9 <= t < last + spacing(expected) * (1 - 1e-6)  # up to the first read at or past its end
 
 
 def next_read(reads: int, last: float, expected: float | None, gaps: Gaps = Gaps(), spread: float = 0.0) -> float:
@@ -140,7 +140,7 @@ def next_read(reads: int, last: float, expected: float | None, gaps: Gaps = Gaps
     gap = spacing(expected)
     if last < first - 1e-9:
         own = first
-    elif last < end - gap / 2:  # the burst around the expected end
+    elif last < end - 1e-9 * max(1.0, end):  # the burst around the expected end, up to a read at or past it
         own = last + gap
     elif last < expected * AROUND:  # a little past it: finer reads
         own = last + gaps.after(last) * DENSE

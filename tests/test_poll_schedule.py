@@ -150,7 +150,7 @@ def test_a_job_anywhere_in_the_span_the_waits_agree_on_is_seen_within_one_spacin
     schedule before learning has not made as many reads yet; the lag bound holds), and never with more reads than
     before."""
     spread *= MAX_BURST / 2 * spacing(expected)
-    duration = max(0.0, expected + where * spread)
+    duration = max(0.0, expected + where * spread - 1e-9 * max(1.0, expected))  # (the burst's times: float sums)
     reads, lag = outcome(duration, expected, spread)
     assert lag <= (spacing(expected) if expected >= 2.0 else lag_bound(duration)) + 1e-9 * max(1.0, expected)
     assert reads <= baseline_reads(duration)
