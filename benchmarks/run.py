@@ -7,7 +7,9 @@ Starts the landscape simulator in this process with an injected latency per requ
      cloudfoundry-client + requests, polling every 0.1 s) alternately, ``--rounds`` each, each round on a fresh
      landscape on the same port (the API host stays the same, so the provisioner's later rounds poll on the job
      durations the earlier ones saw; its cold first round is printed too); medians, provisioner/peer, each
-     against the bound. Both clients are checked to have done the work
+     against the bound; then each of the provisioner's fresh rounds' critical chain, read back from the simulator's
+     journal (benchmarks/edges.py: round trips, poll lag, client, server and queueing time over the bound), and the
+     median learned round edge by edge. Both clients are checked to have done the work
      (space, role, entitlement, instance parameters, key, a key file that signs in; the re-run re-reads roles,
      parameters and signs in with the key, writing nothing). A run under its bound exits 1 with a loud message;
  (c) 100 tenants at --parallel 8 and 32 and 20 at --parallel 1 (one after another: the rate is the same for 100;
@@ -41,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import bound  # benchmarks/ (the directory of this script) is on sys.path
+import edges
 import peer
 import requests
 import yaml
@@ -101,21 +104,24 @@ def clear(sim: Simulator) -> None:
 
 @dataclass
 class Measure:
-    """One timed run: wall seconds, requests and writes (token requests are sign-ins, not writes)."""
+    """One timed run: wall seconds, requests and writes (token requests are sign-ins, not writes), and its critical
+    chain read back from the simulator's journal (benchmarks/edges.py)."""
 
     wall: float
     requests: int
     writes: int
+    chain: list[edges.Edge]
 
 
-def timed(sim: Simulator, work: Callable[[], object]) -> Measure:
-    """Run ``work`` with an empty journal; return its wall time and the requests the simulator saw."""
+def timed(sim: Simulator, work: Callable[[], object], latency: float) -> Measure:
+    """Run ``work`` with an empty journal; return its wall time, the requests the simulator saw and the run's
+    critical chain (the in-process simulator's clock is ``time.monotonic``)."""
     clear(sim)
-    t0 = time.perf_counter()
+    t0, m0 = time.perf_counter(), time.monotonic()
     work()
-    wall = time.perf_counter() - t0
+    wall, m1 = time.perf_counter() - t0, time.monotonic()
     entries = journal(sim)
-    return Measure(wall, len(entries), len(writes_of(entries)))
+    return Measure(wall, len(entries), len(writes_of(entries)), edges.chain(entries, m0, m1, latency))
 
 
 def writes_of(entries: list[dict]) -> list[dict]:
@@ -188,11 +194,11 @@ def one_round(who: str, latency: float, job: float) -> tuple[Measure, Measure]:
                                       password=info["cf_password"], cis_key=info["cis_key"], org="tenant-001",
                                       subaccount="tenant-001", key_file=key_file)
                 work = lambda: peer.run(cfg)  # noqa: E731
-            fresh = timed(sim, work)
+            fresh = timed(sim, work, latency)
             if who == "provisioner" and not results[-1].ok:
                 raise BenchError("provisioner: the fresh run failed")
             check_onboarded(sim, key_file, who)
-            converged = timed(sim, work)
+            converged = timed(sim, work, latency)
             if who == "provisioner" and not results[-1].ok:
                 raise BenchError("provisioner: the converged re-run failed")
             check_rechecked(sim, who, "tenant-001")
@@ -239,6 +245,16 @@ def compare(latency: float, job: float, rounds: int) -> None:
               f"(target <= {most_peer:g}: {verdict(ratio, most_peer)})")
         aim = f"target <= {most_bound:g}x: {verdict(over, most_bound)}" if most_bound else "no target"
         print(f"    vs the bound {b:.3f} s: provisioner {over:.3f}x ({aim}), peer {med['peer'] / b:.3f}x{also}")
+    fresh_runs = [pair[0] for pair in runs["provisioner"]]
+    fresh_path = bound.bound(bound.FRESH, latency, job)
+    print(f"    (a) the provisioner's fresh rounds: {', '.join(f'{m.wall:.3f}' for m in fresh_runs)} s (the first "
+          "cold); each round's critical chain, from the simulator's journal (benchmarks/edges.py):")
+    for m in fresh_runs:
+        print(edges.summary(m.chain, latency, job, fresh_path.done, fresh_path.round_trips)[-1])
+    learned = sorted(fresh_runs[1:] or fresh_runs, key=lambda m: m.wall)
+    print(f"    (a) the median learned round ({learned[len(learned) // 2].wall:.3f} s), edge by edge:")
+    print("\n".join(edges.summary(learned[len(learned) // 2].chain, latency, job, fresh_path.done,
+                                  fresh_path.round_trips)[:-1]))
     if under:
         raise BenchError("A MEASURED RUN CAME IN UNDER THE CRITICAL-PATH BOUND, so benchmarks/bound.py is wrong: "
                          + "; ".join(under))

@@ -9,7 +9,7 @@ Resources are returned as the API's JSON objects (``dict``). Errors raise :class
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -117,8 +117,17 @@ class CloudFoundry:
         """``GET /v3/jobs/:guid`` (the absolute ``Location`` of a 202) → the job object."""
         return self.http.request("GET", url).json()
 
-    def wait_job(self, url: str, settings: WaitSettings, what: str) -> dict[str, Any]:
-        """Poll ``GET /v3/jobs/:guid`` until COMPLETE; raise :class:`StepFailed` with the job's error on FAILED."""
+    def wait_job(self, url: str, settings: WaitSettings, what: str,
+                 near: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Poll ``GET /v3/jobs/:guid`` until COMPLETE; raise :class:`StepFailed` with the job's error on FAILED.
+        ``near(the job as last read)``: the read around the job's learned end instead (:func:`provisioner.wait.poll`),
+        returning a job object too."""
+        latest: list[dict[str, Any]] = []
+
+        def read() -> dict[str, Any]:
+            job = self.job(url)
+            latest[:] = [job]
+            return job
 
         def done(job: dict[str, Any]) -> bool:
             if job.get("state") == "FAILED":
@@ -128,9 +137,10 @@ class CloudFoundry:
             return job.get("state") == "COMPLETE"
 
         host = urlsplit(self.http.base_url).netloc
-        return poll(lambda: self.job(url), done, settings=settings, what=what,
+        return poll(read, done, settings=settings, what=what,
                     describe=lambda j: f"job {j.get('operation', '')} is {j.get('state')}",
-                    kind=lambda j: f"{host} cf {j.get('operation', '')}")
+                    kind=lambda j: f"{host} cf {j.get('operation', '')}",
+                    near=(lambda: near(latest[-1])) if near is not None else None)
 
     @staticmethod
     def job_resource_guid(job: dict[str, Any], link: str) -> str | None:

@@ -1,24 +1,33 @@
 """When to read an async job again: the poll schedule (a pure function) and what the runs of a process learned of
 how long each kind of job takes (:class:`JobTimes`).
 
-Times are seconds since the first read of the job, which comes right after the request that started it (it catches
-jobs the API completed at once); :func:`provisioner.wait.poll` counts each gap from when the previous read returned,
-so a read slowed by a busy host adds its own time to the lag (and is not followed by another at once), except past
-``dense_from`` (history), where the reads keep the schedule's times (counted from when each was sent). The lag of a
-schedule is the time from a job's completion to the read that sees it; the target is at most ``max(0.1 s, 5 % of the
-job)`` (:func:`lag_bound`).
+Times are seconds since the job's origin: half way through the request that started it (about when the server
+received it, :func:`provisioner.wait.started`), else the first read, which comes right after that request (it
+catches jobs the API completed at once); :func:`provisioner.wait.poll` counts each gap from when the previous read
+was sent (so the lag the schedule gives holds at the server, the round trip included), or, when that read took
+longer than the gap (a busy host), from when it returned (it is not followed by another at once), except from the
+burst around a learned end on (history), where the reads always keep the schedule's times. A read "at ``t``" is
+one sent then: it sees the job as the server finds it a round trip's outbound half later, and the learned ends are
+measured on the same reads, so that half is part of them. The lag of a schedule is the time from a job's
+completion to the read that sees it; the target is at most ``max(0.1 s, 5 % of the job)`` (:func:`lag_bound`).
 
 - Without history the gap after a read at ``t`` is ``max(0.1, 0.05 t)`` seconds, at most 5 s: whatever the job's
   duration, the next read sees it within the bound.
-- With history (``dense_from``: a little before the lower quartile of the durations seen recently for this kind of
-  job, :func:`short_end`), the schedule reads once right away, sleeps until ``dense_from``, then reads with half the
-  gaps above up to a little past the expected end (:data:`DENSE`, :data:`AROUND`), the gaps above after that;
-  and the ``k``-th read never comes earlier than the ``k``-th read of the schedule used before learning
-  (:data:`BASELINE`: 10 % of the time waited, 0.1 s to 5 s), so for every job duration it makes at most as many
-  reads as that schedule did. A job that ends between the short end and twice that is noticed within
-  :func:`lag_bound`; one that ends earlier is noticed at ``dense_from``, and one that ends much later (when the
-  baseline binds) within 10 % of the time waited.
-- The durations are kept between runs in a small cache file (:func:`store_path`, ``$PROVISIONER_JOB_TIMES``; ``off``
+- With history (:meth:`JobTimes.expected`: each finished wait brackets the end between its last read that found
+  the job running and its first that found it done; the span the recent brackets agree on, else the lower
+  quartile of their middles, :func:`agreement`), the schedule reads once right away, then sleeps until a little
+  before the expected end and reads a short burst around it (:func:`window`: :data:`LEAD` reads before it and
+  :data:`TRAIL` after, or over the whole span still open, :func:`spacing` apart: 10 ms, or 0.5 % of the job if
+  longer), several in flight at once (:data:`IN_FLIGHT`:
+  :func:`provisioner.wait.poll` sends them without waiting for the answers), so the read that sees the job done
+  reaches the server a few milliseconds after its end instead of up to a whole round trip later; past the burst
+  it reads with half the gaps above up to a little past the expected end (:data:`DENSE`, :data:`AROUND`), the
+  gaps above after that. The ``k``-th read never comes earlier than the ``k``-th read of the schedule used before
+  learning (:data:`BASELINE`: 10 % of the time waited, 0.1 s to 5 s), so at any moment it has made at most as many
+  reads as that schedule (fewer than a fixed 0.1 s rhythm). A job that ends between the short end and twice that
+  is noticed within :func:`lag_bound`; one that ends earlier is noticed at the start of the burst, and one that
+  ends much later (when the baseline binds) within 10 % of the time waited.
+- The brackets are kept between runs in a small cache file (:func:`store_path`, ``$PROVISIONER_JOB_TIMES``; ``off``
   keeps none), so a single tenant's run, too, polls on what earlier runs saw.
 """
 
@@ -38,11 +47,19 @@ from provisioner.errors import ProvisionerError
 #: the lag target: at most this fraction of the job's duration, or :data:`LAG_FLOOR` seconds, whichever is larger
 LAG_RATIO = 0.05
 LAG_FLOOR = 0.1
-#: dense reading starts this fraction of the shortest recent duration after the first read ("shortly before")
-EARLY = 0.95
+#: around the expected end: reads this far apart (seconds), or this fraction of the expected end if longer
+SPACING = 0.01
+SPACING_RATIO = 0.005
+#: reads of the burst around the expected end: this many spacings before it, this many after
+LEAD = 2
+TRAIL = 3
+#: reads of the burst in flight at once (the rest wait for an answer)
+IN_FLIGHT = 6
+#: the most reads a burst has when the recent waits leave the end open over a wider span (a first, coarse one)
+MAX_BURST = 12
 #: durations kept per kind of job (the most recent ones)
 KEEP = 8
-#: with history, reads up to AROUND × the expected end use this fraction of the no-history gaps
+#: with history, past the burst, reads up to AROUND × the expected end use this fraction of the no-history gaps
 DENSE = 0.5
 AROUND = 1.1
 #: kinds of job kept between runs (the most recently seen; hosts come and go, e.g. a local simulator's ports)
@@ -89,27 +106,55 @@ def baseline_time(k: int) -> float:
         return _BASELINE_TIMES[k]
 
 
-def next_read(reads: int, last: float, dense_from: float | None, gaps: Gaps = Gaps()) -> float:
+def spacing(expected: float) -> float:
+    """The gap (seconds) between the reads of the burst around an expected end of ``expected`` seconds."""
+    return max(SPACING, SPACING_RATIO * expected)
+
+
+def window(expected: float, spread: float = 0.0) -> tuple[float, float]:
+    """The burst around an expected end of ``expected`` seconds, known to ``spread`` seconds either side (the
+    span the recent waits agree on, :meth:`JobTimes.spread`; at most :data:`MAX_BURST` reads cover it): its first
+    and its last read time (seconds since the first read)."""
+    gap = spacing(expected)
+    half = min(max(0.0, spread), MAX_BURST / 2 * gap)
+    return max(0.0, expected - max(LEAD * gap, half)), expected + max(TRAIL * gap, half)
+
+
+def in_window(t: float, expected: float | None, spread: float = 0.0) -> bool:
+    """Whether a read at ``t`` seconds belongs to the burst around ``expected`` (None: no history, no burst): such
+    reads are sent on time even while earlier ones are still in flight."""
+    if expected is None:
+        return False
+    first, last = window(expected, spread)
+    return first - 1e-9 <= t < last + spacing(expected) * (1 - 1e-6)  # up to the first read at or past its end
+
+
+def next_read(reads: int, last: float, expected: float | None, gaps: Gaps = Gaps(), spread: float = 0.0) -> float:
     """The time (seconds since the first read) of the next read, after ``reads`` reads (``reads`` >= 1) of which
-    the last, at ``last`` seconds, found the job still running. ``dense_from`` is the learned start of dense
-    reading (None: no history). Pure: no clock, no state."""
-    if dense_from is None:
+    the last was sent at ``last`` seconds (the job still running, or its answer not back yet). ``expected`` is the
+    learned end (:meth:`JobTimes.expected`; None: no history), ``spread`` how far either side of it the recent
+    waits leave it open (:meth:`JobTimes.spread`). Pure: no clock, no state."""
+    if expected is None:
         return last + gaps.after(last)
-    if last < dense_from:
-        own = dense_from
-    elif last < dense_from / EARLY * AROUND:  # around the expected end: finer reads
+    first, end = window(expected, spread)
+    gap = spacing(expected)
+    if last < first - 1e-9:
+        own = first
+    elif last < end - 1e-9 * max(1.0, end):  # the burst around the expected end, up to a read at or past it
+        own = last + gap
+    elif last < expected * AROUND:  # a little past it: finer reads
         own = last + gaps.after(last) * DENSE
     else:
         own = last + gaps.after(last)
     return max(own, baseline_time(reads))
 
 
-def read_times(dense_from: float | None, gaps: Gaps = Gaps()) -> Iterator[float]:
+def read_times(expected: float | None, gaps: Gaps = Gaps(), spread: float = 0.0) -> Iterator[float]:
     """Every read time of the schedule (an endless iterator, starting with 0.0)."""
     t, reads = 0.0, 1
     yield t
     while True:
-        t = next_read(reads, t, dense_from, gaps)
+        t = next_read(reads, t, expected, gaps, spread)
         reads += 1
         yield t
 
@@ -125,6 +170,11 @@ def store_path(environ: Mapping[str, str] | None = None) -> Path | None:
     return Path(cache) / "provisioner" / "job-times.json"
 
 
+Bracket = tuple[float, float]
+"""When a job ended, as two read times (seconds since its first read): the last read that found it running was
+sent at the first, the first read that found it done at the second."""
+
+
 class JobTimes:
     """How long each kind of job took (a fleet shares one, via its :class:`~provisioner.http.SessionPool`). A kind
     is a string naming the API host and the operation, e.g. ``"api.cf.example.com cf service_instance.create"``.
@@ -133,47 +183,68 @@ class JobTimes:
     cannot be read or written is ignored."""
 
     def __init__(self, keep: int = KEEP, store: Path | None = None) -> None:
-        self._seen: dict[str, deque[float]] = {}
-        self._new: dict[str, list[float]] = {}
+        self._seen: dict[str, deque[Bracket]] = {}
+        self._new: dict[str, list[Bracket]] = {}
         self._keep = keep
         self._lock = threading.Lock()
         self._store = store
-        for kind, durations in _load(store).items():
-            self._seen[kind] = deque(durations[-keep:], maxlen=keep)
+        for kind, brackets in _load(store).items():
+            self._seen[kind] = deque(brackets[-keep:], maxlen=keep)
 
     def save(self) -> None:
-        """Merge the durations recorded since the start into the store (the most recent :data:`KEEP` per kind);
-        never raises (a cache)."""
+        """Merge the durations recorded since the start into the store (the most recent :data:`KEEP` per kind, each
+        ``[running_at, done_at]`` seconds); never raises (a cache)."""
         with self._lock:
             new, self._new = self._new, {}
         if self._store is None or not new:
             return
         merged = _load(self._store)
-        for kind, durations in new.items():  # a kind seen now moves to the end: the oldest kinds are dropped
-            merged[kind] = (merged.pop(kind, []) + durations)[-self._keep:]
-        merged = dict(list(merged.items())[-MAX_KINDS:])
+        for kind, brackets in new.items():  # a kind seen now moves to the end: the oldest kinds are dropped
+            merged[kind] = (merged.pop(kind, []) + brackets)[-self._keep:]
+        kept = {kind: [list(b) for b in brackets] for kind, brackets in list(merged.items())[-MAX_KINDS:]}
         try:
-            safefile.atomic_write(self._store, json.dumps(merged, indent=1, sort_keys=True) + "\n", 0o600,
+            safefile.atomic_write(self._store, json.dumps(kept, indent=1, sort_keys=True) + "\n", 0o600,
                                   what="job times cache")
         except (ProvisionerError, OSError):
             pass
 
     def record(self, kind: str, running_at: float, done_at: float) -> None:
-        """Note a finished job of ``kind``: its last read that found it running was sent ``running_at`` seconds
-        after its first read, the read that found it done ``done_at`` seconds after. Its duration is taken as the
-        middle of the two (the reads bracket the completion). A job done at its first read is not recorded: the
-        first read catches such jobs whatever the history says."""
-        duration = max(0.0, (running_at + max(running_at, done_at)) / 2)
+        """Note a finished job of ``kind``: the last read that found it running was sent ``running_at`` seconds
+        after its first read, the first read that found it done ``done_at`` seconds after (the two bracket its end:
+        around the expected end they are a few milliseconds apart). A job done at its first read is not recorded:
+        the first read catches such jobs whatever the history says."""
+        bracket = (max(0.0, running_at), max(0.0, running_at, done_at))
         with self._lock:
-            self._seen.setdefault(kind, deque(maxlen=self._keep)).append(duration)
-            self._new.setdefault(kind, []).append(duration)
+            self._seen.setdefault(kind, deque(maxlen=self._keep)).append(bracket)
+            self._new.setdefault(kind, []).append(bracket)
 
-    def dense_from(self, kind: str) -> float | None:
-        """When to start reading densely (seconds after the first read): :data:`EARLY` × :func:`short_end` of the
-        recent durations of ``kind`` (see :meth:`record`); None before any job of that kind finished."""
+    def expected(self, kind: str) -> float | None:
+        """When a job of ``kind`` is expected to end (seconds after its first read, as :meth:`record` measures):
+        :func:`agreement` of the recent brackets; None before any job of that kind finished."""
         with self._lock:
             seen = self._seen.get(kind)
-            return EARLY * short_end(list(seen)) if seen else None
+            return agreement(list(seen))[0] if seen else None
+
+    def spread(self, kind: str) -> float:
+        """How far (seconds) either side of :meth:`expected` the recent brackets leave the end open (0 when none)."""
+        with self._lock:
+            seen = self._seen.get(kind)
+            return agreement(list(seen))[1] if seen else 0.0
+
+
+def agreement(brackets: list[Bracket]) -> tuple[float, float]:
+    """Where the recent ``brackets`` (non-empty) place the end, and how far either side it stays open (seconds).
+    Where they all agree (a span after the latest read that found a job running, up to the earliest that found one
+    done, which every finished wait narrows): its middle, open half its width or half the spread of the brackets'
+    middles (their lower to upper quartile: jobs, and when the client saw them, vary a little from run to run),
+    whichever is larger. Where they do not agree (the durations vary more): :func:`short_end` of their middles,
+    open 0 s (the finer reads after the burst take the rest)."""
+    low, high = max(b[0] for b in brackets), min(b[1] for b in brackets)
+    middles = sorted((b[0] + b[1]) / 2 for b in brackets)
+    if low <= high:
+        quartiles = middles[(3 * len(middles)) // 4] - middles[len(middles) // 4]
+        return (low + high) / 2, max(high - low, quartiles) / 2
+    return short_end(middles), 0.0
 
 
 def short_end(durations: list[float]) -> float:
@@ -182,8 +253,9 @@ def short_end(durations: list[float]) -> float:
     return sorted(durations)[len(durations) // 4]
 
 
-def _load(store: Path | None) -> dict[str, list[float]]:
-    """The durations kept in ``store``: ``{kind: [seconds, ...]}``; empty when there is none or it is not that."""
+def _load(store: Path | None) -> dict[str, list[Bracket]]:
+    """The brackets kept in ``store``: ``{kind: [[running_at, done_at], ...]}`` (a single number, as an older
+    cache holds: a bracket of zero width); empty when there is none or it is not that."""
     if store is None:
         return {}
     try:
@@ -192,5 +264,21 @@ def _load(store: Path | None) -> dict[str, list[float]]:
         return {}
     if not isinstance(body, dict):
         return {}
-    return {k: [float(d) for d in v if isinstance(d, int | float) and not isinstance(d, bool) and 0 <= d < 1e6]
+    return {k: [b for b in (_bracket(d) for d in v) if b is not None]
             for k, v in body.items() if isinstance(k, str) and isinstance(v, list)}
+
+
+def _seconds(value: object) -> float | None:
+    """A stored number of seconds (0 to 1e6), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 <= value < 1e6 else None
+
+
+def _bracket(value: object) -> Bracket | None:
+    """A stored bracket (``[low, high]``, low <= high) or an older single duration; None for anything else."""
+    if isinstance(value, list) and len(value) == 2:
+        low, high = _seconds(value[0]), _seconds(value[1])
+        return (low, high) if low is not None and high is not None and low <= high else None
+    single = _seconds(value)
+    return None if single is None else (single, single)

@@ -50,3 +50,23 @@ def test_every_node_ends_after_what_it_needs(lat, job):
 def test_a_graph_listed_out_of_order_is_refused():
     with pytest.raises(KeyError):
         schedule((Node("b", "GET /b", after=("a",)), Node("a", "GET /a")), 0.1, 0.0)
+
+
+def test_a_fresh_runs_critical_chain_is_read_back_from_the_journal(make_landscape, skip_clock):
+    """benchmarks/edges.py walks a run's journal back from its last answer: the three jobs of a fresh tenant are
+    on the chain (each from the write that started it to the read that saw it done), and the edges add up to the
+    run."""
+    from conftest import cli
+    from edges import chain
+
+    landscape = make_landscape(job_seconds=2.0)
+    landscape.clear_journal()
+    start = skip_clock.monotonic()
+    assert cli("run", landscape.playbook()).exit_code == 0
+    end = skip_clock.monotonic()
+    edges = chain(landscape.journal(), start, end, 0.0)
+    jobs = [e for e in edges if e.kind == "job"]
+    assert [e.what.split()[0] for e in jobs] == ["GET", "GET", "GET"]
+    assert all(abs(e.job - 2.0) < 0.05 and e.lag >= 0 for e in jobs)
+    assert edges[0].kind == "start" and edges[-1].kind == "finish"
+    assert abs(sum(e.span for e in edges) - (end - start)) < 1e-6

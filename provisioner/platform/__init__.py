@@ -145,6 +145,12 @@ class ServicePlatform(Protocol):
         Raises :class:`~provisioner.errors.StepFailed` when it failed, ``WaitTimeout`` after ``settings.timeout``."""
         ...
 
+    def wait_key(self, operation: str, settings: WaitSettings, what: str) -> tuple[str | None, dict[str, Any] | None]:
+        """:meth:`wait_operation` for a key's create → (its guid when the platform names it, its credentials when
+        the wait read them: around the operation's learned end a platform may read the credentials instead of the
+        operation, so that they need no read after it; None otherwise)."""
+        ...
+
     def name_taken(self, exc: Exception) -> bool:
         """Whether a create failed because the name is taken (a parallel run made it: adopt it)."""
         ...

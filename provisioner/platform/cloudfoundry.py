@@ -111,6 +111,30 @@ class CloudFoundryPlatform:
                 return guid
         return None
 
+    def wait_key(self, operation: str, settings: WaitSettings, what: str) -> tuple[str | None, dict[str, Any] | None]:
+        """:meth:`wait_operation` for a key's create; around the job's learned end the reads ask the key's
+        ``/details`` instead (``GET /v3/service_credential_bindings/:guid/details``, the guid from the job's links;
+        a 404 "in progress" until the key is ready): → (the key's guid, its credentials when a read of
+        ``/details`` saw the key ready, else None). A failed job is told by the job reads after that burst."""
+        credentials: list[dict[str, Any]] = []
+
+        def read_details(job: dict[str, Any]) -> dict[str, Any]:
+            guid = self.cf.job_resource_guid(job, "service_credential_binding")
+            if guid is None:
+                return self.cf.job(operation)
+            try:
+                found = self.cf.key_credentials(guid)
+            except ApiError as exc:
+                if exc.status != 404:
+                    raise
+                return job  # not ready yet (or not readable: the job reads after the burst tell)
+            credentials.append(found)
+            return {**job, "state": "COMPLETE"}
+
+        job = self.cf.wait_job(operation, settings, what, near=read_details)
+        guid = self.cf.job_resource_guid(job, "service_credential_binding")
+        return guid, (credentials[0] if credentials and guid is not None else None)
+
     def name_taken(self, exc: Exception) -> bool:
         """A 422 whose detail says the name is taken (instances) or must be unique (keys)."""
         return (isinstance(exc, ApiError) and exc.status == 422

@@ -171,6 +171,10 @@ class ServiceManagerPlatform:
         """Poll the operation until ``succeeded`` → the id of the resource it made."""
         return self.sm.wait(operation, settings, what)
 
+    def wait_key(self, operation: str, settings: WaitSettings, what: str) -> tuple[str | None, dict[str, Any] | None]:
+        """:meth:`wait_operation` → (the binding's id, None: its credentials are read after)."""
+        return self.wait_operation(operation, settings, what), None
+
     def name_taken(self, exc: Exception) -> bool:
         """A 409: the name is taken in the subaccount (a parallel run made it: adopt it)."""
         return name_taken(exc)

@@ -191,14 +191,17 @@ class SimApp:
         if request.path.startswith("/_sim/"):  # admin: no faults, not journalled
             with self.lock:
                 self.jobs.tick()
+                self.jobs.drain()  # the journal lists the jobs of API requests only
                 admin_response = self._dispatch(ctx)
             return admin_response(environ, start_response)
 
+        received = self.clock.monotonic()
         with self.lock:
             delay = self.faults.latency(request.path)
         if delay > 0:
             self.clock.sleep(delay)
         with self.lock:
+            handled = self.clock.monotonic()
             self.jobs.tick()
             fault = self.faults.decide(request.method, request.path)
             response: Response | None = None
@@ -209,7 +212,9 @@ class SimApp:
                 response = None if fault.kind == "reset" else failure_response(
                     fault.kind, request.path, self.faults.settings.retry_after)
             self.journal.record(request.method, request.path, request.query_string.decode("latin-1"),
-                                response.status_code if response is not None else None, ctx.fault)
+                                response.status_code if response is not None else None, ctx.fault,
+                                received=received, handled=handled, answered=self.clock.monotonic(),
+                                jobs=self.jobs.drain())
         if response is None:
             reset_connection(environ)  # raises: werkzeug drops the connection quietly
         return response(environ, start_response)

@@ -50,8 +50,11 @@ class DownloadStep(Step[DownloadObservation, DownloadOutput]):
         key = upstream.output("key", KeyOutput)
         if key is None:
             return DownloadObservation(path, None, on_disk, replaceable=upstream.planned("key") is not None)
-        return DownloadObservation(path, env.platform.key_credentials(key.key.guid), on_disk,
-                                   replaceable=key.created or key.replaces_file, key_name=key.key.name)
+        # the wait for a key this run created may have read its credentials already
+        credentials = key.credentials if key.credentials is not None and not env.again else \
+            env.platform.key_credentials(key.key.guid)
+        return DownloadObservation(path, credentials, on_disk, replaceable=key.created or key.replaces_file,
+                                   key_name=key.key.name)
 
     def compare(self, settings: Playbook, observation: DownloadObservation, upstream: Upstream) -> Change:
         path = settings.download_path

@@ -1,28 +1,32 @@
 """Step 2, entitlement ("Configure Entitlements" in SAP's setup guide): assign the service plan (SAP Cloud ALM API
 ``standard``) to the subaccount. SAP BTP specific.
 
-Reads ``GET /entitlements/v1/assignments`` for the subaccount; when the plan is not assigned (or its last
-assignment failed), ``PUT /entitlements/v1/subaccountServicePlans`` with ``enable`` or ``amount`` according to the
-plan's category (flipping once on error 12003), then polls the assignment until its ``entityState`` is OK (the
-authoritative state; the job, ``GET /jobs-management/v1/jobs/{id}/status``, is read only when the assignment says
-PROCESSING_FAILED: a failure of this job, or of the assignment before it). An assignment already in progress is
+Reads ``GET /entitlements/v1/assignments`` for the subaccount (beside the subaccount's read when the playbook
+names it by GUID); when the plan is not assigned (or its last assignment failed),
+``PUT /entitlements/v1/subaccountServicePlans`` with ``enable`` or ``amount`` according to the plan's category
+(flipping once on error 12003), then polls the assignment until its ``entityState`` is OK (the authoritative
+state; the job, ``GET /jobs-management/v1/jobs/{id}/status``, is read only when the assignment says
+PROCESSING_FAILED: a failure of this job, or of the assignment before it); around the learned end of such waits
+the reads look for the plan in the org's marketplace (``GET /v3/service_plans?organization_guids=``) instead,
+which proves the assignment and names the plan the instance step needs. An assignment already in progress is
 waited for (:attr:`Action.WAIT`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from provisioner import clock
-from provisioner.btp import find_assignment, find_entitled_plan, uses_enable
+from provisioner.atonce import at_once
+from provisioner.btp import GUID_RE, find_assignment, find_entitled_plan, uses_enable
 from provisioner.errors import ApiError, ProvisionerError, StepFailed
 from provisioner.platform import ServicePlan
 from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream, first_run
-from provisioner.wait import poll
+from provisioner.wait import poll, started
 
 IN_PROGRESS_STATES = ("STARTED", "PROCESSING")
 
@@ -41,6 +45,15 @@ class EntitlementObservation:
     @property
     def in_progress(self) -> bool:
         return self.assignment is not None and self.assignment.get("entityState") in IN_PROGRESS_STATES
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """One read of the wait: the subaccount's assignment of the plan (BTP), or the plan seen in the org's
+    marketplace (CF; None: not visible yet, or not read)."""
+
+    assignment: Mapping[str, Any] | None
+    plan: ServicePlan | None = None
 
 
 @dataclass(frozen=True)
@@ -89,8 +102,13 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
         s = pb.service
         if env.btp is None:
             raise StepFailed("the entitlement step needs the BTP cis key (btp.cis_key)")
-        sub = env.btp.find_subaccount(pb.btp.subaccount)
-        body = env.btp.assignments(sub["guid"], s.offering, s.plan)
+        btp, ident = env.btp, pb.btp.subaccount
+        if GUID_RE.match(ident):  # the assignment by GUID beside the subaccount's read
+            sub, body = at_once(lambda: btp.find_subaccount(ident),
+                                lambda: btp.assignments(ident.lower(), s.offering, s.plan))
+        else:
+            sub = btp.find_subaccount(ident)
+            body = btp.assignments(sub["guid"], s.offering, s.plan)
         return EntitlementObservation(None, sub, find_assignment(body, s.offering, s.plan, sub["guid"].lower()),
                                       find_entitled_plan(body, s.offering, s.plan))
 
@@ -128,11 +146,17 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
         location = None
         if change.action is not Action.WAIT:
             plan = observation.entitled or {}
-            location = self._assign(env, guid, uses_enable(dict(plan)), plan.get("uniqueIdentifier"))
+            location, origin = self._assign(env, guid, uses_enable(dict(plan)), plan.get("uniqueIdentifier"))
+            settings = replace(settings, origin=origin)
 
         # the assignment's entityState is the authoritative state (as terraform and crossplane read it): it is
-        # polled, not the job; the job is read only to tell a failure from the one before this PUT
-        def state_ok(a: dict[str, Any] | None) -> bool:
+        # polled, not the job; the job is read only to tell a failure from the one before this PUT. Around the
+        # learned end of the assignment, the reads look for the plan in the org's marketplace instead (visible once
+        # the assignment holds): the instance step then needs no read of it after the wait
+        def state_ok(seen: _Seen) -> bool:
+            a = seen.assignment
+            if seen.plan is not None:
+                return True
             if a is not None and a.get("entityState") == "PROCESSING_FAILED":
                 job = btp.job_status(location) if location else {}
                 if job.get("status") == "IN_PROGRESS":
@@ -142,33 +166,39 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
                 raise StepFailed(f"{what} failed: {a.get('stateMessage') or 'no message'}")
             return a is not None and a.get("entityState") == "OK"
 
-        def read_assignment() -> dict[str, Any] | None:
-            return find_assignment(btp.assignments(guid, s.offering, s.plan), s.offering, s.plan, guid.lower())
+        def read_assignment() -> _Seen:
+            return _Seen(find_assignment(btp.assignments(guid, s.offering, s.plan), s.offering, s.plan, guid.lower()))
 
-        poll(read_assignment, state_ok, settings=settings, what=what,
-             describe=lambda a: f"assignment is {(a or {}).get('entityState', 'missing')}",
-             kind=lambda _: f"{host} btp entitlement assignment")
-        return EntitlementOutput(None)
+        def read_plan() -> _Seen:
+            found = self._in_org(env)
+            return _Seen(None, found.plan if found is not None else None)
+
+        seen = poll(read_assignment, state_ok, settings=settings, what=what,
+                    describe=lambda v: f"assignment is {(v.assignment or {}).get('entityState', 'missing')}",
+                    kind=lambda _: f"{host} btp entitlement assignment",
+                    near=read_plan if env.cf is not None else None)
+        return EntitlementOutput(seen.plan)
 
     def current(self, observation: EntitlementObservation) -> EntitlementOutput | None:
         return EntitlementOutput(observation.plan)
 
-    def _assign(self, env: Env, guid: str, enable: bool, unique_id: str | None) -> str | None:
+    def _assign(self, env: Env, guid: str, enable: bool, unique_id: str | None) -> tuple[str | None, float]:
         """PUT with ``enable`` or ``amount``; on 12003 (enable/amount mismatch) the other one, once; on 30004
         (another change holds the entitlement lock) again with backoff until the step's timeout (tenacity, on
-        :mod:`provisioner.clock`). → the job URL, or None."""
+        :mod:`provisioner.clock`). → (the job URL, or None; the job's origin: :func:`provisioner.wait.started` of
+        the PUT that was accepted)."""
         from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential, wait_random
 
         s = env.settings.service
         btp = env.btp
         assert btp is not None
 
-        def put(enable: bool) -> str | None:
+        def put(enable: bool) -> tuple[str | None, float]:
             if enable:
-                return btp.assign(guid, s.offering, s.plan, enable=True, unique_id=unique_id)
-            return btp.assign(guid, s.offering, s.plan, amount=s.amount, unique_id=unique_id)
+                return started(lambda: btp.assign(guid, s.offering, s.plan, enable=True, unique_id=unique_id))
+            return started(lambda: btp.assign(guid, s.offering, s.plan, amount=s.amount, unique_id=unique_id))
 
-        def put_either() -> str | None:
+        def put_either() -> tuple[str | None, float]:
             try:
                 return put(enable)
             except ApiError as exc:

@@ -38,7 +38,7 @@ from provisioner.steps.entitlement import EntitlementOutput
 from provisioner.steps.generated import locate_instance
 from provisioner.steps.parameters import desired_parameters, merged_parameters, parameter_differences, parameters_hash
 from provisioner.steps.space import SpaceOutput
-from provisioner.wait import WaitSettings
+from provisioner.wait import WaitSettings, started
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,7 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
 
     def read(self, env: Env, upstream: Upstream) -> InstanceObservation:
         pb = env.settings
+        space = None
         if env.on_subaccount:
             guid = pb.btp.subaccount
             if self.locate:
@@ -106,6 +107,10 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
             guid = space.space["guid"]
         entitled = upstream.output("entitlement", EntitlementOutput)
         known = entitled.plan if entitled is not None else None
+        if space is not None and space.created and known is not None and not self.locate and not env.again:
+            # this run just created the space: it holds no instance yet (one a parallel run makes meanwhile is
+            # adopted when the create finds its name taken); the plan was seen when the entitlement was assigned
+            return InstanceObservation(guid, known)
         if self.locate or known is not None:
             instance, plan = env.platform.find_instance(guid, pb.instance_name), known
         else:  # two independent reads, at once
@@ -230,7 +235,8 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
                 env.platform.wait_operation(operation, self._wait(env), f"delete failed instance {pb.instance_name}")
         plan = self._plan_guid(env, observation)
         try:
-            operation = env.platform.create_instance(space, plan, pb.instance_name, params, record)
+            operation, origin = started(lambda: env.platform.create_instance(space, plan, pb.instance_name, params,
+                                                                             record))
         except Exception as exc:
             if not env.platform.name_taken(exc):
                 raise
@@ -242,7 +248,8 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
                                   notes=("adopted the instance a parallel run created",))
         guid = None
         if operation is not None:
-            guid = env.platform.wait_operation(operation, self._wait(env), f"instance {pb.instance_name}")
+            guid = env.platform.wait_operation(operation, replace(self._wait(env), origin=origin),
+                                               f"instance {pb.instance_name}")
         if guid is not None:  # the completed operation names the instance: its create succeeded, no re-read
             made = {**record, MANAGED_RECORD: MANAGED_BY} if env.on_subaccount else record  # SM labels it so
             return InstanceOutput(ServiceInstance(guid, pb.instance_name, plan, Operation("create", "succeeded"),

@@ -9,8 +9,10 @@ holds (else the newest) is kept, the others are deleted (:attr:`Action.UPDATE`, 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from provisioner import safefile
 from provisioner.errors import ApiError, StepFailed
@@ -20,6 +22,7 @@ from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
 from provisioner.steps.generated import locate_binding, per_system
 from provisioner.steps.instance import InstanceOutput
+from provisioner.wait import started
 
 GENERATION = re.compile(r"-\d{14}$")  # NAME-YYYYMMDDhhmmss: a key made by `provisioner key rotate`
 
@@ -63,6 +66,8 @@ class KeyOutput(Output):
     created: bool = False
     #: superseded generations were removed and the local file held none of the keys: it may be replaced
     replaces_file: bool = False
+    #: the key's credentials when the wait for its create read them (secrets: never print them); None: not read
+    credentials: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
 
 class KeyStep(Step[KeyObservation, KeyOutput]):
@@ -146,19 +151,21 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             removed = ", ".join(k.name for k in observation.superseded) or "nothing (a rotation had finished)"
             return KeyOutput(observation.key, replaces_file=not observation.in_file, notes=(f"removed {removed}",))
         guid: str | None = None
+        credentials: dict[str, Any] | None = None
         notes: tuple[str, ...] = ()
         try:
-            operation = env.platform.create_key(instance, pb.key_name)
+            operation, origin = started(lambda: env.platform.create_key(instance, pb.key_name))
             if operation is not None:
-                guid = env.platform.wait_operation(operation, env.wait_settings(pb.timeouts.key),
-                                                   f"service key {pb.key_name}")
+                guid, credentials = env.platform.wait_key(
+                    operation, replace(env.wait_settings(pb.timeouts.key), origin=origin), f"service key {pb.key_name}")
         except Exception as exc:
             if not env.platform.name_taken(exc):
                 raise
             notes = ("adopted the key a parallel run created",)
         if guid is not None:  # the completed operation names the key: its create succeeded, no re-read
             made = {MANAGED_RECORD: MANAGED_BY} if env.on_subaccount else {}  # SM labels this tool's bindings
-            return KeyOutput(ServiceKey(guid, pb.key_name, Operation("create", "succeeded"), record=made), created=True)
+            return KeyOutput(ServiceKey(guid, pb.key_name, Operation("create", "succeeded"), record=made), created=True,
+                             credentials=credentials)
         found = env.platform.find_key(instance, pb.key_name)
         if found is None:
             raise StepFailed(f"service key {pb.key_name} is gone right after its creation; re-run")

@@ -40,6 +40,8 @@ class SpaceOutput(Output):
 
     org: Mapping[str, Any]
     space: Mapping[str, Any]
+    #: this run created the space (it holds no service instance yet)
+    created: bool = False
 
 
 def wanted_developers(env: Env) -> tuple[str, ...]:
@@ -89,9 +91,11 @@ class SpaceStep(Step[SpaceObservation, SpaceOutput]):
         space = observation.space
         cf = env.cf_client()
         notes: tuple[str, ...] = ()
+        created = False
         if space is None:
             try:
                 space = cf.create_space(observation.org["guid"], pb.space_name)
+                created = True
             except ApiError as exc:
                 if exc.status != 422:
                     raise
@@ -105,7 +109,7 @@ class SpaceStep(Step[SpaceObservation, SpaceOutput]):
         with ThreadPoolExecutor(max_workers=min(8, len(observation.missing) or 1)) as pool:
             list(pool.map(in_step(lambda user: cf.create_space_role(guid, ROLE, user, pb.cf_settings.origin)),
                           observation.missing))
-        return SpaceOutput(observation.org, space, notes=notes)
+        return SpaceOutput(observation.org, space, created=created, notes=notes)
 
     def current(self, observation: SpaceObservation) -> SpaceOutput | None:
         if observation.space is None:

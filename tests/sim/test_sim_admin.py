@@ -29,10 +29,15 @@ def test_journal(api: Api) -> None:
     requests.get(api.url + "/v3/organizations", timeout=10)  # 401
     requests.get(api.url + "/_sim/state", timeout=10)  # admin requests are not journalled
     journal = requests.get(api.url + "/_sim/requests", timeout=10).json()
-    assert journal == [
-        {"method": "GET", "path": "/v3/organizations", "query": "names=acme-cloudalm", "status": 200, "fault": None},
-        {"method": "GET", "path": "/v3/organizations", "query": "", "status": 401, "fault": None},
+    keys = ("method", "path", "query", "status", "fault", "jobs")
+    assert [{k: e[k] for k in keys} for e in journal] == [
+        {"method": "GET", "path": "/v3/organizations", "query": "names=acme-cloudalm", "status": 200, "fault": None,
+         "jobs": []},
+        {"method": "GET", "path": "/v3/organizations", "query": "", "status": 401, "fault": None, "jobs": []},
     ]
+    # when each reached the simulator, was handled (its latency slept) and answered: seconds on its clock
+    assert all(e["received"] <= e["handled"] <= e["answered"] for e in journal)
+    assert journal[0]["answered"] <= journal[1]["received"]
     assert requests.delete(api.url + "/_sim/requests", timeout=10).status_code == 204
     assert requests.get(api.url + "/_sim/requests", timeout=10).json() == []
 

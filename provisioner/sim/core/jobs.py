@@ -60,12 +60,22 @@ class Jobs:
         self.config = config
         self.faults = faults
         self._pending: list[Job] = []
+        self._events: list[dict[str, object]] = []
 
     def start(self, job: Job) -> Job:
         job.started = self.clock.monotonic()
         job.injected_failure = self.faults.job_failure(job.operation)
         self._pending.append(job)
+        self._events.append({"event": "start", "operation": job.operation, "started": job.started,
+                             "due": job.started + self.seconds(job)})
         return job
+
+    def drain(self) -> list[dict[str, object]]:
+        """The jobs started or completed since the last call (for the request journal): ``{"event": "start" |
+        "complete", "operation", "started", "due"}`` and, for a completion, ``"completed"``; times are the clock's
+        ``monotonic()`` seconds, ``due`` is when the job was due (its start + its duration at that moment)."""
+        events, self._events = self._events, []
+        return events
 
     def seconds(self, job: Job) -> float:
         return self.faults.job_seconds(job.operation, self.config.job_seconds)
@@ -96,3 +106,5 @@ class Jobs:
             job.failure = job.injected_failure
         job.done = True
         job.updated_at = iso_now()
+        self._events.append({"event": "complete", "operation": job.operation, "started": job.started,
+                             "due": job.started + self.seconds(job), "completed": self.clock.monotonic()})
