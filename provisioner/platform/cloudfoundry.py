@@ -114,7 +114,8 @@ class CloudFoundryPlatform:
     def wait_key(self, operation: str, settings: WaitSettings, what: str) -> tuple[str | None, dict[str, Any] | None]:
         """:meth:`wait_operation` for a key's create; around the job's learned end the reads ask the key's
         ``/details`` instead (``GET /v3/service_credential_bindings/:guid/details``, the guid from the job's links;
-        a 404 "in progress" until the key is ready): → (the key's guid, its credentials when a read of
+        a 404 "in progress" until the key is ready; an empty credentials object from an older Cloud Controller is
+        not ready either): → (the key's guid, its credentials when a read of
         ``/details`` saw the key ready, else None). A failed job is told by the job reads after that burst."""
         credentials: list[dict[str, Any]] = []
 
@@ -128,6 +129,8 @@ class CloudFoundryPlatform:
                 if exc.status != 404:
                     raise
                 return job  # not ready yet (or not readable: the job reads after the burst tell)
+            if not found:  # Cloud Controllers without the create_succeeded guard answer 200 with the precursor's {}
+                return job
             credentials.append(found)
             return {**job, "state": "COMPLETE"}
 
