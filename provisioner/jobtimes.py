@@ -50,13 +50,16 @@ LAG_FLOOR = 0.1
 #: around the expected end: reads this far apart (seconds), or this fraction of the expected end if longer
 SPACING = 0.01
 SPACING_RATIO = 0.005
-#: reads of the burst around the expected end: this many spacings before it, this many after
-LEAD = 2
-TRAIL = 3
+#: reads of the burst around the expected end: this many spacings before it, this many after (0, 0: one read at the
+#: expected end when the recent waits agree to the millisecond; a span they leave open is covered as below)
+LEAD = 0
+TRAIL = 0
 #: reads of the burst in flight at once (the rest wait for an answer)
 IN_FLIGHT = 6
-#: the most reads a burst has when the recent waits leave the end open over a wider span (a first, coarse one)
-MAX_BURST = 12
+#: the most reads a burst has when the recent waits leave the end open over a wider span (a first, coarse one):
+#: two, so that a learned fresh tenant makes 9 polls for its 3 jobs (12 before polling learned durations)
+#: while the read that sees a job done still reaches the server within about one spacing of its end
+MAX_BURST = 2
 #: durations kept per kind of job (the most recent ones)
 KEEP = 8
 #: with history, past the burst, reads up to AROUND × the expected end use this fraction of the no-history gaps
