@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from provisioner.http import RequestStats
+from provisioner.threads import helpers
 
 T = TypeVar("T")
 
@@ -71,28 +73,13 @@ def in_step(fn: Callable[..., T]) -> Callable[..., T]:
 def at_once(*reads: Callable[[], Any]) -> list[Any]:
     """Call the ``reads`` (independent, each a read of its own) side by side → their values in the given order.
     The first exception (in the given order) propagates once every read has ended. The first read runs on the
-    calling thread, each other one on a thread of its own (one thread fewer than reads, no pool: a fleet calls
-    this for every tenant several times)."""
+    calling thread, the others on the process's helper threads (:func:`provisioner.threads.helpers`: no pool is
+    started per call; a fleet calls this several times a tenant)."""
     if len(reads) < 2:
         return [read() for read in reads]
-    values: list[Any] = [None] * len(reads)
-    errors: list[BaseException | None] = [None] * len(reads)
-
-    def run(i: int) -> None:
-        try:
-            values[i] = reads[i]()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller below, as a pool's future would
-            errors[i] = exc
-
-    helpers = [threading.Thread(target=in_step(run), args=(i,), name=f"read-{i}") for i in range(1, len(reads))]
-    for t in helpers:
-        t.start()
+    others = [helpers().submit(in_step(read)) for read in reads[1:]]
     try:
-        contextvars.copy_context().run(run, 0)
+        first = contextvars.copy_context().run(reads[0])
     finally:
-        for t in helpers:
-            t.join()
-    for exc in errors:
-        if exc is not None:
-            raise exc
-    return values
+        wait(others)
+    return [first, *(f.result() for f in others)]
