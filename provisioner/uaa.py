@@ -102,6 +102,9 @@ class OAuthTokenSource:
         return {"grant_type": "client_credentials"}
 
     def current(self) -> Token:
+        token = self._token  # a valid token is read without the lock: in a fleet one source serves every tenant
+        if token is not None and time.monotonic() <= token.expires_at - EARLY_REFRESH_SECONDS:
+            return token
         with self._lock:
             if self._token is None:
                 self._token = self._fetch(self._grant_form())
