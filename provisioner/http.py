@@ -201,7 +201,7 @@ class SessionPool:
         if self.settings.proxy:
             return {"http": self.settings.proxy, "https": self.settings.proxy}
         # requests scans the whole environment for them (about 1 ms a request): once per origin and proxy setting
-        key = (origin or pool_origin(url), *(os.environ.get(name) for name in PROXY_VARIABLES))
+        key = (origin or pool_origin(url), *map(os.environ.get, PROXY_VARIABLES))
         found = self._proxies.get(key)
         if found is None:
             found = self._proxies[key] = requests.utils.get_environ_proxies(url)
