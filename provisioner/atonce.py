@@ -10,12 +10,13 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from provisioner.http import RequestStats
+from provisioner.threads import helpers
 
 T = TypeVar("T")
 
@@ -71,9 +72,14 @@ def in_step(fn: Callable[..., T]) -> Callable[..., T]:
 
 def at_once(*reads: Callable[[], Any]) -> list[Any]:
     """Call the ``reads`` (independent, each a read of its own) side by side → their values in the given order.
-    The first exception (in the given order) propagates once every read has ended."""
+    The first exception (in the given order) propagates once every read has ended. The first read runs on the
+    calling thread, the others on the process's helper threads (:func:`provisioner.threads.helpers`: no pool is
+    started per call; a fleet calls this several times a tenant)."""
     if len(reads) < 2:
         return [read() for read in reads]
-    with ThreadPoolExecutor(max_workers=len(reads), thread_name_prefix="read") as pool:
-        futures = [pool.submit(in_step(read)) for read in reads]
-    return [f.result() for f in futures]
+    others = [helpers().submit(in_step(read)) for read in reads[1:]]
+    try:
+        first = contextvars.copy_context().run(reads[0])
+    finally:
+        wait(others)
+    return [first, *(f.result() for f in others)]

@@ -23,7 +23,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,6 +37,7 @@ from provisioner.playbook import Playbook, text_of, vcap_credentials
 from provisioner.secret import Secret
 from provisioner.sm import ServiceManager, sm_credentials
 from provisioner.steps.base import first_run
+from provisioner.threads import helpers
 from provisioner.uaa import EARLY_REFRESH_SECONDS, claims, request_token
 
 T = TypeVar("T")
@@ -191,12 +192,14 @@ def sign_in_beside(sign_in: Callable[[], T], btp: Btp | None, pb: Playbook) -> T
     which asks again and reports it in the step that needs BTP (as without this)."""
     if btp is None or not first_run(pb):
         return sign_in()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sign-in") as pool:
-        early = pool.submit(btp.sign_in_and_list, pb.btp.subaccount,
-                            environments=pb.cf is not None and pb.btp.org_check != "off")
+    early = helpers().submit(btp.sign_in_and_list, pb.btp.subaccount,
+                             environments=pb.cf is not None and pb.btp.org_check != "off")
+    try:
         value = sign_in()
-        try:
-            early.result()
-        except ProvisionerError:
-            pass  # asked again (and reported) by the step that needs BTP
+    finally:
+        wait([early])  # ended before this returns or raises, as a pool of its own would have waited
+    try:
+        early.result()
+    except ProvisionerError:
+        pass  # asked again (and reported) by the step that needs BTP
     return value

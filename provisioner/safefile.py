@@ -195,11 +195,15 @@ def _tmp_prefix(name: str) -> str:
 def _remove_stale_temporaries(folder: Path, name: str) -> None:
     """Remove ``.<name>.XXXXXXXX.tmp`` files a write killed before its rename left in ``folder`` (called under
     :func:`_folder_lock`, so no live write's temporary is there)."""
-    pattern = re.compile(re.escape(_tmp_prefix(name)) + r"[a-z0-9_]{8}" + re.escape(_TMP_SUFFIX) + r"\Z")
+    prefix = _tmp_prefix(name)
     try:
-        entries = os.listdir(folder)
+        # only this file's temporaries (a fleet's keys folder holds every tenant's files and leases)
+        entries = [entry for entry in os.listdir(folder) if entry.startswith(prefix)]
     except OSError:
         return
+    if not entries:
+        return
+    pattern = re.compile(re.escape(prefix) + r"[a-z0-9_]{8}" + re.escape(_TMP_SUFFIX) + r"\Z")
     for entry in entries:
         if pattern.match(entry):
             try:

@@ -1,6 +1,7 @@
 """Running a tenant's steps as a dependency graph: each step starts as soon as the steps it needs (``needs``,
-upstream step names) are done, independent chains side by side (the entitlement beside the space), on a small
-thread pool; what the user sees stays in the playbook's declared order.
+upstream step names) are done, independent chains side by side (the entitlement beside the space), at most
+:data:`MAX_STEPS_AT_ONCE` at once, on the process's helper threads (:func:`provisioner.threads.helpers`: no pool
+is started per tenant); what the user sees stays in the playbook's declared order.
 
 - :func:`run_graph` schedules; a node marked ``ahead`` also runs once at the start, on the state as it is, and
   that result stands when its needs then changed nothing (a converged re-run signs in with the key file it finds
@@ -14,10 +15,13 @@ thread pool; what the user sees stays in the playbook's declared order.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from provisioner.threads import helpers
 
 R = TypeVar("R")
 
@@ -112,10 +116,22 @@ def run_graph(nodes: Sequence[Node], task: Callable[[Node, dict[str, R]], R], *,
                 before[n.name] = value
         return before
 
+    slots = threading.BoundedSemaphore(MAX_STEPS_AT_ONCE)
+    submitted: list[Future[R]] = []
+
+    def bounded(node: Node, before: dict[str, R]) -> R:
+        with slots:
+            return task(node, before)
+
+    def submit(node: Node, before: dict[str, R]) -> Future[R]:
+        future = helpers().submit(bounded, node, before)
+        submitted.append(future)
+        return future
+
     def start(node: Node, before: dict[str, R]) -> None:
         if on_start is not None:
             on_start(node)
-        running[pool.submit(task, node, before)] = node
+        running[submit(node, before)] = node
 
     def decide(node: Node, future: Future[R], before: dict[str, R]) -> None:
         value = future.result() if future.exception() is None else None
@@ -124,45 +140,46 @@ def run_graph(nodes: Sequence[Node], task: Callable[[Node, dict[str, R]], R], *,
         else:
             start(node, before)
 
-    with ThreadPoolExecutor(max_workers=MAX_STEPS_AT_ONCE, thread_name_prefix="step") as pool:
-        try:
-            early.update((n.name, pool.submit(task, n, {})) for n in nodes if n.ahead and n.runs)
-            while True:
-                report()  # what ended is shown before anything new starts
-                started = {n.name for n in running.values()} | {n.name for n, _ in deciding.values()}
-                for node in nodes:
-                    if error is not None or node.name in ended or node.name in started or not ready(node):
-                        continue
-                    if any(need in bad for need in node.needs):
-                        ended[node.name] = Ended(node, blocked=True)
-                        bad.add(node.name)
-                    elif not node.runs:
-                        ended[node.name] = Ended(node, skipped=True)
-                    elif node.name in early:
-                        deciding[early.pop(node.name)] = (node, before_of(node))
-                    else:
-                        start(node, before_of(node))
-                    started.add(node.name)
-                report()
-                if not running and not deciding:
-                    break
-                done, _ = wait([*running, *deciding], return_when=FIRST_COMPLETED)
-                for future in done:
-                    if future in deciding:
-                        node, before = deciding.pop(future)
-                        if error is None:
-                            decide(node, future, before)
-                        continue
-                    node = running.pop(future)
-                    exc = future.exception()
-                    if exc is not None:
-                        error = error or exc
-                        continue
-                    finish(node, future.result())
-        except BaseException:
-            if on_abort is not None:
-                on_abort()
-            raise
+    try:
+        early.update((n.name, submit(n, {})) for n in nodes if n.ahead and n.runs)
+        while True:
+            report()  # what ended is shown before anything new starts
+            started = {n.name for n in running.values()} | {n.name for n, _ in deciding.values()}
+            for node in nodes:
+                if error is not None or node.name in ended or node.name in started or not ready(node):
+                    continue
+                if any(need in bad for need in node.needs):
+                    ended[node.name] = Ended(node, blocked=True)
+                    bad.add(node.name)
+                elif not node.runs:
+                    ended[node.name] = Ended(node, skipped=True)
+                elif node.name in early:
+                    deciding[early.pop(node.name)] = (node, before_of(node))
+                else:
+                    start(node, before_of(node))
+                started.add(node.name)
+            report()
+            if not running and not deciding:
+                break
+            done, _ = wait([*running, *deciding], return_when=FIRST_COMPLETED)
+            for future in done:
+                if future in deciding:
+                    node, before = deciding.pop(future)
+                    if error is None:
+                        decide(node, future, before)
+                    continue
+                node = running.pop(future)
+                exc = future.exception()
+                if exc is not None:
+                    error = error or exc
+                    continue
+                finish(node, future.result())
+    except BaseException:
+        if on_abort is not None:
+            on_abort()
+        raise
+    finally:
+        wait(submitted)  # every task this graph started has ended, as a pool of its own would have waited
     if error is not None:
         raise error
     if len(ended) < len(nodes):

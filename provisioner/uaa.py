@@ -102,6 +102,9 @@ class OAuthTokenSource:
         return {"grant_type": "client_credentials"}
 
     def current(self) -> Token:
+        token = self._token  # a valid token is read without the lock: in a fleet one source serves every tenant
+        if token is not None and time.monotonic() <= token.expires_at - EARLY_REFRESH_SECONDS:
+            return token
         with self._lock:
             if self._token is None:
                 self._token = self._fetch(self._grant_form())
@@ -133,16 +136,33 @@ class OAuthTokenSource:
         self._token = self._fetch(self._grant_form())
 
 
+#: claims already read, by the SHA-256 of their token (never the token itself): a fleet's tenants share one CF
+#: sign-in, and each reads its claims; at most _CLAIMS_KEPT, then forgotten all at once
+_claims_read: dict[bytes, dict[str, Any]] = {}
+_CLAIMS_KEPT = 256
+
+
 def claims(access_token: str) -> dict[str, Any]:
     """The claims of a JWT access token, read without verifying the signature (for display and scope checks
-    only, never to trust it); {} for an opaque token."""
+    only, never to trust it); {} for an opaque token. A new dict each call; its values are shared: read them only."""
+    import hashlib
+
     import jwt
 
+    digest = hashlib.sha256(access_token.encode()).digest()
+    known = _claims_read.get(digest)
+    if known is not None:
+        return dict(known)
     try:
         value = jwt.decode(access_token, options={"verify_signature": False})
     except jwt.PyJWTError:
         return {}
-    return value if isinstance(value, dict) else {}
+    if not isinstance(value, dict):
+        return {}
+    if len(_claims_read) >= _CLAIMS_KEPT:
+        _claims_read.clear()
+    _claims_read[digest] = value
+    return dict(value)
 
 
 def shared_token_source(uaa_url: str, client_id: str, client_secret: Secret, *, grant: str, what: str,

@@ -77,3 +77,25 @@ def test_an_exception_propagates_once_the_running_nodes_ended():
 def test_nodes_that_need_each_other_are_refused():
     with pytest.raises(ValueError, match="steps that need each other: a, b"):
         run_graph([Node("a", ("b",)), Node("b", ("a",))], lambda node, before: "x", failed=lambda v: False)
+
+
+def test_at_most_four_nodes_of_a_graph_run_at_once():
+    lock = threading.Lock()
+    running, most = 0, 0
+    four = threading.Event()
+
+    def task(node: Node, before: dict[str, str]) -> str:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+            if running == 4:
+                four.set()
+        assert four.wait(30), "four nodes did not run at once"
+        with lock:
+            running -= 1
+        return "ok"
+
+    ended = run_graph([Node(f"n{i}") for i in range(7)], task, failed=lambda v: False)
+    assert [e.value for e in ended] == ["ok"] * 7
+    assert most == 4
