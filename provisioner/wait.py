@@ -15,7 +15,7 @@ resource.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -24,6 +24,7 @@ from provisioner import clock
 from provisioner.atonce import in_step
 from provisioner.errors import Interrupted, WaitTimeout
 from provisioner.jobtimes import AROUND, IN_FLIGHT, LAG_FLOOR, LAG_RATIO, Gaps, JobTimes, in_window, next_read, window
+from provisioner.threads import helpers
 
 T = TypeVar("T")
 
@@ -100,7 +101,6 @@ class _Poll(Generic[T]):
         self.expected: float | None = None
         self.spread = 0.0
         self.in_flight: dict[Future[tuple[float, T]], float] = {}
-        self.pool: ThreadPoolExecutor | None = None
         self.next_at = 0.0
 
     def now(self) -> float:
@@ -113,8 +113,8 @@ class _Poll(Generic[T]):
                 found = self._step()
             return found[0]
         finally:
-            if self.pool is not None:  # reads still in flight end on their own; their answers are not needed
-                self.pool.shutdown(wait=False, cancel_futures=True)
+            for future in self.in_flight:  # reads still in flight end on their own; their answers are not needed
+                future.cancel()
 
     def _first(self) -> tuple[T] | None:
         """The first read, right after the request (it catches operations completed at once)."""
@@ -170,9 +170,7 @@ class _Poll(Generic[T]):
             return found
         slot = burst and len(self.in_flight) < IN_FLIGHT
         if slot and now >= self.next_at:
-            if self.pool is None:
-                self.pool = ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="poll")
-            self.in_flight[self.pool.submit(in_step(self._sent_read))] = now
+            self.in_flight[helpers().submit(in_step(self._sent_read))] = now
             self.reads += 1
             self.next_at = next_read(self.reads, now, self.expected, self.settings.gaps, self.spread)
             return None

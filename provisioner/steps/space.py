@@ -7,7 +7,6 @@ role is fine). Reads ``GET /v3/spaces?include=organization`` (or ``GET /v3/organ
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +14,7 @@ from provisioner.atonce import in_step
 from provisioner.errors import ApiError, StepFailed
 from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
+from provisioner.threads import helpers
 from provisioner.uaa import claims
 
 ROLE = "space_developer"
@@ -106,9 +106,8 @@ class SpaceStep(Step[SpaceObservation, SpaceOutput]):
                 notes = ("adopted the space a parallel run created",)
         guid = space["guid"]
         # independent requests: one role per user, sent concurrently (a role that exists meanwhile is fine: 422)
-        with ThreadPoolExecutor(max_workers=min(8, len(observation.missing) or 1)) as pool:
-            list(pool.map(in_step(lambda user: cf.create_space_role(guid, ROLE, user, pb.cf_settings.origin)),
-                          observation.missing))
+        list(helpers().map(in_step(lambda user: cf.create_space_role(guid, ROLE, user, pb.cf_settings.origin)),
+                           observation.missing))
         return SpaceOutput(observation.org, space, created=created, notes=notes)
 
     def current(self, observation: SpaceObservation) -> SpaceOutput | None:
