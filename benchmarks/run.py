@@ -14,9 +14,11 @@ Starts the landscape simulator in this process with an injected latency per requ
      parameters and signs in with the key, writing nothing). A run under its bound exits 1 with a loud message;
  (c) 100 tenants at --parallel 8 and 32 and 20 at --parallel 1 (one after another: the rate is the same for 100;
      each a `provisioner run` subprocess): wall time, tenants per second, peak RSS of the provisioner process;
-     then, with the default (adaptive) in-flight cap at --parallel 64, a fresh 100-tenant and a fresh 500-tenant
-     fleet and their converged re-runs: fresh tenants/s, the converged re-run's 500/100 ratio (linear), the peak
-     RSS at 500;
+     then, with the default (adaptive) in-flight cap at --parallel 64, all on one API host (one port): a fresh
+     100-tenant fleet with nothing learned (a first run against that host), then a fresh 100-tenant and a fresh
+     500-tenant fleet polling on the job durations the runs before saw (as a partner's next batch against the same
+     host does) and their converged re-runs: fresh tenants/s (learned, and with nothing learned), the converged
+     re-run's 500/100 ratio (linear), the peak RSS at 500;
  (d) start-up: `provisioner --help` and `provisioner validate playbooks/demo.yaml` (median of 15 each), and
      validate's largest imports.
 Targets (printed beside the figures, each "met" or "NOT met"): fresh provision <= 1.05x its lower bound and
@@ -283,12 +285,13 @@ def run_fleet(fleet_yaml: Path, parallel: int, max_in_flight: int | None = None)
 
 
 @contextlib.contextmanager
-def fleet_landscape_started(count: int, size: int, latency: float, job: float) -> Iterator[Path]:
-    """A simulator with ``count`` tenants (latency and job seconds as given) → the fleet playbook of the first
-    ``size``; stopped, and its folder removed, on leaving."""
+def fleet_landscape_started(count: int, size: int, latency: float, job: float, port: int = 0) -> Iterator[Path]:
+    """A simulator with ``count`` tenants (latency and job seconds as given) on ``port`` (0: any free one) → the
+    fleet playbook of the first ``size``; stopped, and its folder removed, on leaving."""
     make_key_pool()  # once per process: the simulator's signing keys are not made during a measured fleet run
     with tempfile.TemporaryDirectory() as d:
-        sim = Simulator(landscape=fleet_landscape(count), port=0, job_seconds=job, faults={"latency": latency}).start()
+        sim = Simulator(landscape=fleet_landscape(count), port=port, job_seconds=job,
+                        faults={"latency": latency}).start()
         try:
             one_tenant_playbook(sim, Path(d), size)
             yield Path(d) / "fleet.yaml"
@@ -319,23 +322,50 @@ def fleet(latency: float, job: float, parallels: list[int], count: int, serial: 
         print(f"    speed-up at --parallel {max(rates)} over 1: {up:.1f}x (target >= 20x: {verdict(20, up)})")
 
 
+@contextlib.contextmanager
+def job_times_store() -> Iterator[None]:
+    """Runs inside learn job durations into a store of their own, empty at first (the provisioner's
+    ``$PROVISIONER_JOB_TIMES``); the bench's store again on leaving."""
+    before = os.environ.get("PROVISIONER_JOB_TIMES")
+    with tempfile.TemporaryDirectory() as d:
+        os.environ["PROVISIONER_JOB_TIMES"] = str(Path(d) / "job-times.json")
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("PROVISIONER_JOB_TIMES", None)
+            else:
+                os.environ["PROVISIONER_JOB_TIMES"] = before
+
+
 def fleet_scale(latency: float, job: float, sizes: tuple[int, int], parallel: int) -> None:
-    """(c) at scale, with the default (adaptive) in-flight cap: a fresh fleet of each size on a landscape of that
-    size, then its converged re-run; prints fresh tenants/s of the smaller, the converged re-run time of the larger
-    over the smaller (linear: at most 5.5x for 5x the tenants) and the peak RSS of the larger's runs."""
+    """(c) at scale, with the default (adaptive) in-flight cap, every landscape on one port (one API host, as a
+    partner's nightly runs against the same CF and BTP endpoints) and a job-times store of this series, empty at
+    first: a fresh fleet of the smaller size with nothing learned (a first run against this host), then a fresh
+    fleet of each size on a landscape of that size (polling on the durations the runs before saw) and its converged
+    re-run. Prints fresh tenants/s of the smaller (learned, and with nothing learned), the converged re-run time of
+    the larger over the smaller (linear: at most 5.5x for 5x the tenants) and the peak RSS of the larger's runs."""
     runs: dict[int, tuple[FleetRun, FleetRun]] = {}
-    for count in sizes:
-        with fleet_landscape_started(count, count, latency, job) as fleet_yaml:
-            fresh = run_fleet(fleet_yaml, parallel)
-            converged = run_fleet(fleet_yaml, parallel)
-        runs[count] = (fresh, converged)
-        for label, r in (("fresh", fresh), ("converged re-run", converged)):
-            print(describe(f"(c) {count} tenants, {label}, --parallel {parallel}, default in-flight cap", r, count))
+    port = _free_port()
     small, large = sizes
+    with job_times_store():
+        with fleet_landscape_started(small, small, latency, job, port) as fleet_yaml:
+            cold = run_fleet(fleet_yaml, parallel)
+        print(describe(f"(c) {small} tenants, fresh, --parallel {parallel}, default in-flight cap, nothing learned "
+                       "yet", cold, small))
+        for count in sizes:
+            with fleet_landscape_started(count, count, latency, job, port) as fleet_yaml:
+                fresh = run_fleet(fleet_yaml, parallel)
+                converged = run_fleet(fleet_yaml, parallel)
+            runs[count] = (fresh, converged)
+            for label, r in (("fresh", fresh), ("converged re-run", converged)):
+                print(describe(f"(c) {count} tenants, {label}, --parallel {parallel}, default in-flight cap", r,
+                               count))
     rate, grow, rss = small / runs[small][0].wall, runs[large][1].wall / runs[small][1].wall, \
         max(r.rss_mb for r in runs[large])
     print(f"    (ii) {small} fresh tenants at --parallel {parallel}, default in-flight cap: {rate:.2f} tenants/s "
-          f"(target >= 15: {verdict(15, rate)})")
+          f"with the job durations of earlier runs against this host (target >= 15: {verdict(15, rate)}); "
+          f"{small / cold.wall:.2f} tenants/s in a first run against it")
     print(f"    (i) converged re-run, {large} tenants over {small}: {grow:.2f}x "
           f"(target <= {1.1 * large / small:g}x: {verdict(grow, 1.1 * large / small)})")
     print(f"    (iii) peak RSS at {large} tenants: {rss:.0f} MB (target <= 150 MB: {verdict(rss, 150)})")
