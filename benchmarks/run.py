@@ -30,70 +30,33 @@ peak RSS <= 150 MB at 500 tenants; `--help` <= 80 ms and `validate` <= 120 ms me
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import bound  # benchmarks/ (the directory of this script) is on sys.path
 import edges
 import peer
 import requests
-import yaml
+from fleets import fleet, fleet_scale
+from landscapes import free_port, one_tenant_playbook, verdict
+from startup import startup
 
 from provisioner import playbook, runner
 from provisioner.sim import Simulator
-from provisioner.sim.core.tokens import make_key_pool
 from provisioner.sim.generate import fleet_landscape
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 #: every round's landscape on one port: its API host stays the same from round to round, as a real one does
-ROUND_PORT = _free_port()
-PROVISIONER = [sys.executable, "-m", "provisioner"]
+ROUND_PORT = free_port()
 
 
 class BenchError(RuntimeError):
     """A client did not do the work, or a measured run came in under its bound: `make bench` fails."""
-
-
-def one_tenant_playbook(sim: Simulator, tmp: Path, count: int = 100) -> Path:
-    """Write ``tmp/one.yaml`` (tenant-001) and ``tmp/fleet.yaml`` (tenant-001 ... ``count``); return the first."""
-    info = sim.info()
-    (tmp / "cis-key.json").write_text(json.dumps(info["cis_key"]))
-    os.environ.update(CF_USERNAME=info["cf_username"], CF_PASSWORD=info["cf_password"])
-    data: dict[str, Any] = {"version": 1,
-            "tenant": {"subdomain": "tenant-001", "provisioned": "2023-01-10"},
-            "btp": {"subaccount": "tenant-001", "cis_key": {"file": str(tmp / "cis-key.json")}},
-            "cf": {"api": sim.url, "org": "tenant-001", "username": {"env": "CF_USERNAME"},
-                   "password": {"env": "CF_PASSWORD"}},
-            "steps": {"instance": {"name": "cloudalm-api"}, "download": {"path": str(tmp / "keys" / "{tenant}.json")}}}
-    fleet = dict(data)
-    fleet["tenants"] = [{"tenant": {"subdomain": f"tenant-{i:03d}"}, "btp": {"subaccount": f"tenant-{i:03d}"},
-                         "cf": {"org": f"tenant-{i:03d}"}} for i in range(1, count + 1)]
-    (tmp / "fleet.yaml").write_text(yaml.safe_dump(fleet, sort_keys=False))
-    data["steps"]["download"]["path"] = str(tmp / "keys" / "tenant-001.json")
-    path = tmp / "one.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
 
 
 def journal(sim: Simulator) -> list[dict]:
@@ -210,10 +173,6 @@ def one_round(who: str, latency: float, job: float) -> tuple[Measure, Measure]:
             sim.stop()
 
 
-def verdict(value: float, most: float) -> str:
-    return "met" if value <= most else "NOT met"
-
-
 def compare(latency: float, job: float, rounds: int) -> None:
     """Provisioner and peer alternately (``rounds`` each, the first of each round alternating), fresh and
     converged; print medians, provisioner/peer and each against the bound. Raises BenchError when a run came in
@@ -260,189 +219,6 @@ def compare(latency: float, job: float, rounds: int) -> None:
     if under:
         raise BenchError("A MEASURED RUN CAME IN UNDER THE CRITICAL-PATH BOUND, so benchmarks/bound.py is wrong: "
                          + "; ".join(under))
-
-
-@dataclass
-class FleetRun:
-    """One `provisioner run` of a fleet in a subprocess: wall seconds, tenants ok, its peak RSS (MB), stderr tail."""
-
-    wall: float
-    ok: int
-    rss_mb: float
-    err: str
-
-
-def run_fleet(fleet_yaml: Path, parallel: int, max_in_flight: int | None = None) -> FleetRun:
-    """``provisioner run FLEET --parallel N [--max-in-flight M]`` (None: the default, adaptive cap)."""
-    cap = [] if max_in_flight is None else ["--max-in-flight", str(max_in_flight)]
-    t0 = time.perf_counter()
-    out, err, usage = run_measured([*PROVISIONER, "run", str(fleet_yaml), "--parallel", str(parallel), *cap,
-                                    "--output", "json"])
-    wall = time.perf_counter() - t0
-    report = json.loads(out or b"{}") if out else {}
-    ok = sum(1 for t in report.get("tenants", []) if t["ok"])
-    return FleetRun(wall, ok, usage.ru_maxrss / 1024, err[-300:])
-
-
-@contextlib.contextmanager
-def fleet_landscape_started(count: int, size: int, latency: float, job: float, port: int = 0) -> Iterator[Path]:
-    """A simulator with ``count`` tenants (latency and job seconds as given) on ``port`` (0: any free one) → the
-    fleet playbook of the first ``size``; stopped, and its folder removed, on leaving."""
-    make_key_pool()  # once per process: the simulator's signing keys are not made during a measured fleet run
-    with tempfile.TemporaryDirectory() as d:
-        sim = Simulator(landscape=fleet_landscape(count), port=port, job_seconds=job,
-                        faults={"latency": latency}).start()
-        try:
-            one_tenant_playbook(sim, Path(d), size)
-            yield Path(d) / "fleet.yaml"
-        finally:
-            sim.stop()
-
-
-def describe(label: str, r: FleetRun, size: int) -> str:
-    """One printed line of a fleet run: wall time, tenants/s, how many succeeded, peak RSS (and stderr's end when
-    some failed)."""
-    return (f"{label}: {r.wall:7.2f} s wall, {size / r.wall:6.2f} tenants/s, {r.ok}/{size} ok, peak RSS "
-            f"{r.rss_mb:.0f} MB" + ("" if r.ok == size else f"  [stderr: {r.err!r}]"))
-
-
-def fleet(latency: float, job: float, parallels: list[int], count: int, serial: int) -> None:
-    """(c) ``count`` tenants at each of ``parallels`` (``--max-in-flight 64``); at --parallel 1 the tenants run one
-    after another, so its rate is measured on ``serial`` of them (the first tenant, which polls without history,
-    weighs more there: the speed-up printed errs low). The speed-up is the ratio of the rates (tenants/s)."""
-    rates = {}
-    for n in parallels:
-        size = min(count, serial) if n == 1 else count
-        with fleet_landscape_started(count, size, latency, job) as fleet_yaml:
-            r = run_fleet(fleet_yaml, n, 64)
-        rates[n] = size / r.wall
-        print(describe(f"(c) {size} tenants at --parallel {n:>2} --max-in-flight 64", r, size))
-    if 1 in rates and max(rates) != 1:
-        up = rates[max(rates)] / rates[1]
-        print(f"    speed-up at --parallel {max(rates)} over 1: {up:.1f}x (target >= 20x: {verdict(20, up)})")
-
-
-@contextlib.contextmanager
-def job_times_store() -> Iterator[None]:
-    """Runs inside learn job durations into a store of their own, empty at first (the provisioner's
-    ``$PROVISIONER_JOB_TIMES``); the bench's store again on leaving."""
-    before = os.environ.get("PROVISIONER_JOB_TIMES")
-    with tempfile.TemporaryDirectory() as d:
-        os.environ["PROVISIONER_JOB_TIMES"] = str(Path(d) / "job-times.json")
-        try:
-            yield
-        finally:
-            if before is None:
-                os.environ.pop("PROVISIONER_JOB_TIMES", None)
-            else:
-                os.environ["PROVISIONER_JOB_TIMES"] = before
-
-
-def fleet_scale(latency: float, job: float, sizes: tuple[int, int], parallel: int) -> None:
-    """(c) at scale, with the default (adaptive) in-flight cap, every landscape on one port (one API host, as a
-    partner's nightly runs against the same CF and BTP endpoints) and a job-times store of this series, empty at
-    first: a fresh fleet of the smaller size with nothing learned (a first run against this host), then a fresh
-    fleet of each size on a landscape of that size (polling on the durations the runs before saw) and its converged
-    re-run. Prints fresh tenants/s of the smaller (learned, and with nothing learned), the converged re-run time of
-    the larger over the smaller (linear: at most 5.5x for 5x the tenants) and the peak RSS of the larger's runs."""
-    runs: dict[int, tuple[FleetRun, FleetRun]] = {}
-    port = _free_port()
-    small, large = sizes
-    with job_times_store():
-        with fleet_landscape_started(small, small, latency, job, port) as fleet_yaml:
-            cold = run_fleet(fleet_yaml, parallel)
-        print(describe(f"(c) {small} tenants, fresh, --parallel {parallel}, default in-flight cap, nothing learned "
-                       "yet", cold, small))
-        for count in sizes:
-            with fleet_landscape_started(count, count, latency, job, port) as fleet_yaml:
-                fresh = run_fleet(fleet_yaml, parallel)
-                converged = run_fleet(fleet_yaml, parallel)
-            runs[count] = (fresh, converged)
-            for label, r in (("fresh", fresh), ("converged re-run", converged)):
-                print(describe(f"(c) {count} tenants, {label}, --parallel {parallel}, default in-flight cap", r,
-                               count))
-    rate, grow, rss = small / runs[small][0].wall, runs[large][1].wall / runs[small][1].wall, \
-        max(r.rss_mb for r in runs[large])
-    print(f"    (ii) {small} fresh tenants at --parallel {parallel}, default in-flight cap: {rate:.2f} tenants/s "
-          f"with the job durations of earlier runs against this host (target >= 15: {verdict(15, rate)}); "
-          f"{small / cold.wall:.2f} tenants/s in a first run against it")
-    print(f"    (i) converged re-run, {large} tenants over {small}: {grow:.2f}x "
-          f"(target <= {1.1 * large / small:g}x: {verdict(grow, 1.1 * large / small)})")
-    print(f"    (iii) peak RSS at {large} tenants: {rss:.0f} MB (target <= 150 MB: {verdict(rss, 150)})")
-
-
-def run_measured(cmd: list[str]) -> tuple[bytes, str, resource.struct_rusage]:
-    """Run ``cmd``; return its stdout, stderr and its own resource usage (``os.wait4``: peak RSS of that child)."""
-    import threading
-
-    # bytecode caches written, as an installed package has them (PYTHONDONTWRITEBYTECODE would make every run
-    # compile the provisioner's modules again: about 0.3 s of CPU before its first request)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    chunks: dict[str, bytes] = {}
-    readers = [threading.Thread(target=lambda n=n, f=f: chunks.__setitem__(n, f.read()))
-               for n, f in (("out", proc.stdout), ("err", proc.stderr))]
-    for t in readers:
-        t.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    for t in readers:
-        t.join()
-    return chunks.get("out", b""), chunks.get("err", b"").decode(errors="replace"), usage
-
-
-STARTUP_TARGETS_MS = {"--help": 80, "validate playbooks/demo.yaml": 120}
-"""(d): median wall time of each command line, in milliseconds (issue 12)."""
-
-
-FLOOR_SCRIPT = ("import yaml\nfrom pydantic import BaseModel\nclass M(BaseModel):\n    a: str\n"
-                "M.model_validate(yaml.safe_load('a: b'))\n")
-"""(d): the libraries ``validate`` must load (the playbook is read with yaml into pydantic models), alone."""
-
-
-def startup(runs: int = 15) -> None:
-    """(d) The console script's start-up: median of ``runs`` of each command of :data:`STARTUP_TARGETS_MS`
-    (output to a pipe, as in CI; bytecode caches written by a first run, as an installed package has them), the
-    CPU time (user+sys) of the same runs (``RUSAGE_CHILDREN``: other load on the machine disturbs it less), and
-    the largest import costs of ``validate`` (``python -X importtime``)."""
-    exe = str(Path(sys.executable).parent / "provisioner")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.setdefault("CF_API", "https://api.cf.eu10.hana.ondemand.com")  # playbooks/demo.yaml interpolates it
-    for command, target in STARTUP_TARGETS_MS.items():
-        argv = [exe, *command.split()]
-        subprocess.run(argv, stdout=subprocess.DEVNULL, check=True, cwd=ROOT, env=env)  # writes the caches
-        times, cpu = [], []
-        for _ in range(runs):
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t0 = time.perf_counter()
-            subprocess.run(argv, stdout=subprocess.DEVNULL, check=True, cwd=ROOT, env=env)
-            times.append(time.perf_counter() - t0)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-        median = statistics.median(times) * 1000
-        print(f"(d) provisioner {command}: median {median:.0f} ms, min {min(times) * 1000:.0f} ms over {runs} runs "
-              f"(target <= {target} ms median: {'met' if median <= target else 'NOT met'}); CPU (user+sys, less "
-              f"disturbed by other load) median {statistics.median(cpu) * 1000:.0f} ms, min {min(cpu) * 1000:.0f} ms")
-    floor = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", FLOOR_SCRIPT], check=True,
-                       env={**env, "PYDANTIC_DISABLE_PLUGINS": "__all__"})  # as the provisioner sets it
-        floor.append(time.perf_counter() - t0)
-    print(f"(d) the floor under validate's target: this Python importing pydantic and yaml and building one "
-          f"model, nothing of the provisioner: median {statistics.median(floor) * 1000:.0f} ms, min "
-          f"{min(floor) * 1000:.0f} ms")
-    trace = subprocess.run([sys.executable, "-X", "importtime", "-m", "provisioner", "validate", "playbooks/demo.yaml"],
-                           capture_output=True, text=True, cwd=ROOT, env=env).stderr
-    by_package: dict[str, int] = {}
-    for line in trace.splitlines()[1:]:
-        if line.startswith("import time:"):
-            own, _, name = line[len("import time:"):].split("|")
-            package = name.strip().split(".")[0]
-            by_package[package] = by_package.get(package, 0) + int(own)
-    top = sorted(by_package.items(), key=lambda kv: -kv[1])[:6]
-    print("(d) validate's import time by package (python -X importtime, own time): "
-          + ", ".join(f"{name} {us / 1000:.0f} ms" for name, us in top))
 
 
 def main() -> None:
