@@ -5,8 +5,8 @@ The first read comes right after the request (it catches operations the API comp
 follow :func:`provisioner.jobtimes.next_read`: without history a gap of 5 % of the time waited (0.1 s to 5 s), so a
 job is noticed within ``max(0.1 s, 5 % of its duration)``; with what the runs of this process learned of the same
 kind of job (:class:`~provisioner.jobtimes.JobTimes`, shared by a fleet through its session pool) it sleeps until
-shortly before the expected end, then sends a short burst of reads a few milliseconds apart, several in flight at
-once, so the read that sees the job done reaches the server a few milliseconds after its end; never more reads
+the expected end (less the span the recent waits leave it open), then sends one to three reads 10 ms apart, in
+flight at once, so the read that sees the job done reaches the server a few milliseconds after its end; never more reads
 than the schedule used before (10 % of the time waited). After ``timeout`` seconds a
 :class:`~provisioner.errors.WaitTimeout` says what was still pending and that a re-run adopts the in-flight
 resource.
