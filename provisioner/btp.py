@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from provisioner.atonce import at_once
-from provisioner.errors import ApiError, BadInput, StepFailed
+from provisioner.errors import ApiError, BadInput, StepFailed, clipped
 from provisioner.fleetshare import FleetShare
 from provisioner.http import HttpClient, RequestStats, SessionPool
 from provisioner.secret import Secret
@@ -63,7 +63,8 @@ class Btp:
         self.token_source = shared_token_source(uaa["url"], uaa["clientid"], Secret(uaa["clientsecret"]),
                                              grant=grant, what="BTP XSUAA (cis key)", username=username,
                                              password=password, client_is=f"the cis key's client ({source})",
-                                             user_is=f"the BTP user {username!r} (btp.username / btp.password)",
+                                             user_is=f"the BTP user {clipped(username or '')} "
+                                                     "(btp.username / btp.password)",
                                              pool=pool, stats=self.stats)
         self.accounts = HttpClient(endpoints["accounts_service_url"], what="BTP accounts service",
                                    token_source=self.token_source, pool=pool, stats=self.stats)

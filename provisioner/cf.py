@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from provisioner.errors import ApiError, ProvisionerError, StepFailed
+from provisioner.errors import ApiError, ProvisionerError, StepFailed, clipped
 from provisioner.fleetshare import FleetShare
 from provisioner.http import HttpClient, RequestStats, SessionPool
 from provisioner.secret import Secret
@@ -66,9 +66,10 @@ class CloudFoundry:
                        origin: str | None = None, source: str = "cf.username / cf.password") -> None:
         """Sign in with the password grant (as ``cf auth`` does with ``CF_USERNAME``/``CF_PASSWORD``; ``origin``
         as ``cf auth --origin``). Raises :class:`~provisioner.errors.StepFailed` naming the user when refused."""
-        user_is = f"the CF user {username!r}" + (f" at origin {origin!r}" if origin else "") + f" ({source})"
+        user_is = f"the CF user {clipped(username)}" + (f" at origin {clipped(origin)}" if origin else "") + \
+            f" ({source})"
         # the cf CLI's public client (no secret) is never the refused one: a 401 is about the user
-        client_is = user_is if client_secret is None else f"the CF client {client_id!r}"
+        client_is = user_is if client_secret is None else f"the CF client {clipped(client_id)}"
         self.http.token_source = shared_token_source(
             uaa_url or self.uaa_url(), client_id, client_secret or Secret(""), grant="password",
             what="CF UAA", username=username, password=password, origin=origin, user_is=user_is,
@@ -80,7 +81,7 @@ class CloudFoundry:
         """Sign in with the client-credentials grant (a technical user / CI client)."""
         self.http.token_source = shared_token_source(
             uaa_url or self.uaa_url(), client_id, client_secret, grant="client_credentials", what="CF UAA",
-            client_is=f"the CF client {client_id!r} ({source})", pool=self.pool, stats=self.stats)
+            client_is=f"the CF client {clipped(client_id)} ({source})", pool=self.pool, stats=self.stats)
         self.http.token_source.token()
 
     def use_token_source(self, source: Any) -> None:

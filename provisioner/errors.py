@@ -22,6 +22,12 @@ def cap(text: str, keep: int = 80) -> str:
     return _LONG_RUN.sub(lambda m: m.group()[:keep] + "…", text)
 
 
+def clipped(value: str, limit: int = 48) -> str:
+    """``repr(value)`` for a message, its first ``limit`` characters and "…" when longer (a name a user wrote: a
+    username, a client id), so that the message's line stays short."""
+    return repr(value) if len(value) <= limit else repr(value[:limit]) + "…"
+
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2

@@ -242,3 +242,12 @@ def test_cf_api_at_another_service_says_what_is_wrong_and_the_fix(landscape):
     out = cli("run", landscape.playbook(**{"cf.api": landscape.url + "/btp"}))
     assert out.exit_code == 1, out.output
     assert "this is not a Cloud Foundry API root: set cf.api to the API endpoint" in out.stdout, out.output
+
+
+def test_a_refused_sign_in_with_a_huge_username_stays_one_short_line(landscape):
+    """A 5,000-character cf.username that the UAA refuses: the message names it, cut, and no line reaches 300
+    characters (found by the mutated-playbook property test)."""
+    out = cli("plan", landscape.playbook(**{"cf.username": "x" * 5000}))
+    assert out.exit_code == 1
+    assert "refused the credentials of the CF user 'xxxx" in out.stdout
+    assert max(len(line) for line in (out.stdout + out.stderr).splitlines()) <= 300
