@@ -221,18 +221,21 @@ class JobTimes:
             self._seen.setdefault(kind, deque(maxlen=self._keep)).append(bracket)
             self._new.setdefault(kind, []).append(bracket)
 
-    def expected(self, kind: str) -> float | None:
-        """When a job of ``kind`` is expected to end (seconds after its first read, as :meth:`record` measures):
-        :func:`agreement` of the recent brackets; None before any job of that kind finished."""
+    def estimate(self, kind: str) -> tuple[float | None, float]:
+        """When a job of ``kind`` is expected to end (seconds after its first read, as :meth:`record` measures;
+        None before any job of that kind finished) and how far either side the recent brackets leave it open
+        (seconds; 0 when none): :func:`agreement` of the recent brackets, read once."""
         with self._lock:
-            seen = self._seen.get(kind)
-            return agreement(list(seen))[0] if seen else None
+            seen = list(self._seen.get(kind) or ())
+        return agreement(seen) if seen else (None, 0.0)
+
+    def expected(self, kind: str) -> float | None:
+        """:meth:`estimate`'s expected end."""
+        return self.estimate(kind)[0]
 
     def spread(self, kind: str) -> float:
-        """How far (seconds) either side of :meth:`expected` the recent brackets leave the end open (0 when none)."""
-        with self._lock:
-            seen = self._seen.get(kind)
-            return agreement(list(seen))[1] if seen else 0.0
+        """:meth:`estimate`'s span either side of the expected end."""
+        return self.estimate(kind)[1]
 
 
 def agreement(brackets: list[Bracket]) -> tuple[float, float]:

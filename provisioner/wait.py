@@ -28,6 +28,10 @@ from provisioner.threads import helpers
 
 T = TypeVar("T")
 
+#: seconds a wait blocks on reads in flight before it looks for a cancellation again (a read may take up to the
+#: HTTP read timeout)
+ANSWER_WAIT = 0.25
+
 
 @dataclass(frozen=True)
 class WaitSettings:
@@ -123,8 +127,7 @@ class _Poll(Generic[T]):
         self.reads = 1
         if self.kind is not None and self.settings.times is not None:
             self.name = self.kind(value)
-            self.expected = self.settings.times.expected(self.name)
-            self.spread = self.settings.times.spread(self.name)
+            self.expected, self.spread = self.settings.times.estimate(self.name)
         if self.done(value):
             return (value,)
         self.last_value = value
@@ -177,8 +180,9 @@ class _Poll(Generic[T]):
         if not self.in_flight:
             self._pause(self.next_at - now)
             return None
-        # wait for an answer, or until the next read of the burst is due (a request in flight takes real time)
-        until = min(self.next_at - now, self.settings.timeout - now) if slot else None
+        # wait for an answer, or until the next read of the burst is due (a request in flight takes real time);
+        # at most ANSWER_WAIT seconds at a time, so that Ctrl-C is noticed while a read is in flight
+        until = min(self.next_at - now, self.settings.timeout - now, ANSWER_WAIT) if slot else ANSWER_WAIT
         futures_wait(list(self.in_flight), timeout=until, return_when=FIRST_COMPLETED)
         clock.check_cancelled(self.what)
         return None
