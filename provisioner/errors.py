@@ -150,6 +150,16 @@ class TooLarge(ApiError):
         return False
 
 
+class TokensRefused(ApiError):
+    """An API answered 401 to several tokens in a row, each just issued by a token endpoint that accepted the
+    credentials: tokens that expire or are revoked faster than they are used (a token storm), not refused
+    credentials. Transient: the step is done again from its read."""
+
+    @property
+    def transient(self) -> bool:
+        return True
+
+
 class PageLoop(StepFailed):
     """A paginated list that does not end: a ``next`` link or page token seen before, or more pages than
     ``http.max_pages``."""

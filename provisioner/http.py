@@ -41,7 +41,7 @@ import requests
 import urllib3
 
 from provisioner import clock
-from provisioner.errors import ApiError, BadInput, PageLoop, ProvisionerError, UnsafeLink
+from provisioner.errors import ApiError, BadInput, PageLoop, ProvisionerError, TokensRefused, UnsafeLink
 from provisioner.http_body import ACCEPT_ENCODING, read_body
 from provisioner.http_guards import (
     ambiguity,
@@ -194,9 +194,10 @@ class HttpClient:
             code, title, detail = parse_error(resp)
             sent = [token or "", *(basic or ("", ""))[1:], *(v for k, v in (data or {}).items()
                                                              if k in SECRET_FORM_FIELDS)]
-            error = ApiError(resp.status_code, code, scrub(title, sent) if title else title, scrub(detail, sent),
-                             method, where.display)
-            if resp.status_code == 401 and renewals:
+            kind = TokensRefused if resp.status_code == 401 and renewals else ApiError
+            error = kind(resp.status_code, code, scrub(title, sent) if title else title, scrub(detail, sent), method,
+                         where.display)
+            if kind is TokensRefused:
                 error.with_hint(f"the API refused {renewals + 1} tokens in a row, each just issued by its token "
                                 "endpoint, which accepted the credentials; re-run, or check that the API and its "
                                 "token endpoint belong together")
