@@ -41,7 +41,7 @@ import requests
 import urllib3
 
 from provisioner import clock
-from provisioner.errors import ApiError, BadInput, PageLoop, ProvisionerError, TokensRefused, UnsafeLink
+from provisioner.errors import ApiError, BadInput, PageLoop, ProvisionerError, TimedOut, TokensRefused, UnsafeLink
 from provisioner.http_body import ACCEPT_ENCODING, read_body
 from provisioner.http_guards import (
     ambiguity,
@@ -92,8 +92,9 @@ class Pages:
 
     def next(self, link: str) -> None:
         if link in self.seen:
+            pages = f"{self.read} page{'s' if self.read > 1 else ''}"
             raise PageLoop(f"{self.what}: the next page {shown(link, 100)} was read already in this list: the API's "
-                           f"pagination loops; stopped after {self.read} pages (report it to the API's operator)")
+                           f"pagination loops; stopped after {pages} (report it to the API's operator)")
         if self.read >= self.limit:
             raise PageLoop(f"{self.what}: more than {self.limit} pages (http.max_pages); stopped: a list that "
                            "never ends? raise http.max_pages if it is really that long")
@@ -209,9 +210,9 @@ class HttpClient:
         clock.check_cancelled(f"{method} {where.display}")  # Ctrl-C: nothing new is sent
         if clock.remaining() <= 0:
             limit = clock.current_deadline()
-            raise ApiError(0, None, "Timeout", f"{limit.describe() if limit else 'the time limit'} ran out before "
-                           "this request; re-run (what is in flight is adopted) or raise --timeout", method,
-                           where.display)
+            raise TimedOut(0, None, "Timeout", f"{limit.describe() if limit else 'the time limit'} ran out before "
+                           "this request", method, where.display, "re-run (what is in flight is adopted) or raise "
+                           "--timeout")
         session, gate = self.pool.session(where, retry_post=idempotent)
         s = self.pool.settings
         exchange = Exchange(method, where.display, s.request_timeout, s.max_retry_wait)

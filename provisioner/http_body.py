@@ -76,16 +76,16 @@ def read_body(resp: Any, limit: int, method: str, display: str) -> bytes:
         for chunk in resp.raw.stream(CHUNK, decode_content=False):
             wire += len(chunk)
             if wire > limit:
-                raise _too_large(resp, limit, method, display, "more bytes on the wire")
+                raise _too_large(resp, limit, method, display, "on the wire")
             pieces = inflater.feed(chunk, limit - size) if inflater is not None else [chunk]
             size += sum(len(p) for p in pieces)
             if size > limit:
-                raise _too_large(resp, limit, method, display, f"more bytes once {encoding} inflated")
+                raise _too_large(resp, limit, method, display, f"once {encoding} inflated")
             parts.extend(p for p in pieces if p)
         if inflater is not None:
             parts.append(inflater.flush())
             if size + len(parts[-1]) > limit:
-                raise _too_large(resp, limit, method, display, f"more bytes once {encoding} inflated")
+                raise _too_large(resp, limit, method, display, f"once {encoding} inflated")
     except zlib.error:
         resp.close()
         raise ApiError(resp.status_code, None, "BadEncoding", f"answered {encoding} data that does not inflate: a "
@@ -97,6 +97,6 @@ def read_body(resp: Any, limit: int, method: str, display: str) -> bytes:
 
 
 def _too_large(resp: Any, limit: int, method: str, display: str, what: str) -> TooLarge:
-    return TooLarge(resp.status_code, None, "TooLarge", f"the answer has {what} than http.max_body_bytes "
-                    f"({limit} bytes); reading stopped there: a broken API or proxy? raise http.max_body_bytes "
-                    "if the answer is really that large", method, display)
+    return TooLarge(resp.status_code, None, "TooLarge", f"the answer is larger than http.max_body_bytes ({limit} "
+                    f"bytes; {what}); reading stopped there: a broken API or proxy? raise http.max_body_bytes if the "
+                    "answer is really that large", method, display)

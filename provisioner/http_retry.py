@@ -7,6 +7,7 @@ after M s" and why. Waits are taken on :mod:`provisioner.clock`, as every wait o
 
 from __future__ import annotations
 
+import email.utils
 import time
 from typing import Any, Self
 
@@ -31,13 +32,22 @@ class BoundedRetry(Retry):
     request's time limit.
     """
 
+    def parse_retry_after(self, retry_after: str) -> float:
+        """Seconds from ``Retry-After`` (whole seconds or an HTTP date), as asked: not capped here (newer urllib3
+        caps at 6 hours), so that the message names what the API asked for. Raises ``InvalidHeader``."""
+        text = retry_after.strip()
+        if text.isdigit():
+            return float(text) if len(text) < 300 else float("inf")
+        parsed = email.utils.parsedate_tz(text)
+        if parsed is None:
+            raise InvalidHeader(f"Invalid Retry-After header: {text[:40]}")
+        return max(0.0, email.utils.mktime_tz(parsed) - time.time())
+
     def get_retry_after(self, response: Any) -> float | None:  # noqa: D102 - urllib3 hook
         try:
             seconds = super().get_retry_after(response)
             if seconds is not None:
                 return float(seconds)
-        except OverflowError:  # more digits than a float holds: longer than any cap
-            return float("inf")
         except InvalidHeader:  # neither a number of seconds nor an HTTP date: back off instead
             return None
         reset = response.headers.get("X-RateLimit-Reset") or response.headers.get("X-Ratelimit-Reset")
@@ -73,7 +83,7 @@ class BoundedRetry(Retry):
                     why = f"http.request_timeout is {exchange.limit:g} s: re-run later"
                 took = clock.monotonic() - exchange.started
                 raise Throttled(response.status, None, "Throttled", f"the API asked to wait {_seconds(asked)} s; "
-                                f"giving up after {_seconds(took)} s ({why})", exchange.method, exchange.display)
+                                f"giving up after {_seconds(took)} s", exchange.method, exchange.display, why)
             if wait > left:
                 raise exchange.timed_out()
         if wait > 0:

@@ -81,8 +81,7 @@ class Exchange:
         else:
             why = (f"http.request_timeout is {self.limit:g} s: the server, or a proxy in between, answers too "
                    "slowly or not at all; re-run later, or raise http.request_timeout")
-        return TimedOut(0, None, "Timeout", f"no complete answer after {took:.1f} s ({why})", self.method,
-                        self.display)
+        return TimedOut(0, None, "Timeout", f"no complete answer after {took:.1f} s", self.method, self.display, why)
 
 
 def _shut(conn: Any) -> None:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import http.client
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -74,6 +75,14 @@ def _forward(method: str, url: str, headers: dict[str, str], body: bytes) -> Ans
     return resp.status, out, data
 
 
+class _Quiet(ThreadingHTTPServer):
+    """A client that closes the connection (a body over its cap, a request cut off) is not an error here."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
 class _Server:
     def __init__(self, handle: Callable[[str, str, dict[str, str], bytes], Answer | Raw]):
         outer = handle
@@ -100,14 +109,17 @@ class _Server:
                         self.send_header(k, v)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except OSError:  # the client stopped reading (a body over its cap) and closed the connection
+                    self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _any
 
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Quiet(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -131,6 +143,21 @@ class ScriptedServer(_Server):
     def __init__(self, upstream: str, script: Script):
         self.upstream = upstream.rstrip("/")
         super().__init__(lambda m, p, h, b: script(m, p, b, h) or _forward(m, self.upstream + p, h, b))
+
+
+class Transparent(ScriptedServer):
+    """A double of the simulator at ``upstream`` that forwards everything, every URL of the simulator in its
+    answers rewritten to the double's; ``rewrite(method, path, status, headers, body)`` may replace the one answer
+    a test makes hostile (None: as forwarded)."""
+
+    def __init__(self, upstream: str, rewrite: Callable[..., Answer | None]) -> None:
+        def script(method: str, path: str, body: bytes, headers: dict[str, str]) -> Answer:
+            status, hdrs, data = _forward(method, self.upstream + path, headers, body)
+            data = data.replace(self.upstream.encode(), self.url.encode())
+            hdrs = {k: v.replace(self.upstream, self.url) for k, v in hdrs.items()}
+            return rewrite(method, path, status, hdrs, data) or (status, hdrs, data)
+
+        super().__init__(upstream, script)
 
 
 class ForwardProxy(_Server):

@@ -10,7 +10,8 @@ import logging
 
 import pytest
 from conftest import cli, steps_of
-from hostile import Recorder, ScriptedServer, _forward
+from hostile import Recorder
+from hostile import Transparent as Double
 
 
 def forms(evil: str, double: str) -> dict[str, str]:
@@ -18,32 +19,6 @@ def forms(evil: str, double: str) -> dict[str, str]:
     evil_port, double_port = evil.rsplit(":", 1)[1], double.rsplit(":", 1)[1]
     return {"backslash": f"http://127.0.0.1:{evil_port}\\@127.0.0.1:{double_port}",
             "userinfo": f"http://127.0.0.1:{double_port}@127.0.0.1:{evil_port}"}
-
-
-class Double:
-    """A transparent double of the simulator (every URL in its answers rewritten to the double), with ``rewrite(
-    method, path, status, headers, body)`` for the one answer a test makes hostile."""
-
-    def __init__(self, land, rewrite):
-        self.land, self.rewrite = land, rewrite
-        self.server = ScriptedServer(land.url, self._script)
-
-    def _script(self, method, path, body, headers):
-        status, hdrs, data = _forward(method, self.land.url + path, headers, body)
-        data = data.replace(self.land.url.encode(), self.url.encode())
-        hdrs = {k: v.replace(self.land.url, self.url) for k, v in hdrs.items()}
-        return self.rewrite(method, path, status, hdrs, data) or (status, hdrs, data)
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def __enter__(self):
-        self.server.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.__exit__(*exc)
 
 
 def one_line(output: str, says: str) -> str:
@@ -62,7 +37,7 @@ def test_a_cf_job_location_to_another_port_is_refused(landscape, form):
                 return status, hdrs, data
             return None
 
-        with Double(landscape, rewrite) as double:
+        with Double(landscape.url, rewrite) as double:
             out = cli("run", landscape.playbook(cf__api=double.url))
         assert evil.seen == []
     assert out.exit_code == 1
@@ -82,7 +57,7 @@ def test_a_cf_next_page_to_another_port_is_refused(landscape, form):
                 return status, hdrs, json.dumps(page).encode()
             return None
 
-        with Double(landscape, rewrite) as double:
+        with Double(landscape.url, rewrite) as double:
             out = cli("run", landscape.playbook(cf__api=double.url))
         assert evil.seen == []
     assert out.exit_code == 1
@@ -98,7 +73,7 @@ def test_a_service_manager_operation_link_to_another_port_is_refused(landscape, 
                 return status, hdrs, data
             return None
 
-        with Double(landscape, rewrite) as double:
+        with Double(landscape.url, rewrite) as double:
             cis = landscape.dir / "cis-key.json"
             cis.write_text(cis.read_text().replace(landscape.url, double.url))
             out = cli("run", landscape.playbook(cf=None))
