@@ -65,7 +65,7 @@ def read_body(resp: Any, limit: int, method: str, display: str) -> bytes:
                        f"which was not asked for ({ACCEPT_ENCODING}): a proxy in between? check the proxy settings",
                        method, display)
     length = (resp.headers.get("Content-Length") or "").strip()
-    if length.isdigit() and len(length) < 20 and int(length) > limit:
+    if length.isascii() and length.isdigit() and len(length) < 20 and int(length) > limit:
         resp.close()
         raise _too_large(resp, limit, method, display, f"Content-Length {int(length)}")
     inflater = _Inflater("gzip" if encoding == "x-gzip" else encoding) if encoding in ("gzip", "deflate",

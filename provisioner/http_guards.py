@@ -102,6 +102,8 @@ def ambiguity(url: str) -> str | None:
     authority = re.split(r"[/?#]", url.split("://", 1)[1], maxsplit=1)[0]
     if "@" in authority:
         return "has userinfo (user@) before its host"
+    if "%" in authority:
+        return "has a percent-encoded host"
     if not authority.isascii():
         return "has a host that is not ASCII"
     if authority.startswith("[") and "]" not in authority:

@@ -36,7 +36,7 @@ class BoundedRetry(Retry):
         """Seconds from ``Retry-After`` (whole seconds or an HTTP date), as asked: not capped here (newer urllib3
         caps at 6 hours), so that the message names what the API asked for. Raises ``InvalidHeader``."""
         text = retry_after.strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             return float(text) if len(text) < 300 else float("inf")
         parsed = email.utils.parsedate_tz(text)
         if parsed is None:
@@ -51,7 +51,8 @@ class BoundedRetry(Retry):
         except InvalidHeader:  # neither a number of seconds nor an HTTP date: back off instead
             return None
         reset = response.headers.get("X-RateLimit-Reset") or response.headers.get("X-Ratelimit-Reset")
-        if response.status == 429 and reset and reset.strip().isdigit() and len(reset.strip()) < 20:
+        reset = (reset or "").strip()
+        if response.status == 429 and reset.isascii() and reset.isdigit() and len(reset) < 20:
             value = float(int(reset))
             if value > 10**11:  # epoch milliseconds
                 value = value / 1000

@@ -13,6 +13,7 @@ against.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -23,6 +24,8 @@ from provisioner.errors import UnsafeLink
 from provisioner.http_guards import ambiguity, shown
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+#: a host name (labels of letters, digits, "-" and "_", an optional final dot) or a bracketed IPv6 address
+_HOST = re.compile(r"\[[0-9a-f:.]+\]|[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?")
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ def target(url: str) -> Target:
             other = ("", None)
         if scheme not in DEFAULT_PORTS or not host:
             why = "is not an http(s) URL with a host"
+        elif not _HOST.fullmatch(host):
+            why = f"has the host {host[:40]!r}, which is not a host name"
         elif parsed.auth is not None:
             why = "has userinfo (user@) before its host"
         elif other != (host.strip("[]"), port):
