@@ -83,7 +83,7 @@ class Deadline:
     seconds: float
 
     def describe(self) -> str:
-        return f"the run's time limit of {self.seconds:g} s (--timeout)"
+        return f"the run's time limit of {self.seconds:g} s (--timeout, timeouts.run)"
 
 
 _deadline: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("provisioner_deadline", default=None)

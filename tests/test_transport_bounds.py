@@ -56,7 +56,7 @@ def test_a_429_asking_for_a_long_wait_is_not_waited_for(landscape, headers, says
     assert out.exit_code == 1
     line = one_line(out.output, says)
     if headers.get("Retry-After") == "10":  # under the cap, past the run's time limit
-        assert "the run's time limit of 3 s (--timeout) ends before that" in line
+        assert "the run's time limit of 3 s (--timeout, timeouts.run) ends before that" in line
     else:
         assert "http.max_retry_wait is 120 s: re-run later" in line
 
@@ -71,7 +71,20 @@ def test_a_server_that_stalls_is_cut_off_at_the_runs_time_limit(landscape, answe
         out = watched("run", landscape.playbook(cf__api=double.url), "--timeout", str(TIMEOUT))
     assert out.exit_code == 1
     line = one_line(out.output, "no complete answer after")
-    assert "the run's time limit of 3 s (--timeout) ran out" in line
+    assert "the run's time limit of 3 s (--timeout, timeouts.run) ran out" in line
+
+
+@pytest.mark.parametrize("how", ["timeouts.run", "PROVISIONER_TIMEOUT"])
+def test_the_runs_time_limit_from_the_playbook_or_the_environment(landscape, monkeypatch, how):
+    with ScriptedServer(landscape.url, hostile_at(HANG_PATH, silent())) as double:
+        if how == "PROVISIONER_TIMEOUT":
+            monkeypatch.setenv(how, str(TIMEOUT))
+            out = watched("run", landscape.playbook(cf__api=double.url))
+        else:
+            out = watched("run", landscape.playbook(cf__api=double.url, **{how: TIMEOUT}))
+    assert out.exit_code == 1
+    line = one_line(out.output, "no complete answer after")
+    assert "the run's time limit of 3 s (--timeout, timeouts.run) ran out" in line
 
 
 def test_a_dripping_body_is_cut_off_at_the_request_timeout(landscape):
