@@ -21,17 +21,19 @@ import typer  # noqa: E402 - after the choice above, which typer reads when impo
 
 from provisioner.cli_common import (
     ENV,
+    Parallel,
+    Playbooks,
     Timeout,
     Verbose,
-    _check_timeout,
     _fail,
     _guard,
     _load,
+    _load_all,
     _verbose,
-    _with_timeout,
 )
 from provisioner.cli_fleet import ResumeOpt, ShardOpt, SmBudgetOpt, fleet_app, narrow
 from provisioner.cli_key import key_app, revoke
+from provisioner.cli_reads import inventory
 from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
@@ -57,28 +59,6 @@ def _options(version: Annotated[bool, typer.Option("--version", callback=_show_v
     help text above is what --help shows)."""
 
 
-def _load_all(playbooks: list[Path], timeout: float | None) -> list:
-    """Every tenant of every playbook, all validated (secrets resolved too) before anything runs."""
-    from provisioner import playbook as pbmod
-    from provisioner.credentials import check_login_source
-    from provisioner.fleetcheck import check_fleet
-    from provisioner.http_guards import ca_bundle
-    from provisioner.runner import resolve_secrets
-
-    _check_timeout(timeout)
-    pbs = [_with_timeout(pb, timeout) for path in playbooks for pb in pbmod.load_all(path)]
-    check_fleet(pbs)
-    for pb in pbs:
-        resolve_secrets(pb)
-        check_login_source(pb)
-        if pb.http.ca_bundle:
-            ca_bundle(pb.http.ca_bundle)
-    return pbs
-
-
-Playbooks = Annotated[list[Path], typer.Argument(help="Playbook YAML file(s); each may list several tenants.")]
-Parallel = Annotated[int, typer.Option("--parallel", "-p", min=1, max=256, envvar=ENV + "PARALLEL",
-                                       help="Tenants run at once.")]
 MaxInFlight = Annotated[int | None, typer.Option(
     "--max-in-flight", min=1, max=256,
     help="A fixed cap on requests in flight to one API host, over all tenants. Default: a cap per host that "
@@ -261,27 +241,7 @@ def schema(kind: Annotated[SchemaKind, typer.Argument(help="playbook (the YAML p
 
 
 app.command()(revoke)
-
-
-@app.command()
-def inventory(playbook: Annotated[Path, typer.Argument(help="The playbook of the tenant whose subaccount to list.")],
-              output: Annotated[str, typer.Option("--output", "-o", help="text or json.")] = "text",
-              verbose: Verbose = False) -> None:
-    """List every SAP Cloud ALM API instance of the subaccount (Service Manager, and Cloud Foundry when the
-    playbook has cf) with its bindings or keys: who made each, credential type, which one the local key file
-    holds. Read only; never prints a secret."""
-    _verbose(verbose)
-    import json
-
-    from provisioner import inventory as inv
-
-    if output not in ("text", "json"):
-        raise _fail(f"--output {output!r}: use text or json", EXIT_BAD_INPUT)
-    found = _guard(lambda: inv.inventory(_load(playbook, None)))
-    if output == "json":
-        typer.echo(json.dumps(found.to_json(), indent=2))
-    else:
-        inv.render(found, typer.echo)
+app.command()(inventory)
 
 
 @app.command()

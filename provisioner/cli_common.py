@@ -78,3 +78,27 @@ def _load(playbook: Path, timeout: float | None):
 
     _check_timeout(timeout)
     return _with_timeout(pbmod.load(playbook), timeout)
+
+
+def _load_all(playbooks: list[Path], timeout: float | None) -> list:
+    """Every tenant of every playbook, all validated (secrets resolved too) before anything runs."""
+    from provisioner import playbook as pbmod
+    from provisioner.credentials import check_login_source
+    from provisioner.fleetcheck import check_fleet
+    from provisioner.http_guards import ca_bundle
+    from provisioner.runner import resolve_secrets
+
+    _check_timeout(timeout)
+    pbs = [_with_timeout(pb, timeout) for path in playbooks for pb in pbmod.load_all(path)]
+    check_fleet(pbs)
+    for pb in pbs:
+        resolve_secrets(pb)
+        check_login_source(pb)
+        if pb.http.ca_bundle:
+            ca_bundle(pb.http.ca_bundle)
+    return pbs
+
+
+Playbooks = Annotated[list[Path], typer.Argument(help="Playbook YAML file(s); each may list several tenants.")]
+Parallel = Annotated[int, typer.Option("--parallel", "-p", min=1, max=256, envvar=ENV + "PARALLEL",
+                                       help="Tenants run at once.")]

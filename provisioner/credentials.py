@@ -163,23 +163,38 @@ def sign_in_cf(pb: Playbook, pool: SessionPool, stats: RequestStats) -> CloudFou
 def service_manager(pb: Playbook, btp: Btp | None, pool: SessionPool, stats: RequestStats, *,
                     create: bool = True) -> ServiceManager:
     """A Service Manager client of the playbook's subaccount: from ``btp.sm_key`` when given, else from the
-    subaccount's ``serviceManagerBindings`` binding ``btp.sm_binding`` (``GET``, created with ``POST`` when
-    missing: a write on the first run only; without ``create``, as in ``plan``, a missing binding raises
-    :class:`StepFailed`). Raises :class:`BadInput` when neither source is usable; the credentials are never
-    printed."""
+    subaccount's ``serviceManagerBindings`` binding ``btp.sm_binding`` (:func:`sm_binding`: a write on the first
+    run only; without ``create``, as in the read-only commands, a missing binding raises :class:`StepFailed`).
+    Raises :class:`BadInput` when neither source is usable; the credentials are never printed."""
     ref = pb.btp.sm_key
     if ref is not None:
         source = ref.file or f"{ref.where} ({ref.describe()})"
         return ServiceManager(sm_credentials(parse_key_text(ref.resolve().reveal(), source), source),
                               pool=pool, stats=stats)
+    binding, _ = sm_binding(pb, btp, create=create)
+    if binding is None:
+        raise StepFailed(f"subaccount {pb.btp.subaccount} has no Service Manager binding {pb.btp.sm_binding} yet "
+                         "(serviceManagerBindings): `run` creates it once; read-only commands never write (or "
+                         "give btp.sm_key)")
+    return sm_client(pb, binding, pool, stats)
+
+
+def sm_binding(pb: Playbook, btp: Btp | None, *, create: bool) -> tuple[dict[str, Any] | None, bool]:
+    """The subaccount's ``serviceManagerBindings`` binding ``btp.sm_binding`` (``GET``; with ``create``, made with
+    ``POST`` when missing) → (its credentials, None when missing and not ``create``; whether this call made it).
+    Raises :class:`BadInput` without a BTP client (no ``btp.cis_key``)."""
     if btp is None:
         raise BadInput(f"{pb.source}: btp: the subaccount route needs Service Manager credentials: btp.cis_key (a "
                        "global account administrator's cis key) or btp.sm_key")
-    sub = btp.find_subaccount(pb.btp.subaccount)
-    binding = btp.sm_binding(str(sub["guid"]), pb.btp.sm_binding, create=create)
-    if binding is None:
-        raise StepFailed(f"subaccount {pb.btp.subaccount} has no Service Manager binding {pb.btp.sm_binding} yet "
-                         "(serviceManagerBindings): `run` creates it once; `plan` never writes")
+    guid = str(btp.find_subaccount(pb.btp.subaccount)["guid"])
+    binding = btp.sm_binding(guid, pb.btp.sm_binding, create=False)
+    if binding is not None or not create:
+        return binding, False
+    return btp.create_sm_binding(guid, pb.btp.sm_binding)
+
+
+def sm_client(pb: Playbook, binding: dict[str, Any], pool: SessionPool, stats: RequestStats) -> ServiceManager:
+    """The Service Manager client signed in with the ``serviceManagerBindings`` binding's credentials."""
     return ServiceManager(sm_credentials(binding, f"serviceManagerBindings {pb.btp.sm_binding}"), pool=pool,
                           stats=stats)
 
