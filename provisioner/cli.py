@@ -118,16 +118,16 @@ def _execute(playbooks, *, dry_run: bool, force: bool, timeout, parallel: int, m
              output: OutputFormat | str, shard: str | None = None, resume: Path | None = None,
              sm_budget: float = 50.0):
     """Load every playbook (bad input: nothing runs), keep the tenants of ``--shard`` not converged in
-    ``--resume``, run or plan them, print and write the reports; after Ctrl-C / SIGTERM, say what was in flight
-    and exit 130 (:mod:`provisioner.interrupt`)."""
+    ``--resume`` (the report then lists those it skipped), run or plan them, print and write the reports; after
+    Ctrl-C / SIGTERM, say what was in flight and exit 130 (:mod:`provisioner.interrupt`)."""
     from provisioner import clock, fleet, interrupt, reports
     from provisioner.output import printer_for
 
     output = OutputFormat(output).value
     bad_input_code = EXIT_FAILED if dry_run else EXIT_BAD_INPUT
     _guard(lambda: _check_outputs(report, junit, playbooks), bad_input_code=bad_input_code)
-    pbs = _guard(lambda: narrow(_load_or_report(playbooks, timeout, junit), shard, resume),
-                 bad_input_code=bad_input_code)
+    pbs, resumed = _guard(lambda: narrow(_load_or_report(playbooks, timeout, junit), shard, resume),
+                          bad_input_code=bad_input_code)
     printer = printer_for(output)
     progress = interrupt.progress
 
@@ -145,10 +145,13 @@ def _execute(playbooks, *, dry_run: bool, force: bool, timeout, parallel: int, m
                                  on_step=on_step, on_start=on_start)
     finally:
         printer.done(results if "results" in locals() else [])
+    carried = resumed.to_json() if resumed is not None else None  # chained --resume skips them too
+    if resumed is not None:
+        printer.note(resumed.summary(len(results)))
     if output == "json":
-        typer.echo(reports.to_json(results), nl=False)
+        typer.echo(reports.to_json(results, carried), nl=False)
     if report:
-        _guard(lambda: reports.write_json(results, report))
+        _guard(lambda: reports.write_json(results, report, carried))
     if junit:
         _guard(lambda: reports.write_junit(results, junit))
     if clock.cancelled():

@@ -254,9 +254,10 @@ def recreate(pb: Playbook, found: Located, include_foreign: tuple[str, ...], con
         raise StepFailed(f"instance {inst.name} also holds {', '.join(left)}, not made by this tool; name them with "
                          "--include-foreign to delete them with the instance")
     targets = found.keys + included
-    say(f"plan: delete service key(s) {', '.join(k.name for k in targets) or 'none'} and instance {inst.name} "
-        f"(its secret with it), then create instance {pb.instance_name} and key {pb.key_name} again (a new "
-        f"secret) and download it to {pb.download_path}")
+    keys = f"service key{'s' if len(targets) > 1 else ''} {', '.join(k.name for k in targets)} and " if targets else ""
+    held = "its secret with it" if targets else "it holds no service key; its secret goes with it"
+    say(f"plan: delete {keys}instance {inst.name} ({held}), then create instance {pb.instance_name} and key "
+        f"{pb.key_name} again (a new secret) and download it to {pb.download_path}")
     if not confirm([*(k.name for k in targets), f"instance {inst.name}"]):
         say("nothing deleted")
         return 0

@@ -97,6 +97,10 @@ class ServicePlatform(Protocol):
         """The instance with its last operation."""
         ...
 
+    def list_instances(self, space: str, plan: str | None = None) -> list[ServiceInstance]:
+        """Every managed instance in ``space`` (of ``plan``, a plan guid, when given), oldest first."""
+        ...
+
     def instance_parameters(self, guid: str) -> Mapping[str, Any] | None:
         """The parameters the broker holds for the instance; None when the broker cannot return them."""
         ...

@@ -89,6 +89,10 @@ class ServiceManagerPlatform:
         found = [i for i in self.sm.instances(name=name) if environment(i) == "subaccount"]
         return to_instance(found[0]) if found else None
 
+    def list_instances(self, space: str, plan: str | None = None) -> list[ServiceInstance]:
+        """``GET /v1/service_instances[?fieldQuery=service_plan_id eq '…']`` (subaccount-level ones only)."""
+        return [to_instance(i) for i in self.sm.instances(plan_id=plan) if environment(i) == "subaccount"]
+
     def read_instance(self, guid: str) -> ServiceInstance:
         """``GET /v1/service_instances/{id}``; raises StepFailed when it is gone."""
         item = self.sm.get(INSTANCES, guid)

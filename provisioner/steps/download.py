@@ -30,6 +30,8 @@ class DownloadObservation:
     replaceable: bool = False
     #: the key's name when the key step found one (a located binding may have any name)
     key_name: str | None = None
+    #: ``--force``: a file that differs is replaced (the old one kept as a .bak)
+    force: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,13 @@ class DownloadStep(Step[DownloadObservation, DownloadOutput]):
         on_disk = existing_key(Path(path))
         key = upstream.output("key", KeyOutput)
         if key is None:
-            return DownloadObservation(path, None, on_disk, replaceable=upstream.planned("key") is not None)
+            return DownloadObservation(path, None, on_disk, replaceable=upstream.planned("key") is not None,
+                                       force=env.force)
         # the wait for a key this run created may have read its credentials already
         credentials = key.credentials if key.credentials is not None and not env.again else \
             env.platform.key_credentials(key.key.guid)
         return DownloadObservation(path, credentials, on_disk, replaceable=key.created or key.replaces_file,
-                                   key_name=key.key.name)
+                                   key_name=key.key.name, force=env.force)
 
     def compare(self, settings: Playbook, observation: DownloadObservation, upstream: Upstream) -> Change:
         path = settings.download_path
@@ -69,6 +72,8 @@ class DownloadStep(Step[DownloadObservation, DownloadOutput]):
         reason = f"{path} differs from service key {name}"
         if observation.replaceable:
             reason += " (the key was re-created; the old file is kept as .bak)"
+        elif observation.force:
+            reason += "; --force replaces it (the old file is kept as a .bak beside it)"
         else:
             reason += "; it is kept unless --force"
         return Change.of(Action.UPDATE, reason)

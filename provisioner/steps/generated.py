@@ -17,10 +17,12 @@ import re
 from dataclasses import dataclass
 
 from provisioner.errors import StepFailed
-from provisioner.platform import MANAGED_BY, MANAGED_RECORD, ServiceInstance, ServiceKey
+from provisioner.platform import HASH_RECORD, MANAGED_BY, MANAGED_RECORD, ServiceInstance, ServiceKey, ServicePlatform
 from provisioner.platform.servicemanager import ServiceManagerPlatform, environment, to_instance
 from provisioner.playbook import Playbook
 
+#: at most this many instances (and keys of each) named as candidates when the named one is not found
+CANDIDATES = 10
 #: ``<system ID>_<client>_<system number>``: SAP automation's per-managed-system bindings
 PER_SYSTEM = re.compile(r"^[A-Z][A-Z0-9]{2}_\d{3}_\d{2}$")
 
@@ -123,3 +125,20 @@ def locate_binding(keys: list[ServiceKey], instance: ServiceInstance, pb: Playbo
 
 def _names(items: list[ServiceInstance] | list[ServiceKey]) -> str:
     return ", ".join(repr(i.name) for i in items) or "none"
+
+
+def candidates(platform: ServicePlatform, pb: Playbook, space: str) -> tuple[str, ...]:
+    """The instances of the playbook's plan in ``space`` (a space guid; every managed instance there when the plan
+    is not visible), each with its keys, as ``'name' (keys 'a', 'b')`` (``made by this tool;`` first for the
+    tool's own): what a user may pin with
+    ``steps.instance.name`` / ``steps.key.name`` when the named instance is not there (the first
+    :data:`CANDIDATES`; reads only)."""
+    plan = platform.find_plan(pb.service.offering, pb.service.plan, space=space)
+    found = platform.list_instances(space, plan.guid if plan is not None else None)
+    out = []
+    for inst in found[:CANDIDATES]:
+        keys = platform.list_keys(inst.guid)
+        shown = ", ".join(repr(k.name) for k in keys[:CANDIDATES]) + (", …" if len(keys) > CANDIDATES else "")
+        ours = "made by this tool; " if HASH_RECORD in inst.record or MANAGED_RECORD in inst.record else ""
+        out.append(f"{inst.name!r} ({ours}keys {shown or 'none'})")
+    return (*out, "…") if len(found) > CANDIDATES else tuple(out)

@@ -35,7 +35,7 @@ from provisioner.platform.servicemanager import ServiceManagerPlatform
 from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
 from provisioner.steps.entitlement import EntitlementOutput
-from provisioner.steps.generated import locate_instance
+from provisioner.steps.generated import candidates, locate_instance
 from provisioner.steps.parameters import desired_parameters, merged_parameters, parameter_differences, parameters_hash
 from provisioner.steps.space import SpaceOutput
 from provisioner.wait import WaitSettings, started
@@ -54,6 +54,8 @@ class InstanceObservation:
     parameters_supported: bool = True
     #: locate at subaccount level: why discovery chose ``instance``
     located: str | None = None
+    #: locate in a space, the named instance missing: the instances of the plan there, with their keys
+    candidates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,8 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
             instance, plan = at_once(lambda: env.platform.find_instance(guid, pb.instance_name),
                                      lambda: env.platform.find_plan(pb.service.offering, pb.service.plan, space=guid))
         if self.locate:
-            return InstanceObservation(guid, None, instance)
+            listed = candidates(env.platform, pb, guid) if instance is None else ()
+            return InstanceObservation(guid, None, instance, candidates=listed)
         return self._with_parameters(env, guid, plan, instance)
 
     def reread(self, env: Env, upstream: Upstream, observation: InstanceObservation,
@@ -147,9 +150,10 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
             return Change.of(Action.NONE, f"found {observation.located}; left as it is")
         if self.locate:
             if inst is None:
-                raise StepFailed(f"instance {name} not found in space {settings.space_name}; set "
-                                 "steps.instance.name to the generated instance's name (or steps.mode: create to "
-                                 "create one)")
+                found = "; ".join(observation.candidates) or "no instance of the plan"
+                raise StepFailed(f"instance {name} not found in space {settings.space_name}; found there: {found}; "
+                                 "set steps.instance.name (and steps.key.name) to the generated instance and key "
+                                 "(or steps.mode: create to create one)")
             return Change.of(Action.NONE, f"found instance {name} (generated with the tenant; left as it is)")
         if inst is None:
             what = f"create instance {name} of {s.offering}/{s.plan}"

@@ -56,6 +56,8 @@ class KeyObservation:
     superseded: tuple[ServiceKey, ...] = ()
     #: the local key file holds ``key`` (False: none of the keys; its file may then be replaced)
     in_file: bool = True
+    #: locating, the named key missing: the names of the instance's keys
+    others: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,8 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             return KeyObservation(guid)
         keys = managed_keys(env.platform, guid, env.settings.key_name, marked=env.on_subaccount)
         live = [k for k in keys if k.last_operation.type != "delete"]
+        if self.locate and not live:
+            return KeyObservation(guid, None, others=tuple(k.name for k in env.platform.list_keys(guid)))
         if len(live) < 2:
             return KeyObservation(guid, current_key(keys))
         on_disk = existing_key(Path(env.settings.download_path))
@@ -116,8 +120,10 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             raise StepFailed(f"steps.key.name {name} has the pattern of SAP's per-system bindings "
                              "(<SID>_<client>_<system number>), which conflict with them; choose another name")
         if key is None and self.locate:
-            raise StepFailed(f"service key {name} not found on instance {settings.instance_name}; set "
-                             "steps.key.name to the generated key's name (or steps.mode: create to create one)")
+            found = ", ".join(repr(k) for k in observation.others) or "no key"
+            raise StepFailed(f"service key {name} not found on instance {settings.instance_name}; found there: "
+                             f"{found}; set steps.key.name to the generated key's name (or steps.mode: create to "
+                             "create one)")
         if key is None:
             where = " (on the new instance)" if upstream.planned("instance", Action.CREATE) else ""
             return Change.of(Action.CREATE, f"create {kind} {name}{where}")
