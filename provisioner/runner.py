@@ -285,8 +285,8 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, 
         record(StepResult("sign-in", "error" if dry_run else FAILED, [], clock.monotonic() - t0,
                           explained(exc, "sign-in")))
         return None, False
-    if conn.binding is not None:  # the Service Manager binding this sign-in created (a plan: would create)
-        b = conn.binding
+    b = conn.binding  # the Service Manager binding this sign-in created (a plan: would create; said once a tenant)
+    if b is not None and not any(s.step.startswith(BINDING_STEP) for s in result.steps):
         record(StepResult(BINDING_STEP, b.word, [b.reason], b.seconds, requests=b.requests))
     selected = conn.skips(selected)  # a plan that cannot read Service Manager yet skips the steps reading it
     env = Env(pb, conn.cf, conn.btp, conn.platform, dry_run=dry_run, force=force, poll=poll or WaitSettings(),

@@ -170,3 +170,15 @@ def test_a_named_instance_or_key_that_is_not_there_lists_the_candidates(landscap
     assert "service key cloudalm-mon-key not found on instance cloudalm-monitoring; found there: " \
            "'cloudalm-monitoring-key'" in out.stdout
     assert landscape.writes() == []
+
+
+def test_the_binding_is_planned_once_for_a_tenant_with_several_purposes(landscape):
+    pb = subaccount_playbook(landscape, "two.yaml", **{
+        "tenant.purposes": ["monitoring", "api"], "steps.download.path": str(landscape.dir / "{purpose}.json"),
+        "steps.purposes": {"api": {"instance": "calm-api", "key": "calm-api-key"}}})
+    plan = cli("plan", pb)
+    assert plan.exit_code == 2, plan.output
+    assert [x.split()[2] for x in plan.stdout.splitlines() if " sm-binding" in x] == ["sm-binding[monitoring]"]
+    run = cli("run", pb)
+    assert run.exit_code == 0, run.output
+    assert [x.split()[3] for x in run.stdout.splitlines() if " sm-binding" in x] == ["created"]
