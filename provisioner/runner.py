@@ -27,8 +27,7 @@ from provisioner.http import HttpSettings, SessionPool
 from provisioner.orgcheck import OrgGuard
 from provisioner.playbook import Playbook
 from provisioner.signin import BINDING_STEP, connect_retrying
-from provisioner.signin import Connection as Connection  # re-exported: the sign-in had no module of its own
-from provisioner.signin import btp_client as btp_client
+from provisioner.signin import btp_client as btp_client  # re-exported: the sign-in had no module of its own
 from provisioner.signin import connect as connect
 from provisioner.signin import connect_platform as connect_platform
 from provisioner.signin import load_cis_key as load_cis_key
