@@ -125,18 +125,17 @@ def connect_platform(pb: Playbook, pool: SessionPool, stats: RequestStats, *, ne
     started = clock.monotonic()
     with StepStats.counting() as counter:
         binding, made = sm_binding(pb, btp, create=writes)
-    name, sub = pb.btp.sm_binding, pb.btp.subaccount
+    name = pb.btp.sm_binding if len(pb.btp.sm_binding) <= 40 else pb.btp.sm_binding[:40] + "…"
     if binding is None:
-        change = BindingChange(PLAN_WORDS[Action.CREATE], f"create Service Manager binding {name} in subaccount "
-                               f"{sub} (serviceManagerBindings): the subaccount route reads and writes SAP Service "
-                               "Manager with it; a run creates it once, later runs reuse it",
-                               clock.monotonic() - started, counter.value)
+        change = BindingChange(PLAN_WORDS[Action.CREATE], f"create Service Manager binding {name} "
+                               "(serviceManagerBindings of the subaccount): a run creates it once, later runs reuse "
+                               "it", clock.monotonic() - started, counter.value)
         unread = (f"not read yet: SAP Service Manager is read with binding {name}, which a run creates first (or "
                   "give btp.sm_key to plan without it)")
         return Connection(None, btp, cast(ServicePlatform, Unreachable(unread)), True, change, unread)
-    made_now = BindingChange(RUN_WORDS[Action.CREATE], f"created Service Manager binding {name} in subaccount {sub} "
-                             "(serviceManagerBindings); later runs reuse it", clock.monotonic() - started,
-                             counter.value) if made else None
+    made_now = BindingChange(RUN_WORDS[Action.CREATE], f"created Service Manager binding {name} "
+                             "(serviceManagerBindings of the subaccount); later runs reuse it",
+                             clock.monotonic() - started, counter.value) if made else None
     return Connection(None, btp, ServiceManagerPlatform(sm_client(pb, binding, pool, stats)), True, made_now)
 
 

@@ -119,7 +119,7 @@ def test_plan_from_nothing_on_the_subaccount_route_plans_the_binding_and_run_nam
     plan = cli("plan", pb, "--report", tmp_path / "plan.json", "--junit", tmp_path / "plan.xml")
     assert plan.exit_code == 2, plan.output
     assert "sm-binding   create" in plan.stdout
-    assert "create Service Manager binding provisioner in subaccount acme-cloudalm" in plan.stdout
+    assert "create Service Manager binding provisioner (serviceManagerBindings of the subaccount)" in plan.stdout
     got = steps_of(plan.stdout)
     assert (got["entitlement"], got["instance"], got["key"], got["download"]) == ("create", "skip", "skip", "skip")
     assert "not read yet: SAP Service Manager is read with binding provisioner" in plan.stdout
@@ -132,7 +132,8 @@ def test_plan_from_nothing_on_the_subaccount_route_plans_the_binding_and_run_nam
     run = cli("run", pb, "--report", tmp_path / "run.json")
     assert run.exit_code == 0, run.output
     line = next(x for x in run.stdout.splitlines() if " sm-binding " in x)
-    assert "created" in line and "created Service Manager binding provisioner in subaccount acme-cloudalm" in line
+    assert "created" in line
+    assert "created Service Manager binding provisioner (serviceManagerBindings of the subaccount)" in line
     posted = [e for e in landscape.writes() if e["path"].endswith("/serviceManagerBindings")]
     assert [e["method"] for e in posted] == ["POST"]
     first = json.loads((tmp_path / "run.json").read_text())["tenants"][0]["steps"][0]
@@ -182,3 +183,32 @@ def test_the_binding_is_planned_once_for_a_tenant_with_several_purposes(landscap
     run = cli("run", pb)
     assert run.exit_code == 0, run.output
     assert [x.split()[3] for x in run.stdout.splitlines() if " sm-binding" in x] == ["created"]
+
+
+def test_many_candidates_keep_the_error_one_short_line(make_landscape):
+    data = default_landscape()
+    globex = next(sub for sub in data["subaccounts"] if sub["subdomain"] == "globex-cloudalm")
+    space = globex["cf_org"]["spaces"][0]
+    template = space["service_instances"][0]
+    for i in range(14):
+        extra = copy.deepcopy(template)
+        extra.pop("guid", None)
+        extra["name"] = f"monitoring-instance-{i:02d}-with-a-long-name"
+        extra["keys"] = [{"name": f"key-{k}-{i:02d}-of-this-instance-with-a-long-name"} for k in range(4)]
+        space["service_instances"].append(extra)
+    land = make_landscape(data)
+    out = cli("plan", land.playbook("g.yaml", **{
+        "tenant": {"subdomain": "globex-cloudalm", "provisioned": "2023-08-01", "purposes": ["monitoring"]},
+        "btp.subaccount": "globex-cloudalm", "cf.org": "globex-cloudalm", "steps.space.developers": None,
+        "steps.instance.name": "not-there", "steps.download.path": str(land.dir / "g.json")}))
+    assert out.exit_code == 1
+    [line] = [x for x in out.stdout.splitlines() if "not found in space" in x]
+    assert len(line) <= 300 and "found there: 'cloudalm-monitoring' (keys 'cloudalm-monitoring-key')" in line
+    assert " more" in line
+
+
+def test_the_planned_binding_stays_one_short_line_with_the_longest_names(landscape):
+    pb = subaccount_playbook(landscape, "long.yaml", **{"btp.sm_binding": "b" * 100, "tenant.subdomain": "a" * 63})
+    out = cli("plan", pb)
+    assert "sm-binding   create" in out.stdout
+    assert all(len(line) <= 300 for line in out.output.splitlines()), out.output

@@ -152,8 +152,8 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
             if inst is None:
                 found = "; ".join(observation.candidates) or "no instance of the plan"
                 raise StepFailed(f"instance {name} not found in space {settings.space_name}; found there: {found}; "
-                                 "set steps.instance.name (and steps.key.name) to the generated instance and key "
-                                 "(or steps.mode: create to create one)")
+                                 "set steps.instance.name (and steps.key.name) to the generated ones, or steps.mode: "
+                                 "create")
             return Change.of(Action.NONE, f"found instance {name} (generated with the tenant; left as it is)")
         if inst is None:
             what = f"create instance {name} of {s.offering}/{s.plan}"

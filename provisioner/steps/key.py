@@ -20,7 +20,7 @@ from provisioner.keyfile import existing_key
 from provisioner.platform import MANAGED_BY, MANAGED_RECORD, Operation, ServiceKey, ServicePlatform, settle_key
 from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
-from provisioner.steps.generated import locate_binding, per_system
+from provisioner.steps.generated import listed, locate_binding, per_system
 from provisioner.steps.instance import InstanceOutput
 from provisioner.wait import started
 
@@ -120,7 +120,7 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             raise StepFailed(f"steps.key.name {name} has the pattern of SAP's per-system bindings "
                              "(<SID>_<client>_<system number>), which conflict with them; choose another name")
         if key is None and self.locate:
-            found = ", ".join(repr(k) for k in observation.others) or "no key"
+            found = listed(list(observation.others), 5)
             raise StepFailed(f"service key {name} not found on instance {settings.instance_name}; found there: "
                              f"{found}; set steps.key.name to the generated key's name (or steps.mode: create to "
                              "create one)")
