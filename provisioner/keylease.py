@@ -54,9 +54,10 @@ def lease_wait(pb: Any) -> float:
 
 
 def _shown(value: object, limit: int = 80) -> str:
-    """A holder field for a line: printable characters only, cut to ``limit``."""
+    """A holder field for a line: printable characters only, at most ``limit`` of them (a longer one keeps its
+    start and its end: the command and the playbook's name)."""
     text = "".join(c if c.isprintable() else "?" for c in str(value))
-    return text if len(text) <= limit else text[:limit] + "…"
+    return text if len(text) <= limit else text[:limit // 2] + "…" + text[-(limit - limit // 2 - 1):]
 
 
 @dataclass(frozen=True)
