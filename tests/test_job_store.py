@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from provisioner.jobstore import MAX_END
 from provisioner.jobtimes import JobTimes
@@ -121,3 +123,32 @@ def test_six_concurrent_saves_keep_every_entry(tmp_path):
     assert sorted(kept) == [f"h{i} cf service_keys.create" for i in range(6)]
     assert oct(store.stat().st_mode & 0o777) == "0o600"
     assert sorted(p.name for p in store.parent.iterdir()) == [".job-times.json.lock", "job-times.json"]
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                max_size=4), max_leaves=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(body=JSON)
+def test_whatever_the_cache_holds_it_is_never_a_crash_and_only_a_cache_is_replaced(tmp_path_factory, body):
+    store = tmp_path_factory.mktemp("cache") / "job-times.json"
+    text = json.dumps(body)
+    store.write_text(text)
+    store.chmod(0o600)
+    times = JobTimes(store=store)
+    for kind in (body if isinstance(body, dict) else {}):
+        expected = times.expected(kind)
+        assert expected is None or 0 <= expected <= MAX_END
+    times.record("h cf service_keys.create", 1.0, 1.1)
+    times.save()
+    shaped = isinstance(body, dict) and all(
+        isinstance(v, list) and all(isinstance(x, int | float) and not isinstance(x, bool)
+                                    or (isinstance(x, list) and len(x) == 2
+                                        and all(isinstance(y, int | float) and not isinstance(y, bool) for y in x))
+                                    for x in v) for v in body.values())
+    if shaped:
+        assert "h cf service_keys.create" in json.loads(store.read_text())
+    else:
+        assert store.read_text() == text
