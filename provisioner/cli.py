@@ -96,38 +96,23 @@ def _load_or_report(playbooks: list[Path], timeout: float | None, junit: Path | 
         raise
 
 
-def _check_outputs(report: Path | None, junit: Path | None, playbooks: list[Path]) -> None:
-    """Before anything runs: ``--report`` / ``--junit`` name regular files (or nothing yet), never a directory,
-    device, FIFO or one of the playbooks (:func:`provisioner.safefile.target`)."""
-    import os
-
-    from provisioner import safefile
-    from provisioner.errors import BadInput
-
-    given = {os.path.realpath(p) for p in playbooks}
-    for flag, path in (("--report", report), ("--junit", junit)):
-        if path is None:
-            continue
-        where = safefile.target(safefile.expand(path), f"{flag} file")
-        if where is not None and os.path.realpath(where) in given:
-            raise BadInput(f"{flag} {path}: is one of the playbooks given; write the report to another file")
-
-
 def _execute(playbooks, *, dry_run: bool, force: bool, timeout, parallel: int, max_in_flight: int | None,
              report, junit,
              output: OutputFormat | str, shard: str | None = None, resume: Path | None = None,
              sm_budget: float = 50.0):
-    """Load every playbook (bad input: nothing runs), keep the tenants of ``--shard`` not converged in
-    ``--resume`` (the report then lists those it skipped), run or plan them, print and write the reports; after
-    Ctrl-C / SIGTERM, say what was in flight and exit 130 (:mod:`provisioner.interrupt`)."""
-    from provisioner import clock, fleet, interrupt, reports
+    """Load every playbook (bad input, or outputs that would clobber an input or each other,
+    :mod:`provisioner.outpaths`: nothing runs), keep the tenants of ``--shard`` not converged in ``--resume`` (the
+    report then lists those it skipped), run or plan them, print and write the reports; after Ctrl-C / SIGTERM, say
+    what was in flight and exit 130 (:mod:`provisioner.interrupt`)."""
+    from provisioner import clock, fleet, interrupt, outpaths, reports
     from provisioner.output import printer_for
 
     output = OutputFormat(output).value
     bad_input_code = EXIT_FAILED if dry_run else EXIT_BAD_INPUT
-    _guard(lambda: _check_outputs(report, junit, playbooks), bad_input_code=bad_input_code)
-    pbs, resumed = _guard(lambda: narrow(_load_or_report(playbooks, timeout, junit), shard, resume),
-                          bad_input_code=bad_input_code)
+    _guard(lambda: outpaths.check_flags(report, junit, resume, playbooks), bad_input_code=bad_input_code)
+    loaded = _guard(lambda: _load_or_report(playbooks, timeout, junit), bad_input_code=bad_input_code)
+    _guard(lambda: outpaths.check_paths(loaded, report, junit, resume), bad_input_code=bad_input_code)
+    pbs, resumed = _guard(lambda: narrow(loaded, shard, resume), bad_input_code=bad_input_code)
     printer = printer_for(output)
     progress = interrupt.progress
 

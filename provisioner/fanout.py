@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from provisioner import safefile
 from provisioner.errors import BadInput
 
 #: the words of a report step that leave a tenant converged (run: done; plan: nothing to do)
@@ -26,6 +27,8 @@ CONVERGED_WORDS = frozenset({"created", "updated", "waited", "unchanged", "passe
                              "no change", "skip"})
 FORMATS = ("github", "argo")
 MAX_SHARDS = 256
+#: the largest ``--resume`` report read (bytes): a report of tens of thousands of tenants
+MAX_RESUME_BYTES = 32 * 1024 * 1024
 
 
 class HasTenant(Protocol):
@@ -116,13 +119,20 @@ def converged_tenants(report: Path) -> set[str]:
     converged: ok, and every step done or nothing to do (a plan with changes pending is not converged), and those
     it skipped as converged itself (``resumed.skipped``: a resumed run's report carries them, so a chain of
     ``--resume`` never runs them again). Raises :class:`BadInput` when the file is unreadable or not such a
-    report."""
+    report. Reads a regular file of at most :data:`MAX_RESUME_BYTES` only (a device, FIFO or directory is one line
+    at once, never read)."""
     try:
-        data = json.loads(report.read_text(encoding="utf-8"))
+        text = safefile.read_text(safefile.expand(report), "JSON report", MAX_RESUME_BYTES)
+    except BadInput as exc:
+        raise BadInput(f"--resume {exc}") from None
+    try:
+        data = json.loads(text)
         tenants = data["tenants"]
         return {str(t["tenant"]).lower() for t in tenants
                 if t.get("ok") is True and all(s.get("action") in CONVERGED_WORDS for s in t.get("steps") or [])
                 } | _carried(data)
+    except RecursionError:
+        raise BadInput(f"--resume {report}: not a provisioner JSON report (nested too deep)") from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BadInput(f"--resume {report}: not a provisioner JSON report ({type(exc).__name__})") from None
 

@@ -2,7 +2,8 @@
 per HTTP settings, whose per-host gate caps the requests in flight to each API host (fixed with ``--max-in-flight
 N``, else adaptive: :mod:`provisioner.inflight`); the pool also holds what the runs learn of job durations
 (:mod:`provisioner.jobtimes`). One tenant's failure never
-stops the others; a crash in one tenant is recorded as that tenant's failure.
+stops the others; a crash in one tenant is recorded as that tenant's failure. A run holds the leases of its
+tenant's key files throughout (:func:`key_leases`).
 
 :func:`fan_out` is that fan-out for any per-tenant function (the reads of ``inventory``, ``plan``, a key's
 status); :func:`run_many` runs or plans playbooks with it.
@@ -10,9 +11,11 @@ status); :func:`run_many` runs or plans playbooks with it.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
@@ -20,11 +23,13 @@ from provisioner.budget import SM_CREATES_PER_MINUTE
 from provisioner.eras import era_of
 from provisioner.errors import EXIT_FAILED, EXIT_OK, ProvisionerError
 from provisioner.http import SessionPool
+from provisioner.keylease import hold_all, lease_wait
 from provisioner.playbook import Playbook
 from provisioner.runner import FAILED, RunResult, StepResult, http_settings, run
 from provisioner.wait import WaitSettings
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Pools:
@@ -95,6 +100,19 @@ def fan_out(playbooks: list[Playbook], work: Callable[[Playbook, SessionPool], T
         pools.close()
 
 
+def key_leases(pb: Playbook, say: Callable[[str], None]) -> AbstractContextManager[None]:
+    """The leases of the tenant's key files (one per purpose, :mod:`provisioner.keylease`), held for its run: two
+    runs never write one key file at once (another tenant's run: that tenant fails at once, one line naming the
+    path and the holder; the same tenant's: waited for, ``say`` gets the line)."""
+    def told(line: str) -> None:
+        log.warning("%s", line)
+        say(line)
+
+    paths = [pb.for_purpose(purpose).download_path for purpose in pb.tenant.purposes]
+    return hold_all(paths, tenant=pb.tenant.subdomain, command=f"provisioner run {pb.source}", wait=lease_wait(pb),
+                    say=told)
+
+
 def run_many(playbooks: list[Playbook], *, parallel: int = 4, dry_run: bool = False, force: bool = False,
              max_in_flight_per_host: int | None = None, poll: WaitSettings | None = None,
              sm_creates_per_minute: float = SM_CREATES_PER_MINUTE,
@@ -104,7 +122,13 @@ def run_many(playbooks: list[Playbook], *, parallel: int = 4, dry_run: bool = Fa
     not run at all (an error outside its steps) gets one step ``run`` ``failed`` (a plan: ``error``)."""
 
     def one(pb: Playbook, pool: SessionPool) -> RunResult:
-        return run(pb, dry_run=dry_run, force=force, pool=pool, poll=poll, on_step=on_step, on_start=on_start)
+        if dry_run:  # a plan writes no key file
+            return run(pb, dry_run=True, pool=pool, poll=poll, on_step=on_step, on_start=on_start)
+        waited: list[str] = []
+        with key_leases(pb, waited.append):
+            result = run(pb, force=force, pool=pool, poll=poll, on_step=on_step, on_start=on_start)
+        result.notes[:0] = waited
+        return result
 
     results = []
     for out in fan_out(playbooks, one, parallel=parallel, max_in_flight_per_host=max_in_flight_per_host,

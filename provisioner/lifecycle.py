@@ -3,10 +3,12 @@
 Rotation creates ``<key name>-<UTC YYYYMMDDhhmmss>``, reads its credentials, tests them (sign-in and scopes),
 writes them to the download path (the old file kept as .bak), and only then deletes the one generation it replaced
 (the key that was current when it began). A failure at any point leaves a working key and says which one.
-Rotations of one key file hold a lease for their whole duration: an exclusive ``flock`` on ``.<file>.lease``
-beside the key file (released by the system when a rotation is killed), so overlapping rotations run one after
-the other and none deletes a key another one downloaded. A rotation killed at any point leaves at most one extra
-generation; the next ``run`` keeps the key the file holds and removes the others this tool made
+Rotations and revocations of one key file hold its lease for their whole duration (:mod:`provisioner.keylease`:
+an exclusive ``flock`` on ``.<file>.lease`` beside the key file, released by the system when a rotation is
+killed; a held lease is waited for at most the playbook's longest step timeout, saying who holds it), so
+overlapping rotations and revocations run one after the other and none deletes a key another one downloaded.
+A rotation killed at any point leaves at most one extra generation; the next ``run`` keeps the key the file holds
+and removes the others this tool made
 (:mod:`provisioner.steps.key`). Revocation deletes every key the playbook manages.
 
 Credentials this tool did not create are never deleted unless ``include_foreign`` names them: SAP's generated
@@ -28,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from provisioner import safefile
+from provisioner import keylease
 from provisioner.eras import locates
 from provisioner.errors import ApiError, BadInput, StepFailed
 from provisioner.handoff import replaced_notes
@@ -168,7 +170,7 @@ def rotate(pb: Playbook, say: Callable[[str], None], include_foreign: tuple[str,
     """Rotate the playbook's key under the key file's lease: create, test, download, then delete the one
     generation replaced (and the foreign keys ``include_foreign`` names). Raises :class:`StepFailed` naming the
     key that still works on failure, :class:`BadInput` for an unknown ``include_foreign`` name."""
-    with safefile.lease(pb.download_path):
+    with _lease(pb, "key rotate", say):
         found = locate(pb)
         included = _included(found, include_foreign)
         platform, old = found.platform, _the_key_in(pb.download_path, found, found.keys)
@@ -213,7 +215,20 @@ def rotate(pb: Playbook, say: Callable[[str], None], include_foreign: tuple[str,
 def revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[str], None],
            include_foreign: tuple[str, ...] = (), recreate_instance: bool = False) -> int:
     """Delete every key this tool made for the playbook (and the foreign keys ``include_foreign`` names) after
-    ``confirm(names)``; return how many were deleted. With ``recreate_instance``: :func:`recreate`."""
+    ``confirm(names)``; return how many were deleted. With ``recreate_instance``: :func:`recreate`. Holds the key
+    file's lease throughout (as :func:`rotate` does)."""
+    with _lease(pb, "revoke", say):
+        return _revoke(pb, confirm, say, include_foreign, recreate_instance)
+
+
+def _lease(pb: Playbook, command: str, say: Callable[[str], None]):
+    """The lease of the playbook's key file (:func:`provisioner.keylease.hold`), held for the tenant."""
+    return keylease.hold(pb.download_path, tenant=pb.tenant.subdomain, command=f"provisioner {command} {pb.source}",
+                         wait=keylease.lease_wait(pb), say=say)
+
+
+def _revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[str], None],
+            include_foreign: tuple[str, ...], recreate_instance: bool) -> int:
     found = locate(pb)
     included = _included(found, include_foreign)
     if recreate_instance:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from provisioner import safefile
 from provisioner.errors import ApiError, StepFailed
 from provisioner.keyfile import existing_key
 from provisioner.platform import MANAGED_BY, MANAGED_RECORD, Operation, ServiceKey, ServicePlatform, settle_key
@@ -105,7 +104,7 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
 
     def reread(self, env: Env, upstream: Upstream, observation: KeyObservation, output: KeyOutput) -> KeyObservation:
         """After waiting for the key: the key as the wait last read it (``output``), the other generations as read
-        before (an update reads them all again under the key file's lease)."""
+        before (an update reads them all again; a run holds the key file's lease, :mod:`provisioner.keylease`)."""
         if observation.instance is None or observation.located is not None:
             return self.read(env, upstream)
         return replace(observation, key=output.key)
@@ -149,10 +148,9 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             assert observation.key is not None
             return KeyOutput(self._settle(env, observation.key.guid), recheck=True)
         if change.action is Action.UPDATE and observation.key is not None and observation.superseded:
-            with safefile.lease(pb.download_path):  # after any rotation of this key file: read again
-                observation = self.read(env, upstream)
-                for old in observation.superseded:
-                    self._delete(env, old)
+            observation = self.read(env, upstream)  # the run holds the key file's lease: after any rotation
+            for old in observation.superseded:
+                self._delete(env, old)
             assert observation.key is not None
             removed = ", ".join(k.name for k in observation.superseded) or "nothing (a rotation had finished)"
             return KeyOutput(observation.key, replaces_file=not observation.in_file, notes=(f"removed {removed}",))
