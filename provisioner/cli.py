@@ -219,15 +219,16 @@ def plan(playbooks: Playbooks, parallel: Parallel = 4, max_in_flight: MaxInFligh
 def doctor(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file.")],
            verbose: Verbose = False) -> None:
     """Check that every credential source resolves and the identities have the roles SAP's setup guide requires
-    (Global Account Administrator, Org Manager, Space Developer), changing nothing. Exit 0 all pass, 1 not."""
+    (Global Account Administrator, Org Manager, Space Developer), changing nothing. Each check says pass, warn
+    (could not be checked) or FAIL. Exit 0 nothing failed (warnings a run stops on count as failed), 1 a check
+    failed, 2 bad input."""
     _verbose(verbose)
     from provisioner import doctor as doc
 
     def say(check) -> None:
-        typer.echo(f"{'pass' if check.passed else 'FAIL'}  {check.name}: {check.message}")
+        typer.echo(f"{doc.word(check)}  {check.name}: {check.message}")
 
-    ok = _guard(lambda: doc.diagnose(_load(playbook, None), say))
-    raise typer.Exit(EXIT_OK if ok else EXIT_FAILED)
+    raise typer.Exit(_guard(lambda: doc.diagnose(_load(playbook, None), say)))
 
 
 @app.command()

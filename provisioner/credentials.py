@@ -193,7 +193,8 @@ def sign_in_beside(sign_in: Callable[[], T], btp: Btp | None, pb: Playbook) -> T
     if btp is None or not first_run(pb):
         return sign_in()
     early = helpers().submit(btp.sign_in_and_list, pb.btp.subaccount,
-                             environments=pb.cf is not None and pb.btp.org_check != "off")
+                             environments=pb.cf is not None and pb.btp.org_check != "off"
+                             and pb.btp.environments_key is None)
     try:
         value = sign_in()
     finally:
