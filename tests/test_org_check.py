@@ -138,3 +138,14 @@ def test_subaccount_by_guid_is_read_once_by_the_check_and_the_entitlement(landsc
     assert cli("run", pb).exit_code == 0
     reads = [e for e in landscape.journal() if e["path"].endswith(f"/accounts/v1/subaccounts/{acme}")]
     assert len(reads) == 1
+
+
+@pytest.mark.parametrize("command", [("key", "rotate"), ("revoke", "--yes")])
+def test_rotate_and_revoke_write_only_in_an_org_proven_the_subaccounts(landscape, command):
+    assert cli("run", landscape.playbook()).exit_code == 0
+    landscape.config(central_reads_environments=False)
+    landscape.clear_journal()
+    out = cli(*command, landscape.playbook())
+    assert out.exit_code == 1, out.output
+    assert CANNOT_CHECK.format(org="acme-cloudalm") in out.output and all(w in out.output for w in WAYS_OUT)
+    only_sign_ins(landscape)
