@@ -27,6 +27,8 @@ from provisioner.cli_common import (
     _fail,
     _guard,
     _load,
+    _plan_exit,
+    _run_exit,
     _verbose,
     _with_timeout,
 )
@@ -60,7 +62,7 @@ def _options(version: Annotated[bool, typer.Option("--version", callback=_show_v
 def _load_all(playbooks: list[Path], timeout: float | None) -> list:
     """Every tenant of every playbook, all validated (secrets resolved too) before anything runs."""
     from provisioner import playbook as pbmod
-    from provisioner.credentials import check_login_source
+    from provisioner.credentials import check_key_sources, check_login_source
     from provisioner.fleetcheck import check_fleet
     from provisioner.http_guards import ca_bundle
     from provisioner.runner import resolve_secrets
@@ -71,6 +73,7 @@ def _load_all(playbooks: list[Path], timeout: float | None) -> list:
     for pb in pbs:
         resolve_secrets(pb)
         check_login_source(pb)
+        check_key_sources(pb)
         if pb.http.ca_bundle:
             ca_bundle(pb.http.ca_bundle)
     return pbs
@@ -194,13 +197,7 @@ def run(playbooks: Playbooks,
                        resume=resume, sm_budget=sm_creates_per_minute)
     if dry_run:
         raise typer.Exit(_plan_exit(results))
-    raise typer.Exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
-
-
-def _plan_exit(results) -> int:
-    if not all(r.ok for r in results):
-        return EXIT_FAILED
-    return 2 if any(r.has_changes for r in results) else EXIT_OK
+    raise typer.Exit(_run_exit(results))
 
 
 @app.command()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from provisioner.budget import SM_CREATES_PER_MINUTE
 from provisioner.eras import era_of
@@ -19,6 +19,12 @@ from provisioner.http import SessionPool
 from provisioner.playbook import Playbook
 from provisioner.runner import FAILED, RunResult, StepResult, http_settings, run
 from provisioner.wait import WaitSettings
+
+
+@dataclass
+class BadInputResult(RunResult):
+    """A tenant that could not run because of bad input found only while running (a key file, a secret, the cf
+    CLI's login): its step ``run`` failed with the one line; ``run`` then exits 2, as for bad input found before."""
 
 
 class Pools:
@@ -61,11 +67,11 @@ def run_many(playbooks: list[Playbook], *, parallel: int = 4, dry_run: bool = Fa
             return run(pb, dry_run=dry_run, force=force, pool=pools.for_playbook(pb), poll=poll, on_step=on_step,
                        on_start=on_start)
         except (BadInput, ProvisionerError) as exc:
-            error = str(exc)
+            error, kind = str(exc), (BadInputResult if isinstance(exc, BadInput) else RunResult)
         except Exception as exc:  # noqa: BLE001 - one tenant's crash must not stop the others
-            error = f"unexpected {type(exc).__name__} (a bug; please report it)"
-        result = RunResult(pb.source, pb.tenant.subdomain, era_of(pb.tenant.provisioned), dry_run,
-                           seconds=time.monotonic() - started)
+            error, kind = f"unexpected {type(exc).__name__} (a bug; please report it)", RunResult
+        result = kind(pb.source, pb.tenant.subdomain, era_of(pb.tenant.provisioned), dry_run,
+                      seconds=time.monotonic() - started)
         failed = StepResult("run", "error" if dry_run else FAILED, [], result.seconds, error)
         result.steps.append(failed)
         if on_step is not None:

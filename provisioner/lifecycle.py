@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provisioner import safefile
+from provisioner.credentials import check_key_sources
 from provisioner.eras import locates
 from provisioner.errors import ApiError, BadInput, StepFailed
 from provisioner.handoff import replaced_notes
@@ -77,6 +78,7 @@ def locate(pb: Playbook) -> Located:
     missing, and on the Cloud Foundry route when cf.org is not proven the subaccount's (:mod:`provisioner.orgcheck`:
     rotate and revoke write there)."""
     resolve_secrets(pb)
+    check_key_sources(pb)  # a bad key file or URL: bad input, before any request
     pool, stats = pool_for(pb), RequestStats()
     conn = connect_platform(pb, pool, stats, need_btp=False)
     platform = conn.platform
