@@ -29,6 +29,8 @@ from provisioner.cli_common import (
     _guard,
     _load,
     _load_all,
+    _plan_exit,
+    _run_exit,
     _verbose,
 )
 from provisioner.cli_fleet import ResumeOpt, ShardOpt, SmBudgetOpt, fleet_app, narrow
@@ -162,13 +164,7 @@ def run(playbooks: Playbooks,
                        resume=resume, sm_budget=sm_creates_per_minute)
     if dry_run:
         raise typer.Exit(_plan_exit(results))
-    raise typer.Exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
-
-
-def _plan_exit(results) -> int:
-    if not all(r.ok for r in results):
-        return EXIT_FAILED
-    return 2 if any(r.has_changes for r in results) else EXIT_OK
+    raise typer.Exit(_run_exit(results))
 
 
 @app.command()
@@ -187,15 +183,16 @@ def plan(playbooks: Playbooks, parallel: Parallel = 4, max_in_flight: MaxInFligh
 def doctor(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file.")],
            verbose: Verbose = False) -> None:
     """Check that every credential source resolves and the identities have the roles SAP's setup guide requires
-    (Global Account Administrator, Org Manager, Space Developer), changing nothing. Exit 0 all pass, 1 not."""
+    (Global Account Administrator, Org Manager, Space Developer), changing nothing. Each check says pass, warn
+    (could not be checked) or FAIL. Exit 0 nothing failed (warnings a run stops on count as failed), 1 a check
+    failed, 2 bad input."""
     _verbose(verbose)
     from provisioner import doctor as doc
 
     def say(check) -> None:
-        typer.echo(f"{'pass' if check.passed else 'FAIL'}  {check.name}: {check.message}")
+        typer.echo(f"{doc.word(check)}  {check.name}: {check.message}")
 
-    ok = _guard(lambda: doc.diagnose(_load(playbook, None), say))
-    raise typer.Exit(EXIT_OK if ok else EXIT_FAILED)
+    raise typer.Exit(_guard(lambda: doc.diagnose(_load(playbook, None), say)))
 
 
 @app.command()

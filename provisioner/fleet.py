@@ -21,7 +21,7 @@ from typing import Generic, TypeVar
 
 from provisioner.budget import SM_CREATES_PER_MINUTE
 from provisioner.eras import era_of
-from provisioner.errors import EXIT_FAILED, EXIT_OK, ProvisionerError
+from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, ProvisionerError
 from provisioner.http import SessionPool
 from provisioner.keylease import hold_all, lease_wait
 from provisioner.playbook import Playbook
@@ -30,6 +30,12 @@ from provisioner.wait import WaitSettings
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class BadInputResult(RunResult):
+    """A tenant that could not run because of bad input found only while running (a key file, a secret, the cf
+    CLI's login): its step ``run`` failed with the one line; ``run`` then exits 2, as for bad input found before."""
 
 
 class Pools:
@@ -119,7 +125,8 @@ def run_many(playbooks: list[Playbook], *, parallel: int = 4, dry_run: bool = Fa
              on_step: Callable[[RunResult, StepResult], None] | None = None,
              on_start: Callable[[RunResult, str], None] | None = None) -> list[RunResult]:
     """Run (or plan) every playbook with :func:`fan_out`; results in the playbooks' order. A tenant that could
-    not run at all (an error outside its steps) gets one step ``run`` ``failed`` (a plan: ``error``)."""
+    not run at all (an error outside its steps) gets one step ``run`` ``failed`` (a plan: ``error``); one stopped by
+    bad input found while running is a :class:`BadInputResult` (``run`` exits 2)."""
 
     def one(pb: Playbook, pool: SessionPool) -> RunResult:
         if dry_run:  # a plan writes no key file
@@ -137,8 +144,8 @@ def run_many(playbooks: list[Playbook], *, parallel: int = 4, dry_run: bool = Fa
             results.append(out.value)
             continue
         pb = out.playbook
-        result = RunResult(pb.source, pb.tenant.subdomain, era_of(pb.tenant.provisioned), dry_run,
-                           seconds=out.seconds)
+        kind = BadInputResult if out.exit_code == EXIT_BAD_INPUT else RunResult
+        result = kind(pb.source, pb.tenant.subdomain, era_of(pb.tenant.provisioned), dry_run, seconds=out.seconds)
         failed = StepResult("run", "error" if dry_run else FAILED, [], result.seconds, out.error)
         result.steps.append(failed)
         if on_step is not None:

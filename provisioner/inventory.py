@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.cf import CloudFoundry
-from provisioner.credentials import service_manager, sign_in_cf
+from provisioner.credentials import check_key_sources, service_manager, sign_in_cf
 from provisioner.errors import ApiError, StepFailed
 from provisioner.http import RequestStats, SessionPool
 from provisioner.keyfile import existing_key
@@ -177,6 +177,7 @@ def inventory(pb: Playbook, pool: SessionPool | None = None) -> Inventory:
     :class:`~provisioner.errors.ProvisionerError` on API errors; writes nothing (a missing Service Manager
     binding is not created: run the playbook first, or give ``btp.sm_key``)."""
     resolve_secrets(pb)
+    check_key_sources(pb)  # a bad key file or URL: bad input, before any request
     pool, stats = pool or pool_for(pb), RequestStats()
     btp = btp_client(pb, pool, stats) if pb.btp.sm_key is None else None
     local = _local_identity(pb)

@@ -31,15 +31,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provisioner import keylease
+from provisioner.credentials import check_key_sources
 from provisioner.eras import locates
 from provisioner.errors import ApiError, BadInput, StepFailed
 from provisioner.handoff import replaced_notes
 from provisioner.http import RequestStats, SessionPool
 from provisioner.keyfile import existing_key, write_key_file
 from provisioner.keytest import test_key
+from provisioner.orgcheck import OrgGuard
 from provisioner.platform import HASH_RECORD, MANAGED_BY, MANAGED_RECORD, ServiceInstance, ServiceKey, ServicePlatform
 from provisioner.playbook import Playbook
-from provisioner.runner import connect_platform, pool_for, resolve_secrets
+from provisioner.runner import btp_client, connect_platform, pool_for, resolve_secrets
 from provisioner.runner import run as run_playbook
 from provisioner.steps.generated import per_system
 from provisioner.steps.key import GENERATION, current_key, managed_keys
@@ -75,8 +77,10 @@ def locate(pb: Playbook) -> Located:
     """Sign in and find the playbook's instance and its keys (read only): in its CF space, or at subaccount
     level (SAP Service Manager). A playbook that locates SAP's generated credentials owns only the rotations this
     tool made (``NAME-YYYYMMDDhhmmss``). Raises :class:`StepFailed` when the org, the space or the instance is
-    missing."""
+    missing, and on the Cloud Foundry route when cf.org is not proven the subaccount's (:mod:`provisioner.orgcheck`:
+    rotate and revoke write there)."""
     resolve_secrets(pb)
+    check_key_sources(pb)  # a bad key file or URL: bad input, before any request
     pool, stats = pool_for(pb), RequestStats()
     conn = connect_platform(pb, pool, stats, need_btp=False)
     platform = conn.platform
@@ -87,6 +91,7 @@ def locate(pb: Playbook) -> Located:
         scope, where = pb.btp.subaccount, "the subaccount"
     else:
         assert conn.cf is not None and pb.cf is not None
+        OrgGuard(pb, conn.cf, conn.btp, lambda: btp_client(pb, pool, stats), pool=pool, stats=stats)()
         org, space = conn.cf.find_org_and_space(pb.cf.org, pb.space_name)
         if org is None:
             raise StepFailed(f"CF org {pb.cf.org!r} not found or not visible")

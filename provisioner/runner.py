@@ -22,7 +22,7 @@ from provisioner import clock
 from provisioner.atonce import StepStats
 from provisioner.eras import select_steps
 from provisioner.errors import BadInput, ProvisionerError, cap
-from provisioner.handoff import KeyMark, handoff_notes
+from provisioner.handoff import KeyMark, handoff
 from provisioner.http import HttpSettings, SessionPool
 from provisioner.orgcheck import OrgGuard
 from provisioner.playbook import Playbook
@@ -87,7 +87,7 @@ class RunResult:
     era: str
     dry_run: bool
     steps: list[StepResult] = field(default_factory=list)
-    #: per purpose: :class:`provisioner.handoff.KeyMark` as a dict (exactly one marked for Landscape Management)
+    #: per purpose: :class:`provisioner.handoff.KeyMark` as a dict (at most one marked for Landscape Management)
     keys: list[dict[str, Any]] = field(default_factory=list)
     #: warnings and manual next steps (:func:`provisioner.handoff.handoff_notes`)
     notes: list[str] = field(default_factory=list)
@@ -252,8 +252,7 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
             marks.append(KeyMark(purpose, part.download_path, key, purpose == chosen, new))
         return result
     finally:
-        result.keys = [asdict(m) for m in marks]
-        result.notes = handoff_notes(pb, marks, dry_run=dry_run)
+        result.keys, result.notes = handoff(pb, marks, result.steps, dry_run=dry_run)
         result.requests, result.writes = stats.requests, stats.writes
         result.seconds = clock.monotonic() - started
         if own_pool:
@@ -290,7 +289,7 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, 
     selected = conn.skips(selected)  # a plan that cannot read Service Manager yet skips the steps reading it
     env = Env(pb, conn.cf, conn.btp, conn.platform, dry_run=dry_run, force=force, poll=poll or WaitSettings(),
               on_subaccount=conn.on_subaccount, pool=pool, stats=stats,
-              write_guard=OrgGuard(pb, conn.cf, conn.btp))
+              write_guard=OrgGuard(pb, conn.cf, conn.btp, lambda: btp_client(pb, pool, stats), pool=pool, stats=stats))
     if conn.cf is not None and pb.cf is not None and not first_run(pb):
         conn.cf.org_early(pb.cf_settings.org)  # the space and the entitlement steps both read it
     steps = {step.name: (step, skip) for step, skip in selected}
