@@ -31,3 +31,19 @@ def test_refused_credentials_are_reported_only_by_the_token_endpoint(landscape, 
     assert "refused the credentials of the CF user 'admin@example.com'" in out.output
     tokens = [e for e in landscape.journal() if e["path"] == "/uaa/oauth/token"]
     assert 1 <= len(tokens) <= 8
+
+
+def test_the_simulator_revokes_tokens_every_period_of_its_clock(landscape, skip_clock):
+    from provisioner.cf import CloudFoundry
+    from provisioner.secret import Secret
+
+    cf = CloudFoundry(landscape.url)
+    cf.login_password(landscape.env["CF_USERNAME"], Secret(landscape.env["CF_PASSWORD"]))
+    requests.patch(landscape.url + "/_sim/faults", json={"tokens_expire_every": 0.25}, timeout=10)
+    landscape.clear_journal()
+    cf.find_org("acme-cloudalm")  # starts the period
+    skip_clock.sleep(0.3)
+    assert cf.find_org("acme-cloudalm")["name"] == "acme-cloudalm"  # a new token, at once
+    assert [(e["path"], e["status"]) for e in landscape.journal()] == [
+        ("/v3/organizations", 200), ("/v3/organizations", 401), ("/uaa/oauth/token", 200),
+        ("/v3/organizations", 200)]
