@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from provisioner.errors import ApiError, ProvisionerError, StepFailed, clipped
 from provisioner.fleetshare import FleetShare
-from provisioner.http import HttpClient, RequestStats, SessionPool
+from provisioner.http import HttpClient, Pages, RequestStats, SessionPool
 from provisioner.secret import Secret
 from provisioner.uaa import shared_token_source
 from provisioner.wait import WaitSettings, poll
@@ -91,14 +91,15 @@ class CloudFoundry:
     # -- generic ----------------------------------------------------------------------------------------------
 
     def pages(self, path: str, params: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
-        """Yield every page (``resources``, ``included``, ``pagination``) of a list, following
-        ``pagination.next.href``."""
-        body = self.http.request("GET", path, params=params).json()
+        """Every page (``resources``, ``included``, ``pagination``) of a list, following ``pagination.next.href``."""
+        first = self.http.request("GET", path, params=params)
+        body, seen = first.json(), Pages(f"CF API: GET {path}", self.http.pool.settings.max_pages, first.url)
         while True:
             yield body
             nxt = ((body.get("pagination") or {}).get("next") or {}).get("href")
             if not nxt:
                 return
+            seen.next(nxt)
             body = self.http.request("GET", nxt).json()
 
     def list(self, path: str, params: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:

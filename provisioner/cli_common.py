@@ -51,16 +51,16 @@ def _verbose(on: bool) -> None:
 
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log each request (method, URL, status, time; "
                                                                 "never headers or bodies).")]
-Timeout = Annotated[float | None, typer.Option("--timeout", envvar=ENV + "TIMEOUT",
-                                               help="Override every step's wait timeout (seconds).")]
+Timeout = Annotated[float | None, typer.Option("--timeout", envvar=ENV + "TIMEOUT", help=(
+    "Seconds each tenant's whole run may take: every request, wait and retry ends by then (the playbook's step "
+    "timeouts still apply within it)."))]
 
 
 def _with_timeout(pb, timeout: float | None):
-    from provisioner.playbook import Timeouts
-
+    """``pb`` with ``timeouts.run`` set to ``timeout`` (None: as it is)."""
     if timeout is None:
         return pb
-    return pb.model_copy(update={"timeouts": Timeouts(entitlement=timeout, instance=timeout, key=timeout)})
+    return pb.model_copy(update={"timeouts": pb.timeouts.model_copy(update={"run": timeout})})
 
 
 def _check_timeout(timeout: float | None) -> None:

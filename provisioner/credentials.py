@@ -18,6 +18,7 @@ administrators (a key of a ``service-manager`` instance of plan ``subaccount-adm
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import threading
@@ -245,7 +246,7 @@ def sign_in_beside(sign_in: Callable[[], T], btp: Btp | None, pb: Playbook) -> T
     which asks again and reports it in the step that needs BTP (as without this)."""
     if btp is None or not first_run(pb):
         return sign_in()
-    early = helpers().submit(btp.sign_in_and_list, pb.btp.subaccount,
+    early = helpers().submit(contextvars.copy_context().run, btp.sign_in_and_list, pb.btp.subaccount,
                              environments=pb.cf is not None and pb.btp.org_check != "off"
                              and pb.btp.environments_key is None)
     try:

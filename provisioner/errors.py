@@ -107,3 +107,59 @@ class ApiError(StepFailed):
         self.hint = hint
         self.args = (self._text(),)
         return self
+
+
+# ---- the transport's bounds (provisioner.http): each a StepFailed or an ApiError, so that code catching those
+# ---- keeps working; none is transient (doing the step again would meet the same bound)
+
+
+class RunTimeout(StepFailed):
+    """The run's time limit (``--timeout``, ``timeouts.run``) ran out: no wait, retry or request goes past it."""
+
+
+class UnsafeLink(StepFailed):
+    """A URL the tool was to request was refused before any request: its parts read differently by urllib3 and
+    by urllib (a backslash, userinfo, a control character or whitespace, an odd port), or credentials would go to
+    another origin than the one that issued them."""
+
+
+class Throttled(ApiError):
+    """A 429 or 503 asked to wait longer than the cap (``http.max_retry_wait``) or than the request's or the run's
+    time limit allows; the wait was not taken."""
+
+    @property
+    def transient(self) -> bool:
+        return False
+
+
+class TimedOut(ApiError):
+    """No complete answer within the request's total time limit (``http.request_timeout``) or the run's: a server
+    that drips its headers or body, or never answers."""
+
+    @property
+    def transient(self) -> bool:
+        return False
+
+
+class TooLarge(ApiError):
+    """An answer larger than ``http.max_body_bytes`` (on the wire or inflated from gzip/deflate): refused before it
+    was parsed."""
+
+    @property
+    def transient(self) -> bool:
+        return False
+
+
+class TokensRefused(ApiError):
+    """An API answered 401 to several tokens in a row, each just issued by a token endpoint that accepted the
+    credentials: tokens that expire or are revoked faster than they are used (a token storm), not refused
+    credentials. Transient: the step is done again from its read."""
+
+    @property
+    def transient(self) -> bool:
+        return True
+
+
+class PageLoop(StepFailed):
+    """A paginated list that does not end: a ``next`` link or page token seen before, or more pages than
+    ``http.max_pages``."""

@@ -37,7 +37,7 @@ def hint(exc: ApiError, step: str) -> str | None:
     if exc.status == 403:
         return f"the signed-in identity lacks {ROLE_BY_STEP.get(step, 'a required role')}"
     if exc.status == 401:
-        return "the credentials were refused after one refresh; sign in again or check the credentials"
+        return "the API refused the credentials sent; sign in again or check the credentials"
     if exc.status == 429:
         return "rate limited and retries ran out; re-run later or lower --parallel"
     if exc.status in (502, 503, 504):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -71,18 +72,61 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+#: control characters (C0, DEL, C1), any whitespace, a backslash, and invisible format characters (zero-width
+#: spaces and joiners, bidirectional overrides, the byte order mark), anywhere in a URL
+_BAD = re.compile(r"[\x00-\x20\x7f-\x9f\\\s\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_PORT = re.compile(r"[1-9][0-9]{0,4}")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def has_scheme(url: str) -> bool:
+    """Whether ``url`` starts with a scheme (``https:``), i.e. is not a path relative to an API's base URL."""
+    return _SCHEME.match(url) is not None
+
+
+def shown(url: str, limit: int = 80) -> str:
+    """``url`` for a message: ``repr`` (control characters escaped), at most ``limit`` characters."""
+    return _show(url, limit)
+
+
+def ambiguity(url: str) -> str | None:
+    """Why ``url`` may be read in more than one way (a short clause: a backslash, a control character or space,
+    userinfo, a port that is empty, has a leading zero or is out of range, a host that is not ASCII), or None.
+    What passes is read alike by ``urllib.parse`` and ``urllib3`` (:mod:`provisioner.http_urls` checks that)."""
+    bad = _BAD.search(url)
+    if bad is not None:
+        char = bad.group()
+        return "has a backslash" if char == "\\" else f"has the character {char!r} (a control character or space)"
+    if not has_scheme(url) or "://" not in url[:16]:
+        return "is not an absolute http(s) URL"
+    authority = re.split(r"[/?#]", url.split("://", 1)[1], maxsplit=1)[0]
+    if "@" in authority:
+        return "has userinfo (user@) before its host"
+    if "%" in authority:
+        return "has a percent-encoded host"
+    if not authority.isascii():
+        return "has a host that is not ASCII"
+    if authority.startswith("[") and "]" not in authority:
+        return None  # an unclosed [address]: url_problem and both parsers refuse it
+    after = authority.rsplit("]", 1)[-1]
+    port = after.partition(":")[2] if ":" in after else None
+    if port is not None and (not _PORT.fullmatch(port) or int(port) > 65535):
+        return f"has the port {port!r} (not a number from 1 to 65535 without leading zeros)"
+    return None
+
+
 def url_problem(url: str) -> str | None:
     """What is wrong with ``url`` as an API URL (None when it is https, or http to a loopback host, with a host and
-    a valid port): a short reason and the fix, never more than 80 characters of the URL."""
+    a valid port, and read alike by every parser: :func:`ambiguity`): a short reason and the fix, never more than
+    80 characters of the URL."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
     except ValueError:
         return f"{_show(url)} is not a valid URL (a bad port or [address]); write e.g. https://api.example.com"
-    if parts.scheme == "https" and parts.hostname:
-        return None
-    if parts.scheme == "http" and is_loopback(parts.hostname):
-        return None
+    if parts.hostname and (parts.scheme == "https" or parts.scheme == "http" and is_loopback(parts.hostname)):
+        unclear = ambiguity(url)
+        return f"{_show(url)} {unclear}; write the URL plainly, e.g. https://api.example.com" if unclear else None
     if parts.scheme == "http" and parts.hostname:
         return (f"refusing plain http:// to {_show(parts.hostname, 60)}; use https:// (plain http is allowed to "
                 "loopback addresses only)")

@@ -48,9 +48,11 @@ def lease_path(key_path: str | Path) -> Path:
 
 def lease_wait(pb: Any) -> float:
     """How long (seconds) a held lease is waited for: the playbook's longest step timeout (``timeouts``; default
-    1800 s, ``--timeout`` sets them all)."""
+    1800 s), at most the run's time limit (``timeouts.run``, which ``--timeout`` sets)."""
     t = pb.timeouts
-    return float(max(t.entitlement, t.instance, t.key))
+    longest = float(max(t.entitlement, t.instance, t.key))
+    run = getattr(t, "run", None)
+    return min(longest, float(run)) if run else longest
 
 
 def _shown(value: object, limit: int = 80) -> str:

@@ -15,7 +15,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypeAliasType
 
+from provisioner.playbook_limits import MAX_WAIT_SECONDS, HttpConfig, Timeouts
 from provisioner.secretref import SecretRef
+
+__all__ = ["MAX_WAIT_SECONDS", "HttpConfig", "Timeouts"]  # declared in provisioner.playbook_limits
 
 T = TypeVar("T")
 
@@ -216,36 +219,6 @@ class StepsSettings(Section):
     purposes: dict[Purpose, PurposeSettings] = Field(default={}, description=(
         "Per purpose of tenant.purposes: its instance, key name and file, when they differ from the steps' "
         "settings (several purposes need distinct keys and files)."))
-
-
-#: the longest wait a step may be given, in seconds (a week): longer is a typo, and would overflow timers
-MAX_WAIT_SECONDS = 7 * 24 * 3600
-
-
-class Timeouts(Section):
-    """Per-step timeouts for async waits, in seconds."""
-
-    entitlement: float = Field(default=600, gt=0, le=MAX_WAIT_SECONDS,
-                               description="Seconds the entitlement may take to be assigned.")
-    instance: float = Field(default=1800, gt=0, le=MAX_WAIT_SECONDS,
-                            description="Seconds the instance may take to be created or updated.")
-    key: float = Field(default=600, gt=0, le=MAX_WAIT_SECONDS,
-                       description="Seconds the service key may take to be created.")
-
-
-class HttpConfig(Section):
-    """Transport settings."""
-
-    connect_timeout: float = Field(default=5, gt=0, le=300, description="Seconds to wait for a connection.")
-    read_timeout: float = Field(default=30, gt=0, le=3600, description="Seconds to wait for a response.")
-    retries: int = Field(default=5, ge=0, le=20, description=(
-        "Retries of a request that failed on the way (connection errors, 429, 5xx) before giving up."))
-    ca_bundle: str | None = Field(default=None, description=(
-        "CA bundle file for TLS verification (default: REQUESTS_CA_BUNDLE or SSL_CERT_FILE from the environment, "
-        "else the system's)."))
-    proxy: str | None = Field(default=None, description=(
-        "Proxy URL for every request, e.g. http://proxy.example.com:8080 (default: HTTPS_PROXY / HTTP_PROXY from "
-        "the environment, minus NO_PROXY hosts)."))
 
 
 class Playbook(Section):

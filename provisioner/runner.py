@@ -117,11 +117,8 @@ def resolve_secrets(pb: Playbook) -> None:
 
 
 def http_settings(pb: Playbook, max_in_flight_per_host: int | None = None) -> HttpSettings:
-    """The transport settings of the playbook's ``http`` section (timeouts, retries, CA bundle, proxy); a fixed
-    in-flight cap per host, or None for the adaptive one."""
-    return HttpSettings(connect_timeout=pb.http.connect_timeout, read_timeout=pb.http.read_timeout,
-                        retries=pb.http.retries, verify=pb.http.ca_bundle or True, proxy=pb.http.proxy,
-                        max_in_flight_per_host=max_in_flight_per_host)
+    """The transport settings of the playbook's ``http`` section; a fixed in-flight cap per host, or None."""
+    return HttpSettings.of(pb.http, max_in_flight_per_host)
 
 
 def pool_for(pb: Playbook) -> SessionPool:
@@ -245,11 +242,12 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
     chosen = pb.landscape_management_purpose
     marks: list[KeyMark] = []
     try:
-        for purpose, part in parts:
-            label = "" if len(parts) == 1 else f"[{purpose}]"
-            key, new = _run_purpose(part, result, label, stats, pool, dry_run=dry_run, force=force, poll=poll,
-                                    on_step=on_step, on_start=on_start)
-            marks.append(KeyMark(purpose, part.download_path, key, purpose == chosen, new))
+        with clock.deadline(pb.timeouts.run):  # the run's time limit (--timeout): every wait and request ends by it
+            for purpose, part in parts:
+                label = "" if len(parts) == 1 else f"[{purpose}]"
+                key, new = _run_purpose(part, result, label, stats, pool, dry_run=dry_run, force=force, poll=poll,
+                                        on_step=on_step, on_start=on_start)
+                marks.append(KeyMark(purpose, part.download_path, key, purpose == chosen, new))
         return result
     finally:
         result.keys, result.notes = handoff(pb, marks, result.steps, dry_run=dry_run)

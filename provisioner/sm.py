@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from provisioner import clock
 from provisioner.budget import TokenBucket
 from provisioner.errors import ApiError, BadInput, StepFailed
-from provisioner.http import HttpClient, RequestStats, SessionPool
+from provisioner.http import HttpClient, Pages, RequestStats, SessionPool
 from provisioner.secret import Secret
 from provisioner.uaa import OAuthTokenSource
 from provisioner.wait import WaitSettings, poll
@@ -104,7 +104,8 @@ class ServiceManager:
               label_query: str | None = None) -> Iterator[dict[str, Any]]:
         """Every item of ``GET /v1/{kind}`` (kind: ``service_offerings`` | ``service_plans`` | ``service_instances``
         | ``service_bindings``, these two with ``attach_last_operations=true``), following ``token`` page by
-        page."""
+        page; :class:`~provisioner.errors.PageLoop` for a token read before in this list, or past
+        ``http.max_pages`` pages."""
         params: dict[str, Any] = {"max_items": PAGE_SIZE}
         if kind in ("service_instances", "service_bindings"):
             params["attach_last_operations"] = "true"  # each item's last_operation (in progress, failed, ...)
@@ -112,12 +113,14 @@ class ServiceManager:
             params["fieldQuery"] = field_query
         if label_query:
             params["labelQuery"] = label_query
+        seen = Pages(f"SAP Service Manager: GET /v1/{kind}", self.http.pool.settings.max_pages)
         while True:
             body = self.http.request("GET", f"/v1/{kind}", params=params).json()
             yield from body.get("items") or []
             token = body.get("token")
             if not token or not body.get("items"):
                 return
+            seen.next(f"page token {token}")
             params = {**params, "token": token}
 
     def get(self, kind: str, ident: str) -> dict[str, Any] | None:

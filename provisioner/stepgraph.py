@@ -15,6 +15,7 @@ is started per tenant); what the user sees stays in the playbook's declared orde
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -124,7 +125,8 @@ def run_graph(nodes: Sequence[Node], task: Callable[[Node, dict[str, R]], R], *,
             return task(node, before)
 
     def submit(node: Node, before: dict[str, R]) -> Future[R]:
-        future = helpers().submit(bounded, node, before)
+        # in a copy of the caller's context: the run's time limit (provisioner.clock.deadline) holds in the step
+        future = helpers().submit(contextvars.copy_context().run, bounded, node, before)
         submitted.append(future)
         return future
 

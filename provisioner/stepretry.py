@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from provisioner import clock
-from provisioner.errors import ApiError, ProvisionerError
+from provisioner.errors import ApiError, ProvisionerError, RunTimeout
 from provisioner.explain import hint
 
 STEP_ATTEMPTS = 8
@@ -24,11 +24,21 @@ def transient(exc: BaseException) -> bool:
     return isinstance(exc, ApiError) and exc.transient
 
 
+def _in_time(state: Any) -> None:
+    """Before the pause of another attempt: when it would end after the run's time limit, stop with the last
+    failure and say so (:class:`~provisioner.errors.RunTimeout`)."""
+    pause = state.next_action.sleep if state.next_action is not None else 0
+    limit = clock.current_deadline()
+    if limit is not None and pause > clock.remaining():
+        raise RunTimeout(f"{state.outcome.exception()} ({limit.describe()} leaves no time to do it again; re-run "
+                         "or raise --timeout)")
+
+
 def retrying() -> Any:
     """Up to 8 attempts on a transient failure, exponential backoff with jitter from 0.2 s to 5 s (tenacity on
-    :mod:`provisioner.clock`)."""
+    :mod:`provisioner.clock`), none after the run's time limit (:func:`provisioner.clock.deadline`)."""
     from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
 
     wait = wait_exponential(multiplier=0.2, max=5) + wait_random(0, 0.2)
     return Retrying(stop=stop_after_attempt(STEP_ATTEMPTS), wait=wait, retry=retry_if_exception(transient),
-                    sleep=clock.sleep, reraise=True)
+                    sleep=clock.sleep, before_sleep=_in_time, reraise=True)

@@ -3,7 +3,8 @@
 Implements ``POST <uaa>/oauth/token`` with a form body and HTTP Basic client authentication
 (docs/sap-facts.md §8 "UAA token endpoint" and §7.1): the ``password``,
 ``client_credentials`` and ``refresh_token`` grants. Tokens are cached until 30 s before ``expires_in`` runs out.
-Any 401 from the token endpoint means bad credentials (as the cf CLI treats it).
+Any 401 from the token endpoint means bad credentials (as the cf CLI treats it); a 401 from an API means the token
+expired or was revoked early, and the HTTP layer asks for a new one (:meth:`OAuthTokenSource.renew`).
 """
 
 from __future__ import annotations
@@ -124,6 +125,19 @@ class OAuthTokenSource:
         """Called after a refreshed token was refused too: a new token from the original grant."""
         with self._lock:
             self._token = self._fetch(self._grant_form())
+
+    def renew(self, refused: str, *, again: bool = False) -> None:
+        """Called after an API answered 401 to the token ``refused``: unless another request (of this run, or of a
+        fleet's tenant sharing this source) renewed it since, a new token: by the refresh token, or (``again``: a
+        renewed token was refused too) by the original grant. Raises :class:`StepFailed` when the token endpoint
+        refuses the credentials, :class:`ApiError` for its other failures (transient ones retried first)."""
+        with self._lock:
+            if self._token is not None and self._token.access.reveal() != refused:
+                return
+            if again:
+                self._token = self._fetch(self._grant_form())
+            else:
+                self._renew()
 
     def _renew(self) -> None:
         if self._token is not None and self._token.refresh is not None:

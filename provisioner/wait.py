@@ -79,7 +79,8 @@ def poll(read: Callable[[], T], done: Callable[[T], bool], *, settings: WaitSett
     others one after another in the calling thread. ``near`` (optional) replaces ``read`` for the reads of that
     burst and those after it up to :data:`~provisioner.jobtimes.AROUND` times the learned end: a read of what the
     job makes (it then needs no read after the wait), where ``read`` tells a failure too (the reads after that
-    use it again). Raises :class:`WaitTimeout` after ``settings.timeout`` seconds,
+    use it again). Raises :class:`WaitTimeout` after ``settings.timeout`` seconds (or sooner, when the run's time limit,
+    :func:`provisioner.clock.deadline`, ends before),
     naming ``what`` and the state still awaited (``describe(value)``), and
     :class:`~provisioner.errors.Interrupted` at once on Ctrl-C / SIGTERM (:func:`provisioner.clock.cancel`); an
     exception of ``read`` propagates.
@@ -98,6 +99,9 @@ class _Poll(Generic[T]):
         self.describe, self.kind = describe, kind
         now = clock.monotonic()
         self.start = settings.origin if settings.origin is not None and settings.origin <= now else now
+        #: seconds from the start: the step's timeout, or less when the run's time limit ends sooner
+        self.timeout = min(settings.timeout, now - self.start + clock.remaining())
+        self.limit = clock.current_deadline() if self.timeout < settings.timeout else None
         self.reads = 0
         self.last_running = 0.0
         self.last_value: T | None = None
@@ -157,9 +161,13 @@ class _Poll(Generic[T]):
                 del self.in_flight[f]
             return self._seen(dict(f.result() for f in finished))
         now = self.now()
-        if not now < self.settings.timeout:  # also ends a NaN timeout
-            raise WaitTimeout(f"{self.what}: {self._state()} after {self.settings.timeout:g} s; it goes on in the "
-                              "landscape: re-run the playbook to adopt it (or raise the timeout with --timeout)")
+        if not now < self.timeout:  # also ends a NaN timeout
+            if self.limit is not None:
+                after = f"after {self.timeout:.1f} s, when {self.limit.describe()} ran out"
+            else:
+                after = f"after {self.timeout:g} s (the step's timeout: raise it under timeouts: in the playbook)"
+            raise WaitTimeout(f"{self.what}: {self._state()} {after}; it goes on in the landscape: re-run the "
+                              "playbook to adopt it")
         burst = in_window(self.next_at, self.expected, self.spread)
         if not self.in_flight and not burst:
             if now < self.next_at:
@@ -182,7 +190,7 @@ class _Poll(Generic[T]):
             return None
         # wait for an answer, or until the next read of the burst is due (a request in flight takes real time);
         # at most ANSWER_WAIT seconds at a time, so that Ctrl-C is noticed while a read is in flight
-        until = min(self.next_at - now, self.settings.timeout - now, ANSWER_WAIT) if slot else ANSWER_WAIT
+        until = min(self.next_at - now, self.timeout - now, ANSWER_WAIT) if slot else ANSWER_WAIT
         futures_wait(list(self.in_flight), timeout=until, return_when=FIRST_COMPLETED)
         clock.check_cancelled(self.what)
         return None
@@ -216,7 +224,7 @@ class _Poll(Generic[T]):
 
     def _pause(self, seconds: float) -> None:
         try:
-            clock.sleep(max(0.0, min(seconds, self.settings.timeout - self.now())))
+            clock.sleep(max(0.0, min(seconds, self.timeout - self.now())))
         except Interrupted:
             raise Interrupted(f"{self.what}: interrupted while waiting ({self._state()}); it goes on in the "
                               "landscape: re-run the playbook to adopt it") from None

@@ -83,7 +83,8 @@ def test_entitlement_stuck_in_processing_times_out_with_a_way_forward(landscape)
     assert out.exit_code == 1
     got = steps_of(out.stdout)
     assert got["entitlement"] == "failed"
-    assert "after 1 s" in out.stdout and "re-run the playbook to adopt it" in out.stdout
+    assert "when the run's time limit of 1 s (--timeout, timeouts.run) ran out" in out.stdout
+    assert "re-run the playbook to adopt it" in out.stdout
 
 
 def test_failed_broker_job_names_the_broker_message(landscape):

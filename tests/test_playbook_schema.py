@@ -117,7 +117,7 @@ def expected(doc: dict[str, Any]) -> dict[str, Any]:
 def test_left_out_keys_take_the_schema_defaults():
     loaded = loaded_json(MINIMAL)
     agrees(expected(MINIMAL), loaded, SCHEMA)
-    assert loaded["timeouts"] == {"entitlement": 600, "instance": 1800, "key": 600}
+    assert loaded["timeouts"] == {"entitlement": 600, "instance": 1800, "key": 600, "run": None}
     assert loaded["steps"]["space"] == {"name": "cloudalm", "developers": []}
 
 

@@ -209,6 +209,8 @@ class SimApp:
         with self.lock:
             handled = self.clock.monotonic()
             self.jobs.tick()
+            if self.faults.tokens_expire(handled):
+                self.tokens.revoke()
             fault = self.faults.decide(request.method, request.path)
             response: Response | None = None
             if fault is None or fault.when == "after":

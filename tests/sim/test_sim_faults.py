@@ -61,7 +61,7 @@ def test_faults_defaults_patch_merge_and_delete(api: Api) -> None:
     assert _faults(api) == Faults().as_dict() == {
         "seed": 0, "latency": 0.0, "latency_by_path": {}, "fail_rate": 0.0, "failures": [], "retry_after": 1,
         "job_seconds_by_operation": {}, "job_failures": {}, "job_failure_rate": 0.0,
-        "entitlements_stuck": False, "entitlement_lock_rate": 0.0}
+        "entitlements_stuck": False, "entitlement_lock_rate": 0.0, "tokens_expire_every": 0.0}
     api.faults(seed=7, latency_by_path={"/v3/*": 0.5}, job_failures={"service_keys.create": "no"},
                failures=[{"paths": "/v3/spaces", "methods": ["post"], "kinds": [503]}])
     after = api.faults(latency_by_path={"/btp/*": 1}, job_failures={"service_keys.create": None})

@@ -89,6 +89,7 @@ class Faults:
     job_failure_rate: float = 0.0  # every job fails with this probability
     entitlements_stuck: bool = False  # entitlement jobs never complete (assignments stay PROCESSING)
     entitlement_lock_rate: float = 0.0  # PUT subaccountServicePlans answers 400 30004 at this rate
+    tokens_expire_every: float = 0.0  # seconds (simulator clock): each time this passes, access tokens are revoked
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,7 +104,7 @@ class Faults:
         if found:
             raise FaultsError(found)
         d = {k: v for k, v in data.items() if v is not None}
-        floats = ("latency", "fail_rate", "job_failure_rate", "entitlement_lock_rate")
+        floats = ("latency", "fail_rate", "job_failure_rate", "entitlement_lock_rate", "tokens_expire_every")
         return cls(
             seed=int(d.get("seed", 0)), retry_after=int(d.get("retry_after", 1)),
             **{k: float(d[k]) for k in floats if k in d},
@@ -139,6 +140,7 @@ class FaultInjector:
     def __init__(self, settings: Faults | None = None) -> None:
         self.settings = settings or Faults()
         self.rng = random.Random(self.settings.seed)
+        self._expiry: float | None = None  # when access tokens are revoked next (simulator clock)
 
     def as_dict(self) -> dict[str, Any]:
         return self.settings.as_dict()
@@ -147,6 +149,7 @@ class FaultInjector:
         """Set all settings (None or {}: no faults) and restart the random generator from the seed."""
         self.settings = Faults.from_dict(data or {})
         self.rng = random.Random(self.settings.seed)
+        self._expiry = None
 
     def patch(self, changes: Any) -> None:
         """Merge `changes` (RFC 7386); the generator restarts only when `changes` names a seed."""
@@ -155,6 +158,8 @@ class FaultInjector:
         self.settings = Faults.from_dict(merge_patch(self.as_dict(), changes))
         if "seed" in changes:
             self.rng = random.Random(self.settings.seed)
+        if "tokens_expire_every" in changes:
+            self._expiry = None
 
     # ---- per request ---------------------------------------------------------------------------
 
@@ -184,6 +189,21 @@ class FaultInjector:
                 rule.times -= 1
             return Fault(kind, when)
         return None
+
+    def tokens_expire(self, now: float) -> bool:
+        """Whether access tokens expire now (``now``: the simulator clock): each time ``tokens_expire_every``
+        seconds passed since it was set (counted from the first request after); no random draw."""
+        every = self.settings.tokens_expire_every
+        if every <= 0:
+            return False
+        if self._expiry is None:
+            self._expiry = now + every
+            return False
+        if now < self._expiry:
+            return False
+        while self._expiry <= now:
+            self._expiry += every
+        return True
 
     def entitlement_locked(self) -> bool:
         rate = self.settings.entitlement_lock_rate
