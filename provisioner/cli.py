@@ -27,6 +27,7 @@ from provisioner.cli_common import (
     _fail,
     _guard,
     _load,
+    _say,
     _verbose,
     _with_timeout,
 )
@@ -224,7 +225,7 @@ def doctor(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file
     from provisioner import doctor as doc
 
     def say(check) -> None:
-        typer.echo(f"{'pass' if check.passed else 'FAIL'}  {check.name}: {check.message}")
+        _say(f"{'pass' if check.passed else 'FAIL'}  {check.name}: {check.message}")
 
     ok = _guard(lambda: doc.diagnose(_load(playbook, None), say))
     raise typer.Exit(EXIT_OK if ok else EXIT_FAILED)
@@ -279,9 +280,11 @@ def inventory(playbook: Annotated[Path, typer.Argument(help="The playbook of the
         raise _fail(f"--output {output!r}: use text or json", EXIT_BAD_INPUT)
     found = _guard(lambda: inv.inventory(_load(playbook, None)))
     if output == "json":
-        typer.echo(json.dumps(found.to_json(), indent=2))
+        from provisioner.safetext import deep
+
+        typer.echo(json.dumps(deep(found.to_json()), indent=2))
     else:
-        inv.render(found, typer.echo)
+        inv.render(found, _say)
 
 
 @app.command()

@@ -35,7 +35,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from provisioner import clock
+from provisioner import clock, safetext
 from provisioner.errors import ApiError, StepFailed
 from provisioner.fleetshare import FleetShare
 from provisioner.http_guards import (
@@ -53,7 +53,7 @@ from provisioner.http_guards import (
 from provisioner.inflight import CEILING, CapReport, InFlightCap
 from provisioner.jobtimes import JobTimes, store_path
 
-log = logging.getLogger("provisioner.http")
+log = safetext.logger("provisioner.http")  # every line shown (no secret, no control character)
 logging.getLogger("provisioner").addHandler(logging.NullHandler())  # a library: the application logs
 
 RETRY_STATUSES = (429, 502, 503, 504)

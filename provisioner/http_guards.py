@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from provisioner.errors import ApiError, BadInput
+from provisioner.safetext import shown
 
 if TYPE_CHECKING:  # annotations only: reading a playbook (url_problem) loads no HTTP stack
     import requests
@@ -104,7 +105,7 @@ def parse_error(resp: requests.Response) -> tuple[int | None, str | None, str]:
         body = resp.json()
     except ValueError:
         text = (resp.text or "").strip().splitlines()
-        return None, None, (text[0][:200] if text else resp.reason or "")
+        return None, None, (shown(text[0], 200) if text else resp.reason or "")  # scrubbed before it is cut
     if isinstance(body, dict):
         errs = body.get("errors")
         if isinstance(errs, list) and errs and isinstance(errs[0], dict):

@@ -23,7 +23,7 @@ from provisioner.atonce import StepStats
 from provisioner.btp import Btp
 from provisioner.cf import CloudFoundry
 from provisioner.eras import platform_for, select_steps
-from provisioner.errors import BadInput, ProvisionerError, cap
+from provisioner.errors import BadInput, ProvisionerError
 from provisioner.handoff import KeyMark, handoff_notes
 from provisioner.http import HttpSettings, RequestStats, SessionPool
 from provisioner.keyfile import parse_key_text
@@ -32,6 +32,7 @@ from provisioner.platform import ServicePlatform
 from provisioner.platform.cloudfoundry import CloudFoundryPlatform
 from provisioner.platform.servicemanager import ServiceManagerPlatform
 from provisioner.playbook import Playbook, text_of
+from provisioner.safetext import deep, shown
 from provisioner.stepgraph import Ended, Node, run_graph
 from provisioner.stepretry import explained, retrying
 from provisioner.steps.base import (
@@ -71,9 +72,10 @@ class StepResult:
     requests: int = 0
     checks: list[dict[str, Any]] = field(default_factory=list)
 
-    def __post_init__(self) -> None:  # a huge value echoed in a message is cut (errors.cap)
-        self.error = cap(self.error) if self.error else self.error
-        self.reasons = [cap(r) for r in self.reasons]
+    def __post_init__(self) -> None:  # server text in a message: no secret, no control character, cut
+        self.error = shown(self.error) if self.error else self.error
+        self.reasons = [shown(r) for r in self.reasons]
+        self.checks = [deep(c) for c in self.checks]
 
 
 @dataclass
@@ -121,9 +123,10 @@ def load_cis_key(pb: Playbook) -> dict:
 
 
 def resolve_secrets(pb: Playbook) -> None:
-    """Resolve every secret reference now, so an unset variable fails before any API call (exit 2)."""
+    """Resolve every secret reference now, so an unset variable fails before any API call (exit 2). (The values are
+    registered as secrets in play where they are used, not here: a username may be a reference too.)"""
     for ref in pb.secrets():
-        ref.resolve()
+        ref.resolve(public=True)
 
 
 def btp_client(pb: Playbook, pool: SessionPool, stats: RequestStats) -> Btp:
