@@ -15,6 +15,7 @@ have that shape; :func:`read_model` returns the model instead.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, TypeAdapter, ValidationError
@@ -36,6 +37,7 @@ _WORDS = {
     "characters", "string_too_short": "empty", "too_long": "more than {max_length} items",
     "string_pattern_mismatch": "not an id (letters, digits and . _ ~ : -)", "finite_number": "not a finite number",
     "union_tag_invalid": "of no known kind", "literal_error": "not one of {expected}",
+    "string_unicode": "not valid Unicode text (a lone surrogate)",
 }
 MAX_PROBLEMS = 3
 
@@ -83,11 +85,30 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(name)
 
 
+#: a JSON escape of a UTF-16 surrogate: the only way a JSON text gives a string a lone one
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE = re.compile("[\ud800-\udfff]")
+
+
+def _visible_surrogates(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings (``"\\ud800"`` in the JSON text) as the text ``\\ud800``:
+    not valid Unicode, so it could not be validated, shown or written as UTF-8; kept visible, as
+    :func:`provisioner.safetext.escape` shows it."""
+    if isinstance(value, str):
+        return _LONE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+    if isinstance(value, dict):
+        return {_visible_surrogates(k): _visible_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_visible_surrogates(v) for v in value]
+    return value
+
+
 def body(resp: requests.Response, what: str) -> Any:
     """The JSON value of ``resp``'s body; :class:`MalformedAnswer` when it is not JSON (empty, truncated, ``NaN``,
     a number of more than 4,300 digits) or nested too deep to read."""
     try:
-        return json.loads(resp.content, parse_constant=_refuse_constant)
+        value = json.loads(resp.content, parse_constant=_refuse_constant)
+        return _visible_surrogates(value) if _SURROGATE_ESCAPE.search(resp.content) else value
     except RecursionError:
         raise malformed(resp, what, "nested too deep") from None
     except ValueError:
