@@ -12,16 +12,16 @@ echoed is removed and escaped when the error is made (:func:`provisioner.safetex
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-_LONG_RUN = re.compile(r"\S{121,}")
 
-
-def cap(text: str, keep: int = 80) -> str:
+def cap(text: str) -> str:
     """``text`` with every run of more than 120 characters without a space (a huge value echoed: a name, a path, a
-    URL) cut to its first ``keep`` characters and "…", so that no line is ever kilobytes long."""
-    return _LONG_RUN.sub(lambda m: m.group()[:keep] + "…", text)
+    URL) cut to its first 70 and last 40 characters with "…" between (the end of a URL or path names what it is),
+    so that no line is ever kilobytes long (:func:`provisioner.safetext.clip` does the same)."""
+    from provisioner.safetext import cut_runs
+
+    return cut_runs(text)
 
 
 def clipped(value: str, limit: int = 48) -> str:

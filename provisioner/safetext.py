@@ -35,6 +35,12 @@ _LONG_RUN = re.compile(r"\S{121,}")
 LIMIT = 1000
 
 
+def cut_runs(text: str) -> str:
+    """``text`` with every run of more than 120 characters without a space cut to its first 70 and last 40
+    characters with "…" between."""
+    return _LONG_RUN.sub(lambda m: m.group()[:70] + "…" + m.group()[-40:], text)
+
+
 def _escaped(match: re.Match[str]) -> str:
     char = match.group()
     named = _NAMED.get(char)
@@ -52,8 +58,9 @@ def escape(text: str) -> str:
 
 def clip(text: str, limit: int = LIMIT) -> str:
     """``text`` cut to ``limit`` characters (the last one "…") when longer; every run of more than 120
-    characters without a space (a huge value echoed) cut to its first 80 and "…"."""
-    text = _LONG_RUN.sub(lambda m: m.group()[:80] + "…", text)
+    characters without a space (a huge value echoed, a long URL) cut to its first 70 and last 40 characters with
+    "…" between (the end of a URL names the endpoint)."""
+    text = cut_runs(text)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 

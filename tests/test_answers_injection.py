@@ -161,7 +161,8 @@ def test_instance_and_binding_names_in_inventory(landscape):
 
 
 def test_fields_of_a_key_in_key_export_for_alm_setup(landscape):
-    key = {"uaa": {"url": "https://zone.example.com" + INJ.replace("\ud800", ""), "clientid": "sb-x!b1\n::add-mask::\x1b[8m",
+    text = INJ.replace("\ud800", "")  # a key file is UTF-8 text: no lone surrogate
+    key = {"uaa": {"url": "https://zone.example.com" + text, "clientid": "sb-x!b1\n::add-mask::\x1b[8m",
                    "clientsecret": "s3cret-value", "identityzone": "acme-cloudalm"},
            "endpoints": {"Api": "https://acme.example.com/api\r::error::x"}}
     path = landscape.dir / "key.json"

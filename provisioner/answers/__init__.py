@@ -59,26 +59,41 @@ Url = Annotated[str, StringConstraints(max_length=4096)]
 Text = Annotated[str, StringConstraints(max_length=1_000_000)]
 
 
-def _place(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if not (isinstance(p, str) and p.startswith(("function-", "union[")))]
+#: a union member's tag in an error's location (``list[any]``, ``constrained-str``, ``int``), not a field
+_TAG = re.compile(r"^(\w+\[.*\]|constrained-\w+|str|int|float|bool|none|function-.*|union\[.*)$")
+
+
+def _models() -> set[str]:
+    found, todo = set(), [Answer]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            found.add(sub.__name__)
+            todo.append(sub)
+    return found
+
+
+def _place(loc: tuple[Any, ...], models: set[str]) -> str:
+    parts = [str(p) for p in loc if not (isinstance(p, str) and (_TAG.match(p) or p in models))]
     return shown(".".join(parts), 80) if parts else "the answer"
 
 
 def problems(exc: ValidationError) -> str:
-    """The errors of a validation in words: ``field.path: what is wrong``, at most :data:`MAX_PROBLEMS` of them
-    (the input values are never shown)."""
-    found: list[str] = []
+    """The errors of a validation in words: ``field.path: what is wrong`` (the alternatives of a union joined by
+    "or"), at most :data:`MAX_PROBLEMS` of them (the input values are never shown), at most 200 characters."""
+    models = _models()
+    found: dict[str, list[str]] = {}
     for err in exc.errors(include_url=False, include_input=False):
         word = _WORDS.get(err["type"])
         if word is None:
             word = str(err.get("msg") or err["type"]).removeprefix("Value error, ")
         else:
             word = word.format(**{k: v for k, v in (err.get("ctx") or {}).items()}) if "{" in word else word
-        line = f"{_place(err['loc'])}: {shown(word, 120)}"
-        if line not in found:
-            found.append(line)
-    more = len(found) - MAX_PROBLEMS
-    return "; ".join(found[:MAX_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")
+        words = found.setdefault(_place(err["loc"], models), [])
+        if word not in words:
+            words.append(word)
+    lines = [f"{place}: {shown(' or '.join(words), 120)}" for place, words in found.items()]
+    more = len(lines) - MAX_PROBLEMS
+    return shown("; ".join(lines[:MAX_PROBLEMS]) + (f"; and {more} more" if more > 0 else ""), 200)
 
 
 def _refuse_constant(name: str) -> Any:
