@@ -103,7 +103,7 @@ def parse_error(resp: requests.Response) -> tuple[int | None, str | None, str]:
     """Return ``(code, title, detail)`` from a CF v3, BTP or UAA error body; tolerate non-JSON bodies."""
     try:
         body = resp.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to read: the text
         text = (resp.text or "").strip().splitlines()
         return None, None, (shown(text[0], 200) if text else resp.reason or "")  # scrubbed before it is cut
     if isinstance(body, dict):

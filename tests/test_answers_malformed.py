@@ -173,3 +173,19 @@ def test_a_key_file_with_a_field_of_the_wrong_type_is_one_line(landscape, tmp_pa
     out = cli("key", "check", path, "--tenant", "acme-cloudalm")
     assert out.exit_code == 2 and "uaa.identityzone: not a string" in out.stderr, out.output
     assert "s3cret-value" not in out.output
+
+
+def test_an_error_answer_nested_too_deep_is_one_line(landscape):
+    """A 400 whose JSON body nests 100,000 deep: the error is read as text (one line), never a crash."""
+    def script(method, path, data, headers):
+        if path.startswith("/v3/organizations"):
+            return 400, {"Content-Type": "application/json"}, DEEP
+        return None
+
+    double, pb = through(landscape, "cf", script)
+    with double:
+        out = cli("run", pb)
+    assert out.exit_code == 1
+    assert "unexpected" not in out.output
+    lines = [line for line in out.output.splitlines() if "/v3/organizations -> HTTP 400" in line]
+    assert lines and all(len(line) < 500 for line in lines), out.output

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import StringConstraints, TypeAdapter
+from pydantic import StringConstraints, TypeAdapter, field_validator
 
 from provisioner.answers import Answer, Id, Name, Text, body, check, malformed, read
 
@@ -41,6 +41,20 @@ class Environment(Answer):
     platformId: Name | None = None
     name: Name | None = None
     labels: Text | dict[str, Any] | None = None
+
+    @field_validator("labels")
+    @classmethod
+    def _readable(cls, labels: Any) -> Any:
+        """A JSON string of labels is read later: it must not be nested too deep to read (text that is not JSON
+        is tolerated: it names no org)."""
+        if isinstance(labels, str):
+            try:
+                json.loads(labels)
+            except RecursionError:
+                raise ValueError("nested too deep") from None
+            except ValueError:
+                pass
+        return labels
 
 
 class Environments(Answer):

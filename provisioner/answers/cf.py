@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import StringConstraints, TypeAdapter
+from pydantic import Field, StringConstraints
 
 from provisioner.answers import Answer, Id, Name, Text, Url, read
 from provisioner.answers.keys import KeyCredentials
@@ -104,6 +104,23 @@ def _page(item: type[Answer]) -> type[Answer]:
     return Page
 
 
+class OAuth2Configuration(Answer):
+    credential_types: list[Name] | None = Field(None, alias="credential-types")
+
+
+class XsSecurity(Answer):
+    xsappname: Name | None = None
+    authorities: list[Name] | None = None
+    oauth2_configuration: OAuth2Configuration | None = Field(None, alias="oauth2-configuration")
+
+
+class Parameters(Answer):
+    """A managed instance's parameters as the broker returns them: the ``xs-security`` keys the tool manages
+    (``xsappname``, ``authorities``, ``oauth2-configuration.credential-types``) typed, the rest any JSON."""
+
+    xs_security: XsSecurity | None = Field(None, alias="xs-security")
+
+
 class Details(Answer):
     """``GET /v3/service_credential_bindings/:guid/details``: the key's ``credentials``."""
 
@@ -140,7 +157,6 @@ PAGES: dict[str, tuple[str, type[Answer]]] = {
     "/v3/service_credential_bindings": ("service key list", _page(Binding)),
 }
 _ANY_PAGE = ("list", _page(Answer))
-_OBJECT: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 
 
 def root(resp: requests.Response) -> dict[str, Any]:
@@ -177,8 +193,8 @@ def details(resp: requests.Response) -> dict[str, Any]:
 
 
 def parameters(resp: requests.Response) -> dict[str, Any]:
-    """``GET /v3/service_instances/:guid/parameters``: a JSON object."""
-    return read(resp, _OBJECT, "instance parameters")
+    """``GET /v3/service_instances/:guid/parameters``: a JSON object (:class:`Parameters`)."""
+    return read(resp, Parameters, "instance parameters")
 
 
 def job(resp: requests.Response) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import StringConstraints, TypeAdapter
 
 from provisioner.answers import Answer, Id, Name, Text, check, read
+from provisioner.answers.cf import Parameters
 from provisioner.answers.keys import KeyCredentials
 
 if TYPE_CHECKING:
@@ -117,8 +118,8 @@ def written(resp: requests.Response, kind: str) -> dict[str, Any]:
 
 
 def parameters(resp: requests.Response) -> dict[str, Any]:
-    """``GET /v1/service_instances/{id}/parameters``: a JSON object."""
-    return read(resp, _OBJECT, "instance parameters")
+    """``GET /v1/service_instances/{id}/parameters``: a JSON object (as CF's, :class:`~.cf.Parameters`)."""
+    return read(resp, Parameters, "instance parameters")
 
 
 def operation(resp: requests.Response) -> dict[str, Any]:
