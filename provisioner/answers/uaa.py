@@ -4,9 +4,9 @@ of ``POST /oauth/token`` (CF UAA, the cis key's XSUAA, Service Manager's XSUAA, 
 
 ``expires_in`` (RFC 6749 §5.1: the token's lifetime in seconds) is clamped to :data:`MIN_EXPIRES_IN` ..
 :data:`MAX_EXPIRES_IN`: a server that says 10 or -5 would otherwise have a token asked for on every request (the
-tool renews a token 30 s before it expires), and one that says ``10**400`` would keep a token beyond any lifetime a
-UAA issues (both UAA and XSUAA default to 12 hours). A token that really expires sooner than the floor is refused
-with a 401, which renews it. Not a number (``"soon"``, a list) is a malformed answer; missing, 600 s.
+tool renews a token 30 s before it expires), and one that says ``10**400`` would have a token kept for ever; a
+day is renewed daily all the same. A token that really expires sooner than the floor is refused with a 401, which
+renews it. Not a number (``"soon"``, a list) is a malformed answer; missing, 600 s.
 """
 
 from __future__ import annotations
