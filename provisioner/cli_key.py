@@ -11,7 +11,6 @@ import typer
 
 from provisioner.cli_common import Verbose, _fail, _guard, _load, _say, _verbose
 from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
-from provisioner.safetext import shown
 
 key_app = typer.Typer(no_args_is_help=True, help="Check, test and export a service key file.")
 
@@ -61,7 +60,7 @@ def key_export(file: Annotated[Path, typer.Argument(help="Key file: bare JSON, {
             raise _fail("-o: --for alm-setup prints fields and writes no file; drop -o", EXIT_BAD_INPUT)
         creds = _guard(lambda: keyfile.read_user_key_file(file))
         for label, value in _guard(lambda: keyfile.alm_setup_fields(creds, str(file))):
-            typer.echo(shown(f"{label}: {value}"))
+            _say(f"{label}: {value}")
         return
     if out is None:
         raise _fail("-o OUT is required: the bare key holds the client secret and is never printed", EXIT_BAD_INPUT)
@@ -128,6 +127,8 @@ def revoke(playbook: Annotated[Path, typer.Argument(help="The playbook whose key
     from provisioner import lifecycle
 
     def confirm(names: list[str]) -> bool:
+        from provisioner.safetext import shown
+
         names = [shown(name, 200) for name in names]  # names a server gave
         if yes:
             return True

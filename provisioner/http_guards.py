@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from provisioner.errors import ApiError, BadInput
-from provisioner.safetext import shown
+from provisioner.errors import ApiError, BadInput, shown
 
 if TYPE_CHECKING:  # annotations only: reading a playbook (url_problem) loads no HTTP stack
     import requests

@@ -22,10 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from provisioner import safefile
-from provisioner.answers.keys import check_key_fields
 from provisioner.errors import BadInput, StepFailed
 from provisioner.keyjson import BARE, CLI_TEXT, WRAPPED, ParsedKey, parse_key, shown
-from provisioner.safetext import shown as safe
 
 MAX_KEY_FILE_BYTES = safefile.MAX_READ_BYTES
 CHECK_NAMES = ("valid JSON", "uaa.identityzone is the tenant's", "uaa.clientid and uaa.clientsecret present",
@@ -44,6 +42,8 @@ class Check:
     message: str
 
     def __post_init__(self) -> None:
+        from provisioner.safetext import shown as safe
+
         object.__setattr__(self, "name", safe(self.name, 200))
         object.__setattr__(self, "message", safe(self.message))
 
@@ -76,6 +76,8 @@ def read_key_file(path: str | Path) -> dict[str, Any]:
 def read_user_key_file(path: str | Path) -> dict[str, Any]:
     """:func:`read_key_file` of a key file a user gives (``key test``, ``key export``), its fields' types checked
     too (:func:`provisioner.answers.keys.check_key_fields`: ``uaa.uaadomain`` a list is one line, exit code 2)."""
+    from provisioner.answers.keys import check_key_fields
+
     creds = read_key_file(path)
     check_key_fields(creds, str(path))
     return creds
@@ -135,6 +137,8 @@ def check_key_file(path: str | Path, tenant: str,
                    credential_types: tuple[str, ...] = ("instance-secret",)) -> list[Check]:
     """:func:`check_key` on a file, its form included; raises :class:`BadInput` when it cannot be read strictly or
     a field has the wrong type (:func:`provisioner.answers.keys.check_key_fields`)."""
+    from provisioner.answers.keys import check_key_fields
+
     parsed = read_key(path)
     check_key_fields(parsed.creds, str(path))
     return check_key(parsed.creds, tenant, credential_types, form=parsed.form, bom=parsed.bom)

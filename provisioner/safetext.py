@@ -18,11 +18,13 @@ commands); applying it twice changes nothing.
 
 from __future__ import annotations
 
-import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provisioner.secret import scrub
+
+if TYPE_CHECKING:  # the logging module is loaded when a logger is asked for
+    import logging
 
 #: what is escaped (see the module docstring)
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
@@ -89,9 +91,10 @@ def deep(value: Any, limit: int | None = LIMIT) -> Any:
     return value
 
 
-class ShownFilter(logging.Filter):
-    """Makes a log record's message :func:`shown` (its arguments merged in first), so that no log line of the
-    tool carries a secret or a control character, whatever a URL or a server said."""
+class ShownFilter:
+    """A logging filter (any object with ``filter(record)``) that makes a log record's message :func:`shown` (its
+    arguments merged in first), so that no log line of the tool carries a secret or a control character, whatever
+    a URL or a server said."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -105,6 +108,8 @@ class ShownFilter(logging.Filter):
 def logger(name: str) -> logging.Logger:
     """``logging.getLogger(name)`` with :class:`ShownFilter` (a logger's filters apply to its own records only,
     so each ``provisioner.*`` logger gets one)."""
+    import logging
+
     log = logging.getLogger(name)
     if not any(isinstance(f, ShownFilter) for f in log.filters):
         log.addFilter(ShownFilter())

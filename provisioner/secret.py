@@ -16,12 +16,7 @@ many times); it is thread-safe.
 
 from __future__ import annotations
 
-import base64
-import html
-import json
-import re
 import threading
-from urllib.parse import quote, quote_plus
 
 MIN_LENGTH = 4
 KEPT = 8192
@@ -65,16 +60,19 @@ class Secret:
 _lock = threading.Lock()
 _values: dict[str, tuple[str, ...]] = {}  # a registered value (or "id:secret" pair) -> its variants, oldest first
 _index: tuple[dict[str, tuple[str, ...]], tuple[str, ...]] | None = None  # (by tail, the short ones); None: stale
-_LOWER_HEX = re.compile(r"%[0-9A-F]{2}")
-
-
 def _url_forms(value: str) -> set[str]:
+    import re
+    from urllib.parse import quote, quote_plus
+
     forms = {quote(value, safe=safe) for safe in ("", "/")} | {quote_plus(value, safe=safe) for safe in ("", "/")}
-    return forms | {_LOWER_HEX.sub(lambda m: m.group().lower(), f) for f in forms}
+    return forms | {re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), f) for f in forms}
 
 
 def _variants(value: str) -> set[str]:
     """The forms of ``value`` a server may echo (see the module docstring)."""
+    import html
+    import json
+
     forms = {value} | _url_forms(value)
     for escaped in (json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]):
         forms |= {escaped, escaped.replace("/", "\\/")}
@@ -83,11 +81,15 @@ def _variants(value: str) -> set[str]:
 
 
 def _b64(raw: bytes) -> set[str]:
+    import base64
+
     std, safe = base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()
     return {std, safe, std.rstrip("="), safe.rstrip("=")}
 
 
 def _pair_variants(client_id: str, secret: str) -> set[str]:
+    from urllib.parse import quote_plus
+
     forms: set[str] = set()
     for pair in (f"{client_id}:{secret}", f"{quote_plus(client_id)}:{quote_plus(secret)}"):
         for encoding in ("utf-8", "latin-1"):

@@ -49,6 +49,9 @@ class Answer(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True, defer_build=True, populate_by_name=True)
 
 
+#: the config of a module-level ``TypeAdapter``: built when first used
+LAZY = ConfigDict(defer_build=True)
+
 #: an identifier the tool puts into a URL path (a GUID, an id): no ``/``, ``?``, ``#`` or space
 Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._~:-]*$")]
 #: a name or word the tool shows (a resource name, a state, a type)

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import StringConstraints, TypeAdapter, field_validator
 
-from provisioner.answers import Answer, Id, Name, Text, body, check, malformed, read
+from provisioner.answers import LAZY, Answer, Id, Name, Text, body, check, malformed, read
 
 if TYPE_CHECKING:
     import requests
 
 Long = Annotated[str, StringConstraints(max_length=16384)]
-_JOB_ID: TypeAdapter[Any] = TypeAdapter(Id)
+_JOB_ID: TypeAdapter[Any] = TypeAdapter(Id, config=LAZY)
 
 
 class Subaccount(Answer):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import StringConstraints, TypeAdapter
 
-from provisioner.answers import Answer, Id, Name, Text, check, read
+from provisioner.answers import LAZY, Answer, Id, Name, Text, check, read
 from provisioner.answers.cf import Parameters
 from provisioner.answers.keys import KeyCredentials
 
@@ -92,7 +92,7 @@ KINDS: dict[str, tuple[str, type[Answer], type[Answer]]] = {
     "service_instances": ("service instance list", _page(Instance), Instance),
     "service_bindings": ("service binding list", _page(Binding), Binding),
 }
-_OBJECT: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
+_OBJECT: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any], config=LAZY)
 
 
 def page(resp: requests.Response, kind: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BeforeValidator, StringConstraints, TypeAdapter
 
-from provisioner.answers import Answer, Name, Text, read, read_model
+from provisioner.answers import LAZY, Answer, Name, Text, read, read_model
 
 if TYPE_CHECKING:
     import requests
@@ -75,7 +75,7 @@ class Jwks(Answer):
     keys: list[Jwk]
 
 
-_CALM: TypeAdapter[Any] = TypeAdapter(dict[str, Any] | list[Any])
+_CALM: TypeAdapter[Any] = TypeAdapter(dict[str, Any] | list[Any], config=LAZY)
 
 
 def token(resp: requests.Response) -> dict[str, Any]:
