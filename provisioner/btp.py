@@ -172,14 +172,19 @@ class Btp:
         except ApiError as exc:
             if exc.status != 404:
                 raise
-        if not create:
-            return None
+        return self.create_sm_binding(subaccount_guid, name)[0] if create else None
+
+    def create_sm_binding(self, subaccount_guid: str, name: str) -> tuple[dict[str, Any], bool]:
+        """``POST /accounts/v2/subaccounts/{guid}/serviceManagerBindings`` ``{"name": name}`` → (the binding's
+        credentials, True); on a 409 (a parallel run made it) its ``GET`` → (the credentials, False)."""
+        path = f"/accounts/v2/subaccounts/{subaccount_guid}/serviceManagerBindings"
         try:
-            return answers.sm_binding(self.accounts.request("POST", path, json={"name": name}, expect=(200, 201)))
+            made = self.accounts.request("POST", path, json={"name": name}, expect=(200, 201))
+            return answers.sm_binding(made), True
         except ApiError as exc:
             if exc.status != 409:
                 raise
-        return answers.sm_binding(self.accounts.request("GET", f"{path}/{name}"))
+        return answers.sm_binding(self.accounts.request("GET", f"{path}/{name}")), False
 
     # -- entitlements -----------------------------------------------------------------------------------------
 

@@ -129,6 +129,15 @@ def register_basic(client_id: str, secret: str) -> None:
         _add(f"\x00basic\x00{client_id}\x00{secret}", _pair_variants(client_id, secret))
 
 
+def forget() -> None:
+    """Empty the register (for a process that runs many unrelated commands, such as a test suite: a secret of one
+    is not in play in the next)."""
+    global _index
+    with _lock:
+        _values.clear()
+        _index = None
+
+
 def _current() -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
     global _index
     index = _index

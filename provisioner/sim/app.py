@@ -111,8 +111,11 @@ class SimApp:
         uaa.subaccount_zone = subaccount_zone
 
         def key_client_scopes(subdomain: str, clientid: str, clientsecret: str) -> list[str] | None:
-            found = cf.key_client_scopes(subdomain, clientid, clientsecret)
-            return found if found is not None else self.sm.client_scopes(subdomain, clientid, clientsecret)
+            for lookup in (cf.key_client_scopes, btp.local_client_scopes, self.sm.client_scopes):
+                found = lookup(subdomain, clientid, clientsecret)
+                if found is not None:
+                    return found
+            return None
 
         uaa.key_client_scopes = key_client_scopes
 
@@ -175,13 +178,16 @@ class SimApp:
             sm_set_base_url(self.sm, url)
 
     def info(self) -> dict[str, Any]:
-        """`{"url", "cf_api", "cf_username", "cf_password", "cis_key"}` (docs/simulator.md)."""
+        """`{"url", "cf_api", "cf_username", "cf_password", "cis_key", "cis_local_keys": {subdomain: key}}`
+        (docs/simulator.md)."""
         with self.lock:
             users = self.identity.users_by_name(self.identity.default_user)
             user = users[0] if users else None
             return {"url": self.url, "cf_api": self.url, "cf_username": user.username if user else "",
                     "cf_password": (user.password or "") if user else "",
-                    "cis_key": self.btp.cis_service_key(self.url)}
+                    "cis_key": self.btp.cis_service_key(self.url),
+                    "cis_local_keys": {s.subdomain: self.btp.local_cis_key(self.url, s)
+                                       for s in self.btp.subaccounts.values()}}
 
     # ---- WSGI ----------------------------------------------------------------------------------
 
