@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from provisioner.answers import btp as answers
 from provisioner.atonce import at_once
 from provisioner.errors import ApiError, BadInput, StepFailed, clipped
 from provisioner.fleetshare import FleetShare
@@ -89,7 +90,7 @@ class Btp:
 
             def read() -> dict[str, Any]:
                 try:
-                    return self.accounts.request("GET", f"/accounts/v1/subaccounts/{guid}").json()
+                    return answers.subaccount(self.accounts.request("GET", f"/accounts/v1/subaccounts/{guid}"))
                 except ApiError as exc:
                     if exc.status == 404:
                         raise StepFailed(f"subaccount {ident} not found in the global account of the cis key") \
@@ -132,8 +133,7 @@ class Btp:
         accounts service and credentials among the runs sharing the pool (a fleet: one list, not one per tenant)."""
 
         def fetch() -> list[dict[str, Any]]:
-            value = self.accounts.request("GET", "/accounts/v1/subaccounts").json().get("value") or []
-            return list(value)
+            return answers.subaccounts(self.accounts.request("GET", "/accounts/v1/subaccounts"))
 
         if self.pool is None:
             return fetch()
@@ -152,9 +152,7 @@ class Btp:
                             pool=self.pool, stats=self.stats)
 
         def fetch() -> list[dict[str, Any]]:
-            body = client.request("GET", "/provisioning/v1/environments").json()
-            value = body.get("environmentInstances") if isinstance(body, dict) else None
-            return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
+            return answers.environments(client.request("GET", "/provisioning/v1/environments"))
 
         if self.pool is None:
             return fetch()
@@ -170,7 +168,7 @@ class Btp:
         create (a parallel run made it) reads it again. Without ``create``: None when missing."""
         path = f"/accounts/v2/subaccounts/{subaccount_guid}/serviceManagerBindings"
         try:
-            return self.accounts.request("GET", f"{path}/{name}").json()
+            return answers.sm_binding(self.accounts.request("GET", f"{path}/{name}"))
         except ApiError as exc:
             if exc.status != 404:
                 raise
@@ -181,11 +179,12 @@ class Btp:
         credentials, True); on a 409 (a parallel run made it) its ``GET`` → (the credentials, False)."""
         path = f"/accounts/v2/subaccounts/{subaccount_guid}/serviceManagerBindings"
         try:
-            return self.accounts.request("POST", path, json={"name": name}, expect=(200, 201)).json(), True
+            made = self.accounts.request("POST", path, json={"name": name}, expect=(200, 201))
+            return answers.sm_binding(made), True
         except ApiError as exc:
             if exc.status != 409:
                 raise
-        return self.accounts.request("GET", f"{path}/{name}").json(), False
+        return answers.sm_binding(self.accounts.request("GET", f"{path}/{name}")), False
 
     # -- entitlements -----------------------------------------------------------------------------------------
 
@@ -197,7 +196,7 @@ class Btp:
             expect=(200, 204))
         if resp.status_code == 204 or not resp.content:
             return {"entitledServices": [], "assignedServices": []}
-        return resp.json()
+        return answers.assignments(resp)
 
     def assign(self, subaccount_guid: str, service: str, plan: str, *, enable: bool | None = None,
                amount: float | None = None, unique_id: str | None = None) -> str | None:
@@ -215,16 +214,12 @@ class Btp:
                                          json={"subaccountServicePlans": [item]}, expect=(200, 202))
         if resp.headers.get("Location"):
             return resp.headers["Location"]
-        try:
-            body = resp.json()
-            job = body.get("jobId") if isinstance(body, dict) else body
-        except ValueError:
-            job = resp.text.strip().strip('"')
+        job = answers.assign_job(resp)
         return f"/jobs-management/v1/jobs/{job}/status" if job else None
 
     def job_status(self, location: str) -> dict[str, Any]:
         """``GET /jobs-management/v1/jobs/{id}/status`` → ``{"status": IN_PROGRESS|COMPLETED|FAILED, ...}``."""
-        return self.entitlements.request("GET", location).json()
+        return answers.job_status(self.entitlements.request("GET", location))
 
 
 def find_assignment(body: dict[str, Any], service: str, plan: str, subaccount_guid: str) -> dict[str, Any] | None:

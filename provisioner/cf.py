@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from provisioner.answers import cf as answers
 from provisioner.errors import ApiError, ProvisionerError, StepFailed, clipped
 from provisioner.fleetshare import FleetShare
 from provisioner.http import HttpClient, Pages, RequestStats, SessionPool
@@ -48,17 +49,16 @@ class CloudFoundry:
 
     def _discover_uaa(self) -> str:
         try:
-            body = self.http.request("GET", "/", auth=False).json()
+            body = answers.root(self.http.request("GET", "/", auth=False))
         except ApiError as exc:
             if exc.status in (401, 403, 404):  # another service answers there
                 raise exc.with_hint(NOT_A_CF_API) from None
             raise
-        links = body.get("links") if isinstance(body, dict) else None
+        links = body.get("links") or {}
         for name in ("uaa", "login"):
-            link = links.get(name) if isinstance(links, dict) else None
-            href = link.get("href") if isinstance(link, dict) else None
-            if isinstance(href, str) and href:
-                return href
+            href = (links.get(name) or {}).get("href")
+            if href:
+                return str(href)
         raise StepFailed(f"CF API {self.api_url}: GET / names no UAA (links.uaa); {NOT_A_CF_API}")
 
     def login_password(self, username: str, password: Secret, *, uaa_url: str | None = None,
@@ -91,16 +91,18 @@ class CloudFoundry:
     # -- generic ----------------------------------------------------------------------------------------------
 
     def pages(self, path: str, params: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
-        """Every page (``resources``, ``included``, ``pagination``) of a list, following ``pagination.next.href``."""
+        """Yield every page (``resources``, ``included``, ``pagination``) of a list, following
+        ``pagination.next.href``; each page read as :func:`provisioner.answers.cf.page` says."""
         first = self.http.request("GET", path, params=params)
-        body, seen = first.json(), Pages(f"CF API: GET {path}", self.http.pool.settings.max_pages, first.url)
+        seen = Pages(f"CF API: GET {path}", self.http.pool.settings.max_pages, first.url)
+        body = answers.page(first, path)
         while True:
             yield body
             nxt = ((body.get("pagination") or {}).get("next") or {}).get("href")
             if not nxt:
                 return
             seen.next(nxt)
-            body = self.http.request("GET", nxt).json()
+            body = answers.page(self.http.request("GET", nxt), path)
 
     def list(self, path: str, params: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
         """Yield every resource of a paginated list."""
@@ -111,13 +113,14 @@ class CloudFoundry:
         """The first resource of a filtered list, or None when the list is empty."""
         return next(self.list(path, params), None)
 
-    def get(self, path: str) -> dict[str, Any]:
-        """``GET path`` → the JSON object. Raises :class:`ApiError` (e.g. 404 CF-ResourceNotFound)."""
-        return self.http.request("GET", path).json()
+    def get(self, path: str, read: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+        """``GET path`` → the JSON object, read by ``read`` (a function of :mod:`provisioner.answers.cf`). Raises
+        :class:`ApiError` (e.g. 404 CF-ResourceNotFound; :class:`~provisioner.errors.MalformedAnswer`)."""
+        return read(self.http.request("GET", path))
 
     def job(self, url: str) -> dict[str, Any]:
         """``GET /v3/jobs/:guid`` (the absolute ``Location`` of a 202) → the job object."""
-        return self.http.request("GET", url).json()
+        return answers.job(self.http.request("GET", url))
 
     def wait_job(self, url: str, settings: WaitSettings, what: str,
                  near: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -196,7 +199,7 @@ class CloudFoundry:
     def create_space(self, org_guid: str, name: str) -> dict[str, Any]:
         """``POST /v3/spaces`` (201) → the space. A taken name raises :class:`ApiError` 422 (10008)."""
         body = {"name": name, "relationships": {"organization": {"data": {"guid": org_guid}}}}
-        return self.http.request("POST", "/v3/spaces", json=body, expect=(201,)).json()
+        return answers.space(self.http.request("POST", "/v3/spaces", json=body, expect=(201,)))
 
     def space_role_usernames(self, space_guid: str, role_type: str) -> set[str]:
         """Lower-cased usernames holding ``role_type`` in the space (``GET /v3/roles?include=user``)."""
@@ -237,12 +240,12 @@ class CloudFoundry:
 
     def get_instance(self, guid: str) -> dict[str, Any]:
         """``GET /v3/service_instances/:guid`` → the instance, with ``last_operation``."""
-        return self.get(f"/v3/service_instances/{guid}")
+        return self.get(f"/v3/service_instances/{guid}", answers.instance)
 
     def instance_parameters(self, guid: str) -> dict[str, Any] | None:
         """The broker's parameters of the instance, or None when the broker cannot return them (120004)."""
         try:
-            return self.get(f"/v3/service_instances/{guid}/parameters")
+            return self.get(f"/v3/service_instances/{guid}/parameters", answers.parameters)
         except ApiError as exc:
             if exc.code == PARAMS_NOT_SUPPORTED or exc.title == "CF-ServiceFetchInstanceParametersNotSupported":
                 return None
@@ -277,7 +280,7 @@ class CloudFoundry:
 
     def get_key(self, guid: str) -> dict[str, Any]:
         """``GET /v3/service_credential_bindings/:guid`` → the key, with ``last_operation`` (no credentials)."""
-        return self.get(f"/v3/service_credential_bindings/{guid}")
+        return self.get(f"/v3/service_credential_bindings/{guid}", answers.binding)
 
     def create_key(self, instance_guid: str, name: str) -> str | None:
         """``POST /v3/service_credential_bindings`` type key → the job URL (202), or None (201, sync broker)."""
@@ -288,11 +291,7 @@ class CloudFoundry:
 
     def key_credentials(self, guid: str) -> dict[str, Any]:
         """The key's credentials object from ``GET /v3/service_credential_bindings/:guid/details``."""
-        body = self.get(f"/v3/service_credential_bindings/{guid}/details")
-        creds = body.get("credentials")
-        if not isinstance(creds, dict):
-            raise StepFailed(f"service key {guid}: /details has no credentials object")
-        return creds
+        return self.get(f"/v3/service_credential_bindings/{guid}/details", answers.details)
 
     def delete_key(self, guid: str) -> str | None:
         """``DELETE /v3/service_credential_bindings/:guid`` → the job URL (202), or None (204)."""

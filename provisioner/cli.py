@@ -31,6 +31,7 @@ from provisioner.cli_common import (
     _load_all,
     _plan_exit,
     _run_exit,
+    _say,
     _verbose,
 )
 from provisioner.cli_fleet import ResumeOpt, ShardOpt, SmBudgetOpt, fleet_app, narrow
@@ -190,7 +191,7 @@ def doctor(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file
     from provisioner import doctor as doc
 
     def say(check) -> None:
-        typer.echo(f"{doc.word(check)}  {check.name}: {check.message}")
+        _say(f"{doc.word(check)}  {check.name}: {check.message}")
 
     raise typer.Exit(_guard(lambda: doc.diagnose(_load(playbook, None), say)))
 

@@ -21,10 +21,18 @@ ENV = "PROVISIONER_"
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    from provisioner.errors import cap
+    from provisioner.safetext import shown
 
-    typer.echo(f"error: {cap(message)}", err=True)
+    typer.echo(f"error: {shown(message)}", err=True)
     return typer.Exit(code)
+
+
+def _say(text: str) -> None:
+    """Print a line that may carry server text (a key's name, a check's message): made
+    :func:`provisioner.safetext.shown` first (no secret in play, no control character)."""
+    from provisioner.safetext import shown
+
+    typer.echo(shown(text, None))
 
 
 def _guard(fn, *, bad_input_code: int = EXIT_BAD_INPUT):
@@ -45,7 +53,12 @@ def _verbose(on: bool) -> None:
     if on:
         import logging
 
+        from provisioner.safetext import ShownFilter
+
         logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+        for handler in logging.getLogger().handlers:  # any logger's line: no secret, no control character
+            if not any(isinstance(f, ShownFilter) for f in handler.filters):
+                handler.addFilter(ShownFilter())
         logging.getLogger("provisioner").setLevel(logging.DEBUG)
 
 

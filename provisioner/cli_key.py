@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from provisioner.cli_common import Timeout, Verbose, _fail, _guard, _load, _verbose
+from provisioner.cli_common import Timeout, Verbose, _fail, _guard, _load, _say, _verbose
 from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
 key_app = typer.Typer(no_args_is_help=True, help="Check, test and export a service key file.")
@@ -58,13 +58,13 @@ def key_export(file: Annotated[Path, typer.Argument(help="Key file: bare JSON, {
     if target == "alm-setup":
         if out is not None:
             raise _fail("-o: --for alm-setup prints fields and writes no file; drop -o", EXIT_BAD_INPUT)
-        creds = _guard(lambda: keyfile.read_key_file(file))
+        creds = _guard(lambda: keyfile.read_user_key_file(file))
         for label, value in _guard(lambda: keyfile.alm_setup_fields(creds, str(file))):
-            typer.echo(f"{label}: {value}")
+            _say(f"{label}: {value}")
         return
     if out is None:
         raise _fail("-o OUT is required: the bare key holds the client secret and is never printed", EXIT_BAD_INPUT)
-    creds = _guard(lambda: keyfile.read_key_file(file))
+    creds = _guard(lambda: keyfile.read_user_key_file(file))
     action = _guard(lambda: keyfile.write_key_file(out, creds, force=force, key_name=str(file)))
     typer.echo(f"{out}: {action} (the bare key object, mode 0600); upload it in Landscape Management > SAP Cloud "
                "ALM Service Key (one key per tenant)")
@@ -81,7 +81,7 @@ def key_test(file: Annotated[Path, typer.Argument(help="Key file (any of the for
     _verbose(verbose)
     from provisioner import keyfile, keytest, output
 
-    creds = _guard(lambda: keyfile.read_key_file(file))
+    creds = _guard(lambda: keyfile.read_user_key_file(file))
     checks = _guard(lambda: keytest.test_key(creds, source=str(file), api=api))
     output.print_checks(str(file), checks)
     raise typer.Exit(EXIT_OK if all(c.passed for c in checks) else EXIT_FAILED)
@@ -114,7 +114,7 @@ def key_rotate(playbook: Annotated[Path, typer.Argument(help="The playbook whose
     _verbose(verbose)
     from provisioner import lifecycle
 
-    _guard(lambda: lifecycle.rotate(_for_purpose(playbook, purpose, timeout), typer.echo,
+    _guard(lambda: lifecycle.rotate(_for_purpose(playbook, purpose, timeout), _say,
                                     tuple(include_foreign or ())))
 
 
@@ -131,6 +131,9 @@ def revoke(playbook: Annotated[Path, typer.Argument(help="The playbook whose key
     from provisioner import lifecycle
 
     def confirm(names: list[str]) -> bool:
+        from provisioner.safetext import shown
+
+        names = [shown(name, 200) for name in names]  # names a server gave
         if yes:
             return True
         if not sys.stdin.isatty():
@@ -138,5 +141,5 @@ def revoke(playbook: Annotated[Path, typer.Argument(help="The playbook whose key
                         EXIT_BAD_INPUT)
         return typer.confirm("Delete " + ", ".join(names) + "?", default=False)
 
-    _guard(lambda: lifecycle.revoke(_for_purpose(playbook, purpose, timeout), confirm, typer.echo,
+    _guard(lambda: lifecycle.revoke(_for_purpose(playbook, purpose, timeout), confirm, _say,
                                     tuple(include_foreign or ()), recreate_instance))

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from provisioner.cli_common import ENV, Playbooks, Verbose, _fail, _guard, _load_all, _verbose
+from provisioner.cli_common import ENV, Playbooks, Verbose, _fail, _guard, _load_all, _say, _verbose
 from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
 ReadParallel = Annotated[int, typer.Option("--parallel", "-p", min=1, max=256, envvar=ENV + "PARALLEL",
@@ -30,6 +30,7 @@ def inventory(playbooks: Playbooks, parallel: ReadParallel = 4, max_in_flight: R
 
     from provisioner import fleetinventory
     from provisioner import inventory as inv
+    from provisioner.safetext import deep  # names and errors are server text: shown safe
 
     if output not in ("text", "json"):
         raise _fail(f"--output {output!r}: use text or json", EXIT_BAD_INPUT)
@@ -40,13 +41,13 @@ def inventory(playbooks: Playbooks, parallel: ReadParallel = 4, max_in_flight: R
         if read.value is None:
             raise _fail(read.error or "not read", read.exit_code)
         if output == "json":
-            typer.echo(json.dumps(read.value.to_json(), indent=2))
+            typer.echo(json.dumps(deep(read.value.to_json()), indent=2))
         else:
-            inv.render(read.value, typer.echo)
+            inv.render(read.value, _say)
         raise typer.Exit(EXIT_OK)
     if output == "json":
-        typer.echo(json.dumps(fleetinventory.to_json(reads), indent=2))
+        typer.echo(json.dumps(deep(fleetinventory.to_json(reads)), indent=2))
     else:
-        fleetinventory.render_table(reads, typer.echo)
+        fleetinventory.render_table(reads, _say)
     codes = {r.exit_code for r in reads if not r.ok}
     raise typer.Exit(EXIT_OK if not codes else EXIT_BAD_INPUT if EXIT_BAD_INPUT in codes else EXIT_FAILED)

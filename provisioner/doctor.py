@@ -56,7 +56,7 @@ def diagnose(pb: Playbook, say: Callable[[Check], None]) -> int:
 
     for ref in pb.secrets():
         try:
-            ref.resolve()
+            ref.resolve(public=True)  # checked here; registered where used
             report(f"secret {ref.where.rsplit(': ', 1)[-1]}", True, f"{ref.describe()} resolves")
         except BadInput as exc:
             report(f"secret {ref.where.rsplit(': ', 1)[-1]}", False, str(exc), error=exc)

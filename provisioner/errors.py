@@ -6,20 +6,22 @@ Exit codes (documented in README.md):
   2  bad input: a playbook, a flag, a key file, an unset secret variable (for `plan`: changes pending)
 
 Every error's text is one line a person can act on. None of them carries a secret: messages are built from
-names, codes and API `detail` texts only, never from request bodies, headers or credentials.
+names, codes and API `detail` texts only, never from request bodies, headers or credentials; and whatever a server
+echoed is removed and escaped when the error is made (:func:`provisioner.safetext.shown`).
 """
 
 from __future__ import annotations
 
-import re
-
-_LONG_RUN = re.compile(r"\S{121,}")
+from typing import Any
 
 
-def cap(text: str, keep: int = 80) -> str:
+def cap(text: str) -> str:
     """``text`` with every run of more than 120 characters without a space (a huge value echoed: a name, a path, a
-    URL) cut to its first ``keep`` characters and "…", so that no line is ever kilobytes long."""
-    return _LONG_RUN.sub(lambda m: m.group()[:keep] + "…", text)
+    URL) cut to its first 70 and last 40 characters with "…" between (the end of a URL or path names what it is),
+    so that no line is ever kilobytes long (:func:`provisioner.safetext.clip` does the same)."""
+    from provisioner.safetext import cut_runs
+
+    return cut_runs(text)
 
 
 def clipped(value: str, limit: int = 48) -> str:
@@ -28,15 +30,28 @@ def clipped(value: str, limit: int = 48) -> str:
     return repr(value) if len(value) <= limit else repr(value[:limit]) + "…"
 
 
+def shown(text: Any, limit: int | None = 1000) -> str:
+    """:func:`provisioner.safetext.shown` (imported when first needed: ``import provisioner`` stays light)."""
+    from provisioner.safetext import shown as safe
+
+    return safe(text, limit)
+
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
 class ProvisionerError(Exception):
-    """Base class. ``exit_code`` is what the CLI exits with when this error ends a command."""
+    """Base class. ``exit_code`` is what the CLI exits with when this error ends a command. The message is made
+    :func:`~provisioner.safetext.shown` (no secret in play, no control character, at most 1,000 characters)."""
 
     exit_code = EXIT_FAILED
+
+    def __init__(self, *args: object):
+        if args and isinstance(args[0], str):
+            args = (shown(args[0]), *args[1:])
+        super().__init__(*args)
 
 
 EXIT_INTERRUPTED = 130
@@ -68,15 +83,17 @@ class ApiError(StepFailed):
 
     Attributes: ``status`` (HTTP status), ``code`` (CF ``errors[0].code`` or BTP ``error.code``, or None),
     ``title`` (CF ``errors[0].title`` or None), ``detail`` (the API's message), ``method`` and ``url`` of the
-    request (the URL never carries credentials: tokens travel in headers and form bodies only).
+    request (the URL never carries credentials: tokens travel in headers and form bodies only). Title and detail
+    are server text: made :func:`~provisioner.safetext.shown` (title at most 100 characters, detail 500).
     """
 
     def __init__(self, status: int, code: int | None, title: str | None, detail: str, method: str, url: str,
                  hint: str | None = None):
         self.status = status
-        self.code = code
-        self.title = title
-        self.detail = detail
+        self.code: int | str | None = code if isinstance(code, int) and not isinstance(code, bool) else \
+            shown(code, 40) if isinstance(code, str) else None
+        self.title = shown(title, 100) if title is not None else None
+        self.detail = shown(detail, 500)
         self.method = method
         self.url = url
         self.hint = hint
@@ -105,7 +122,7 @@ class ApiError(StepFailed):
 
     def with_hint(self, hint: str) -> ApiError:
         self.hint = hint
-        self.args = (self._text(),)
+        self.args = (shown(self._text()),)
         return self
 
 
@@ -126,6 +143,26 @@ class UnsafeLink(StepFailed):
 class Throttled(ApiError):
     """A 429 or 503 asked to wait longer than the cap (``http.max_retry_wait``) or than the request's or the run's
     time limit allows; the wait was not taken."""
+
+    @property
+    def transient(self) -> bool:
+        return False
+
+
+class MalformedAnswer(ApiError):
+    """An API answered with an expected status but a body that is not what the tool reads (not JSON, nested too
+    deep, or a field missing or of the wrong type: :mod:`provisioner.answers`). One line naming the request, what
+    was expected and the fields: ``GET https://api.example.com/v3/jobs/x answered a malformed job: state: not a
+    string``. ``what`` is what was expected ("job"); ``problems`` the fields and what is wrong with each. Exit code 1;
+    not transient (asking again gets the same answer)."""
+
+    def __init__(self, status: int, method: str, url: str, what: str, problems: str):
+        self.what = what
+        super().__init__(status, None, "MalformedAnswer", f"answered a malformed {what}: {problems}", method, url)
+
+    def _text(self) -> str:
+        text = f"{self.method} {self.url} {self.detail}"
+        return f"{text} ({self.hint})" if self.hint else text
 
     @property
     def transient(self) -> bool:

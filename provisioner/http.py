@@ -40,8 +40,16 @@ from urllib.parse import urljoin
 import requests
 import urllib3
 
-from provisioner import clock
-from provisioner.errors import ApiError, BadInput, PageLoop, ProvisionerError, TimedOut, TokensRefused, UnsafeLink
+from provisioner import clock, safetext
+from provisioner.errors import (
+    ApiError,
+    BadInput,
+    PageLoop,
+    ProvisionerError,
+    TimedOut,
+    TokensRefused,
+    UnsafeLink,
+)
 from provisioner.http_body import ACCEPT_ENCODING, read_body
 from provisioner.http_guards import (
     ambiguity,
@@ -52,7 +60,7 @@ from provisioner.http_guards import (
     refused,
     retried_on_429,
     scrub,
-    shown,
+    shown_url,
 )
 from provisioner.http_pool import HttpSettings, RequestStats, SessionPool, default_pool
 from provisioner.http_urls import Target, target
@@ -61,7 +69,7 @@ from provisioner.http_watch import Exchange, watching
 __all__ = ["TOKEN_RENEWALS", "HttpClient", "HttpSettings", "Pages", "RequestStats", "SessionPool", "TokenSource",
            "default_pool"]
 
-log = logging.getLogger("provisioner.http")
+log = safetext.logger("provisioner.http")  # every line shown (no secret, no control character)
 logging.getLogger("provisioner").addHandler(logging.NullHandler())  # a library: the application logs
 
 SECRET_FORM_FIELDS = frozenset({"password", "client_secret", "refresh_token", "assertion", "code"})
@@ -93,8 +101,8 @@ class Pages:
     def next(self, link: str) -> None:
         if link in self.seen:
             pages = f"{self.read} page{'s' if self.read > 1 else ''}"
-            raise PageLoop(f"{self.what}: the next page {shown(link, 100)} was read already in this list: the API's "
-                           f"pagination loops; stopped after {pages} (report it to the API's operator)")
+            raise PageLoop(f"{self.what}: the next page {shown_url(link, 100)} was read already in this list: "
+                           f"the API's pagination loops; stopped after {pages} (report it to the API's operator)")
         if self.read >= self.limit:
             raise PageLoop(f"{self.what}: more than {self.limit} pages (http.max_pages); stopped: a list that "
                            "never ends? raise http.max_pages if it is really that long")

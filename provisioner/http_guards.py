@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from provisioner.errors import ApiError, BadInput
+from provisioner.errors import ApiError, BadInput, shown
 
 if TYPE_CHECKING:  # annotations only: reading a playbook (url_problem) loads no HTTP stack
     import requests
@@ -84,9 +84,10 @@ def has_scheme(url: str) -> bool:
     return _SCHEME.match(url) is not None
 
 
-def shown(url: str, limit: int = 80) -> str:
-    """``url`` for a message: ``repr`` (control characters escaped), at most ``limit`` characters."""
-    return _show(url, limit)
+def shown_url(url: str, limit: int = 80) -> str:
+    """``url`` for a message: ``repr`` (control characters escaped), at most ``limit`` characters, then scrubbed
+    and escaped as all server text (:func:`provisioner.errors.shown`)."""
+    return shown(_show(url, limit), None)
 
 
 def ambiguity(url: str) -> str | None:
@@ -146,9 +147,9 @@ def parse_error(resp: requests.Response) -> tuple[int | None, str | None, str]:
     """Return ``(code, title, detail)`` from a CF v3, BTP or UAA error body; tolerate non-JSON bodies."""
     try:
         body = resp.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to read: the text
         text = (resp.text or "").strip().splitlines()
-        return None, None, (text[0][:200] if text else resp.reason or "")
+        return None, None, (shown(text[0], 200) if text else resp.reason or "")  # scrubbed before it is cut
     if isinstance(body, dict):
         errs = body.get("errors")
         if isinstance(errs, list) and errs and isinstance(errs[0], dict):

@@ -21,7 +21,7 @@ from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
 from provisioner.errors import UnsafeLink
-from provisioner.http_guards import ambiguity, shown
+from provisioner.http_guards import ambiguity, shown_url
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 #: a host name (labels of letters, digits, "-" and "_", an optional final dot) or a bracketed IPv6 address
@@ -73,7 +73,7 @@ def target(url: str) -> Target:
             port = port or DEFAULT_PORTS[scheme]
             written = f":{parsed.port}" if parsed.port else ""
             return Target(url, f"{scheme}://{host}:{port}", f"{scheme}://{host}{written}", parsed.path or "")
-    raise UnsafeLink(f"the URL {shown(url)} {why}")
+    raise UnsafeLink(f"the URL {shown_url(url)} {why}")
 
 
 def origin(url: str) -> str:

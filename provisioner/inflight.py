@@ -12,13 +12,14 @@ much concurrency it answers quickly, and when it asks the client to slow down.
 
 from __future__ import annotations
 
-import logging
 import statistics
 import threading
 from collections import deque
 from dataclasses import dataclass
 
-log = logging.getLogger("provisioner.http")
+from provisioner import safetext
+
+log = safetext.logger("provisioner.http")
 
 #: the adaptive cap: where it starts, the lowest and highest it goes
 START = 16

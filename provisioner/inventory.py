@@ -31,6 +31,7 @@ from provisioner.platform import HASH_RECORD
 from provisioner.platform.servicemanager import environment, to_instance, to_key
 from provisioner.playbook import Playbook
 from provisioner.runner import btp_client, pool_for, resolve_secrets
+from provisioner.safetext import deep, shown
 from provisioner.sm import ServiceManager
 from provisioner.steps.generated import GENERATED, SOMEONE_ELSE, THIS_TOOL, binding_creator, instance_creator
 
@@ -75,7 +76,8 @@ class Inventory:
     warnings: list[str]
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The inventory as JSON data, every string :func:`provisioner.safetext.shown` (names are server text)."""
+        return deep(asdict(self))
 
 
 def credential_type(parameters: Mapping[str, Any] | None) -> str | None:
@@ -202,8 +204,14 @@ def inventory(pb: Playbook, pool: SessionPool | None = None) -> Inventory:
     return Inventory(pb.tenant.subdomain, pb.btp.subaccount, instances, warnings)
 
 
+def _shown_by(say: Callable[[str], None]) -> Callable[[str], None]:
+    return lambda line: say(shown(line, None))
+
+
 def render(inv: Inventory, say: Callable[[str], None]) -> None:
-    """The inventory as lines for a terminal (never a secret)."""
+    """The inventory as lines for a terminal (never a secret; names and ids, server text, made
+    :func:`provisioner.safetext.shown`)."""
+    say = _shown_by(say)
     say(f"tenant {inv.tenant}, subaccount {inv.subaccount}: {len(inv.instances)} instance(s)")
     for i in inv.instances:
         where = i.environment + (f" (space {i.space})" if i.space else "")

@@ -34,11 +34,18 @@ atomic_write = safefile.atomic_write
 
 @dataclass(frozen=True)
 class Check:
-    """One check's outcome: ``name``, ``passed`` and a ``message`` that never contains a secret."""
+    """One check's outcome: ``name``, ``passed`` and a ``message`` that never contains a secret (both made
+    :func:`provisioner.safetext.shown`: a message may carry what a server said, a token's claims)."""
 
     name: str
     passed: bool
     message: str
+
+    def __post_init__(self) -> None:
+        from provisioner.safetext import shown as safe
+
+        object.__setattr__(self, "name", safe(self.name, 200))
+        object.__setattr__(self, "message", safe(self.message))
 
 
 def parse_key_text(text: str, source: str) -> dict[str, Any]:
@@ -64,6 +71,16 @@ def read_key(path: str | Path) -> ParsedKey:
 def read_key_file(path: str | Path) -> dict[str, Any]:
     """Read and parse a service key file (any of the three forms, see :func:`read_key`): the credentials dict."""
     return read_key(path).creds
+
+
+def read_user_key_file(path: str | Path) -> dict[str, Any]:
+    """:func:`read_key_file` of a key file a user gives (``key test``, ``key export``), its fields' types checked
+    too (:func:`provisioner.answers.keys.check_key_fields`: ``uaa.uaadomain`` a list is one line, exit code 2)."""
+    from provisioner.answers.keys import check_key_fields
+
+    creds = read_key_file(path)
+    check_key_fields(creds, str(path))
+    return creds
 
 
 def _get(obj: Any, dotted: str) -> Any:
@@ -118,8 +135,12 @@ def check_key(creds: dict[str, Any], tenant: str, credential_types: tuple[str, .
 
 def check_key_file(path: str | Path, tenant: str,
                    credential_types: tuple[str, ...] = ("instance-secret",)) -> list[Check]:
-    """:func:`check_key` on a file, its form included; raises :class:`BadInput` when it cannot be read strictly."""
+    """:func:`check_key` on a file, its form included; raises :class:`BadInput` when it cannot be read strictly or
+    a field has the wrong type (:func:`provisioner.answers.keys.check_key_fields`)."""
+    from provisioner.answers.keys import check_key_fields
+
     parsed = read_key(path)
+    check_key_fields(parsed.creds, str(path))
     return check_key(parsed.creds, tenant, credential_types, form=parsed.form, bom=parsed.bom)
 
 

@@ -26,8 +26,10 @@ from urllib.parse import urlsplit
 
 import jwt
 
+from provisioner.answers import uaa as answers
+from provisioner.answers.keys import check_key_fields
 from provisioner.atonce import at_once
-from provisioner.errors import ApiError, BadInput, Interrupted, ProvisionerError, StepFailed
+from provisioner.errors import ApiError, BadInput, Interrupted, MalformedAnswer, ProvisionerError, StepFailed
 from provisioner.http import HttpClient, RequestStats, SessionPool
 from provisioner.http_guards import display_url
 from provisioner.keyfile import Check
@@ -60,8 +62,10 @@ def test_key(creds: dict[str, Any], *, required_scopes: tuple[str, ...] = DEFAUL
              source: str = "the key", api: bool = False) -> list[Check]:
     """Sign in with the key and return the checks listed in the module docstring (only the sign-in check when
     the sign-in fails). Raises :class:`BadInput` when the key lacks ``uaa.url``/``uaa.clientid``/
-    ``uaa.clientsecret`` (or, with ``api``, ``endpoints.Api``); :class:`ApiError` for a transient failure of the
-    token endpoint (the caller may try again). Never puts the secret or the token in a message."""
+    ``uaa.clientsecret`` (or, with ``api``, ``endpoints.Api``), or a field of the wrong type or length
+    (:func:`provisioner.answers.keys.check_key_fields`); :class:`ApiError` for a transient failure of the token
+    endpoint (the caller may try again). Never puts the secret or the token in a message."""
+    check_key_fields(creds, source)
     uaa = _section(creds, "uaa")
     url, cid, secret = uaa.get("url"), uaa.get("clientid"), uaa.get("clientsecret")
     if not (isinstance(url, str) and isinstance(cid, str) and isinstance(secret, str)):
@@ -125,8 +129,8 @@ def _jwks_body(url: str, pool: SessionPool | None, stats: RequestStats | None) -
     """``(url, the JWKS read there)``, or None when it cannot be read (the signature check then reads the
     token's ``jku`` itself and words the failure)."""
     try:
-        return url, HttpClient(url, what="the zone's token keys", pool=pool, stats=stats).request(
-            "GET", url, auth=False).json()
+        return url, answers.token_keys(HttpClient(url, what="the zone's token keys", pool=pool, stats=stats).request(
+            "GET", url, auth=False))
     except Interrupted:
         raise
     except (ProvisionerError, ValueError):
@@ -144,7 +148,7 @@ def _jwks_key(jku: str, kid: str, pool: SessionPool | None, stats: RequestStats 
         except LookupError:
             pass  # rotated since it was read: read it again
     client = HttpClient(jku, what="the zone's token keys (jku)", pool=pool, stats=stats)
-    return _key_in(client.request("GET", jku, auth=False).json(), kid)
+    return _key_in(answers.token_keys(client.request("GET", jku, auth=False)), kid)
 
 
 def _key_in(body: Any, kid: str) -> Any:
@@ -263,11 +267,13 @@ def api_check(api_url: str, token: str, *, pool: SessionPool | None = None,
     target = api_url.rstrip("/") + "/" + API_PROBE
     client = HttpClient(api_url, what="the Cloud ALM API (endpoints.Api)", pool=pool, stats=stats)
     try:
-        client.request("GET", target, auth=False, headers={"Authorization": f"Bearer {token}"},
-                       expect=range(200, 300))
+        answers.calm_api(client.request("GET", target, auth=False, headers={"Authorization": f"Bearer {token}"},
+                                        expect=range(200, 300)))
     except ApiError as exc:
         if exc.transient:
             raise
+        if isinstance(exc, MalformedAnswer):
+            return Check(name, False, str(exc))
         why = {401: "refused the token (401)", 403: "accepted the token but it lacks the API's scope (403)"}
         return Check(name, False, f"GET {display_url(target)}: "
                                   f"{why.get(exc.status, f'answered HTTP {exc.status}')}")

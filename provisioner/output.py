@@ -2,7 +2,9 @@
 then a table. Otherwise (CI): one plain, timestamped line per step as it ends. ``--output json``: nothing until the
 JSON report at the end. Words: see :mod:`provisioner.runner` (check and test say ``passed`` or ``failed``; a wait
 for an operation already running says ``waited``, in a plan ``wait``). Nothing printed here comes from a secret:
-lines are built from step names, actions, reasons and error texts, which never carry credentials."""
+lines are built from step names, actions, reasons and error texts, which never carry credentials; each line is made
+:func:`provisioner.safetext.shown` as it is printed (what a server echoed of a secret removed, control characters
+escaped), and the live display prints every text as plain text, never as rich markup."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import time
 from typing import TextIO
 
 from provisioner.keyfile import Check
+from provisioner.safetext import guard_lines, shown
 from provisioner.steps.base import CHANGING, PLAN_WORDS, RUN_WORDS
 
 STYLE = {"created": "green", "updated": "yellow", "waited": "cyan", "unchanged": "dim", "passed": "green",
@@ -77,7 +80,7 @@ class LinePrinter(Printer):
         self._headed: set[int] = set()
 
     def _line(self, text: str) -> None:
-        print(f"{_stamp()} {text}", file=self.stream, flush=True)
+        print(f"{_stamp()} {shown(text, None)}", file=self.stream, flush=True)
 
     def _header(self, result) -> None:
         if id(result) not in self._headed:
@@ -137,7 +140,7 @@ class LivePrinter(Printer):
         for tenant, step, state, started in rows:
             running = state == "running"
             icon = Spinner("dots") if running else Text("•", style=STYLE.get(state, ""))
-            table.add_row(icon, tenant, step, Text(state, style=STYLE.get(state, "")),
+            table.add_row(icon, Text(shown(tenant)), Text(shown(step)), Text(state, style=STYLE.get(state, "")),
                           f"{time.monotonic() - started:.1f}" if running else "")
         return table
 
@@ -157,21 +160,31 @@ class LivePrinter(Printer):
                 self.rows[id(result)] = [result.tenant, step.step, step.action, time.monotonic()]
 
     def done(self, results: list) -> None:
+        self.live.stop()
+        with self.console.capture() as captured:
+            self._final(results)
+        self.stream.write(guard_lines(captured.get()))  # rich folds long cells: no line may start with ::
+        self.stream.flush()
+
+    def _final(self, results: list) -> None:
         from rich.table import Table
         from rich.text import Text
 
-        self.live.stop()
+        def say(text: str) -> None:
+            self.console.print(Text(shown(text, None)))
+
         for r in results if len(results) == 1 else []:
-            self.console.print(f"{'plan' if r.dry_run else 'run'} {r.playbook}: tenant {r.tenant} ({r.era})")
+            say(f"{'plan' if r.dry_run else 'run'} {r.playbook}: tenant {r.tenant} ({r.era})")
             table = Table(box=None, pad_edge=False, header_style="bold")
             for col in ("STEP", "PLAN" if r.dry_run else "RESULT", "SECONDS", "DETAIL"):
                 table.add_column(col, justify="right" if col == "SECONDS" else "left", overflow="fold")
             for s in r.steps:
-                table.add_row(s.step, Text(s.action, style=STYLE.get(s.action, "")), f"{s.seconds:.2f}", _detail(s))
+                table.add_row(Text(shown(s.step)), Text(s.action, style=STYLE.get(s.action, "")),
+                              f"{s.seconds:.2f}", Text(shown(_detail(s), None)))
             self.console.print(table)
-            self.console.print(summary(r))
+            say(summary(r))
             for line in handoff_lines(r):
-                self.console.print(line, markup=False)
+                say(line)
         if len(results) > 1:
             table = Table(box=None, pad_edge=False, header_style="bold")
             for col in ("TENANT", "RESULT", "CHANGES", "REQUESTS", "WRITES", "SECONDS", "ERROR"):
@@ -179,11 +192,12 @@ class LivePrinter(Printer):
             for r in results:
                 changed = sum(1 for s in r.steps if s.action in CHANGED)
                 error = next((f"{s.step}: {s.error}" for s in r.steps if s.error), "")
-                table.add_row(r.tenant, Text("ok" if r.ok else "failed", style="green" if r.ok else "bold red"),
-                              str(changed), str(r.requests), str(r.writes), f"{r.seconds:.2f}", error)
+                word = Text("ok" if r.ok else "failed", style="green" if r.ok else "bold red")
+                table.add_row(Text(shown(r.tenant)), word, str(changed), str(r.requests), str(r.writes),
+                              f"{r.seconds:.2f}", Text(shown(error, None)))
             self.console.print(table)
             bad = sum(1 for r in results if not r.ok)
-            self.console.print(f"{len(results)} tenants: {len(results) - bad} ok, {bad} failed")
+            say(f"{len(results)} tenants: {len(results) - bad} ok, {bad} failed")
 
     def note(self, text: str) -> None:
         self.console.print(text, markup=False, highlight=False)
@@ -199,6 +213,6 @@ def printer_for(output: str, stream: TextIO | None = None) -> Printer:
 def print_checks(source: str, checks: list[Check], stream: TextIO | None = None) -> None:
     stream = stream or sys.stdout
     for c in checks:
-        print(f"{'pass' if c.passed else 'FAIL'}  {c.name}: {c.message}", file=stream)
+        print(shown(f"{'pass' if c.passed else 'FAIL'}  {c.name}: {c.message}", None), file=stream)
     failed = sum(1 for c in checks if not c.passed)
-    print(f"{source}: {len(checks) - failed}/{len(checks)} checks passed", file=stream)
+    print(shown(f"{source}: {len(checks) - failed}/{len(checks)} checks passed", None), file=stream)

@@ -13,7 +13,9 @@ shipped as ``provisioner/data/report.schema.json`` (``provisioner schema report`
 ``action`` is one word of one vocabulary (:data:`RUN_ACTIONS` for a run, :data:`PLAN_ACTIONS` for a plan);
 ``era.code`` is ``manual``, ``monitoring-key`` or ``automatic`` (:mod:`provisioner.eras`); seconds are wall time
 rounded to milliseconds. JUnit (:func:`to_junit`) follows the common ``junit-10.xsd`` (Jenkins xUnit, GitLab,
-GitHub test reporters). Built from results only, which hold no secret. Files are written atomically, mode 0644.
+GitHub test reporters). Built from results only, which hold no secret; every string of either report is made
+:func:`provisioner.safetext.shown` once more as it is written (no secret in play, no control character: the JUnit
+file is always well-formed XML 1.0). Files are written atomically, mode 0644.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any, NamedTuple
 from provisioner.eras import era_code
 from provisioner.keyfile import atomic_write
 from provisioner.runner import RunResult, StepResult
+from provisioner.safetext import deep, shown
 
 SCHEMA_VERSION = "1.1"
 """The report format's version: the minor part grows when fields are added, the major part when one changes."""
@@ -78,9 +81,9 @@ def report(results: list[RunResult], resumed: dict[str, Any] | None = None) -> d
     resumed from and the tenants skipped as converged, ``{"report", "skipped": [{"playbook", "tenant"}]}``) is
     carried as it is."""
     out = {"schema_version": SCHEMA_VERSION, "provisioner_version": _version(), "ok": all(r.ok for r in results),
-           "tenants": [_tenant(r) for r in results]}
+           "tenants": [deep(_tenant(r), None) for r in results]}
     if resumed is not None:
-        out["resumed"] = resumed
+        out["resumed"] = deep(resumed, None)
     return out
 
 
@@ -167,6 +170,10 @@ def bad_input_junit(message: str, playbooks: list[str]) -> str:
 
 
 def _finish(suites: ET.Element) -> str:
+    for element in suites.iter():
+        element.attrib = {k: shown(v, None) for k, v in element.attrib.items()}
+        if element.text:
+            element.text = shown(element.text, None)
     for attr in ("tests", "failures", "errors"):
         suites.set(attr, str(sum(int(s.get(attr, "0")) for s in suites.iter("testsuite"))))
     suites.set("time", f"{sum(float(s.get('time', '0')) for s in suites.iter('testsuite')):.3f}")

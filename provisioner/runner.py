@@ -21,11 +21,12 @@ from typing import Any
 from provisioner import clock
 from provisioner.atonce import StepStats
 from provisioner.eras import select_steps
-from provisioner.errors import BadInput, ProvisionerError, cap
+from provisioner.errors import BadInput, ProvisionerError
 from provisioner.handoff import KeyMark, handoff
 from provisioner.http import HttpSettings, SessionPool
 from provisioner.orgcheck import OrgGuard
 from provisioner.playbook import Playbook
+from provisioner.safetext import deep, shown
 from provisioner.signin import BINDING_STEP, connect_retrying
 from provisioner.signin import btp_client as btp_client  # re-exported: the sign-in had no module of its own
 from provisioner.signin import connect as connect
@@ -70,9 +71,10 @@ class StepResult:
     requests: int = 0
     checks: list[dict[str, Any]] = field(default_factory=list)
 
-    def __post_init__(self) -> None:  # a huge value echoed in a message is cut (errors.cap)
-        self.error = cap(self.error) if self.error else self.error
-        self.reasons = [cap(r) for r in self.reasons]
+    def __post_init__(self) -> None:  # server text in a message: no secret, no control character, cut
+        self.error = shown(self.error) if self.error else self.error
+        self.reasons = [shown(r) for r in self.reasons]
+        self.checks = [deep(c) for c in self.checks]
 
 
 @dataclass
@@ -111,9 +113,10 @@ class RunResult:
 
 
 def resolve_secrets(pb: Playbook) -> None:
-    """Resolve every secret reference now, so an unset variable fails before any API call (exit 2)."""
+    """Resolve every secret reference now, so an unset variable fails before any API call (exit 2). (The values are
+    registered as secrets in play where they are used, not here: a username may be a reference too.)"""
     for ref in pb.secrets():
-        ref.resolve()
+        ref.resolve(public=True)
 
 
 def http_settings(pb: Playbook, max_in_flight_per_host: int | None = None) -> HttpSettings:

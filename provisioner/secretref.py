@@ -18,7 +18,7 @@ from provisioner.errors import BadInput
 from provisioner.keyfile import read_text_file
 from provisioner.keyjson import shown
 from provisioner.safefile import expand as safefile_expand
-from provisioner.secret import Secret
+from provisioner.secret import Secret, register
 
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _KINDS = ("env", "file", "vcap")
@@ -76,19 +76,25 @@ class SecretRef(BaseModel):
             raise ValueError("give exactly one of {env: NAME}, {file: PATH} or {vcap: SERVICE}")
         return self
 
-    def resolve(self, environ: Mapping[str, str] | None = None) -> Secret:
-        """The secret's value (``environ`` defaults to ``os.environ``). Raises :class:`BadInput` if the variable is
-        unset or empty, the file unreadable or empty, or the VCAP_SERVICES service missing."""
-        environ = os.environ if environ is None else environ
+    def resolve(self, environ: Mapping[str, str] | None = None, *, public: bool = False) -> Secret:
+        """The secret's value (``environ`` defaults to ``os.environ``), registered as a secret in play
+        (:func:`provisioner.secret.register`) unless ``public`` (a username). Raises :class:`BadInput` if the
+        variable is unset or empty, the file unreadable or empty, or the VCAP_SERVICES service missing."""
+        secret = self._resolve(os.environ if environ is None else environ)
+        if not public:
+            register(secret.reveal())
+        return secret
+
+    def _resolve(self, environ: Mapping[str, str]) -> Secret:
         if self.vcap is not None:
-            return Secret(json.dumps(vcap_credentials(self.vcap, self.where, environ)))
+            return Secret(json.dumps(vcap_credentials(self.vcap, self.where, environ)), registered=False)
         if self.env is not None:
             value = environ.get(self.env)
             if not value:
                 state = "is empty" if self.env in environ else "is not set"
                 raise BadInput(f"{self.where}: environment variable {shown_env(self.env)} {state}; export it "
                                "(or use {file: PATH})")
-            return Secret(value)
+            return Secret(value, registered=False)
         assert self.file is not None
         path = Path(self.file)
         fifo = _is_fifo(safefile_expand(path))
@@ -105,7 +111,7 @@ class SecretRef(BaseModel):
             raise BadInput(f"{self.where}: {message}") from None
         if not text.strip():
             raise BadInput(f"{self.where}: secret file {shown_file(self.file)} is empty; put the secret in it")
-        secret = Secret(text.strip("\n"))
+        secret = Secret(text.strip("\n"), registered=False)
         if fifo:
             _FIFO_SECRETS[str(path)] = secret
         return secret
@@ -121,7 +127,7 @@ def text_of(value: str | SecretRef | None) -> str | None:
     """A plain string as it is, a reference resolved (for values such as usernames that may be either)."""
     if value is None or isinstance(value, str):
         return value
-    return value.resolve().reveal()
+    return value.resolve(public=True).reveal()
 
 
 def vcap_credentials(service: str, where: str, environ: Mapping[str, str]) -> dict[str, Any]:

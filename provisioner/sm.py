@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from provisioner import clock
+from provisioner.answers import sm as answers
 from provisioner.budget import TokenBucket
 from provisioner.errors import ApiError, BadInput, StepFailed
 from provisioner.http import HttpClient, Pages, RequestStats, SessionPool
@@ -115,7 +116,7 @@ class ServiceManager:
             params["labelQuery"] = label_query
         seen = Pages(f"SAP Service Manager: GET /v1/{kind}", self.http.pool.settings.max_pages)
         while True:
-            body = self.http.request("GET", f"/v1/{kind}", params=params).json()
+            body = answers.page(self.http.request("GET", f"/v1/{kind}", params=params), kind)
             yield from body.get("items") or []
             token = body.get("token")
             if not token or not body.get("items"):
@@ -126,7 +127,7 @@ class ServiceManager:
     def get(self, kind: str, ident: str) -> dict[str, Any] | None:
         """``GET /v1/{kind}/{id}`` (a binding's answer holds its ``credentials``), or None on 404."""
         try:
-            return self.http.request("GET", f"/v1/{kind}/{ident}").json()
+            return answers.resource(self.http.request("GET", f"/v1/{kind}/{ident}"), kind)
         except ApiError as exc:
             if exc.status == 404:
                 return None
@@ -160,12 +161,11 @@ class ServiceManager:
         """``GET /v1/service_instances/{id}/parameters``; None when the offering does not return them (400, 404
         or 501 with the SM error, as for offerings without ``instances_retrievable``)."""
         try:
-            body = self.http.request("GET", f"/v1/service_instances/{instance_id}/parameters").json()
+            return answers.parameters(self.http.request("GET", f"/v1/service_instances/{instance_id}/parameters"))
         except ApiError as exc:
             if exc.status in (400, 404, 409, 422, 501):
                 return None
             raise
-        return body if isinstance(body, dict) else None
 
     # -- writes -----------------------------------------------------------------------------------------------
 
@@ -188,8 +188,9 @@ class ServiceManager:
             location = resp.headers.get("Location") if resp.status_code == 202 else None
             if resp.status_code == 202 and not location:
                 raise StepFailed(f"SAP Service Manager: {method} {path} answered 202 without a Location")
-            resource = resp.json() if resp.status_code in (200, 201) and resp.content else None
-            return Written(resource if isinstance(resource, dict) else None, location)
+            kind = path.split("/")[2] if path.count("/") >= 2 else ""
+            resource = answers.written(resp, kind) if resp.status_code in (200, 201) and resp.content.strip() else None
+            return Written(resource, location)
 
     def create(self, kind: str, body: Mapping[str, Any]) -> Written:
         """``POST /v1/{kind}?async=true``; a taken name raises ApiError 409 (:func:`name_taken`). An instance
@@ -221,7 +222,7 @@ class ServiceManager:
     def operation(self, location: str) -> dict[str, Any]:
         """``GET /v1/{kind}/{id}/operations/{op}`` → ``{"id", "type", "state", "description", "resource_id",
         "errors", ...}``."""
-        return self.http.request("GET", location).json()
+        return answers.operation(self.http.request("GET", location))
 
     def wait(self, location: str, settings: WaitSettings, what: str) -> str | None:
         """Poll the operation until ``succeeded`` → its ``resource_id`` (else the id in the Location); ``pending``,

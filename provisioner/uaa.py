@@ -15,9 +15,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from provisioner.answers import uaa as answers
 from provisioner.errors import ApiError, StepFailed
 from provisioner.http import HttpClient, RequestStats, SessionPool
-from provisioner.secret import Secret
+from provisioner.secret import Secret, register_basic
 
 EARLY_REFRESH_SECONDS = 30.0
 
@@ -34,12 +35,16 @@ class Token:
 
 def request_token(client: HttpClient, client_id: str, client_secret: Secret, form: dict[str, str],
                   what: str, *, client_is: str = "the client", user_is: str | None = None) -> dict[str, Any]:
-    """POST the token request; return the JSON body (fields ``access_token``, ``expires_in``, ``scope``, ...).
+    """POST the token request; return the answer read by :func:`provisioner.answers.uaa.token` (``access_token``,
+    ``expires_in`` in seconds, clamped to 60 s .. 1 day, ``refresh_token`` when given, ``scope`` as a string).
 
     Raises :class:`StepFailed` with a one-line message on 401 (bad credentials) naming the credential refused:
     ``user_is`` (the user of a password grant, e.g. "the CF user 'me' (cf.username / cf.password)") unless the
-    UAA says ``invalid_client``, else ``client_is`` (e.g. "the cis key's client"); :class:`ApiError` otherwise.
+    UAA says ``invalid_client``, else ``client_is`` (e.g. "the cis key's client"); :class:`ApiError` otherwise
+    (:class:`~provisioner.errors.MalformedAnswer` for a 200 that is not a token answer). The HTTP Basic pair sent
+    is registered as a secret in play (:func:`provisioner.secret.register_basic`), so no echo of it is shown.
     """
+    register_basic(client_id, client_secret.reveal())
     try:
         resp = client.request("POST", "/oauth/token", data=form, auth=False,
                               basic=(client_id, client_secret.reveal()), expect=(200,), idempotent=True)
@@ -50,13 +55,7 @@ def request_token(client: HttpClient, client_id: str, client_secret: Secret, for
             raise StepFailed(f"{what}: the token endpoint {exc.url} refused the credentials of {culprit} "
                              f"({exc.title or 'unauthorized'}: {exc.detail or 'Bad credentials'})") from None
         raise
-    try:
-        body = resp.json()
-        if not isinstance(body.get("access_token"), str):
-            raise ValueError
-    except ValueError:
-        raise StepFailed(f"{what}: the token endpoint answered without an access_token") from None
-    return body
+    return answers.token(resp)
 
 
 class OAuthTokenSource:

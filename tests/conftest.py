@@ -17,7 +17,7 @@ from reportcheck import every_report_is_valid  # noqa: F401 - autouse: every rep
 from skipclock import SkipClock
 from typer.testing import CliRunner
 
-from provisioner import clock
+from provisioner import clock, secret
 from provisioner.cli import _command, app
 from provisioner.sim import Simulator
 
@@ -80,6 +80,14 @@ class Landscape:
     @property
     def key_path(self) -> Path:
         return self.dir / "keys" / "acme-cloudalm.json"
+
+
+@pytest.fixture(autouse=True)
+def secrets_of_this_test():
+    """The secrets in play (provisioner.secret's register) are those of this test: a password of one test (say
+    "wrong") is not scrubbed from the output of the next."""
+    yield
+    secret.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,8 @@
 - :class:`ScriptedServer`: answers each ``(method, path)`` with a scripted response (status, headers, body); what
   it does not know it forwards to ``upstream`` (a simulator), so a test can make one endpoint of a real landscape
   hostile: HTML where JSON belongs, a ``pagination.next.href`` at another host, an error that echoes the request.
+- :class:`LandscapeDouble`: a scripted server in front of a whole landscape (every API through it), for a test
+  that makes any endpoint hostile: an echo of a secret, control characters in server text, a malformed answer.
 - :class:`ForwardProxy`: an HTTP forward proxy (absolute-URI requests) that records every request it relays.
 - :class:`Recorder`: a server at another port that records every request it gets (a link must never lead there).
 - :class:`Raw` answers a script may return instead of ``(status, headers, body)``, written by hand on the socket:
@@ -189,3 +191,37 @@ class Recorder(_Server):
             return 200, {"Content-Type": "application/json"}, answer
 
         super().__init__(record)
+class LandscapeDouble(ScriptedServer):
+    """A :class:`ScriptedServer` in front of a whole simulator landscape: the simulator's URL is rewritten to the
+    double's in every answer (bodies and headers), so that every API the landscape serves (CF, UAA, XSUAA, BTP,
+    Service Manager, the Cloud ALM API: all on the simulator's one port) is reached through the double when the
+    playbook and the cis key name the double. ``script(method, path, body, headers)`` answers what it scripts;
+    ``rewrite(method, path, answer)`` (optional) changes a forwarded answer (its URLs already rewritten)."""
+
+    def __init__(self, upstream: str, script: Script | None = None,
+                 rewrite: Callable[[str, str, Answer], Answer | None] | None = None):
+        self.seen: list[tuple[str, str]] = []
+        self._seen_lock = threading.Lock()
+
+        def handle(method: str, path: str, body: bytes, headers: dict[str, str]) -> Answer:
+            with self._seen_lock:
+                self.seen.append((method, path))
+            scripted = script(method, path, body, headers) if script else None
+            if scripted is not None:
+                return scripted
+            status, hdrs, data = _forward(method, self.upstream + path, headers, body)
+            mine, theirs = self.url, self.upstream
+            answer = (status, {k: v.replace(theirs, mine) for k, v in hdrs.items()},
+                      data.replace(theirs.encode(), mine.encode()).replace(theirs.split("//")[1].encode(),
+                                                                           mine.split("//")[1].encode()))
+            changed = rewrite(method, path, answer) if rewrite else None
+            return changed if changed is not None else answer
+
+        super().__init__(upstream, handle)
+
+    def cis_key(self, info: dict) -> dict:
+        """The simulator's cis key (``Simulator.info()["cis_key"]``) naming the double instead."""
+        import json
+
+        host, mine = self.upstream.split("//")[1], self.url.split("//")[1]
+        return json.loads(json.dumps(info["cis_key"]).replace(self.upstream, self.url).replace(host, mine))

@@ -92,7 +92,10 @@ def test_a_cf_cli_target_with_plain_http_exits_2(landscape, monkeypatch, command
 @pytest.mark.parametrize(("command", "code"), [("run", 2), ("plan", 1)])
 def test_bad_input_found_while_a_tenant_runs_exits_2_too(landscape, monkeypatch, command, code):
     """An expired cf CLI login without a refresh token is found at sign-in, once the tenant runs."""
-    pb = cf_cli_login(landscape, monkeypatch, {"Target": landscape.url, "AccessToken": "bearer expired"})
+    # a token as the cf CLI keeps one (a JWT that expired in 1970): tokens are secrets, scrubbed from all output,
+    # so a token spelled as an English word ("expired") would be scrubbed from the message too
+    expired = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2lnbmF0dXJlLW9mLWFuLWV4cGlyZWQtdG9rZW4"
+    pb = cf_cli_login(landscape, monkeypatch, {"Target": landscape.url, "AccessToken": f"bearer {expired}"})
     out = cli(command, pb)
     assert out.exit_code == code, out.output
     assert out.output.count("the cf CLI login has expired and has no refresh token; run `cf login`") == 1
