@@ -277,9 +277,10 @@ class HttpClient:
     def request(self, method: str, path_or_url: str, *, params: dict[str, Any] | None = None,
                 json: Any = None, data: dict[str, str] | None = None, headers: dict[str, str] | None = None,
                 expect: Iterable[int] = (200,), auth: bool = True, basic: tuple[str, str] | None = None,
-                idempotent: bool = False) -> requests.Response:
+                idempotent: bool = False, cert: tuple[str, str] | None = None) -> requests.Response:
         """Send a request; ``idempotent`` marks a POST that is safe to repeat (a token request), so the HTTP
-        layer's retries cover it too. Raises :class:`ApiError` for any status not in ``expect``."""
+        layer's retries cover it too; ``cert``: a client certificate and its private key (PEM file paths) for
+        mutual TLS. Raises :class:`ApiError` for any status not in ``expect``."""
         url = self.url(path_or_url)
         own = url.startswith(self._own_prefix)
         if not own:
@@ -301,7 +302,7 @@ class HttpClient:
             if token is not None:
                 hdrs["Authorization"] = f"bearer {token}"
             resp = self._send(method, url, params=params, json=json, data=data, headers=hdrs, basic=basic,
-                              idempotent=idempotent, own=own)
+                              idempotent=idempotent, own=own, cert=cert)
             if resp.status_code == 401 and with_token and self.token_source is not None and refreshed < 2:
                 # first the refresh token; if the new token is refused too, sign in again with the original grant
                 refreshed += 1
@@ -319,7 +320,7 @@ class HttpClient:
                            method, display_url(resp.url or url))
 
     def _send(self, method, url, *, params, json, data, headers, basic, idempotent,
-              own: bool = False) -> requests.Response:
+              own: bool = False, cert: tuple[str, str] | None = None) -> requests.Response:
         origin = self._origin if own else None
         session, gate = self.pool.session(url, retry_post=idempotent, origin=origin)
         s = self.pool.settings
@@ -328,7 +329,7 @@ class HttpClient:
         sent, status, throttled = clock.monotonic(), None, False
         try:
             resp = session.request(method, url, params=params, json=json, data=data, headers=headers,
-                                   auth=basic, timeout=(s.connect_timeout, s.read_timeout),
+                                   auth=basic, timeout=(s.connect_timeout, s.read_timeout), cert=cert,
                                    allow_redirects=False, proxies=self.pool.proxies_for(url, origin) or None)
             # (no proxy: None rather than {}, so that requests has no two proxy settings to merge per request)
             status, throttled = resp.status_code, retried_on_429(resp)

@@ -41,6 +41,7 @@ from provisioner.runner import connect_platform, pool_for, resolve_secrets
 from provisioner.runner import run as run_playbook
 from provisioner.steps.generated import per_system
 from provisioner.steps.key import GENERATION, current_key, managed_keys
+from provisioner.steps.parameters import issues_instance_secrets
 from provisioner.wait import WaitSettings
 
 SHARED_SECRET_ROTATE = (
@@ -218,6 +219,7 @@ def revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[st
     included = _included(found, include_foreign)
     if recreate_instance:
         return recreate(pb, found, include_foreign, confirm, say)
+    shared = _shares_instance_secret(pb, found)
     targets = found.keys + included
     if not targets:
         say(f"no service key {pb.key_name} made by this tool on instance {pb.instance_name}: nothing to revoke")
@@ -230,13 +232,23 @@ def revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[st
         say(f"delete service key {key.name}")
         _delete_key(found.platform, key, pb.timeouts.key)
     _say_kept(pb, found, included, say)
-    if pb.credential_type == "instance-secret":
+    if shared:
         say(SECRET_STAYS.format(instance=found.instance.name, path=pb.download_path))
     else:
         say(f"the local copy {pb.download_path}, if any, can no longer sign in; delete it")
     for note in replaced_notes(""):
         say(note)
     return len(targets)
+
+
+def _shares_instance_secret(pb: Playbook, found: Located) -> bool:
+    """Whether the keys revoked hold the instance's secret (the key file says instance-secret, or, without a
+    readable file, the instance still accepts instance secrets): deleting them then revokes nothing."""
+    on_disk = existing_key(Path(pb.download_path))
+    ctype = ((on_disk or {}).get("uaa") or {}).get("credential-type")
+    if ctype:
+        return bool(ctype == "instance-secret")
+    return issues_instance_secrets(found.platform.instance_parameters(found.instance.guid))
 
 
 def recreate(pb: Playbook, found: Located, include_foreign: tuple[str, ...], confirm: Callable[[list[str]], bool],

@@ -25,6 +25,7 @@ from provisioner.sim.broker.brokers import Zone
 from provisioner.sim.btp import routes as btp_routes
 from provisioner.sim.btp.backend import BtpBackend
 from provisioner.sim.btp.model import EnvironmentOrg
+from provisioner.sim.cf import clients as cf_clients
 from provisioner.sim.cf import routes as cf_routes
 from provisioner.sim.cf.backend import CfBackend
 from provisioner.sim.cf.model import Instance as CfInstance
@@ -39,6 +40,7 @@ from provisioner.sim.core.journal import Journal
 from provisioner.sim.core.serving import reset_connection
 from provisioner.sim.core.tokens import Tokens
 from provisioner.sim.landscape import load_landscape
+from provisioner.sim.sm import clients as sm_clients
 from provisioner.sim.sm import routes as sm_routes
 from provisioner.sim.sm.backend import SmBackend
 from provisioner.sim.sm.load import set_base_url as sm_set_base_url
@@ -72,6 +74,7 @@ class SimApp:
         self.config = config
         self.clock = clock
         self.url = ""
+        self.mtls_url = ""
         self.journal = Journal()
         self.tokens = Tokens(config)
         self.faults = FaultInjector()
@@ -111,10 +114,25 @@ class SimApp:
         uaa.subaccount_zone = subaccount_zone
 
         def key_client_scopes(subdomain: str, clientid: str, clientsecret: str) -> list[str] | None:
-            found = cf.key_client_scopes(subdomain, clientid, clientsecret)
-            return found if found is not None else self.sm.client_scopes(subdomain, clientid, clientsecret)
+            found = cf_clients.client_scopes(cf, subdomain, clientid, clientsecret)
+            return found if found is not None else sm_clients.client_scopes(self.sm, subdomain, clientid, clientsecret)
+
+        def key_certificate_scopes(subdomain: str, clientid: str, fingerprint: str) -> list[str] | None:
+            found = cf_clients.certificate_scopes(cf, subdomain, clientid, fingerprint)
+            return found if found is not None else sm_clients.certificate_scopes(self.sm, subdomain, clientid,
+                                                                                fingerprint)
+
+        def app_info(subdomain: str, app: str) -> dict[str, Any] | None:
+            inst = cf_clients.instance_by_app(cf, subdomain, app) or sm_clients.instance_by_app(self.sm, subdomain,
+                                                                                               app)
+            zone = subaccount_zone(subdomain)
+            return None if inst is None else {"appid": app, "serviceinstanceid": inst.guid,
+                                              "tenantid": zone.zone_id if zone else None,
+                                              "instanceSecretLastUsedAt": inst.secret_used_at}
 
         uaa.key_client_scopes = key_client_scopes
+        uaa.key_certificate_scopes = key_certificate_scopes
+        uaa.app_info = app_info
 
     def _wire_sm(self) -> None:
         """Service Manager sees the subaccounts (BTP), the entitlements (BTP) and the instances and keys of each
@@ -167,10 +185,12 @@ class SimApp:
         btp.sm_binding_create = lambda guid, name: sm.access_credentials(sm.create_access_binding(guid, name))
         btp.sm_binding_delete = delete_access
 
-    def set_url(self, url: str) -> None:
-        """Called once the server listens (`http://HOST:PORT`)."""
+    def set_url(self, url: str, mtls_url: str = "") -> None:
+        """Called once the server listens (`https://HOST:PORT`, or `http://`), with the URL of its mTLS port (the
+        `certurl` of x509 credentials)."""
         with self.lock:
-            self.url = url
+            self.url, self.mtls_url = url, mtls_url
+            self.cf.cert_url = self.sm.cert_url = mtls_url
             self.cf.set_base_url(url)
             sm_set_base_url(self.sm, url)
 
@@ -259,9 +279,9 @@ class SimApp:
 
     def _admin_state(self, ctx: Ctx) -> Response:
         """The mutable state without secrets."""
-        cf = self.cf.dump()
+        cf = cf_clients.dump(self.cf)
         return json_response({"config": self.config.as_dict(), "subaccounts": self.btp.dump_subaccounts(), **cf,
-                              "assignments": self.btp.dump_assignments(), **self.sm.dump()})
+                              "assignments": self.btp.dump_assignments(), **sm_clients.dump(self.sm)})
 
     def _admin_faults(self, ctx: Ctx) -> Response:
         """GET the faults object; PATCH merges a JSON merge patch into it; DELETE clears it (no faults)."""
