@@ -84,15 +84,19 @@ def key_export(file: Annotated[Path, typer.Argument(help="Key file: bare JSON, {
 def key_test(file: Annotated[Path, typer.Argument(help="Key file (any of the formats `key check` reads).")],
              api: Annotated[bool, typer.Option("--api", help="Also call the Cloud ALM API (endpoints.Api) with the "
                                                "token.")] = False,
+             scope: Annotated[list[str] | None, typer.Option(
+                 "--scope", help="A scope the token must carry (repeatable), e.g. calm-api.projects.read for an api "
+                                 "key. Default: imp-cdm-feature-display-ui and imp-cdm-feature-manage-ui.")] = None,
              verbose: Verbose = False) -> None:
-    """Sign in with the key (client credentials) and check the token as SAP's library would: signature (the zone's
-    token keys or uaa.verificationkey), expiry, identity zone, client and the Cloud ALM scopes; exit 1 on any
-    failure. Prints no secret."""
+    """Sign in with the key (client credentials; an x509 key: its certificate at uaa.certurl, after checking its
+    expiry) and check the token as SAP's library would: signature (the zone's token keys or uaa.verificationkey),
+    expiry, identity zone, client and the scopes; exit 1 on any failure. Prints no secret."""
     _verbose(verbose)
     from provisioner import keyfile, keytest, output
 
     creds = _guard(lambda: keyfile.read_key_file(file))
-    checks = _guard(lambda: keytest.test_key(creds, source=str(file), api=api))
+    scopes = tuple(scope) if scope else keytest.DEFAULT_REQUIRED_SCOPES
+    checks = _guard(lambda: keytest.test_key(creds, source=str(file), api=api, required_scopes=scopes))
     output.print_checks(str(file), checks)
     raise typer.Exit(EXIT_OK if all(c.passed for c in checks) else EXIT_FAILED)
 

@@ -10,6 +10,7 @@ Deleting a key in BTP does not delete its copy in Landscape Management.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from provisioner.playbook import Playbook
 from provisioner.steps.generated import per_system
@@ -30,13 +31,32 @@ ONE_USE_WARNING = ("warning: the Landscape Management key of {tenant} is {key}, 
 class KeyMark:
     """One purpose's key after a run: ``purpose``, the file ``path``, the key's ``key`` name (None when no key was
     found), ``landscape_management``: this is the tenant's one key for Landscape Management; ``new``: the run made
-    the key or wrote a new one to the file (it must then be uploaded)."""
+    the key or wrote a new one to the file (it must then be uploaded); ``instance``: the purpose's instance;
+    ``credential_type`` of the key (None: not downloaded); ``scopes``: the instance's authorities the playbook
+    asks for (None: the credentials are located, not made)."""
 
     purpose: str
     path: str
     key: str | None
     landscape_management: bool
     new: bool
+    instance: str | None = None
+    credential_type: str | None = None
+    scopes: tuple[str, ...] | None = None
+
+
+def held(pb: Playbook, done: Any) -> tuple[str | None, str | None, tuple[str, ...] | None]:
+    """(instance, credential type, scopes) of a purpose's run ``done`` (its steps' outputs, an ``Upstream``)."""
+    from provisioner.eras import locates
+    from provisioner.steps.download import DownloadOutput
+    from provisioner.steps.instance import InstanceOutput
+
+    inst = done.output("instance", InstanceOutput)
+    downloaded = done.output("download", DownloadOutput)
+    uaa = (downloaded.credentials.get("uaa") if downloaded is not None else None) or {}
+    ctype = uaa.get("credential-type") if isinstance(uaa, dict) else None
+    scopes = None if locates(pb) else tuple(a.removeprefix("$XSMASTERAPPNAME.") for a in pb.service.authorities)
+    return (inst.instance.name if inst is not None else pb.instance_name), ctype, scopes
 
 
 def is_one_use(key_name: str | None) -> bool:

@@ -24,7 +24,7 @@ from provisioner.btp import Btp
 from provisioner.cf import CloudFoundry
 from provisioner.eras import platform_for, select_steps
 from provisioner.errors import BadInput, ProvisionerError, cap
-from provisioner.handoff import KeyMark, handoff_notes
+from provisioner.handoff import KeyMark, handoff_notes, held
 from provisioner.http import HttpSettings, RequestStats, SessionPool
 from provisioner.keyfile import parse_key_text
 from provisioner.orgcheck import OrgGuard
@@ -310,9 +310,9 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
     try:
         for purpose, part in parts:
             label = "" if len(parts) == 1 else f"[{purpose}]"
-            key, new = _run_purpose(part, result, label, stats, pool, dry_run=dry_run, force=force, poll=poll,
+            key, new, held = _run_purpose(part, result, label, stats, pool, dry_run=dry_run, force=force, poll=poll,
                                     on_step=on_step, on_start=on_start)
-            marks.append(KeyMark(purpose, part.download_path, key, purpose == chosen, new))
+            marks.append(KeyMark(purpose, part.download_path, key, purpose == chosen, new, *held))
         return result
     finally:
         result.keys = [asdict(m) for m in marks]
@@ -326,9 +326,10 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
 def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, pool: SessionPool, *,
                  dry_run: bool, force: bool, poll: WaitSettings | None,
                  on_step: Callable[[RunResult, StepResult], None] | None,
-                 on_start: Callable[[RunResult, str], None] | None) -> tuple[str | None, bool]:
+                 on_start: Callable[[RunResult, str], None] | None) -> tuple[str | None, bool, tuple[Any, ...]]:
     """The steps of one purpose's playbook, recorded in ``result`` (step names + ``label``) → the key's name
-    (None: none found) and whether the run made the key or wrote it to the file anew."""
+    (None: none found), whether the run made the key or wrote it to the file anew, and what it holds
+    (:func:`provisioner.handoff.held`: instance, credential type, scopes)."""
     _, selected = select_steps(pb)
 
     def record(step_result: StepResult) -> None:
@@ -346,7 +347,7 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, 
     except ProvisionerError as exc:
         record(StepResult("sign-in", "error" if dry_run else FAILED, [], clock.monotonic() - t0,
                           explained(exc, "sign-in")))
-        return None, False
+        return None, False, held(pb, Upstream(()))
     env = Env(pb, conn.cf, conn.btp, conn.platform, dry_run=dry_run, force=force, poll=poll or WaitSettings(),
               on_subaccount=conn.on_subaccount, pool=pool, stats=stats,
               write_guard=OrgGuard(pb, conn.cf, conn.btp))
@@ -391,7 +392,8 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, 
     finally:
         if any(stopped):
             clock.reset_cancel()
-    key = Upstream(tuple((n.name, done[n.name]) for n in nodes if n.name in done)).output("key", KeyOutput)
+    finished = Upstream(tuple((n.name, done[n.name]) for n in nodes if n.name in done))
+    key = finished.output("key", KeyOutput)
     new = any(s.step == "download" + label and s.action in (RUN_WORDS[Action.CREATE], RUN_WORDS[Action.UPDATE])
               for s in result.steps)
-    return (key.key.name if key is not None else None), new or (key is not None and key.created)
+    return (key.key.name if key is not None else None), new or (key is not None and key.created), held(pb, finished)

@@ -21,8 +21,6 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
-from cryptography import x509
-
 from provisioner.errors import BadInput
 
 X509 = "x509"
@@ -48,6 +46,8 @@ def certificate_expiry(creds: dict[str, Any], source: str = "the key") -> dt.dat
         return None
     if not isinstance(pem, str) or "BEGIN CERTIFICATE" not in pem:
         raise BadInput(f"{source}: uaa.certificate is not a PEM certificate; download the key again")
+    from cryptography import x509  # only for x509 keys: reading a playbook never loads it
+
     try:
         cert = x509.load_pem_x509_certificate(pem.replace("\\n", "\n").encode())
     except ValueError:

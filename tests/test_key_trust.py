@@ -117,7 +117,7 @@ def test_key_test_passes_every_check_and_the_api_accepts_the_token(key):
     checks = _lines(out.stdout)
     assert list(checks) == [*CHECKS, "Cloud ALM API"]
     assert all(v.startswith("pass") for v in checks.values()), checks
-    assert re.match(r"pass RS256, verified with the key key-id-\d+ of http://127\.0\.0\.1:\d+/xsuaa/acme-cloudalm/"
+    assert re.match(r"pass RS256, verified with the key key-id-\d+ of https://127\.0\.0\.1:\d+/xsuaa/acme-cloudalm/"
                     r"token_keys$", checks["signature"]), checks["signature"]
     assert "acme-cloudalm" in checks["identity zone"]
     assert "8/8 checks passed" in out.stdout
@@ -129,7 +129,7 @@ def test_key_test_fails_on_a_token_signed_by_another_key(landscape, key):
     out = cli("key", "test", key, "--api")
     assert out.exit_code == 1, out.output
     checks = _lines(out.stdout)
-    assert re.match(r"FAIL RS256 signature does not verify with the key key-id-\d+ of http://127\.0\.0\.1:\d+/"
+    assert re.match(r"FAIL RS256 signature does not verify with the key key-id-\d+ of https://127\.0\.0\.1:\d+/"
                     r"xsuaa/acme-cloudalm/token_keys: the token was signed by another key$", checks["signature"])
     assert checks["Cloud ALM API"].endswith("refused the token (401)")
     assert checks["sign in (client credentials)"].startswith("pass")

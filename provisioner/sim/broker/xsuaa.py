@@ -84,11 +84,12 @@ def resolve_type(parameters: dict[str, Any], request: Request, *, cloud_foundry:
     types = allowed_types(parameters)
     default = INSTANCE if cloud_foundry and today < cutoff else BINDING
     ctype = request.credential_type or (types[0] if types else default)
-    if request.credential_type is not None and ctype not in (types or [default]):
-        raise Refused(f"Service broker error: the instance does not allow credential-type {ctype!r} "
-                      f"(oauth2-configuration credential-types: {types or [default]})")
     if ctype == INSTANCE and today >= cutoff:
         raise Refused(CUTOFF_REFUSAL.format(cutoff=cutoff.isoformat()))
+    allowed = types or ([INSTANCE, BINDING] if cloud_foundry else [BINDING])
+    if ctype not in allowed:
+        raise Refused(f"Service broker error: the instance does not allow credential-type {ctype!r} "
+                      f"(oauth2-configuration credential-types: {allowed})")
     return ctype
 
 
