@@ -35,9 +35,10 @@ class X509Settings(_Section):
     validity_days: int = Field(default=7, ge=1, le=30, description=(
         "Days the certificate is valid (validity, validity-type DAYS): 1 to 30, as SAP's page allows."))
     parameters: Literal["xsuaa", "flat"] = Field(default="xsuaa", description=(
-        "How the key's parameters are sent: xsuaa wraps them as {\"xsuaa\": {\"credential-type\": \"x509\", ...}} "
-        "(as SAP's reuse services document it), flat sends {\"credential-type\": \"x509\", \"x509\": {...}} (as "
-        "XSUAA's own page shows). Which one the SAP Cloud ALM API broker reads is not confirmed."))
+        "How a key's parameters are sent (x509 keys, and instance-secret when service.credential_type insists on "
+        "it): xsuaa wraps them as {\"xsuaa\": {\"credential-type\": \"x509\", ...}} (as SAP's reuse services "
+        "document it), flat sends {\"credential-type\": \"x509\", \"x509\": {...}} (as XSUAA's own page shows). "
+        "Which one the SAP Cloud ALM API broker reads is not confirmed."))
 
 
 class ServiceSettings(_Section):

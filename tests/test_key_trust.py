@@ -12,11 +12,10 @@ from pathlib import Path
 import jwt
 import pytest
 import requests
-from conftest import cli
+from conftest import SIM_CA, cli
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sap.xssec import create_security_context
-from tlscert import loopback_tls
 
 from provisioner.keytest import signature_check, trusted_jku
 
@@ -56,14 +55,11 @@ def key(landscape) -> Path:
 
 
 @pytest.fixture
-def tls_key(make_landscape, tmp_path, monkeypatch) -> tuple[dict, str, Path]:
-    """A key downloaded from a simulator that serves HTTPS, as XSUAA does: ``(uaa block, simulator URL, CA
-    file)``; sap-xssec (httpx) trusts the simulator's certificate through ``SSL_CERT_FILE``."""
-    cert, context = loopback_tls(tmp_path)
-    land = make_landscape(ssl_context=context)
-    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
-    assert cli("run", land.playbook(**{"http.ca_bundle": str(cert)})).exit_code == 0
-    return json.loads(land.key_path.read_text())["uaa"], land.url, cert
+def tls_key(landscape) -> tuple[dict, str, Path]:
+    """A key downloaded from the simulator, which serves HTTPS as XSUAA does: ``(uaa block, simulator URL, CA
+    file)``; sap-xssec (httpx) trusts the simulator's CA through ``SSL_CERT_FILE`` (tests/conftest.py)."""
+    assert cli("run", landscape.playbook()).exit_code == 0
+    return json.loads(landscape.key_path.read_text())["uaa"], landscape.url, Path(SIM_CA)
 
 
 def test_sap_xssec_accepts_a_token_of_a_downloaded_key_and_sees_both_scopes(tls_key):

@@ -49,12 +49,18 @@ def key_parameters(settings: Playbook) -> dict[str, Any] | None:
     """The binding parameters of a new key: for x509, ``{"credential-type": "x509", "x509": {"key-length",
     "validity", "validity-type": "DAYS"}}`` (SAP's "Parameters for X.509 Certificates Managed by SAP Authorization
     and Trust Management Service"), wrapped in ``{"xsuaa": ...}`` unless ``service.x509.parameters`` is flat;
-    None for the other types (the instance's credential types decide)."""
-    if settings.credential_type != "x509":
-        return None
+    ``{"credential-type": "instance-secret"}`` when the playbook insists on instance-secret (XSUAA then refuses it
+    after 2026-01-19 with its reason, rather than issuing another type); None for binding-secret (the instance's
+    credential types decide)."""
     x = settings.service.x509
-    body = {"credential-type": "x509",
-            "x509": {"key-length": x.key_length, "validity": x.validity_days, "validity-type": "DAYS"}}
+    if settings.credential_type == "x509":
+        body: dict[str, Any] = {"credential-type": "x509", "x509": {"key-length": x.key_length,
+                                                                    "validity": x.validity_days,
+                                                                    "validity-type": "DAYS"}}
+    elif settings.credential_type == "instance-secret":
+        body = {"credential-type": "instance-secret"}
+    else:
+        return None
     return {"xsuaa": body} if x.parameters == "xsuaa" else body
 
 

@@ -7,8 +7,8 @@ random decisions are either certain (rate 1) or compared between two runs with t
 from __future__ import annotations
 
 import http.client
-import ssl
 import re
+import ssl
 import time
 from urllib.parse import urlsplit
 
