@@ -122,3 +122,16 @@ def test_an_x509_landscape_management_key_is_refused_when_the_playbook_loads(lan
     out = cli("validate", landscape.playbook(**{"service.credential_type": "x509"}))
     assert out.exit_code == 2
     assert "the Landscape Management key (purpose monitoring) would be x509" in out.stderr
+
+
+def test_an_x509_binding_on_the_subaccount_route_signs_in_with_its_certificate(landscape):
+    from test_subaccount_route import subaccount_playbook
+
+    pb = subaccount_playbook(landscape, **{"tenant.purposes": ["api"], "steps.purposes": {
+        "api": {"scopes": SCOPES, "credential_type": "x509"}}, "service.x509": {"parameters": "flat"}})
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    assert json.loads(landscape.key_path.read_text())["uaa"]["credential-type"] == "x509"
+    assert "sign in (client certificate at uaa.certurl)" in out.stdout
+    landscape.clear_journal()
+    assert cli("run", pb).exit_code == 0 and landscape.writes() == []
