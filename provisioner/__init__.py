@@ -52,7 +52,8 @@ def run(playbooks: str | PathLike[str] | Playbook | Iterable[Playbook], *, force
     Returns one :class:`RunResult` per tenant, in order: ``result.ok``, and per step (``result.steps``) ``action``
     (created, updated, waited, unchanged, passed, failed, skipped),
     ``reasons``, ``seconds`` (wall time) and ``error``. API and step failures are recorded in the results, never
-    raised; :class:`BadInput` is raised before anything runs for a bad playbook or an unset secret variable."""
+    raised; :class:`BadInput` is raised before anything runs for a bad playbook, an unset secret variable, or two
+    tenants with one key file."""
     return _fleet(playbooks, dry_run=False, force=force, parallel=parallel, max_in_flight=max_in_flight)
 
 
@@ -67,6 +68,7 @@ def plan(playbooks: str | PathLike[str] | Playbook | Iterable[Playbook], *, para
 def _fleet(playbooks: str | PathLike[str] | Playbook | Iterable[Playbook], *, dry_run: bool, force: bool,
            parallel: int, max_in_flight: int | None) -> list[RunResult]:
     from provisioner.fleet import run_many
+    from provisioner.fleetcheck import check_fleet
     from provisioner.playbook import Playbook
     from provisioner.runner import resolve_secrets
 
@@ -76,6 +78,7 @@ def _fleet(playbooks: str | PathLike[str] | Playbook | Iterable[Playbook], *, dr
         pbs = [playbooks]
     else:
         pbs = list(playbooks)
+    check_fleet(pbs)
     for pb in pbs:
         resolve_secrets(pb)
     return run_many(pbs, parallel=parallel, dry_run=dry_run, force=force, max_in_flight_per_host=max_in_flight)

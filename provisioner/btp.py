@@ -174,14 +174,18 @@ class Btp:
         except ApiError as exc:
             if exc.status != 404:
                 raise
-        if not create:
-            return None
+        return self.create_sm_binding(subaccount_guid, name)[0] if create else None
+
+    def create_sm_binding(self, subaccount_guid: str, name: str) -> tuple[dict[str, Any], bool]:
+        """``POST /accounts/v2/subaccounts/{guid}/serviceManagerBindings`` ``{"name": name}`` → (the binding's
+        credentials, True); on a 409 (a parallel run made it) its ``GET`` → (the credentials, False)."""
+        path = f"/accounts/v2/subaccounts/{subaccount_guid}/serviceManagerBindings"
         try:
-            return self.accounts.request("POST", path, json={"name": name}, expect=(200, 201)).json()
+            return self.accounts.request("POST", path, json={"name": name}, expect=(200, 201)).json(), True
         except ApiError as exc:
             if exc.status != 409:
                 raise
-        return self.accounts.request("GET", f"{path}/{name}").json()
+        return self.accounts.request("GET", f"{path}/{name}").json(), False
 
     # -- entitlements -----------------------------------------------------------------------------------------
 

@@ -21,17 +21,21 @@ import typer  # noqa: E402 - after the choice above, which typer reads when impo
 
 from provisioner.cli_common import (
     ENV,
+    Parallel,
+    Playbooks,
     Timeout,
     Verbose,
-    _check_timeout,
     _fail,
     _guard,
     _load,
+    _load_all,
+    _plan_exit,
+    _run_exit,
     _verbose,
-    _with_timeout,
 )
 from provisioner.cli_fleet import ResumeOpt, ShardOpt, SmBudgetOpt, fleet_app, narrow
 from provisioner.cli_key import key_app, revoke
+from provisioner.cli_reads import inventory
 from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
@@ -57,28 +61,6 @@ def _options(version: Annotated[bool, typer.Option("--version", callback=_show_v
     help text above is what --help shows)."""
 
 
-def _load_all(playbooks: list[Path], timeout: float | None) -> list:
-    """Every tenant of every playbook, all validated (secrets resolved too) before anything runs."""
-    from provisioner import playbook as pbmod
-    from provisioner.credentials import check_login_source
-    from provisioner.fleetcheck import check_fleet
-    from provisioner.http_guards import ca_bundle
-    from provisioner.runner import resolve_secrets
-
-    _check_timeout(timeout)
-    pbs = [_with_timeout(pb, timeout) for path in playbooks for pb in pbmod.load_all(path)]
-    check_fleet(pbs)
-    for pb in pbs:
-        resolve_secrets(pb)
-        check_login_source(pb)
-        if pb.http.ca_bundle:
-            ca_bundle(pb.http.ca_bundle)
-    return pbs
-
-
-Playbooks = Annotated[list[Path], typer.Argument(help="Playbook YAML file(s); each may list several tenants.")]
-Parallel = Annotated[int, typer.Option("--parallel", "-p", min=1, max=256, envvar=ENV + "PARALLEL",
-                                       help="Tenants run at once.")]
 MaxInFlight = Annotated[int | None, typer.Option(
     "--max-in-flight", min=1, max=256,
     help="A fixed cap on requests in flight to one API host, over all tenants. Default: a cap per host that "
@@ -116,38 +98,23 @@ def _load_or_report(playbooks: list[Path], timeout: float | None, junit: Path | 
         raise
 
 
-def _check_outputs(report: Path | None, junit: Path | None, playbooks: list[Path]) -> None:
-    """Before anything runs: ``--report`` / ``--junit`` name regular files (or nothing yet), never a directory,
-    device, FIFO or one of the playbooks (:func:`provisioner.safefile.target`)."""
-    import os
-
-    from provisioner import safefile
-    from provisioner.errors import BadInput
-
-    given = {os.path.realpath(p) for p in playbooks}
-    for flag, path in (("--report", report), ("--junit", junit)):
-        if path is None:
-            continue
-        where = safefile.target(safefile.expand(path), f"{flag} file")
-        if where is not None and os.path.realpath(where) in given:
-            raise BadInput(f"{flag} {path}: is one of the playbooks given; write the report to another file")
-
-
 def _execute(playbooks, *, dry_run: bool, force: bool, timeout, parallel: int, max_in_flight: int | None,
              report, junit,
              output: OutputFormat | str, shard: str | None = None, resume: Path | None = None,
              sm_budget: float = 50.0):
-    """Load every playbook (bad input: nothing runs), keep the tenants of ``--shard`` not converged in
-    ``--resume``, run or plan them, print and write the reports; after Ctrl-C / SIGTERM, say what was in flight
-    and exit 130 (:mod:`provisioner.interrupt`)."""
-    from provisioner import clock, fleet, interrupt, reports
+    """Load every playbook (bad input, or outputs that would clobber an input or each other,
+    :mod:`provisioner.outpaths`: nothing runs), keep the tenants of ``--shard`` not converged in ``--resume`` (the
+    report then lists those it skipped), run or plan them, print and write the reports; after Ctrl-C / SIGTERM, say
+    what was in flight and exit 130 (:mod:`provisioner.interrupt`)."""
+    from provisioner import clock, fleet, interrupt, outpaths, reports
     from provisioner.output import printer_for
 
     output = OutputFormat(output).value
     bad_input_code = EXIT_FAILED if dry_run else EXIT_BAD_INPUT
-    _guard(lambda: _check_outputs(report, junit, playbooks), bad_input_code=bad_input_code)
-    pbs = _guard(lambda: narrow(_load_or_report(playbooks, timeout, junit), shard, resume),
-                 bad_input_code=bad_input_code)
+    _guard(lambda: outpaths.check_flags(report, junit, resume, playbooks), bad_input_code=bad_input_code)
+    loaded = _guard(lambda: _load_or_report(playbooks, timeout, junit), bad_input_code=bad_input_code)
+    _guard(lambda: outpaths.check_paths(loaded, report, junit, resume), bad_input_code=bad_input_code)
+    pbs, resumed = _guard(lambda: narrow(loaded, shard, resume), bad_input_code=bad_input_code)
     printer = printer_for(output)
     progress = interrupt.progress
 
@@ -165,10 +132,13 @@ def _execute(playbooks, *, dry_run: bool, force: bool, timeout, parallel: int, m
                                  on_step=on_step, on_start=on_start)
     finally:
         printer.done(results if "results" in locals() else [])
+    carried = resumed.to_json() if resumed is not None else None  # chained --resume skips them too
+    if resumed is not None:
+        printer.note(resumed.summary(len(results)))
     if output == "json":
-        typer.echo(reports.to_json(results), nl=False)
+        typer.echo(reports.to_json(results, carried), nl=False)
     if report:
-        _guard(lambda: reports.write_json(results, report))
+        _guard(lambda: reports.write_json(results, report, carried))
     if junit:
         _guard(lambda: reports.write_junit(results, junit))
     if clock.cancelled():
@@ -194,13 +164,7 @@ def run(playbooks: Playbooks,
                        resume=resume, sm_budget=sm_creates_per_minute)
     if dry_run:
         raise typer.Exit(_plan_exit(results))
-    raise typer.Exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
-
-
-def _plan_exit(results) -> int:
-    if not all(r.ok for r in results):
-        return EXIT_FAILED
-    return 2 if any(r.has_changes for r in results) else EXIT_OK
+    raise typer.Exit(_run_exit(results))
 
 
 @app.command()
@@ -219,15 +183,16 @@ def plan(playbooks: Playbooks, parallel: Parallel = 4, max_in_flight: MaxInFligh
 def doctor(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file.")],
            verbose: Verbose = False) -> None:
     """Check that every credential source resolves and the identities have the roles SAP's setup guide requires
-    (Global Account Administrator, Org Manager, Space Developer), changing nothing. Exit 0 all pass, 1 not."""
+    (Global Account Administrator, Org Manager, Space Developer), changing nothing. Each check says pass, warn
+    (could not be checked) or FAIL. Exit 0 nothing failed (warnings a run stops on count as failed), 1 a check
+    failed, 2 bad input."""
     _verbose(verbose)
     from provisioner import doctor as doc
 
     def say(check) -> None:
-        typer.echo(f"{'pass' if check.passed else 'FAIL'}  {check.name}: {check.message}")
+        typer.echo(f"{doc.word(check)}  {check.name}: {check.message}")
 
-    ok = _guard(lambda: doc.diagnose(_load(playbook, None), say))
-    raise typer.Exit(EXIT_OK if ok else EXIT_FAILED)
+    raise typer.Exit(_guard(lambda: doc.diagnose(_load(playbook, None), say)))
 
 
 @app.command()
@@ -261,27 +226,7 @@ def schema(kind: Annotated[SchemaKind, typer.Argument(help="playbook (the YAML p
 
 
 app.command()(revoke)
-
-
-@app.command()
-def inventory(playbook: Annotated[Path, typer.Argument(help="The playbook of the tenant whose subaccount to list.")],
-              output: Annotated[str, typer.Option("--output", "-o", help="text or json.")] = "text",
-              verbose: Verbose = False) -> None:
-    """List every SAP Cloud ALM API instance of the subaccount (Service Manager, and Cloud Foundry when the
-    playbook has cf) with its bindings or keys: who made each, credential type, which one the local key file
-    holds. Read only; never prints a secret."""
-    _verbose(verbose)
-    import json
-
-    from provisioner import inventory as inv
-
-    if output not in ("text", "json"):
-        raise _fail(f"--output {output!r}: use text or json", EXIT_BAD_INPUT)
-    found = _guard(lambda: inv.inventory(_load(playbook, None)))
-    if output == "json":
-        typer.echo(json.dumps(found.to_json(), indent=2))
-    else:
-        inv.render(found, typer.echo)
+app.command()(inventory)
 
 
 @app.command()

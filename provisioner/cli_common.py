@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from provisioner.errors import EXIT_BAD_INPUT
+from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
 ENV = "PROVISIONER_"
 """Prefix of the environment variables that set the common flags (``PROVISIONER_PARALLEL`` for ``--parallel``,
@@ -78,3 +78,45 @@ def _load(playbook: Path, timeout: float | None):
 
     _check_timeout(timeout)
     return _with_timeout(pbmod.load(playbook), timeout)
+
+
+def _load_all(playbooks: list[Path], timeout: float | None) -> list:
+    """Every tenant of every playbook, all validated (secrets resolved too) before anything runs."""
+    from provisioner import playbook as pbmod
+    from provisioner.credentials import check_key_sources, check_login_source
+    from provisioner.fleetcheck import check_fleet
+    from provisioner.http_guards import ca_bundle
+    from provisioner.runner import resolve_secrets
+
+    _check_timeout(timeout)
+    pbs = [_with_timeout(pb, timeout) for path in playbooks for pb in pbmod.load_all(path)]
+    check_fleet(pbs)
+    for pb in pbs:
+        resolve_secrets(pb)
+        check_login_source(pb)
+        check_key_sources(pb)
+        if pb.http.ca_bundle:
+            ca_bundle(pb.http.ca_bundle)
+    return pbs
+
+
+Playbooks = Annotated[list[Path], typer.Argument(help="Playbook YAML file(s); each may list several tenants.")]
+Parallel = Annotated[int, typer.Option("--parallel", "-p", min=1, max=256, envvar=ENV + "PARALLEL",
+                                       help="Tenants run at once.")]
+
+
+def _run_exit(results) -> int:
+    """``run``: 0 all succeeded, 2 a tenant could not run because of bad input
+    (:class:`provisioner.fleet.BadInputResult`), else 1."""
+    from provisioner.fleet import BadInputResult
+
+    if any(isinstance(r, BadInputResult) for r in results):
+        return EXIT_BAD_INPUT
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def _plan_exit(results) -> int:
+    """``plan`` (``run --dry-run``): 1 an error (bad input included), 2 changes pending, 0 nothing to do."""
+    if not all(r.ok for r in results):
+        return EXIT_FAILED
+    return 2 if any(r.has_changes for r in results) else EXIT_OK

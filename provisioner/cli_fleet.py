@@ -4,7 +4,6 @@ Imports stay inside the commands so ``--help`` starts fast."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,16 +23,15 @@ SmBudgetOpt = Annotated[float, typer.Option(
                                               "runs (SAP allows 50 a minute per client).")]
 
 
-def narrow(pbs: list[Any], shard: str | None, resume: Path | None) -> list[Any]:
-    """The playbooks of ``--shard`` minus the tenants ``--resume``'s report shows converged. Raises
+def narrow(pbs: list[Any], shard: str | None, resume: Path | None) -> tuple[list[Any], Any]:
+    """The playbooks of ``--shard`` minus the tenants ``--resume``'s report shows converged, and what that left out
+    (a :class:`provisioner.fanout.Resumed`, None without ``--resume``). Raises
     :class:`~provisioner.errors.BadInput` on a bad shard or report."""
     from provisioner import fanout
 
     if shard is not None:
         pbs = fanout.select(pbs, fanout.parse_shard(shard))
-    if resume is not None:
-        pbs = fanout.without_converged(pbs, fanout.converged_tenants(resume))
-    return pbs
+    return fanout.resume(pbs, resume) if resume is not None else (pbs, None)
 
 
 @fleet_app.command("matrix")
@@ -41,8 +39,9 @@ def matrix(playbooks: Annotated[list[Path], typer.Argument(help="Playbook YAML f
                                                                 "tenants.")],
            shards: Annotated[int | None, typer.Option("--shards", min=1, max=256, help="Number of shards "
                                                       "(default: enough for --per-shard tenants each).")] = None,
-           per_shard: Annotated[int, typer.Option("--per-shard", min=1, help="Tenants a shard should hold "
-                                                  "when --shards is not given.")] = 50,
+           per_shard: Annotated[int, typer.Option("--per-shard", min=1, help="The most tenants a shard holds "
+                                                  "when --shards is not given (the fewest shards that keep "
+                                                  "every shard at or below it).")] = 50,
            fmt: Annotated[str, typer.Option("--format", help="github: {\"include\": [...]} for strategy.matrix; "
                                                             "argo: a JSON list for withParam.")] = "github") -> None:
     """Print the JSON a CI engine fans out on: one entry {"shard": "K/N", "tenants": count} per non-empty shard,
@@ -50,12 +49,15 @@ def matrix(playbooks: Annotated[list[Path], typer.Argument(help="Playbook YAML f
     from provisioner import fanout
     from provisioner import playbook as pbmod
     from provisioner.errors import BadInput
+    from provisioner.fleetcheck import check_fleet
 
     try:  # reading playbooks and counting raise BadInput only (no API call, no secret)
         if fmt not in fanout.FORMATS:
             raise BadInput(f"--format {fmt!r}: use " + " or ".join(fanout.FORMATS))
-        subs = [pb.tenant.subdomain for path in playbooks for pb in pbmod.load_all(path)]
-        count = shards if shards is not None else max(1, min(fanout.MAX_SHARDS, math.ceil(len(subs) / per_shard)))
+        pbs = [pb for path in playbooks for pb in pbmod.load_all(path)]
+        check_fleet(pbs)  # what `run` refuses (the same tenant twice, ...) is refused here already
+        subs = [pb.tenant.subdomain for pb in pbs]
+        count = shards if shards is not None else fanout.shard_count(subs, per_shard)
         text = fanout.matrix(subs, count, fmt)
     except BadInput as exc:
         typer.echo(f"error: {exc}", err=True)

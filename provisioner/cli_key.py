@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from provisioner.cli_common import Verbose, _fail, _guard, _load, _verbose
+from provisioner.cli_common import Timeout, Verbose, _fail, _guard, _load, _verbose
 from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
 key_app = typer.Typer(no_args_is_help=True, help="Check, test and export a service key file.")
@@ -108,8 +108,8 @@ Purpose = Annotated[str | None, typer.Option("--purpose", help="The purpose whos
                                                                "the Landscape Management one).")]
 
 
-def _for_purpose(playbook: Path, purpose: str | None):
-    pb = _load(playbook, None)
+def _for_purpose(playbook: Path, purpose: str | None, timeout: float | None = None):
+    pb = _load(playbook, timeout)
     chosen = purpose or pb.landscape_management_purpose or pb.tenant.purposes[0]
     if chosen not in pb.tenant.purposes:
         from provisioner.errors import BadInput
@@ -120,13 +120,16 @@ def _for_purpose(playbook: Path, purpose: str | None):
 
 @key_app.command("rotate")
 def key_rotate(playbook: Annotated[Path, typer.Argument(help="The playbook whose key to rotate.")],
-               include_foreign: IncludeForeign = None, purpose: Purpose = None, verbose: Verbose = False) -> None:
+               include_foreign: IncludeForeign = None, purpose: Purpose = None, timeout: Timeout = None,
+               verbose: Verbose = False) -> None:
     """Create a new key, download and test it, then delete the one it replaced (never a key this tool did not
-    make unless --include-foreign names it). A failure leaves a working key."""
+    make unless --include-foreign names it). A failure leaves a working key. Holds the key file's lease; one held
+    by another rotation, revoke or run of the tenant is waited for at most the longest step timeout."""
     _verbose(verbose)
     from provisioner import lifecycle
 
-    _guard(lambda: lifecycle.rotate(_for_purpose(playbook, purpose), typer.echo, tuple(include_foreign or ())))
+    _guard(lambda: lifecycle.rotate(_for_purpose(playbook, purpose, timeout), typer.echo,
+                                    tuple(include_foreign or ())))
 
 
 def _confirm(yes: bool, what: str) -> Callable[[list[str]], bool]:
@@ -149,15 +152,16 @@ def key_migrate(playbook: Annotated[Path, typer.Argument(help="The playbook whos
                     "--skip-usage-check", help="Drop instance-secret without reading instanceSecretLastUsedAt "
                                                "(when the Authorization API refuses and you checked it "
                                                "otherwise).")] = False,
-                include_foreign: IncludeForeign = None, purpose: Purpose = None, verbose: Verbose = False) -> None:
+                include_foreign: IncludeForeign = None, purpose: Purpose = None, timeout: Timeout = None,
+                verbose: Verbose = False) -> None:
     """Move the instance off instance secrets as SAP describes: allow both types, create, download and test a
     binding-secret key, delete the old keys (after a confirmation), check instanceSecretLastUsedAt, then drop
     instance-secret. A migrated instance gets no write. Never SAP's generated credentials unless named."""
     _verbose(verbose)
     from provisioner import migrate
 
-    _guard(lambda: migrate.migrate(_for_purpose(playbook, purpose), _confirm(yes, "key migrate deletes"), typer.echo,
-                                   tuple(include_foreign or ()), skip_usage_check))
+    _guard(lambda: migrate.migrate(_for_purpose(playbook, purpose, timeout), _confirm(yes, "key migrate deletes"),
+                                   typer.echo, tuple(include_foreign or ()), skip_usage_check))
 
 
 def revoke(playbook: Annotated[Path, typer.Argument(help="The playbook whose key(s) to delete.")],
@@ -165,11 +169,12 @@ def revoke(playbook: Annotated[Path, typer.Argument(help="The playbook whose key
            recreate_instance: Annotated[bool, typer.Option(
                "--recreate-instance", help="Delete the instance and its keys and create them again: a new secret "
                                            "(instance-secret keys share the instance's secret).")] = False,
-           include_foreign: IncludeForeign = None, purpose: Purpose = None, verbose: Verbose = False) -> None:
+           include_foreign: IncludeForeign = None, purpose: Purpose = None, timeout: Timeout = None,
+           verbose: Verbose = False) -> None:
     """Delete the service key(s) this tool made for the playbook, after a confirmation (--yes skips it; no prompt
-    without a terminal)."""
+    without a terminal). Holds the key file's lease, as key rotate does."""
     _verbose(verbose)
     from provisioner import lifecycle
 
-    _guard(lambda: lifecycle.revoke(_for_purpose(playbook, purpose), _confirm(yes, "revoke deletes"), typer.echo,
-                                    tuple(include_foreign or ()), recreate_instance))
+    _guard(lambda: lifecycle.revoke(_for_purpose(playbook, purpose, timeout), _confirm(yes, "revoke deletes"),
+                                    typer.echo, tuple(include_foreign or ()), recreate_instance))

@@ -80,6 +80,44 @@ def check_login_source(pb: Playbook) -> None:
         vcap_credentials(c.vcap_service, f"{pb.source}: cf.vcap_service", os.environ)
 
 
+def check_key_sources(pb: Playbook) -> None:
+    """Before anything runs, without a request: the keys the playbook names (``btp.cis_key``,
+    ``btp.environments_key``, ``btp.sm_key``) parse and have their fields, each URL in them is https (or http to
+    loopback), a ``user_token`` cis key has btp.username and btp.password, and with ``login: cf-cli`` the cf CLI's
+    target is such a URL. Raises :class:`BadInput` (exit 2) naming the file or variable, the field and the fix."""
+    from provisioner.btp import validate_cis_key
+    from provisioner.http_guards import check_url
+
+    for ref, kind in ((pb.btp.cis_key, "cis"), (pb.btp.environments_key, "cis"), (pb.btp.sm_key, "sm")):
+        if ref is None:
+            continue
+        source = ref.file or f"{ref.where} ({ref.describe()})"
+        key: Any = parse_key_text(ref.resolve().reveal(), source)
+        fields: tuple[str, ...]
+        if kind == "sm":
+            key, fields = sm_credentials(key, source), ("url", "sm_url")
+        else:
+            validate_cis_key(key, source)
+            fields = ("uaa.url", "endpoints.accounts_service_url", "endpoints.entitlements_service_url",
+                      "endpoints.provisioning_service_url")
+        for dotted in fields:
+            value = key
+            for part in dotted.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if value is not None and not isinstance(value, str):
+                raise BadInput(f"{source}: {dotted}: not a URL (a {type(value).__name__}); write e.g. "
+                               "https://api.example.com")
+            if value:
+                check_url(value, f"{source}: {dotted}")
+        if ref is pb.btp.cis_key and key.get("grant_type") == "user_token" and (
+                pb.btp.username is None or pb.btp.password is None):
+            raise BadInput(f"{source}: the cis key's grant_type is user_token (password grant); set btp.username "
+                           "and btp.password in the playbook")
+    if pb.cf is not None and pb.cf.login == "cf-cli" and not pb.cf.api:
+        path = cf_config_path()
+        check_url(str(read_cf_config(path)["Target"]), f"{path}: Target (the cf CLI's target)")
+
+
 class CfCliTokenSource:
     """Tokens of the cf CLI's login: the stored access token while it is valid, then the refresh-token grant."""
 
@@ -163,23 +201,38 @@ def sign_in_cf(pb: Playbook, pool: SessionPool, stats: RequestStats) -> CloudFou
 def service_manager(pb: Playbook, btp: Btp | None, pool: SessionPool, stats: RequestStats, *,
                     create: bool = True) -> ServiceManager:
     """A Service Manager client of the playbook's subaccount: from ``btp.sm_key`` when given, else from the
-    subaccount's ``serviceManagerBindings`` binding ``btp.sm_binding`` (``GET``, created with ``POST`` when
-    missing: a write on the first run only; without ``create``, as in ``plan``, a missing binding raises
-    :class:`StepFailed`). Raises :class:`BadInput` when neither source is usable; the credentials are never
-    printed."""
+    subaccount's ``serviceManagerBindings`` binding ``btp.sm_binding`` (:func:`sm_binding`: a write on the first
+    run only; without ``create``, as in the read-only commands, a missing binding raises :class:`StepFailed`).
+    Raises :class:`BadInput` when neither source is usable; the credentials are never printed."""
     ref = pb.btp.sm_key
     if ref is not None:
         source = ref.file or f"{ref.where} ({ref.describe()})"
         return ServiceManager(sm_credentials(parse_key_text(ref.resolve().reveal(), source), source),
                               pool=pool, stats=stats)
+    binding, _ = sm_binding(pb, btp, create=create)
+    if binding is None:
+        raise StepFailed(f"subaccount {pb.btp.subaccount} has no Service Manager binding {pb.btp.sm_binding} yet "
+                         "(serviceManagerBindings): `run` creates it once; read-only commands never write (or "
+                         "give btp.sm_key)")
+    return sm_client(pb, binding, pool, stats)
+
+
+def sm_binding(pb: Playbook, btp: Btp | None, *, create: bool) -> tuple[dict[str, Any] | None, bool]:
+    """The subaccount's ``serviceManagerBindings`` binding ``btp.sm_binding`` (``GET``; with ``create``, made with
+    ``POST`` when missing) → (its credentials, None when missing and not ``create``; whether this call made it).
+    Raises :class:`BadInput` without a BTP client (no ``btp.cis_key``)."""
     if btp is None:
         raise BadInput(f"{pb.source}: btp: the subaccount route needs Service Manager credentials: btp.cis_key (a "
                        "global account administrator's cis key) or btp.sm_key")
-    sub = btp.find_subaccount(pb.btp.subaccount)
-    binding = btp.sm_binding(str(sub["guid"]), pb.btp.sm_binding, create=create)
-    if binding is None:
-        raise StepFailed(f"subaccount {pb.btp.subaccount} has no Service Manager binding {pb.btp.sm_binding} yet "
-                         "(serviceManagerBindings): `run` creates it once; `plan` never writes")
+    guid = str(btp.find_subaccount(pb.btp.subaccount)["guid"])
+    binding = btp.sm_binding(guid, pb.btp.sm_binding, create=False)
+    if binding is not None or not create:
+        return binding, False
+    return btp.create_sm_binding(guid, pb.btp.sm_binding)
+
+
+def sm_client(pb: Playbook, binding: dict[str, Any], pool: SessionPool, stats: RequestStats) -> ServiceManager:
+    """The Service Manager client signed in with the ``serviceManagerBindings`` binding's credentials."""
     return ServiceManager(sm_credentials(binding, f"serviceManagerBindings {pb.btp.sm_binding}"), pool=pool,
                           stats=stats)
 
@@ -193,7 +246,8 @@ def sign_in_beside(sign_in: Callable[[], T], btp: Btp | None, pb: Playbook) -> T
     if btp is None or not first_run(pb):
         return sign_in()
     early = helpers().submit(btp.sign_in_and_list, pb.btp.subaccount,
-                             environments=pb.cf is not None and pb.btp.org_check != "off")
+                             environments=pb.cf is not None and pb.btp.org_check != "off"
+                             and pb.btp.environments_key is None)
     try:
         value = sign_in()
     finally:

@@ -1,15 +1,22 @@
 """``provisioner doctor``: checks that every credential source of a playbook resolves and that the identities
 have the roles SAP's setup guide for the SAP Cloud ALM API requires (Global Account Administrator, Org Manager,
 Space Developer), without changing anything. Reads only: ``GET /``, token requests, ``GET /v3/organizations``,
-``/v3/spaces``, ``/v3/roles``, ``GET /accounts/v1/subaccounts`` and ``/entitlements/v1/assignments``.
+``/v3/spaces``, ``/v3/roles``, ``GET /accounts/v1/subaccounts``, ``/entitlements/v1/assignments`` and (the org
+check of the Cloud Foundry route) ``/provisioning/v1/environments``.
+
+Each finding is ``pass``, ``warn`` (a check that could not be made: a run stops on it, as on the org check without
+a key that may read environments; or the playbook skips it, ``btp.org_check: off``) or ``FAIL``. The exit code
+(:func:`diagnose`): 0 when nothing failed and no warning stops a run, 2 when a failure is bad input (a playbook,
+key file or secret the user must fix), 1 otherwise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from provisioner.errors import ApiError, BadInput, ProvisionerError
+from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, ApiError, BadInput, ProvisionerError
 from provisioner.http import RequestStats
 from provisioner.keyfile import Check, check_key, read_key_file
 from provisioner.playbook import Playbook, text_of
@@ -18,18 +25,33 @@ from provisioner.uaa import claims
 CIS_SCOPES = ("global-account.entitlement.subaccount.update", "global-account.subaccount.read", "job.read")
 
 
-def diagnose(pb: Playbook, say: Callable[[Check], None]) -> bool:
-    """Run every check, reporting each through ``say``; True when all passed."""
+@dataclass(frozen=True)
+class Finding(Check):
+    """A doctor's check; ``warning``: it could not be made (with ``passed`` False a run stops on it; True: the
+    playbook skips it on purpose); ``bad_input``: it failed on something the user must fix in a file."""
+
+    warning: bool = False
+    bad_input: bool = False
+
+
+def word(check: Check) -> str:
+    """``pass``, ``warn`` or ``FAIL``: how a finding is printed."""
+    return "warn" if getattr(check, "warning", False) else "pass" if check.passed else "FAIL"
+
+
+def diagnose(pb: Playbook, say: Callable[[Check], None]) -> int:
+    """Run every check, reporting each through ``say`` (a :class:`Finding`) → the exit code: 0 nothing failed and
+    no warning stops a run, 2 a failure is bad input, 1 otherwise."""
     from provisioner.btp import Btp, find_assignment
     from provisioner.credentials import sign_in_cf
     from provisioner.runner import load_cis_key, pool_for
 
-    ok = True
+    findings: list[Finding] = []
 
-    def report(name: str, passed: bool, message: str) -> bool:
-        nonlocal ok
-        ok = ok and passed
-        say(Check(name, passed, message))
+    def report(name: str, passed: bool, message: str, *, warning: bool = False,
+               error: BaseException | None = None) -> bool:
+        findings.append(Finding(name, passed, message, warning, isinstance(error, BadInput)))
+        say(findings[-1])
         return passed
 
     for ref in pb.secrets():
@@ -37,7 +59,7 @@ def diagnose(pb: Playbook, say: Callable[[Check], None]) -> bool:
             ref.resolve()
             report(f"secret {ref.where.rsplit(': ', 1)[-1]}", True, f"{ref.describe()} resolves")
         except BadInput as exc:
-            report(f"secret {ref.where.rsplit(': ', 1)[-1]}", False, str(exc))
+            report(f"secret {ref.where.rsplit(': ', 1)[-1]}", False, str(exc), error=exc)
     pool, stats = pool_for(pb), RequestStats()
     cf = None
     try:
@@ -52,7 +74,7 @@ def diagnose(pb: Playbook, say: Callable[[Check], None]) -> bool:
     except _NoCf:
         pass
     except (ProvisionerError, BadInput) as exc:
-        report("CF sign-in", False, str(exc))
+        report("CF sign-in", False, str(exc), error=exc)
         cf = None
     if cf is not None:
         _cf_roles(pb, cf, token, report)
@@ -73,10 +95,10 @@ def diagnose(pb: Playbook, say: Callable[[Check], None]) -> bool:
         assigned = find_assignment(body, pb.service.offering, pb.service.plan, sub["guid"].lower())
         report("entitlement", True, f"{pb.service.offering}/{pb.service.plan} "
                + (f"assigned ({assigned.get('entityState')})" if assigned else "not assigned yet (a run assigns it)"))
-        if cf is not None and pb.btp.org_check != "off":
-            _org_check(pb, cf, btp, report)
     except (ProvisionerError, BadInput) as exc:
-        report("BTP (cis key)", False, str(exc))
+        report("BTP (cis key)", False, str(exc), error=exc)
+    if cf is not None:
+        _org_check(pb, cf, btp, report, pool, stats)
     if pb.on_subaccount:
         _service_manager(pb, btp, pool, stats, report)
     key = Path(pb.download_path)
@@ -85,20 +107,34 @@ def diagnose(pb: Playbook, say: Callable[[Check], None]) -> bool:
             for c in check_key(read_key_file(key), pb.tenant.subdomain, pb.accepted_credential_types):
                 report(f"key file: {c.name}", c.passed, c.message)
         except BadInput as exc:
-            report("key file", False, str(exc))
-    return ok
+            report("key file", False, str(exc), error=exc)
+    if any(not f.passed and f.bad_input for f in findings):
+        return EXIT_BAD_INPUT
+    return EXIT_OK if all(f.passed for f in findings) else EXIT_FAILED
 
 
-def _org_check(pb: Playbook, cf, btp, report) -> None:
-    """Whether cf.org is the org of the subaccount's Cloud Foundry environment (:mod:`provisioner.orgcheck`)."""
-    from provisioner.orgcheck import check_org
+def _org_check(pb: Playbook, cf, btp, report, pool, stats: RequestStats) -> None:
+    """Whether cf.org is the org of the subaccount's Cloud Foundry environment (:mod:`provisioner.orgcheck`): a
+    warning when it cannot be checked (a run stops there too) or the playbook says ``btp.org_check: off``."""
+    from provisioner.orgcheck import OrgNotChecked, check_org
 
-    try:
-        note = check_org(pb, cf, btp)
-    except ProvisionerError as exc:
-        report("org of the subaccount", False, str(exc))
+    name = "org of the subaccount"
+    if pb.btp.org_check == "off":
+        report(name, True, "not checked: btp.org_check is off in the playbook", warning=True)
         return
-    report("org of the subaccount", True, note or "cf.org is the org of the subaccount's Cloud Foundry environment")
+    if btp is None and pb.btp.environments_key is None:
+        report(name, False, "not checked: the cis key could not be used (above); a run stops before its first "
+               "write until it is checked", warning=True)
+        return
+    try:
+        check_org(pb, cf, btp, pool=pool, stats=stats)
+    except OrgNotChecked as exc:
+        report(name, False, f"not checked: {exc}", warning=True)
+        return
+    except (ProvisionerError, BadInput) as exc:
+        report(name, False, str(exc), error=exc)
+        return
+    report(name, True, "cf.org is the org of the subaccount's Cloud Foundry environment")
 
 
 def _service_manager(pb: Playbook, btp, pool, stats: RequestStats, report) -> None:
@@ -114,7 +150,7 @@ def _service_manager(pb: Playbook, btp, pool, stats: RequestStats, report) -> No
         report("Service Manager", True, f"signed in with {source}; {pb.service.offering}/{pb.service.plan} "
                + ("visible" if plan else "not visible yet (the entitlement step assigns it)"))
     except (ProvisionerError, BadInput) as exc:
-        report("Service Manager", False, str(exc))
+        report("Service Manager", False, str(exc), error=exc)
 
 
 class _NoCf(Exception):

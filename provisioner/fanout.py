@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from provisioner import safefile
 from provisioner.errors import BadInput
 
 #: the words of a report step that leave a tenant converged (run: done; plan: nothing to do)
@@ -24,6 +27,8 @@ CONVERGED_WORDS = frozenset({"created", "updated", "waited", "unchanged", "passe
                              "no change", "skip"})
 FORMATS = ("github", "argo")
 MAX_SHARDS = 256
+#: the largest ``--resume`` report read (bytes): a report of tens of thousands of tenants
+MAX_RESUME_BYTES = 32 * 1024 * 1024
 
 
 class HasTenant(Protocol):
@@ -56,10 +61,35 @@ def parse_shard(text: str) -> Shard:
     return Shard(int(m[1]), int(m[2]))
 
 
+def _point(subdomain: str) -> int:
+    """The tenant's place on the hash ring: the first 16 hex digits of SHA-256 of its lower-case subdomain."""
+    return int(hashlib.sha256(subdomain.strip().lower().encode("utf-8")).hexdigest()[:16], 16)
+
+
 def shard_number(subdomain: str, count: int) -> int:
     """The 1-based shard (of ``count``) of the tenant with ``subdomain`` (case-insensitive)."""
-    digest = hashlib.sha256(subdomain.strip().lower().encode("utf-8")).hexdigest()
-    return int(digest[:16], 16) % count + 1
+    return _point(subdomain) % count + 1
+
+
+def shard_count(subdomains: Sequence[str], per_shard: int) -> int:
+    """The fewest shards N, from ``ceil(tenants / per_shard)`` up to 256, whose split (:func:`shard_number`, which
+    a tenant's subdomain alone decides) puts at most ``per_shard`` tenants in every shard. A hash does not split
+    evenly, so N may be above the ceiling (7 tenants at 6 a shard: 2 shards may hold 4 and 3, or 7 and 0; then 3
+    shards are tried, and so on). Raises :class:`BadInput` when no N up to 256 keeps that bound, or on a
+    ``per_shard`` below 1."""
+    if per_shard < 1:
+        raise BadInput(f"--per-shard {per_shard}: use 1 or more")
+    points = [_point(s) for s in subdomains]
+    if not points:
+        return 1
+    fullest = len(points)
+    for count in range(max(1, math.ceil(len(points) / per_shard)), MAX_SHARDS + 1):
+        fullest = max(Counter(p % count for p in points).values())
+        if fullest <= per_shard:
+            return count
+    raise BadInput(f"--per-shard {per_shard}: no split of these {len(points)} tenants into at most {MAX_SHARDS} "
+                   f"shards keeps each at {per_shard} or fewer (a shard holds the tenants whose subdomain hashes to "
+                   f"it; with {MAX_SHARDS} shards the fullest holds {fullest}); raise --per-shard or give --shards")
 
 
 def select(playbooks: Sequence[HasTenant], shard: Shard | None) -> list[Any]:
@@ -86,15 +116,62 @@ def matrix(subdomains: Iterable[str], shards: int, fmt: str) -> str:
 
 def converged_tenants(report: Path) -> set[str]:
     """The tenants (lower-case subdomains) an earlier JSON report (``--report`` / ``--output json``) shows
-    converged: ok, and every step done or nothing to do (a plan with changes pending is not converged). Raises
-    :class:`BadInput` when the file is unreadable or not such a report."""
+    converged: ok, and every step done or nothing to do (a plan with changes pending is not converged), and those
+    it skipped as converged itself (``resumed.skipped``: a resumed run's report carries them, so a chain of
+    ``--resume`` never runs them again). Raises :class:`BadInput` when the file is unreadable or not such a
+    report. Reads a regular file of at most :data:`MAX_RESUME_BYTES` only (a device, FIFO or directory is one line
+    at once, never read)."""
     try:
-        data = json.loads(report.read_text(encoding="utf-8"))
+        text = safefile.read_text(safefile.expand(report), "JSON report", MAX_RESUME_BYTES)
+    except BadInput as exc:
+        raise BadInput(f"--resume {exc}") from None
+    try:
+        data = json.loads(text)
         tenants = data["tenants"]
         return {str(t["tenant"]).lower() for t in tenants
-                if t.get("ok") is True and all(s.get("action") in CONVERGED_WORDS for s in t.get("steps") or [])}
+                if t.get("ok") is True and all(s.get("action") in CONVERGED_WORDS for s in t.get("steps") or [])
+                } | _carried(data)
+    except RecursionError:
+        raise BadInput(f"--resume {report}: not a provisioner JSON report (nested too deep)") from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BadInput(f"--resume {report}: not a provisioner JSON report ({type(exc).__name__})") from None
+
+
+def _carried(data: Any) -> set[str]:
+    """The tenants (lower-case) a resumed run's report lists as skipped because converged earlier."""
+    resumed = data.get("resumed")
+    if resumed is None:
+        return set()
+    return {str(t["tenant"]).lower() for t in resumed["skipped"]}
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """What ``--resume REPORT`` left out: ``report`` as given, and the (playbook, tenant) of each tenant skipped
+    because that report shows it converged, in playbook order."""
+
+    report: str
+    skipped: tuple[tuple[str, str], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The report's ``resumed`` field: ``{"report", "skipped": [{"playbook", "tenant"}]}``."""
+        return {"report": self.report, "skipped": [{"playbook": p, "tenant": t} for p, t in self.skipped]}
+
+    def summary(self, ran: int) -> str:
+        """The line a resumed run ends with: how many tenants it skipped (and which, when a few) and ran."""
+        names = [t for _, t in self.skipped]
+        which = f": {', '.join(names)}" if 0 < len(names) <= 10 else ""
+        return (f"--resume {self.report}: {len(names)} tenant(s) skipped as converged{which}; {ran} tenant(s) "
+                "run")
+
+
+def resume(playbooks: Sequence[HasTenant], report: Path) -> tuple[list[Any], Resumed]:
+    """The playbooks whose tenant ``report`` does not show converged (:func:`converged_tenants`), and what was
+    skipped. Raises :class:`BadInput` as :func:`converged_tenants` does."""
+    converged = converged_tenants(report)
+    skipped = tuple((str(getattr(pb, "source", "")), pb.tenant.subdomain) for pb in playbooks
+                    if pb.tenant.subdomain.lower() in converged)
+    return without_converged(playbooks, converged), Resumed(str(report), skipped)
 
 
 def without_converged(playbooks: Sequence[HasTenant], converged: set[str]) -> list[Any]:

@@ -6,10 +6,10 @@ Kept apart from :mod:`provisioner.fleet` (which runs tenants and so loads the HT
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from provisioner.errors import BadInput
+from provisioner.outpaths import Identity, identity, key_paths
 
 if TYPE_CHECKING:
     from provisioner.playbook import Playbook
@@ -17,18 +17,22 @@ if TYPE_CHECKING:
 
 def check_fleet(playbooks: list[Playbook]) -> None:
     """The mistakes only the whole fleet shows, before anything runs: the same tenant twice (two rows for one
-    tenant, racing each other), and two tenants writing the same download path (they would race, and ``--force``
-    would make them overwrite each other's key). Raises :class:`BadInput` naming both playbooks."""
+    tenant, racing each other), and two tenants (or two purposes) writing the same key file (they would race, and
+    ``--force`` would make them overwrite each other's key), compared as files (:func:`provisioner.outpaths.
+    identity`: symbolic links followed), not as spelled. Raises :class:`BadInput` naming both playbooks."""
     tenants: dict[str, Playbook] = {}
-    paths: dict[str, Playbook] = {}
+    paths: dict[Identity, Playbook] = {}
     for pb in playbooks:
         first = tenants.setdefault(pb.tenant.subdomain, pb)
         if first is not pb:
             raise BadInput(f"{pb.source}: tenant {pb.tenant.subdomain} is given twice (also in {first.source}); "
                            "keep one of them")
-        path = os.path.abspath(os.path.expanduser(pb.download_path))
-        first = paths.setdefault(path, pb)
-        if first is not pb:
-            raise BadInput(f"{pb.source}: steps.download.path of tenant {pb.tenant.subdomain} is also that of "
-                           f"tenant {first.tenant.subdomain} ({first.source}); give each tenant its own file, "
-                           "e.g. keys/{tenant}.json")
+        for path in {identity(path): path for path in key_paths(pb)}:  # one playbook's purposes: its own check
+            first = paths.setdefault(path, pb)
+            if first is not pb:
+                raise BadInput(f"{pb.source}: steps.download.path of tenant {pb.tenant.subdomain} is also that of "
+                               f"tenant {first.tenant.subdomain} ({first.source}); give each tenant "
+                               "its own file, e.g. keys/{tenant}.json")
+        if len({identity(path) for path in key_paths(pb)}) < len(pb.tenant.purposes):
+            raise BadInput(f"{pb.source}: tenant.purposes of tenant {pb.tenant.subdomain}: two purposes' key paths "
+                           "are one file (a symbolic link?); give each purpose its own file")

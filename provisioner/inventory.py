@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.cf import CloudFoundry
-from provisioner.credentials import service_manager, sign_in_cf
+from provisioner.credentials import check_key_sources, service_manager, sign_in_cf
 from provisioner.errors import ApiError, BadInput, StepFailed
-from provisioner.http import RequestStats
+from provisioner.http import RequestStats, SessionPool
 from provisioner.keyfile import existing_key
 from provisioner.platform import HASH_RECORD
 from provisioner.platform.servicemanager import environment, to_instance, to_key
@@ -224,12 +224,14 @@ def _cf_details(pb: Playbook, cf: CloudFoundry, rows: dict[str, Instance], local
         rows[row.id] = row
 
 
-def inventory(pb: Playbook) -> Inventory:
-    """Read the subaccount's instances and bindings (see the module). Raises
+def inventory(pb: Playbook, pool: SessionPool | None = None) -> Inventory:
+    """Read the subaccount's instances and bindings (see the module), through ``pool`` (a fleet's, shared by its
+    tenants: :func:`provisioner.fleet.fan_out`; default a pool of its own). Raises
     :class:`~provisioner.errors.ProvisionerError` on API errors; writes nothing (a missing Service Manager
     binding is not created: run the playbook first, or give ``btp.sm_key``)."""
     resolve_secrets(pb)
-    pool, stats = pool_for(pb), RequestStats()
+    check_key_sources(pb)  # a bad key file or URL: bad input, before any request
+    pool, stats = pool or pool_for(pb), RequestStats()
     btp = btp_client(pb, pool, stats) if pb.btp.sm_key is None else None
     local = _local_identities(pb)
     warnings: list[str] = []

@@ -27,22 +27,24 @@ completion to the read that sees it; the target is at most ``max(0.1 s, 5 % of t
   reads as that schedule (fewer than a fixed 0.1 s rhythm). A job that ends between the short end and twice that
   is noticed within :func:`lag_bound`; one that ends earlier is noticed at the start of the burst, and one that
   ends much later (when the baseline binds) within 10 % of the time waited.
-- The brackets are kept between runs in a small cache file (:func:`store_path`, ``$PROVISIONER_JOB_TIMES``; ``off``
-  keeps none), so a single tenant's run, too, polls on what earlier runs saw.
+- The brackets are kept between runs in a small cache file (:mod:`provisioner.jobstore`: ``$PROVISIONER_JOB_TIMES``;
+  ``off`` keeps none; trusted only when the user's own, values bounded, saves merged), so a single tenant's run,
+  too, polls on what earlier runs saw.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from provisioner import safefile
-from provisioner.errors import ProvisionerError
+from provisioner import jobstore
+from provisioner.jobstore import MAX_KINDS as MAX_KINDS  # re-exported: the cache's limits and path live there
+from provisioner.jobstore import STORE_VARIABLE as STORE_VARIABLE
+from provisioner.jobstore import Bracket
+from provisioner.jobstore import store_path as store_path
 
 #: the lag target: at most this fraction of the job's duration, or :data:`LAG_FLOOR` seconds, whichever is larger
 LAG_RATIO = 0.05
@@ -65,10 +67,6 @@ KEEP = 8
 #: with history, past the burst, reads up to AROUND × the expected end use this fraction of the no-history gaps
 DENSE = 0.5
 AROUND = 1.1
-#: kinds of job kept between runs (the most recently seen; hosts come and go, e.g. a local simulator's ports)
-MAX_KINDS = 64
-#: where learned durations are kept between runs (a file path, or "off"); default in the user's cache folder
-STORE_VARIABLE = "PROVISIONER_JOB_TIMES"
 
 
 @dataclass(frozen=True)
@@ -162,28 +160,12 @@ def read_times(expected: float | None, gaps: Gaps = Gaps(), spread: float = 0.0)
         yield t
 
 
-def store_path(environ: Mapping[str, str] | None = None) -> Path | None:
-    """The file learned durations are kept in between runs: ``$PROVISIONER_JOB_TIMES`` (``off``: none), else
-    ``$XDG_CACHE_HOME/provisioner/job-times.json`` (``~/.cache`` when unset)."""
-    env = os.environ if environ is None else environ
-    chosen = env.get(STORE_VARIABLE)
-    if chosen is not None:
-        return None if chosen.strip().lower() in ("", "off", "0", "false", "no") else Path(chosen).expanduser()
-    cache = env.get("XDG_CACHE_HOME") or str(Path("~/.cache").expanduser())
-    return Path(cache) / "provisioner" / "job-times.json"
-
-
-Bracket = tuple[float, float]
-"""When a job ended, as two read times (seconds since its first read): the last read that found it running was
-sent at the first, the first read that found it done at the second."""
-
-
 class JobTimes:
     """How long each kind of job took (a fleet shares one, via its :class:`~provisioner.http.SessionPool`). A kind
     is a string naming the API host and the operation, e.g. ``"api.cf.example.com cf service_instance.create"``.
     Thread-safe. With a ``store`` (:func:`store_path`) the durations earlier runs saw are loaded at the start and
     those of this run merged into it by :meth:`save`: a cache (host names and seconds, nothing secret); a store that
-    cannot be read or written is ignored."""
+    cannot be read or written, or is not to be trusted, is ignored (:mod:`provisioner.jobstore`)."""
 
     def __init__(self, keep: int = KEEP, store: Path | None = None) -> None:
         self._seen: dict[str, deque[Bracket]] = {}
@@ -191,7 +173,7 @@ class JobTimes:
         self._keep = keep
         self._lock = threading.Lock()
         self._store = store
-        for kind, brackets in _load(store).items():
+        for kind, brackets in jobstore.load(store).items():
             self._seen[kind] = deque(brackets[-keep:], maxlen=keep)
 
     def save(self) -> None:
@@ -199,17 +181,7 @@ class JobTimes:
         ``[running_at, done_at]`` seconds); never raises (a cache)."""
         with self._lock:
             new, self._new = self._new, {}
-        if self._store is None or not new:
-            return
-        merged = _load(self._store)
-        for kind, brackets in new.items():  # a kind seen now moves to the end: the oldest kinds are dropped
-            merged[kind] = (merged.pop(kind, []) + brackets)[-self._keep:]
-        kept = {kind: [list(b) for b in brackets] for kind, brackets in list(merged.items())[-MAX_KINDS:]}
-        try:
-            safefile.atomic_write(self._store, json.dumps(kept, indent=1, sort_keys=True) + "\n", 0o600,
-                                  what="job times cache")
-        except (ProvisionerError, OSError):
-            pass
+        jobstore.save(self._store, new, self._keep)
 
     def record(self, kind: str, running_at: float, done_at: float) -> None:
         """Note a finished job of ``kind``: the last read that found it running was sent ``running_at`` seconds
@@ -257,34 +229,3 @@ def short_end(durations: list[float]) -> float:
     """The lower quartile of ``durations`` (seconds; the shortest of fewer than 4): a job of the kind rarely ends
     before it, and one odd short job does not make every later wait read early."""
     return sorted(durations)[len(durations) // 4]
-
-
-def _load(store: Path | None) -> dict[str, list[Bracket]]:
-    """The brackets kept in ``store``: ``{kind: [[running_at, done_at], ...]}`` (a single number, as an older
-    cache holds: a bracket of zero width); empty when there is none or it is not that."""
-    if store is None:
-        return {}
-    try:
-        body = json.loads(safefile.read_text(store, "job times cache", 1 << 20))
-    except (ProvisionerError, OSError, ValueError):
-        return {}
-    if not isinstance(body, dict):
-        return {}
-    return {k: [b for b in (_bracket(d) for d in v) if b is not None]
-            for k, v in body.items() if isinstance(k, str) and isinstance(v, list)}
-
-
-def _seconds(value: object) -> float | None:
-    """A stored number of seconds (0 to 1e6), else None."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if 0 <= value < 1e6 else None
-
-
-def _bracket(value: object) -> Bracket | None:
-    """A stored bracket (``[low, high]``, low <= high) or an older single duration; None for anything else."""
-    if isinstance(value, list) and len(value) == 2:
-        low, high = _seconds(value[0]), _seconds(value[1])
-        return (low, high) if low is not None and high is not None and low <= high else None
-    single = _seconds(value)
-    return None if single is None else (single, single)

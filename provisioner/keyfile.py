@@ -169,13 +169,34 @@ def key_json(creds: dict[str, Any]) -> str:
     return json.dumps(creds, indent=2) + "\n"
 
 
+def _at(path: Path) -> tuple[Path | None, str | None]:
+    """Where a read of the key path ``path`` leads (the regular file, None: nothing there) and, when ``path`` is a
+    symbolic link, what it points to (as the link reads; a link to a missing file included). A directory, FIFO,
+    device, a link to one or a link loop is a :class:`BadInput`."""
+    if os.path.islink(path):
+        try:
+            text = os.readlink(path)
+            os.stat(path)
+        except FileNotFoundError:
+            return None, text
+        except OSError:
+            return safefile.target(path), None  # a loop: one line
+        return safefile.target(path), text
+    return safefile.target(path), None
+
+
+def key_link(path: str | Path) -> str | None:
+    """What the key path points to when it is a symbolic link (never written through), else None."""
+    return _at(safefile.expand(path))[1]
+
+
 def existing_key(path: Path) -> dict[str, Any] | None:
     """The credentials in an existing key file, None when there is no file. A file that does not parse, or is not
     the bare object Landscape Management takes (a wrapper, `cf service-key` text, a BOM), is returned as ``{}``
-    (it differs from any key). A key file readable by group or others is tightened to mode 0600 here. A path that
-    is a directory, FIFO, device or a link to one is a :class:`BadInput`."""
+    (it differs from any key). A key file readable by group or others is tightened to mode 0600 here (not through a
+    symbolic link). A path that is a directory, FIFO, device or a link to one is a :class:`BadInput`."""
     p = safefile.expand(path)
-    real = safefile.target(p)
+    real, link = _at(p)
     if real is None:
         return None
     try:
@@ -183,33 +204,64 @@ def existing_key(path: Path) -> dict[str, Any] | None:
     except BadInput:
         return {}
     try:
-        if os.stat(real).st_mode & 0o077:
+        if link is None and os.stat(real).st_mode & 0o077:
             os.chmod(real, 0o600)
     except OSError:
         pass
     return parsed.creds if parsed.landscape_ready else {}
 
 
-def write_key_file(path: str | Path, creds: dict[str, Any], *, force: bool, key_name: str) -> str:
-    """Write the key to ``path`` (``~`` expanded; a regular file, a link to one, or absent); return ``created``,
+def own_key(on_disk: Any, creds: Any, tenant: str) -> bool:
+    """Whether the key ``on_disk`` (from :func:`existing_key`) is one this tool could have written for ``tenant``:
+    a bare key of the tenant's identity zone and, when ``creds`` (the key now) is given, of its client (an older
+    key of the same instance)."""
+    if not on_disk or _get(on_disk, "uaa.identityzone") != tenant:
+        return False
+    return creds is None or _get(on_disk, "uaa.clientid") == _get(creds, "uaa.clientid")
+
+
+def foreign(on_disk: Any, creds: Any, tenant: str | None) -> str:
+    """What a key file that differs from the key holds, for a line (never a secret): ``""`` when it is an older
+    key of the tenant's, else ``": it holds ..."``."""
+    if on_disk is None:
+        return ""
+    if not on_disk:
+        return ": it holds no bare key object (not a key this tool wrote)"
+    zone = _get(on_disk, "uaa.identityzone")
+    if tenant is not None and zone != tenant:
+        return f": it holds a key of identity zone {shown(zone)}, not of tenant {tenant}" if zone is not None \
+            else f": it holds no key of tenant {tenant} (no uaa.identityzone)"
+    if creds is not None and _get(on_disk, "uaa.clientid") != _get(creds, "uaa.clientid"):
+        return ": it holds another client's key (uaa.clientid differs)"
+    return ""
+
+
+def write_key_file(path: str | Path, creds: dict[str, Any], *, force: bool, key_name: str,
+                   tenant: str | None = None) -> str:
+    """Write the key to ``path`` (``~`` expanded; a regular file, a symbolic link or absent); return ``created``,
     ``updated`` or ``unchanged``.
 
-    Same content already there → ``unchanged`` (the mode is set to 0600 if it was wider). Different content →
-    :class:`StepFailed` unless ``force``; with ``force`` the old file is kept as ``<path>.<UTC time>.bak`` (a new
-    name each time). A bad path → :class:`BadInput`, nothing written.
+    Same content already there → ``unchanged`` (the mode is set to 0600 if it was wider). Different content, or a
+    symbolic link → :class:`StepFailed` naming what is there (another ``tenant``'s key, no key) unless ``force``;
+    with ``force`` the old file is kept as ``<path>.<UTC time>.bak`` (a new name each time), and a link is
+    replaced itself: what it points to is never written. A bad path → :class:`BadInput`, nothing written.
     """
     p = safefile.expand(path)
-    real = safefile.target(p) or p
-    old = existing_key(real)
+    real, link = _at(p)
+    old = existing_key(p) if real is not None else None
     if old is not None and old == creds:
         return "unchanged"
-    if old is not None:
-        if not force:
-            raise StepFailed(f"{p}: the file differs from service key {key_name!r}; kept it. Re-run with --force "
-                             "to replace it (the old file is then kept as a .bak beside it)")
-        safefile.backup(real)
-    safefile.atomic_write(real, key_json(creds), what="key file")
-    return "updated" if old is not None else "created"
+    if link is not None and not force:
+        raise StepFailed(f"{p}: is a symbolic link to {link}, not a key file this tool wrote; kept it. Re-run with "
+                         "--force to replace the link itself with the key file (what it points to is left "
+                         "untouched)")
+    if old is not None and not force:
+        raise StepFailed(f"{p}: the file differs from service key {key_name!r}{foreign(old, creds, tenant)}; kept "
+                         "it. Re-run with --force to replace it (the old file is then kept as a .bak beside it)")
+    if old is not None and link is None:
+        safefile.backup(p)
+    safefile.atomic_write(p, key_json(creds), what="key file", follow=False)
+    return "updated" if old is not None or link is not None else "created"
 
 
 def alm_setup_fields(creds: dict[str, Any], source: str) -> list[tuple[str, str]]:

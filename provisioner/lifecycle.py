@@ -3,10 +3,12 @@
 Rotation creates ``<key name>-<UTC YYYYMMDDhhmmss>``, reads its credentials, tests them (sign-in and scopes),
 writes them to the download path (the old file kept as .bak), and only then deletes the one generation it replaced
 (the key that was current when it began). A failure at any point leaves a working key and says which one.
-Rotations of one key file hold a lease for their whole duration: an exclusive ``flock`` on ``.<file>.lease``
-beside the key file (released by the system when a rotation is killed), so overlapping rotations run one after
-the other and none deletes a key another one downloaded. A rotation killed at any point leaves at most one extra
-generation; the next ``run`` keeps the key the file holds and removes the others this tool made
+Rotations and revocations of one key file hold its lease for their whole duration (:mod:`provisioner.keylease`:
+an exclusive ``flock`` on ``.<file>.lease`` beside the key file, released by the system when a rotation is
+killed; a held lease is waited for at most the playbook's longest step timeout, saying who holds it), so
+overlapping rotations and revocations run one after the other and none deletes a key another one downloaded.
+A rotation killed at any point leaves at most one extra generation; the next ``run`` keeps the key the file holds
+and removes the others this tool made
 (:mod:`provisioner.steps.key`). Revocation deletes every key the playbook manages.
 
 Credentials this tool did not create are never deleted unless ``include_foreign`` names them: SAP's generated
@@ -28,16 +30,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from provisioner import safefile
+from provisioner import keylease
+from provisioner.credentials import check_key_sources
 from provisioner.eras import locates
 from provisioner.errors import ApiError, BadInput, StepFailed
 from provisioner.handoff import replaced_notes
 from provisioner.http import RequestStats, SessionPool
 from provisioner.keyfile import existing_key, write_key_file
 from provisioner.keytest import test_key
+from provisioner.orgcheck import OrgGuard
 from provisioner.platform import HASH_RECORD, MANAGED_BY, MANAGED_RECORD, ServiceInstance, ServiceKey, ServicePlatform
 from provisioner.playbook import Playbook
-from provisioner.runner import connect_platform, pool_for, resolve_secrets
+from provisioner.runner import btp_client, connect_platform, pool_for, resolve_secrets
 from provisioner.runner import run as run_playbook
 from provisioner.steps.generated import per_system
 from provisioner.steps.key import GENERATION, current_key, managed_keys
@@ -74,8 +78,10 @@ def locate(pb: Playbook) -> Located:
     """Sign in and find the playbook's instance and its keys (read only): in its CF space, or at subaccount
     level (SAP Service Manager). A playbook that locates SAP's generated credentials owns only the rotations this
     tool made (``NAME-YYYYMMDDhhmmss``). Raises :class:`StepFailed` when the org, the space or the instance is
-    missing."""
+    missing, and on the Cloud Foundry route when cf.org is not proven the subaccount's (:mod:`provisioner.orgcheck`:
+    rotate and revoke write there)."""
     resolve_secrets(pb)
+    check_key_sources(pb)  # a bad key file or URL: bad input, before any request
     pool, stats = pool_for(pb), RequestStats()
     conn = connect_platform(pb, pool, stats, need_btp=False)
     platform = conn.platform
@@ -86,6 +92,7 @@ def locate(pb: Playbook) -> Located:
         scope, where = pb.btp.subaccount, "the subaccount"
     else:
         assert conn.cf is not None and pb.cf is not None
+        OrgGuard(pb, conn.cf, conn.btp, lambda: btp_client(pb, pool, stats), pool=pool, stats=stats)()
         org, space = conn.cf.find_org_and_space(pb.cf.org, pb.space_name)
         if org is None:
             raise StepFailed(f"CF org {pb.cf.org!r} not found or not visible")
@@ -169,7 +176,7 @@ def rotate(pb: Playbook, say: Callable[[str], None], include_foreign: tuple[str,
     """Rotate the playbook's key under the key file's lease: create, test, download, then delete the one
     generation replaced (and the foreign keys ``include_foreign`` names). Raises :class:`StepFailed` naming the
     key that still works on failure, :class:`BadInput` for an unknown ``include_foreign`` name."""
-    with safefile.lease(pb.download_path):
+    with _lease(pb, "key rotate", say):
         found = locate(pb)
         included = _included(found, include_foreign)
         platform, old = found.platform, _the_key_in(pb.download_path, found, found.keys)
@@ -214,7 +221,20 @@ def rotate(pb: Playbook, say: Callable[[str], None], include_foreign: tuple[str,
 def revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[str], None],
            include_foreign: tuple[str, ...] = (), recreate_instance: bool = False) -> int:
     """Delete every key this tool made for the playbook (and the foreign keys ``include_foreign`` names) after
-    ``confirm(names)``; return how many were deleted. With ``recreate_instance``: :func:`recreate`."""
+    ``confirm(names)``; return how many were deleted. With ``recreate_instance``: :func:`recreate`. Holds the key
+    file's lease throughout (as :func:`rotate` does)."""
+    with _lease(pb, "revoke", say):
+        return _revoke(pb, confirm, say, include_foreign, recreate_instance)
+
+
+def _lease(pb: Playbook, command: str, say: Callable[[str], None]):
+    """The lease of the playbook's key file (:func:`provisioner.keylease.hold`), held for the tenant."""
+    return keylease.hold(pb.download_path, tenant=pb.tenant.subdomain, command=f"provisioner {command} {pb.source}",
+                         wait=keylease.lease_wait(pb), say=say)
+
+
+def _revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[str], None],
+            include_foreign: tuple[str, ...], recreate_instance: bool) -> int:
     found = locate(pb)
     included = _included(found, include_foreign)
     if recreate_instance:
@@ -266,9 +286,10 @@ def recreate(pb: Playbook, found: Located, include_foreign: tuple[str, ...], con
         raise StepFailed(f"instance {inst.name} also holds {', '.join(left)}, not made by this tool; name them with "
                          "--include-foreign to delete them with the instance")
     targets = found.keys + included
-    say(f"plan: delete service key(s) {', '.join(k.name for k in targets) or 'none'} and instance {inst.name} "
-        f"(its secret with it), then create instance {pb.instance_name} and key {pb.key_name} again (a new "
-        f"secret) and download it to {pb.download_path}")
+    keys = f"service key{'s' if len(targets) > 1 else ''} {', '.join(k.name for k in targets)} and " if targets else ""
+    held = "its secret with it" if targets else "it holds no service key; its secret goes with it"
+    say(f"plan: delete {keys}instance {inst.name} ({held}), then create instance {pb.instance_name} and key "
+        f"{pb.key_name} again (a new secret) and download it to {pb.download_path}")
     if not confirm([*(k.name for k in targets), f"instance {inst.name}"]):
         say("nothing deleted")
         return 0

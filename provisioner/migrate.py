@@ -15,7 +15,8 @@ from Instance Secrets to Binding Secrets", SAP BTP, 2026-03-04; docs/sap-facts.m
 Each step is skipped when already done, so an interrupted migration is finished by running it again, and a
 migrated instance gets no write at all ("nothing to migrate"). Never on an instance this tool did not make (SAP's
 generated credentials) unless ``--include-foreign`` names it; foreign keys that still hold the instance secret stop
-it before step 1 unless named too. Holds the key file's lease throughout, as ``key rotate`` does.
+it before step 1 unless named too. Holds the key file's lease throughout (:mod:`provisioner.keylease`), as
+``key rotate`` does.
 """
 
 from __future__ import annotations
@@ -25,12 +26,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from provisioner import safefile
 from provisioner.errors import ApiError, StepFailed
 from provisioner.handoff import replaced_notes
 from provisioner.keyfile import existing_key, write_key_file
 from provisioner.keytest import test_key
-from provisioner.lifecycle import Located, _delete_key, _generation_name, _included, locate
+from provisioner.lifecycle import Located, _delete_key, _generation_name, _included, _lease, locate
 from provisioner.platform import HASH_RECORD, XSAPPNAME_RECORD, ServiceKey
 from provisioner.platform.servicemanager import ServiceManagerPlatform
 from provisioner.playbook import Playbook
@@ -94,7 +94,7 @@ def migrate(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[s
     :class:`StepFailed` (naming what still works and how to go on) or :class:`~provisioner.errors.BadInput`."""
     if pb.credential_type == "instance-secret":
         raise StepFailed("service.credential_type is instance-secret: remove it (or set binding-secret) to migrate")
-    with safefile.lease(pb.download_path):
+    with _lease(pb, "key migrate", say):
         found = locate(pb)
         inst, platform = found.instance, found.platform
         if not found.own_instance and inst.name not in include_foreign:

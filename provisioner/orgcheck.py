@@ -1,29 +1,53 @@
-"""The check, before a run's first write, that the playbook's CF org is the org of its BTP subaccount's Cloud
-Foundry environment.
+"""The check, before a run's first write on the Cloud Foundry route, that the playbook's CF org is the org of its
+BTP subaccount's Cloud Foundry environment: it fails closed.
 
 A playbook naming the org of another subaccount than ``btp.subaccount`` would otherwise entitle one subaccount,
 create the instance and key in the other tenant's org, and download the other tenant's key; the identity-zone
-check would only notice after the download. The check reads the subaccount (Accounts service), the org
-(``GET /v3/organizations?names=``) and the environment instances (Provisioning service ``GET
-/provisioning/v1/environments``: a Cloud Foundry environment's ``platformId`` and its labels' ``"Org ID"`` are
-the org GUID, docs/sap-facts.md §7.3). It runs only when a run is about to write (or a plan found changes), so a
-converged re-run makes no request for it. ``btp.org_check`` (``auto`` | ``required`` | ``off``) says what a
-refused token means: SAP documents the Provisioning scope for the ``local`` cis plan; whether the global
-account's ``central`` key may read environments is not confirmed.
+check would only notice after the download. The check reads the subaccount (Accounts service, with the cis key;
+not needed when ``btp.subaccount`` is a GUID), the org (``GET /v3/organizations?names=``) and the environment
+instances (Provisioning service ``GET /provisioning/v1/environments``: a Cloud Foundry environment's
+``platformId`` and its labels' ``"Org ID"`` are the org GUID, docs/sap-facts.md §7.2), with the token of
+``btp.environments_key`` when given (a cis key of plan ``local`` in the subaccount: SAP documents the scope
+``subaccount.environment.read`` for that plan only), else of ``btp.cis_key``. No other read SAP documents names a
+subaccount's Cloud Foundry org. It runs only when a run is about to write (or a plan found changes), so a
+converged re-run makes no request for it.
+
+``btp.org_check``: ``auto`` (the default) and ``required`` both check and stop when the check cannot be made (the
+token may not read environments, the key names no Provisioning service, no key at all): :class:`OrgNotChecked`,
+one line naming the permission and the two ways out (``btp.environments_key``, or ``btp.org_check: off`` written
+in the playbook). ``off`` skips the check, and the first step that writes says so in its reasons.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from provisioner.btp import Btp
+from provisioner.btp import GUID_RE, Btp
 from provisioner.cf import CloudFoundry
 from provisioner.errors import ApiError, StepFailed
+from provisioner.http import RequestStats, SessionPool
+from provisioner.keyfile import parse_key_text
 from provisioner.playbook import Playbook
 
-NOT_CHECKED = "not checked that cf.org belongs to btp.subaccount"
+#: the reason a run with ``btp.org_check: off`` gives in the first step that writes
+SKIPPED = "not checked that cf.org belongs to btp.subaccount (btp.org_check: off)"
+
+
+class OrgNotChecked(StepFailed):
+    """The org check could not be made (a permission or a key is missing): nothing is written (exit code 1)."""
+
+
+def not_checked(pb: Playbook, why: str) -> OrgNotChecked:
+    """The one line: what could not be checked, why, and the two ways out."""
+    assert pb.cf is not None
+    sub = pb.btp.subaccount
+    return OrgNotChecked(
+        f"{pb.source}: cannot check that cf.org {pb.cf.org!r} belongs to btp.subaccount {sub!r}: {why}; nothing was "
+        f"written; give btp.environments_key (a cis key of plan local in subaccount {sub}, which has the scope "
+        "subaccount.environment.read), or write btp.org_check: off in the playbook to skip the check")
 
 
 def org_ids(environment: dict[str, Any]) -> set[str]:
@@ -41,36 +65,40 @@ def org_ids(environment: dict[str, Any]) -> set[str]:
     return ids - {""}
 
 
-def check_org(pb: Playbook, cf: CloudFoundry, btp: Btp) -> str | None:
-    """None when the org is that of the subaccount's CF environment (or it does not exist yet: the space step
-    says so), a note when the check could not be made and ``btp.org_check`` is ``auto``. Raises
-    :class:`StepFailed` when the org belongs to another subaccount, when the subaccount's environment is another
-    org, or (``required``) when the Provisioning service refused the token or the cis key names none."""
-    required = pb.btp.org_check == "required"
+def check_org(pb: Playbook, cf: CloudFoundry, btp: Btp | None, *, pool: SessionPool | None = None,
+              stats: RequestStats | None = None) -> None:
+    """Return when the org is that of the subaccount's CF environment (or does not exist yet: the space step says
+    so). Raises :class:`OrgNotChecked` when the check cannot be made (``btp``: the cis key's client, None without
+    one), :class:`StepFailed` when the org belongs to another subaccount or the subaccount's environment is another
+    org; other API failures propagate (:class:`ApiError`)."""
     if pb.cf is None:
-        return None
+        return
     org_name = pb.cf.org
     org = cf.org(org_name)
     if org is None:
-        return None
-    subaccount = btp.find_subaccount(pb.btp.subaccount)
+        return
+    reader, whose = _reader(pb, btp, pool, stats)
+    if GUID_RE.match(pb.btp.subaccount):
+        wanted = pb.btp.subaccount.lower()
+    elif btp is not None:
+        wanted = str(btp.find_subaccount(pb.btp.subaccount).get("guid") or "").lower()
+    else:
+        raise not_checked(pb, "btp.subaccount is a subdomain and there is no btp.cis_key to find its GUID (write "
+                              "the subaccount's GUID in btp.subaccount)")
     try:
-        environments = btp.environments()
+        environments = reader.environments()
     except ApiError as exc:
-        if exc.status not in (401, 403) or required:
+        if exc.status not in (401, 403):
             raise
-        return (f"{NOT_CHECKED}: the Provisioning service refused the cis key's token (HTTP {exc.status}; it "
-                "may need a cis key of plan local); set btp.org_check: off to skip the check")
+        raise not_checked(pb, f"{whose} may not read the subaccount's environments (GET /provisioning/v1/"
+                              f"environments: HTTP {exc.status}; SAP documents the scope subaccount.environment.read "
+                              "for cis plan local, not central)") from None
     if environments is None:
-        if required:
-            raise StepFailed(f"{pb.source}: btp.org_check is required but the cis key has no "
-                             "endpoints.provisioning_service_url")
-        return f"{NOT_CHECKED}: the cis key has no endpoints.provisioning_service_url"
-    wanted = str(subaccount.get("guid") or "").lower()
-    mine = _by_org(btp, environments).get(str(org["guid"]).lower(), [])
+        raise not_checked(pb, f"{whose} has no endpoints.provisioning_service_url")
+    mine = _by_org(reader, environments).get(str(org["guid"]).lower(), [])
     theirs = {str(e.get("subaccountGUID") or "").lower() for e in mine}
     if wanted in theirs:
-        return None
+        return
     where = f"{pb.source}: cf.org {org_name!r}"
     fix = "nothing was written; fix cf.org or btp.subaccount"
     if theirs:
@@ -85,6 +113,20 @@ def check_org(pb: Playbook, cf: CloudFoundry, btp: Btp) -> str | None:
                          f"({names}); {fix}")
     raise StepFailed(f"{where}: subaccount {pb.btp.subaccount!r} has no Cloud Foundry environment the "
                      f"Provisioning service lists; {fix} (or use route: subaccount)")
+
+
+def _reader(pb: Playbook, btp: Btp | None, pool: SessionPool | None,
+            stats: RequestStats | None) -> tuple[Btp, str]:
+    """The client whose token reads the environments, and how to name it: ``btp.environments_key`` when given,
+    else the cis key's client. Raises :class:`OrgNotChecked` when there is neither."""
+    ref = pb.btp.environments_key
+    if ref is not None:
+        source = ref.file or f"{ref.where} ({ref.describe()})"
+        return Btp(parse_key_text(ref.resolve().reveal(), source), source=source, pool=pool, stats=stats), \
+            "the token of btp.environments_key"
+    if btp is None:
+        raise not_checked(pb, "the playbook has no btp.cis_key to read the subaccount's environments with")
+    return btp, "the cis key's token"
 
 
 def _by_org(btp: Btp, environments: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -117,29 +159,38 @@ def _org_name(environment: dict[str, Any]) -> str:
 
 class OrgGuard:
     """Calls :func:`check_org` once per run, before its first write, whichever step comes first (thread-safe);
-    later calls return the same note or raise the same failure. Does nothing without CF, without the BTP client
-    or with ``btp.org_check: off``."""
+    later calls raise a failure of the same kind that refers to it (the line is printed once). Does nothing
+    without CF (the subaccount route). ``btp``: the cis key's client when the run has one, else ``make_btp()``
+    builds it when the check needs it. With ``btp.org_check: off`` it checks nothing and returns :data:`SKIPPED`
+    once, for the step's reasons."""
 
-    def __init__(self, pb: Playbook, cf: CloudFoundry | None, btp: Btp | None):
-        self._args = (pb, cf, btp) if cf is not None and btp is not None and pb.btp.org_check != "off" else None
+    def __init__(self, pb: Playbook, cf: CloudFoundry | None, btp: Btp | None,
+                 make_btp: Callable[[], Btp | None] = lambda: None, *, pool: SessionPool | None = None,
+                 stats: RequestStats | None = None):
+        self._pb, self._cf, self._btp, self._make_btp = pb, cf, btp, make_btp
+        self._pool, self._stats = pool, stats
         self._lock = threading.Lock()
         self._done = False
-        self._note: str | None = None
         self._failure: StepFailed | None = None
 
     def __call__(self) -> str | None:
         """The note to add to the step's reasons once (None: nothing to say). Raises the check's failure."""
-        if self._args is None:
+        if self._cf is None:
             return None
         with self._lock:
-            if not self._done:
-                try:
-                    self._note = check_org(*self._args)
-                except StepFailed as exc:
-                    self._failure = exc
+            if self._done:
+                if self._failure is not None:  # its line is in the step that asked first: said once
+                    raise type(self._failure)("nothing was written: the check that cf.org belongs to "
+                                              "btp.subaccount failed (see the first failed step)")
+                return None
+            if self._pb.btp.org_check == "off":
                 self._done = True
-                if self._failure is None:
-                    return self._note
-            if self._failure is not None:
-                raise StepFailed(str(self._failure))
+                return SKIPPED
+            try:
+                btp = self._btp if self._btp is not None else self._make_btp() if self._pb.btp.cis_key else None
+                check_org(self._pb, self._cf, btp, pool=self._pool, stats=self._stats)
+            except StepFailed as exc:  # settled: a transient failure (ApiError) is checked again on the retry
+                self._failure, self._done = exc, True
+                raise
+            self._done = True
             return None

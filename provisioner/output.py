@@ -54,6 +54,9 @@ class Printer:
     def done(self, results: list) -> None:
         pass
 
+    def note(self, text: str) -> None:
+        """A line after :meth:`done` (what ``--resume`` skipped); nothing for ``--output json``."""
+
 
 class QuietPrinter(Printer):
     """``--output json``: prints nothing while running."""
@@ -101,6 +104,10 @@ class LinePrinter(Printer):
                 bad = [r.tenant for r in results if not r.ok]
                 self._line(f"{len(results)} tenants: {len(results) - len(bad)} ok, {len(bad)} failed"
                            + (f" ({', '.join(bad)})" if bad else ""))
+
+    def note(self, text: str) -> None:
+        with self.lock:
+            self._line(text)
 
 
 class LivePrinter(Printer):
@@ -177,6 +184,9 @@ class LivePrinter(Printer):
             self.console.print(table)
             bad = sum(1 for r in results if not r.ok)
             self.console.print(f"{len(results)} tenants: {len(results) - bad} ok, {bad} failed")
+
+    def note(self, text: str) -> None:
+        self.console.print(text, markup=False, highlight=False)
 
 
 def printer_for(output: str, stream: TextIO | None = None) -> Printer:

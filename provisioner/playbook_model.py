@@ -90,11 +90,11 @@ class BtpSettings(Section):
         "User for the password grant, needed when the cis key's grant_type is user_token."))
     password: SecretRef | None = Field(default=None, description="Password for the password grant.")
     org_check: OrgCheck = Field(default="auto", description=(
-        "Before a run's first write (and in a plan with changes), check that cf.org is the org of the "
-        "subaccount's Cloud Foundry environment (Provisioning service GET /provisioning/v1/environments with the "
-        "cis key's token). auto: a refused token (SAP documents the scope for the local cis plan; whether a "
-        "central key may read it is not confirmed) leaves a note and the run goes on; required: it fails the "
-        "run; off: no check."))
+        "CF route, before the first write: is cf.org the org of the subaccount's CF environment (GET /provisioning/"
+        "v1/environments)? auto = required: stop, writing nothing, when it cannot be checked; off: no check."))
+    environments_key: SecretRef | None = Field(default=None, description=(
+        "For org_check, when cis_key may not read them: a cis key of plan local in the subaccount (its scope "
+        "subaccount.environment.read reads the environments)."))
 
 
 class CfSettings(Section):
@@ -357,6 +357,6 @@ class Playbook(Section):
     def secrets(self) -> list[SecretRef]:
         """Every secret reference of the playbook (usernames too when given as references)."""
         cf = self.cf
-        refs = [self.btp.cis_key, self.btp.sm_key, self.btp.password, self.btp.username,
+        refs = [self.btp.cis_key, self.btp.sm_key, self.btp.environments_key, self.btp.password, self.btp.username,
                 *((cf.password, cf.client_secret, cf.username) if cf is not None else ())]
         return [r for r in refs if isinstance(r, SecretRef)]

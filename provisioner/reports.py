@@ -3,11 +3,12 @@
 JSON: a versioned format (:data:`SCHEMA_VERSION`), described in ``docs/report-format.md`` and by the JSON Schema
 shipped as ``provisioner/data/report.schema.json`` (``provisioner schema report``)::
 
-    {"schema_version": "1.1", "provisioner_version": str, "ok": bool,
+    {"schema_version": "1.2", "provisioner_version": str, "ok": bool,
      "tenants": [{"playbook": str, "tenant": str, "era": {"code": str, "text": str}, "dry_run": bool, "ok": bool,
                   "seconds": float, "requests": int, "writes": int,
                   "steps": [{"step": str, "action": str, "reasons": [str], "seconds": float, "requests": int,
-                             "error": str | None, "checks": [{"name": str, "passed": bool, "message": str}]}]}]}
+                             "error": str | None, "checks": [{"name": str, "passed": bool, "message": str}]}]}],
+     "resumed": {"report": str, "skipped": [{"playbook": str, "tenant": str}]}}   # with --resume only
 
 ``action`` is one word of one vocabulary (:data:`RUN_ACTIONS` for a run, :data:`PLAN_ACTIONS` for a plan);
 ``era.code`` is ``manual``, ``monitoring-key`` or ``automatic`` (:mod:`provisioner.eras`); seconds are wall time
@@ -28,7 +29,7 @@ from provisioner.eras import era_code
 from provisioner.keyfile import atomic_write
 from provisioner.runner import RunResult, StepResult
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 """The report format's version: the minor part grows when fields are added, the major part when one changes."""
 RUN_ACTIONS = ("created", "updated", "waited", "unchanged", "passed", "failed", "skipped")
 PLAN_ACTIONS = ("create", "update", "wait", "unchanged", "passed", "failed", "skipped", "error")
@@ -72,20 +73,25 @@ def _version() -> str:
         return "unknown"
 
 
-def report(results: list[RunResult]) -> dict[str, Any]:
-    """The JSON report as a dict (the shape in the module docstring)."""
-    return {"schema_version": SCHEMA_VERSION, "provisioner_version": _version(), "ok": all(r.ok for r in results),
-            "tenants": [_tenant(r) for r in results]}
+def report(results: list[RunResult], resumed: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON report as a dict (the shape in the module docstring); ``resumed`` (``--resume``: the report
+    resumed from and the tenants skipped as converged, ``{"report", "skipped": [{"playbook", "tenant"}]}``) is
+    carried as it is."""
+    out = {"schema_version": SCHEMA_VERSION, "provisioner_version": _version(), "ok": all(r.ok for r in results),
+           "tenants": [_tenant(r) for r in results]}
+    if resumed is not None:
+        out["resumed"] = resumed
+    return out
 
 
-def to_json(results: list[RunResult]) -> str:
+def to_json(results: list[RunResult], resumed: dict[str, Any] | None = None) -> str:
     """The JSON report as text: two-space indentation, final newline."""
-    return json.dumps(report(results), indent=2) + "\n"
+    return json.dumps(report(results, resumed), indent=2) + "\n"
 
 
-def write_json(results: list[RunResult], path: str | Path) -> None:
+def write_json(results: list[RunResult], path: str | Path, resumed: dict[str, Any] | None = None) -> None:
     """Write :func:`to_json` to ``path`` atomically (mode 0644). Raises :class:`OSError` when it cannot."""
-    atomic_write(Path(path), to_json(results), mode=0o644)
+    atomic_write(Path(path), to_json(results, resumed), mode=0o644)
 
 
 def _now() -> dt.datetime:

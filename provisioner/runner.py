@@ -20,18 +20,17 @@ from typing import Any
 
 from provisioner import clock
 from provisioner.atonce import StepStats
-from provisioner.btp import Btp
-from provisioner.cf import CloudFoundry
-from provisioner.eras import platform_for, select_steps
+from provisioner.eras import select_steps
 from provisioner.errors import BadInput, ProvisionerError, cap
-from provisioner.handoff import KeyMark, handoff_notes, held
-from provisioner.http import HttpSettings, RequestStats, SessionPool
-from provisioner.keyfile import parse_key_text
+from provisioner.handoff import KeyMark, handoff, held
+from provisioner.http import HttpSettings, SessionPool
 from provisioner.orgcheck import OrgGuard
-from provisioner.platform import ServicePlatform
-from provisioner.platform.cloudfoundry import CloudFoundryPlatform
-from provisioner.platform.servicemanager import ServiceManagerPlatform
-from provisioner.playbook import Playbook, text_of
+from provisioner.playbook import Playbook
+from provisioner.signin import BINDING_STEP, connect_retrying
+from provisioner.signin import btp_client as btp_client  # re-exported: the sign-in had no module of its own
+from provisioner.signin import connect as connect
+from provisioner.signin import connect_platform as connect_platform
+from provisioner.signin import load_cis_key as load_cis_key
 from provisioner.stepgraph import Ended, Node, run_graph
 from provisioner.stepretry import explained, retrying
 from provisioner.steps.base import (
@@ -88,7 +87,7 @@ class RunResult:
     era: str
     dry_run: bool
     steps: list[StepResult] = field(default_factory=list)
-    #: per purpose: :class:`provisioner.handoff.KeyMark` as a dict (exactly one marked for Landscape Management)
+    #: per purpose: :class:`provisioner.handoff.KeyMark` as a dict (at most one marked for Landscape Management)
     keys: list[dict[str, Any]] = field(default_factory=list)
     #: warnings and manual next steps (:func:`provisioner.handoff.handoff_notes`)
     notes: list[str] = field(default_factory=list)
@@ -111,62 +110,10 @@ class RunResult:
         return out
 
 
-def load_cis_key(pb: Playbook) -> dict:
-    """The cis service key from ``btp.cis_key`` ({file}, {env} or {vcap}); any of the three key formats."""
-    ref = pb.btp.cis_key
-    if ref is None:
-        raise BadInput(f"{pb.source}: btp.cis_key: required here (the entitlement step, or the Service Manager "
-                       "credentials without btp.sm_key); add it")
-    return parse_key_text(ref.resolve().reveal(), ref.file or f"{ref.where} ({ref.describe()})")
-
-
 def resolve_secrets(pb: Playbook) -> None:
     """Resolve every secret reference now, so an unset variable fails before any API call (exit 2)."""
     for ref in pb.secrets():
         ref.resolve()
-
-
-def btp_client(pb: Playbook, pool: SessionPool, stats: RequestStats) -> Btp:
-    """The BTP accounts and entitlements client from the playbook's cis key."""
-    cis = load_cis_key(pb)
-    assert pb.btp.cis_key is not None  # load_cis_key checked it
-    return Btp(cis, source=pb.btp.cis_key.where, username=text_of(pb.btp.username),
-               password=pb.btp.password.resolve() if pb.btp.password else None, pool=pool, stats=stats)
-
-
-def connect(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool) -> tuple[CloudFoundry, Btp | None]:
-    """Sign in to CF (from the playbook's login source) and, if needed, build the BTP client from the cis key (on a
-    first run signed in beside CF: :func:`provisioner.credentials.sign_in_beside`)."""
-    from provisioner.credentials import sign_in_beside, sign_in_cf
-
-    btp = btp_client(pb, pool, stats) if need_btp else None
-    return sign_in_beside(lambda: sign_in_cf(pb, pool, stats), btp, pb), btp
-
-
-@dataclass(frozen=True)
-class Connection:
-    """What a run talks to: CF (None on the subaccount platform), BTP (None when not needed) and the service
-    platform of the instance and key steps."""
-
-    cf: CloudFoundry | None
-    btp: Btp | None
-    platform: ServicePlatform
-    on_subaccount: bool
-
-
-def connect_platform(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool,
-                     writes: bool = True) -> Connection:
-    """Sign in where the playbook's steps go (:func:`provisioner.eras.platform_for`): SAP Service Manager of the
-    subaccount (its credentials from ``btp.sm_key`` or the cis key's ``serviceManagerBindings``), or Cloud Foundry
-    (its login source). Without ``writes`` (plan) a missing Service Manager binding is not created."""
-    from provisioner.credentials import service_manager
-
-    if platform_for(pb) == "subaccount":
-        btp = btp_client(pb, pool, stats) if need_btp or pb.btp.sm_key is None else None
-        sm = service_manager(pb, btp, pool, stats, create=writes)
-        return Connection(None, btp, ServiceManagerPlatform(sm), True)
-    cf, btp = connect(pb, pool, stats, need_btp=need_btp)
-    return Connection(cf, btp, CloudFoundryPlatform(cf), False)
 
 
 def http_settings(pb: Playbook, max_in_flight_per_host: int | None = None) -> HttpSettings:
@@ -236,16 +183,6 @@ def verify(step: VerifyStep, env: Env, upstream: Upstream) -> Outcome:
     return Outcome(PASSED if verification.passed else FAILED, (verification.summary,), None, verification)
 
 
-def connect_retrying(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool,
-                     writes: bool = True) -> Connection:
-    """:func:`connect_platform`, done again on a transient failure as a step is (:func:`attempt_step`): sign-in
-    is a read (and a Service Manager binding it creates is found by name on the next attempt)."""
-    for attempt in retrying():
-        with attempt:
-            return connect_platform(pb, pool, stats, need_btp=need_btp, writes=writes)
-    raise AssertionError("unreachable: tenacity re-raises the last failure")
-
-
 def attempt_step(step: Step | VerifyStep, env: Env, upstream: Upstream) -> Outcome:
     """:func:`converge` (or :func:`verify`), done again from the read on a transient failure
     (:func:`provisioner.stepretry.retrying`)."""
@@ -310,13 +247,12 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
     try:
         for purpose, part in parts:
             label = "" if len(parts) == 1 else f"[{purpose}]"
-            key, new, held = _run_purpose(part, result, label, stats, pool, dry_run=dry_run, force=force, poll=poll,
-                                    on_step=on_step, on_start=on_start)
-            marks.append(KeyMark(purpose, part.download_path, key, purpose == chosen, new, *held))
+            key, new, holds = _run_purpose(part, result, label, stats, pool, dry_run=dry_run, force=force,
+                                           poll=poll, on_step=on_step, on_start=on_start)
+            marks.append(KeyMark(purpose, part.download_path, key, purpose == chosen, new, *holds))
         return result
     finally:
-        result.keys = [asdict(m) for m in marks]
-        result.notes = handoff_notes(pb, marks, dry_run=dry_run)
+        result.keys, result.notes = handoff(pb, marks, result.steps, dry_run=dry_run)
         result.requests, result.writes = stats.requests, stats.writes
         result.seconds = clock.monotonic() - started
         if own_pool:
@@ -348,9 +284,13 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, 
         record(StepResult("sign-in", "error" if dry_run else FAILED, [], clock.monotonic() - t0,
                           explained(exc, "sign-in")))
         return None, False, held(pb, Upstream(()))
+    b = conn.binding  # the Service Manager binding this sign-in created (a plan: would create; said once a tenant)
+    if b is not None and not any(s.step.startswith(BINDING_STEP) for s in result.steps):
+        record(StepResult(BINDING_STEP, b.word, [b.reason], b.seconds, requests=b.requests))
+    selected = conn.skips(selected)  # a plan that cannot read Service Manager yet skips the steps reading it
     env = Env(pb, conn.cf, conn.btp, conn.platform, dry_run=dry_run, force=force, poll=poll or WaitSettings(),
               on_subaccount=conn.on_subaccount, pool=pool, stats=stats,
-              write_guard=OrgGuard(pb, conn.cf, conn.btp))
+              write_guard=OrgGuard(pb, conn.cf, conn.btp, lambda: btp_client(pb, pool, stats), pool=pool, stats=stats))
     if conn.cf is not None and pb.cf is not None and not first_run(pb):
         conn.cf.org_early(pb.cf_settings.org)  # the space and the entitlement steps both read it
     steps = {step.name: (step, skip) for step, skip in selected}

@@ -237,32 +237,20 @@ def _make_folder(folder: Path, what: str) -> None:
         raise BadInput(f"{folder}: cannot create the folder ({_reason(exc)})") from None
 
 
-def atomic_write(path: Path, content: str, mode: int = 0o600, *, what: str = "file") -> None:
+def atomic_write(path: Path, content: str, mode: int = 0o600, *, what: str = "file", follow: bool = True) -> None:
     """Write ``content`` (UTF-8) to ``path`` atomically with ``mode`` (default 0600; new folders get 0700): a
     temporary file in the same folder, fsync, rename. ``path`` must be a regular file, a link to one, or absent
-    (see :func:`target`); a temporary file an earlier, killed write left is removed first. Raises
-    :class:`BadInput` with one line for any path or write problem."""
+    (see :func:`target`); with ``follow`` False a link there is replaced itself (what it points to is untouched).
+    A temporary file an earlier, killed write left is removed first. Raises :class:`BadInput` with one line for
+    any path or write problem."""
     path = expand(path)
-    path = target(path, what) or path
+    if follow or not os.path.islink(path) or os.path.abspath(path).startswith(_SPECIAL):
+        found = target(path, what)
+        path = found if follow and found is not None else path
     _make_folder(path.parent, what)
     with _folder_lock(path.parent):  # writers of one folder take turns: a temporary seen here is a dead write's
         _write_locked(path, content, mode, what)
     _fsync_dir(path.parent)
-
-
-@contextmanager
-def lease(path: str | Path) -> Iterator[None]:
-    """Hold the lease of the key file ``path`` (``~`` expanded): an exclusive ``flock`` on ``.<name>.lease``
-    beside it (threads and processes alike), waited for; released when the block ends or the process dies. Key
-    rotation holds it throughout, and ``run`` while it removes superseded keys."""
-    target = expand(path)
-    _make_folder(target.parent, "key file folder")
-    fd = os.open(target.parent / f".{target.name}.lease", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 @contextmanager

@@ -11,7 +11,8 @@ swagger and the Peripli specification ``api.md``):
   ``fieldQuery`` (``name eq 'x' and service_plan_id eq '…'``) and ``labelQuery``;
 - ``POST``/``PATCH``/``DELETE`` with ``?async=true``: 201/200 (done) or 202 + ``Location:
   /v1/{kind}/{id}/operations/{op}``, polled with :func:`provisioner.wait.poll` until ``state`` is ``succeeded``
-  (``failed`` raises :class:`~provisioner.errors.StepFailed` with the operation's description);
+  (``failed`` raises :class:`~provisioner.errors.StepFailed` with the operation's description; every other state,
+  ``pending`` and ``in progress`` in Peripli's ``pkg/types/operation.go``, is waited for);
 - 409 (the name is taken in the subaccount): the platform re-reads and adopts (:func:`name_taken`); 422 (a
   concurrent operation is in progress on the resource): the write waits and is sent again (:meth:`ServiceManager.
   write`); 429: the HTTP layer honours ``Retry-After`` (an HTTP date) for reads, and a write is re-read by the step;
@@ -220,8 +221,9 @@ class ServiceManager:
         return self.http.request("GET", location).json()
 
     def wait(self, location: str, settings: WaitSettings, what: str) -> str | None:
-        """Poll the operation until ``succeeded`` → its ``resource_id`` (else the id in the Location). Raises
-        :class:`StepFailed` with the description when it failed, ``WaitTimeout`` after ``settings.timeout`` s."""
+        """Poll the operation until ``succeeded`` → its ``resource_id`` (else the id in the Location); ``pending``,
+        ``in progress`` or any other state is waited for. Raises :class:`StepFailed` with the description when it
+        failed, ``WaitTimeout`` after ``settings.timeout`` s."""
 
         def done(op: dict[str, Any]) -> bool:
             if op.get("state") == "failed":

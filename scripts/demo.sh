@@ -4,8 +4,8 @@
 # force, so new keys are binding-secret on both routes), run playbooks/demo.yaml (the
 # Cloud Foundry route) twice (the second run must change nothing: no POST, PUT, PATCH or DELETE in the simulator's
 # journal), check and test the downloaded key; then the subaccount route (playbooks/acme-subaccount.yaml, twice),
-# the era fleet (playbooks/tenants/*.yaml) and the inventory of initech's subaccount; stop the simulator, also when
-# a step fails.
+# the era fleet (playbooks/tenants/*.yaml), the inventory of initech's subaccount and of the fleet; stop the
+# simulator, also when a step fails.
 set -euo pipefail
 BIN=.venv/bin
 DEMO=.demo
@@ -83,4 +83,6 @@ echo "   initech-cloudalm (2023-11-20) has no cf section and no names: its gener
 echo "   reports: $DEMO/report.json, $DEMO/junit.xml"
 echo; echo "== inventory of initech's subaccount: the generated credentials and a per-system binding"
 "$BIN/provisioner" inventory playbooks/tenants/initech.yaml
+echo; echo "== inventory of the fleet: one table, read in parallel"
+"$BIN/provisioner" inventory playbooks/tenants/*.yaml --parallel 3
 echo; echo "demo done: the simulator stops now"

@@ -85,8 +85,8 @@ def every_report_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     gets) for files written by subprocesses."""
     report, to_junit, bad_input = reports.report, reports.to_junit, reports.bad_input_junit
 
-    def checked_report(results):
-        data = report(results)
+    def checked_report(results, *args, **kwargs):
+        data = report(results, *args, **kwargs)
         check_report(json.loads(json.dumps(data)))
         return data
 

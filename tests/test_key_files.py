@@ -16,7 +16,7 @@ import yaml
 from conftest import cli
 
 from provisioner import safefile
-from provisioner.errors import BadInput, cap
+from provisioner.errors import BadInput, StepFailed, cap
 from provisioner.keyfile import existing_key, read_key_file, write_key_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -208,13 +208,23 @@ def test_a_read_only_folder_is_one_line(tmp_path):
                          "another folder\n"
 
 
-def test_a_link_to_a_regular_file_is_written_through(tmp_path):
+def test_a_link_is_never_written_through_force_replaces_the_link_itself(tmp_path):
     real = tmp_path / "real.json"
     write_key_file(real, {"uaa": {}}, force=False, key_name="k")
     os.symlink(real, tmp_path / "link.json")
-    assert write_key_file(tmp_path / "link.json", KEY, force=True, key_name="k") == "updated"
+    with pytest.raises(StepFailed, match=r"link.json: is a symbolic link to .*real.json, not a key file this tool "
+                                         r"wrote; kept it. Re-run with --force to replace the link itself"):
+        write_key_file(tmp_path / "link.json", KEY, force=False, key_name="k")
     assert (tmp_path / "link.json").is_symlink()
-    assert json.loads(real.read_text()) == KEY
+    assert write_key_file(tmp_path / "link.json", KEY, force=True, key_name="k") == "updated"
+    assert not (tmp_path / "link.json").is_symlink() and json.loads((tmp_path / "link.json").read_text()) == KEY
+    assert json.loads(real.read_text()) == {"uaa": {}}  # what it pointed to: untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "real.json"]  # no .bak: nothing was lost
+    os.symlink(tmp_path / "gone.json", tmp_path / "dangling.json")  # a link to a missing file: the same
+    with pytest.raises(StepFailed, match="is a symbolic link to"):
+        write_key_file(tmp_path / "dangling.json", KEY, force=False, key_name="k")
+    assert write_key_file(tmp_path / "dangling.json", KEY, force=True, key_name="k") == "updated"
+    assert not (tmp_path / "gone.json").exists()
 
 
 def test_backups_in_the_same_second_never_overwrite_each_other(tmp_path, monkeypatch):

@@ -67,7 +67,7 @@ def test_revoke_recreate_instance_makes_the_old_file_fail_key_test(landscape):
     assert no_tty.exit_code == 2 and "pass --yes" in no_tty.stderr
     out = cli("revoke", pb, "--recreate-instance", "--yes")
     assert out.exit_code == 0, out.output
-    assert out.stdout.startswith("plan: delete service key(s) cloudalm-api-key and instance cloudalm-api")
+    assert out.stdout.startswith("plan: delete service key cloudalm-api-key and instance cloudalm-api (its secret")
     assert "created again with a new secret" in out.stdout
     failed = cli("key", "test", old)
     assert failed.exit_code == 1, failed.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import cli, steps_of
 
 GLOBEX_ORG = "globex-cloudalm"  # the org of another subaccount of the same global account
@@ -48,26 +49,77 @@ def test_right_org_passes_and_converged_rerun_reads_no_environment(landscape):
     assert provisioning_reads(landscape) == []
 
 
-def test_refused_token_leaves_a_note_or_fails_when_required(landscape):
+CANNOT_CHECK = "cannot check that cf.org '{org}' belongs to btp.subaccount 'acme-cloudalm'"
+WAYS_OUT = ("subaccount.environment.read", "btp.environments_key", "btp.org_check: off")
+UPLOAD = "next step (manual): upload"
+
+
+def only_sign_ins(landscape) -> None:
+    """Nothing was written: the journal holds no POST/PUT/PATCH/DELETE but token requests (sign-ins)."""
+    changes = [(e["method"], e["path"]) for e in landscape.journal()
+               if e["method"] in ("POST", "PUT", "PATCH", "DELETE")]
+    assert all(path.endswith("/oauth/token") for _, path in changes), changes
+
+
+@pytest.mark.parametrize("org", [GLOBEX_ORG, "acme-cloudalm"])
+@pytest.mark.parametrize("command", ["run", "plan"])
+@pytest.mark.parametrize("setting", [None, "auto", "required"])
+def test_a_refused_environments_read_stops_before_any_write(landscape, org, command, setting):
+    """Fails closed: the org cannot be proven to be the subaccount's (the wrong one or the right one), so nothing
+    is written; one line names the permission and the two ways out."""
     landscape.config(central_reads_environments=False)
-    pb = landscape.playbook(**{"cf.org": GLOBEX_ORG, "btp.org_check": "required"})
-    out = cli("run", pb)
+    pb = landscape.playbook(**{"cf.org": org, "btp.org_check": setting})
+    landscape.clear_journal()
+    out = cli(command, pb)
     assert out.exit_code == 1, out.output
-    assert "HTTP 403" in out.output
-    assert landscape.writes() == []
-
-    pb = landscape.playbook()  # auto: the run goes on and says what it could not check
-    out = cli("run", pb, "-o", "json")
-    assert out.exit_code == 0, out.output
-    reasons = [r for s in json.loads(out.stdout)["tenants"][0]["steps"] for r in s["reasons"]]
-    assert any("not checked that cf.org belongs to btp.subaccount" in r and "plan local" in r for r in reasons)
+    lines = [ln for ln in out.output.splitlines() if CANNOT_CHECK.format(org=org) in ln]
+    assert len(lines) == 1, out.output
+    assert all(way in lines[0] for way in WAYS_OUT) and "HTTP 403" in lines[0] and "nothing was written" in lines[0]
+    assert UPLOAD not in out.output
+    only_sign_ins(landscape)
+    assert not landscape.key_path.exists()
 
 
-def test_off_skips_the_check(landscape):
+def test_org_check_off_written_in_the_playbook_proceeds_and_says_so(landscape):
+    landscape.config(central_reads_environments=False)
     pb = landscape.playbook(**{"btp.org_check": "off"})
     landscape.clear_journal()
-    assert cli("run", pb).exit_code == 0
+    out = cli("run", pb, "-o", "json")
+    assert out.exit_code == 0, out.output
     assert provisioning_reads(landscape) == []
+    reasons = [r for s in json.loads(out.stdout)["tenants"][0]["steps"] for r in s["reasons"]]
+    assert "not checked that cf.org belongs to btp.subaccount (btp.org_check: off)" in reasons
+
+
+def test_a_local_cis_key_reads_the_environments_when_the_central_one_may_not(landscape, tmp_path):
+    landscape.config(central_reads_environments=False)
+    local = tmp_path / "cis-local.json"
+    local.write_text(json.dumps(landscape.sim.info()["cis_local_keys"]["acme-cloudalm"]))
+    pb = landscape.playbook(**{"btp.environments_key": {"file": str(local)}})
+    landscape.clear_journal()
+    out = cli("run", pb)
+    assert out.exit_code == 0, out.output
+    assert len(provisioning_reads(landscape)) == 1
+    wrong = landscape.playbook("wrong.yaml", **{"btp.environments_key": {"file": str(local)}, "cf.org": GLOBEX_ORG,
+                                                "steps.download.path": str(tmp_path / "wrong.json")})
+    landscape.clear_journal()
+    out = cli("run", wrong)
+    assert out.exit_code == 1, out.output
+    assert f"cf.org '{GLOBEX_ORG}' is not the org of subaccount 'acme-cloudalm'" in out.output
+    only_sign_ins(landscape)
+
+
+def test_doctor_warns_when_it_cannot_check(landscape):
+    landscape.config(central_reads_environments=False)
+    out = cli("doctor", landscape.playbook())
+    assert out.exit_code == 1, out.output  # a run would stop there
+    [line] = [ln for ln in out.stdout.splitlines() if "org of the subaccount" in ln]
+    assert line.startswith("warn  org of the subaccount: not checked: ")
+    assert all(way in line for way in WAYS_OUT)
+    assert "pass  org of the subaccount" not in out.stdout
+    off = cli("doctor", landscape.playbook(**{"btp.org_check": "off"}))
+    assert off.exit_code == 0, off.output  # the playbook chose so: warned, a run goes on
+    assert "warn  org of the subaccount: not checked: btp.org_check is off in the playbook" in off.stdout
 
 
 def test_doctor_names_the_mismatch(landscape):
@@ -86,3 +138,14 @@ def test_subaccount_by_guid_is_read_once_by_the_check_and_the_entitlement(landsc
     assert cli("run", pb).exit_code == 0
     reads = [e for e in landscape.journal() if e["path"].endswith(f"/accounts/v1/subaccounts/{acme}")]
     assert len(reads) == 1
+
+
+@pytest.mark.parametrize("command", [("key", "rotate"), ("revoke", "--yes")])
+def test_rotate_and_revoke_write_only_in_an_org_proven_the_subaccounts(landscape, command):
+    assert cli("run", landscape.playbook()).exit_code == 0
+    landscape.config(central_reads_environments=False)
+    landscape.clear_journal()
+    out = cli(*command, landscape.playbook())
+    assert out.exit_code == 1, out.output
+    assert CANNOT_CHECK.format(org="acme-cloudalm") in out.output and all(w in out.output for w in WAYS_OUT)
+    only_sign_ins(landscape)

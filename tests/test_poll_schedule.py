@@ -183,8 +183,10 @@ def test_learned_durations_are_kept_between_runs(tmp_path):
     kept = JobTimes(store=store)
     assert kept.expected("h cf service_instance.create") is None and kept.expected(f"h{MAX_KINDS + 4} cf "
                                                                                    "service_keys.create")
-    store.write_text('{"h cf service_keys.create": [1.5, [1.0, 2.0], [2.0, 1.0], "x", true]}')  # an older cache
+    store.write_text('{"h cf service_keys.create": [1.5, [1.0, 2.0], [2.0, 1.0], 999999, -1]}')  # an older cache
     assert JobTimes(store=store).expected("h cf service_keys.create") == 1.5  # kept: 1.5 and [1.0, 2.0]
+    store.write_text('{"h cf service_keys.create": [1.5, "x", true]}')  # not the shape of a job-times cache
+    assert JobTimes(store=store).expected("h cf service_keys.create") is None
     store.write_text("not json")
     assert JobTimes(store=store).expected("h cf service_instance.create") is None
     assert store_path({"PROVISIONER_JOB_TIMES": "off"}) is None

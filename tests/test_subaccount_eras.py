@@ -111,7 +111,9 @@ def test_inventory_warns_when_more_than_one_key_is_in_use(landscape):
     pb = initech(landscape)
     assert cli("run", pb).exit_code == 0
     extra = initech(landscape, "extra.yaml", **{"steps.mode": "create", "steps.instance.name": "cloudalm-extra"})
-    assert cli("run", extra).exit_code == 0
+    refused = cli("run", extra)  # the file holds the generated key, of another instance: kept unless --force
+    assert refused.exit_code == 1 and "it holds another client's key (uaa.clientid differs)" in refused.stdout
+    assert cli("run", extra, "--force").exit_code == 0
     inv = json.loads(cli("inventory", pb, "--output", "json").stdout)
     assert {i["creator"] for i in inv["instances"]} == {"generated with the tenant", "this tool"}
     assert inv["warnings"] and "Landscape Management holds one key per tenant" in inv["warnings"][0]

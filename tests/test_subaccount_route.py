@@ -161,9 +161,9 @@ def test_a_playbook_with_cf_keeps_the_cloud_foundry_route_unless_route_says_so(l
     assert steps_of(out.stdout)["space"] == "create"
     pb = landscape.playbook("sub.yaml", route="subaccount")
     landscape.clear_journal()
-    out = cli("plan", pb)  # plan never writes: not even the subaccount's Service Manager binding
-    assert out.exit_code == 1
-    assert "no Service Manager binding provisioner yet" in out.stdout and "`run` creates it once" in out.stdout
+    out = cli("plan", pb)  # plan never writes: the subaccount's Service Manager binding is a planned change
+    assert out.exit_code == 2, out.output
+    assert steps_of(out.stdout)["space"] == "skip" and "sm-binding   create" in out.stdout
     assert landscape.writes() == []
     assert cli("run", pb).exit_code == 0
     out = cli("plan", pb)

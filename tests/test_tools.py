@@ -163,7 +163,7 @@ def test_json_report_is_versioned_with_one_vocabulary(landscape):
     pb = landscape.playbook()
     run = json.loads(cli("run", pb, "-o", "json").stdout)
     check_report(run)
-    assert run["schema_version"] == "1.1"
+    assert run["schema_version"] == "1.2"
     tenant = run["tenants"][0]
     assert tenant["era"]["code"] == "manual" and tenant["era"]["text"].startswith("provisioned before 2023-06-12")
     assert [s["action"] for s in tenant["steps"]] == ["created"] * 5 + ["passed", "passed"]

@@ -15,7 +15,9 @@ from typing import Any, Protocol, TypeVar
 
 from provisioner.wait import WaitSettings
 
-IN_PROGRESS_STATES = ("initial", "in progress")
+# A last operation is settled only when it succeeded or failed (Cloud Foundry v3 and SAP Service Manager); every
+# other state (CF ``initial``, ``in progress``; Service Manager ``pending``, ``in progress``; one neither API
+# documents) means it still runs, and nothing may be sent to the resource until it settles (Operation.in_progress).
 
 #: the record kept on an instance: a SHA-256 of the parameters applied, and the xsappname they carried
 HASH_RECORD = "provisioner/parameters-sha256"
@@ -27,20 +29,26 @@ MANAGED_BY = "provisioner"
 
 @dataclass(frozen=True)
 class Operation:
-    """The last operation on an instance or key: ``type`` (create | update | delete), ``state`` (initial |
-    in progress | succeeded | failed; None when the platform reports none) and the platform's ``description``."""
+    """The last operation on an instance or key: ``type`` (create | update | delete), ``state`` (CF: initial |
+    in progress | succeeded | failed; Service Manager: pending | in progress | succeeded | failed, Peripli
+    ``pkg/types/operation.go``; None when the platform reports none) and the platform's ``description``.
+    ``cleanup``: Service Manager still deletes what a failed operation left (its ``deletion_scheduled`` is set:
+    orphan mitigation), so the failed operation is not settled yet."""
 
     type: str | None = None
     state: str | None = None
     description: str | None = None
+    cleanup: bool = False
 
     @property
     def in_progress(self) -> bool:
-        return self.state in IN_PROGRESS_STATES
+        """Not settled: any state but succeeded and failed (``pending`` included), or a failed one being cleaned
+        up."""
+        return not self.succeeded and not self.failed
 
     @property
     def failed(self) -> bool:
-        return self.state == "failed"
+        return self.state == "failed" and not self.cleanup
 
     @property
     def succeeded(self) -> bool:
@@ -95,6 +103,10 @@ class ServicePlatform(Protocol):
 
     def read_instance(self, guid: str) -> ServiceInstance:
         """The instance with its last operation."""
+        ...
+
+    def list_instances(self, space: str, plan: str | None = None) -> list[ServiceInstance]:
+        """Every managed instance in ``space`` (of ``plan``, a plan guid, when given), oldest first."""
         ...
 
     def instance_parameters(self, guid: str) -> Mapping[str, Any] | None:

@@ -55,6 +55,11 @@ class CloudFoundryPlatform:
         """``GET /v3/service_instances/:guid``."""
         return _instance(self.cf.get_instance(guid))
 
+    def list_instances(self, space: str, plan: str | None = None) -> list[ServiceInstance]:
+        """``GET /v3/service_instances?space_guids=&type=managed[&service_plan_guids=]`` (every page)."""
+        query = {"space_guids": space, "type": "managed", **({"service_plan_guids": plan} if plan else {})}
+        return [_instance(i) for i in self.cf.list("/v3/service_instances", query)]
+
     def instance_parameters(self, guid: str) -> Mapping[str, Any] | None:
         """``GET /v3/service_instances/:guid/parameters``; None on CF-ServiceFetchInstanceParametersNotSupported."""
         return self.cf.instance_parameters(guid)

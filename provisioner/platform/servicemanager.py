@@ -47,9 +47,14 @@ def record_of(labels: Any) -> dict[str, str]:
 
 
 def _operation(item: Mapping[str, Any]) -> Operation:
+    """The item's ``last_operation``. Peripli's states are ``pending`` (a cascade operation waiting to be handled),
+    ``in progress``, ``succeeded`` and ``failed``; a failed one whose ``deletion_scheduled`` is set (not Go's zero
+    time ``0001-01-01T00:00:00Z``) is being cleaned up by Service Manager (orphan mitigation): not settled."""
     op = item.get("last_operation") or {}
     kind = op.get("type")
-    return Operation(str(kind).lower() if kind else None, op.get("state"), op.get("description"))
+    scheduled = op.get("deletion_scheduled")
+    cleanup = isinstance(scheduled, str) and bool(scheduled) and not scheduled.startswith("0001-01-01")
+    return Operation(str(kind).lower() if kind else None, op.get("state"), op.get("description"), cleanup)
 
 
 def to_instance(item: Mapping[str, Any]) -> ServiceInstance:
@@ -88,6 +93,10 @@ class ServiceManagerPlatform:
         """``GET /v1/service_instances?fieldQuery=name eq '…'`` (subaccount-level ones only)."""
         found = [i for i in self.sm.instances(name=name) if environment(i) == "subaccount"]
         return to_instance(found[0]) if found else None
+
+    def list_instances(self, space: str, plan: str | None = None) -> list[ServiceInstance]:
+        """``GET /v1/service_instances[?fieldQuery=service_plan_id eq '…']`` (subaccount-level ones only)."""
+        return [to_instance(i) for i in self.sm.instances(plan_id=plan) if environment(i) == "subaccount"]
 
     def read_instance(self, guid: str) -> ServiceInstance:
         """``GET /v1/service_instances/{id}``; raises StepFailed when it is gone."""

@@ -25,7 +25,6 @@ from provisioner.sim.broker.brokers import Zone
 from provisioner.sim.btp import routes as btp_routes
 from provisioner.sim.btp.backend import BtpBackend
 from provisioner.sim.btp.model import EnvironmentOrg
-from provisioner.sim.cf import clients as cf_clients
 from provisioner.sim.cf import routes as cf_routes
 from provisioner.sim.cf.backend import CfBackend
 from provisioner.sim.cf.model import Instance as CfInstance
@@ -39,8 +38,8 @@ from provisioner.sim.core.jobs import Jobs
 from provisioner.sim.core.journal import Journal
 from provisioner.sim.core.serving import reset_connection
 from provisioner.sim.core.tokens import Tokens
+from provisioner.sim.keyclients import cf_dump, sm_dump, wire_key_clients
 from provisioner.sim.landscape import load_landscape
-from provisioner.sim.sm import clients as sm_clients
 from provisioner.sim.sm import routes as sm_routes
 from provisioner.sim.sm.backend import SmBackend
 from provisioner.sim.sm.load import set_base_url as sm_set_base_url
@@ -113,26 +112,7 @@ class SimApp:
         uaa.global_zone = global_zone
         uaa.subaccount_zone = subaccount_zone
 
-        def key_client_scopes(subdomain: str, clientid: str, clientsecret: str) -> list[str] | None:
-            found = cf_clients.client_scopes(cf, subdomain, clientid, clientsecret)
-            return found if found is not None else sm_clients.client_scopes(self.sm, subdomain, clientid, clientsecret)
-
-        def key_certificate_scopes(subdomain: str, clientid: str, fingerprint: str) -> list[str] | None:
-            found = cf_clients.certificate_scopes(cf, subdomain, clientid, fingerprint)
-            return found if found is not None else sm_clients.certificate_scopes(self.sm, subdomain, clientid,
-                                                                                fingerprint)
-
-        def app_info(subdomain: str, app: str) -> dict[str, Any] | None:
-            inst = cf_clients.instance_by_app(cf, subdomain, app) or sm_clients.instance_by_app(self.sm, subdomain,
-                                                                                               app)
-            zone = subaccount_zone(subdomain)
-            return None if inst is None else {"appid": app, "serviceinstanceid": inst.guid,
-                                              "tenantid": zone.zone_id if zone else None,
-                                              "instanceSecretLastUsedAt": inst.secret_used_at}
-
-        uaa.key_client_scopes = key_client_scopes
-        uaa.key_certificate_scopes = key_certificate_scopes
-        uaa.app_info = app_info
+        wire_key_clients(uaa, cf, self.sm, btp)
 
     def _wire_sm(self) -> None:
         """Service Manager sees the subaccounts (BTP), the entitlements (BTP) and the instances and keys of each
@@ -195,13 +175,16 @@ class SimApp:
             sm_set_base_url(self.sm, url)
 
     def info(self) -> dict[str, Any]:
-        """`{"url", "cf_api", "cf_username", "cf_password", "cis_key"}` (docs/simulator.md)."""
+        """`{"url", "cf_api", "cf_username", "cf_password", "cis_key", "cis_local_keys": {subdomain: key}}`
+        (docs/simulator.md)."""
         with self.lock:
             users = self.identity.users_by_name(self.identity.default_user)
             user = users[0] if users else None
             return {"url": self.url, "cf_api": self.url, "cf_username": user.username if user else "",
                     "cf_password": (user.password or "") if user else "",
-                    "cis_key": self.btp.cis_service_key(self.url)}
+                    "cis_key": self.btp.cis_service_key(self.url),
+                    "cis_local_keys": {s.subdomain: self.btp.local_cis_key(self.url, s)
+                                       for s in self.btp.subaccounts.values()}}
 
     # ---- WSGI ----------------------------------------------------------------------------------
 
@@ -279,9 +262,9 @@ class SimApp:
 
     def _admin_state(self, ctx: Ctx) -> Response:
         """The mutable state without secrets."""
-        cf = cf_clients.dump(self.cf)
+        cf = cf_dump(self.cf)
         return json_response({"config": self.config.as_dict(), "subaccounts": self.btp.dump_subaccounts(), **cf,
-                              "assignments": self.btp.dump_assignments(), **sm_clients.dump(self.sm)})
+                              "assignments": self.btp.dump_assignments(), **sm_dump(self.sm)})
 
     def _admin_faults(self, ctx: Ctx) -> Response:
         """GET the faults object; PATCH merges a JSON merge patch into it; DELETE clears it (no faults)."""

@@ -35,7 +35,7 @@ from provisioner.platform.servicemanager import ServiceManagerPlatform
 from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
 from provisioner.steps.entitlement import EntitlementOutput
-from provisioner.steps.generated import locate_instance
+from provisioner.steps.generated import candidates, locate_instance
 from provisioner.steps.parameters import (
     MIGRATE_HINT,
     desired_of,
@@ -45,7 +45,7 @@ from provisioner.steps.parameters import (
     parameters_hash,
 )
 from provisioner.steps.space import SpaceOutput
-from provisioner.wait import WaitSettings, started
+from provisioner.wait import WaitSettings, poll, started
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,8 @@ class InstanceObservation:
     parameters_supported: bool = True
     #: locate at subaccount level: why discovery chose ``instance``
     located: str | None = None
+    #: locate in a space, the named instance missing: the instances of the plan there, with their keys
+    candidates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,14 +126,16 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
             instance, plan = at_once(lambda: env.platform.find_instance(guid, pb.instance_name),
                                      lambda: env.platform.find_plan(pb.service.offering, pb.service.plan, space=guid))
         if self.locate:
-            return InstanceObservation(guid, None, instance)
+            listed = candidates(env.platform, pb, guid) if instance is None else ()
+            return InstanceObservation(guid, None, instance, candidates=listed)
         return self._with_parameters(env, guid, plan, instance)
 
     def reread(self, env: Env, upstream: Upstream, observation: InstanceObservation,
                output: InstanceOutput) -> InstanceObservation:
         """After waiting for (or adopting) the instance: it as the wait last read it (``output``), with its
         parameters read now (``GET .../parameters``); the plan as read before."""
-        if self.locate or observation.space is None or observation.located is not None:
+        if self.locate or observation.space is None or observation.located is not None or \
+                output.instance.last_operation.type == "delete":  # a delete waited for: the instance may be gone
             return self.read(env, upstream)
         return self._with_parameters(env, observation.space, observation.plan, output.instance)
 
@@ -154,9 +158,10 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
             return Change.of(Action.NONE, f"found {observation.located}; left as it is")
         if self.locate:
             if inst is None:
-                raise StepFailed(f"instance {name} not found in space {settings.space_name}; set "
-                                 "steps.instance.name to the generated instance's name (or steps.mode: create to "
-                                 "create one)")
+                found = "; ".join(observation.candidates) or "no instance of the plan"
+                raise StepFailed(f"instance {name} not found in space {settings.space_name}; found there: {found}; "
+                                 "set steps.instance.name (and steps.key.name) to the generated ones, or steps.mode: "
+                                 "create")
             return Change.of(Action.NONE, f"found instance {name} (generated with the tenant; left as it is)")
         if inst is None:
             what = f"create instance {name} of {s.offering}/{s.plan}"
@@ -175,9 +180,10 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
                              f"{MANAGED_RECORD}); it is left alone: choose another steps.instance.name, or give it "
                              f"the label {MANAGED_RECORD}: {MANAGED_BY} to have the tool manage it")
         op = inst.last_operation
-        if op.in_progress:
-            return Change.of(Action.WAIT, f"instance {name}: its {op.type or 'last operation'} is in progress; "
-                                          "wait for it")
+        if op.in_progress:  # CF initial / in progress; Service Manager pending / in progress, or a cleanup
+            state = "pending" if op.state == "pending" else "failed and being cleaned up" if op.cleanup else \
+                "in progress"
+            return Change.of(Action.WAIT, f"instance {name}: its {op.type or 'last operation'} is {state}; wait for it")
         if op.type == "create" and op.failed:
             return Change.of(Action.CREATE, f"the last create of instance {name} failed ({op.description}); "
                                             "create it again")
@@ -211,6 +217,8 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
             raise StepFailed(f"no {where(env.settings)} for instance {env.settings.instance_name}")
         if change.action is Action.WAIT:
             assert observation.instance is not None
+            if observation.instance.last_operation.type == "delete":
+                return InstanceOutput(self._deleted(env, observation.space, observation.instance), recheck=True)
             return InstanceOutput(self._settle(env, observation.instance.guid), recheck=True)
         if change.action is Action.CREATE:
             return self._create(env, observation)
@@ -290,6 +298,16 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
     @staticmethod
     def _wait(env: Env) -> WaitSettings:
         return env.wait_settings(env.settings.timeouts.instance)
+
+    def _deleted(self, env: Env, space: str, instance: ServiceInstance) -> ServiceInstance:
+        """Wait until a delete of the instance (someone else's: a cascade delete is ``pending`` first) settled: the
+        instance is gone, or the delete failed → the instance as last read (the runner reads the step again)."""
+        name = env.settings.instance_name
+        found = poll(lambda: env.platform.find_instance(space, name), settings=self._wait(env),
+                     done=lambda f: f is None or f.guid != instance.guid or not f.last_operation.in_progress,
+                     what=f"instance {name} (being deleted)",
+                     describe=lambda f: f"last_operation delete is {f.last_operation.state}" if f else "gone")
+        return found if found is not None and found.guid == instance.guid else instance
 
     def _settle(self, env: Env, guid: str) -> ServiceInstance:
         return settle_instance(env.platform, guid, self._wait(env), f"instance {env.settings.instance_name}")

@@ -14,13 +14,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from provisioner import safefile
 from provisioner.errors import ApiError, StepFailed
 from provisioner.keyfile import existing_key
 from provisioner.platform import MANAGED_BY, MANAGED_RECORD, Operation, ServiceKey, ServicePlatform, settle_key
 from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
-from provisioner.steps.generated import locate_binding, per_system
+from provisioner.steps.generated import listed, locate_binding, per_system
 from provisioner.steps.instance import InstanceOutput
 from provisioner.steps.parameters import key_parameters
 from provisioner.wait import started
@@ -57,6 +56,8 @@ class KeyObservation:
     superseded: tuple[ServiceKey, ...] = ()
     #: the local key file holds ``key`` (False: none of the keys; its file may then be replaced)
     in_file: bool = True
+    #: locating, the named key missing: the names of the instance's keys
+    others: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             return KeyObservation(guid)
         keys = managed_keys(env.platform, guid, env.settings.key_name, marked=env.on_subaccount)
         live = [k for k in keys if k.last_operation.type != "delete"]
+        if self.locate and not live:
+            return KeyObservation(guid, None, others=tuple(k.name for k in env.platform.list_keys(guid)))
         if len(live) < 2:
             return KeyObservation(guid, current_key(keys))
         on_disk = existing_key(Path(env.settings.download_path))
@@ -102,7 +105,7 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
 
     def reread(self, env: Env, upstream: Upstream, observation: KeyObservation, output: KeyOutput) -> KeyObservation:
         """After waiting for the key: the key as the wait last read it (``output``), the other generations as read
-        before (an update reads them all again under the key file's lease)."""
+        before (an update reads them all again; a run holds the key file's lease, :mod:`provisioner.keylease`)."""
         if observation.instance is None or observation.located is not None:
             return self.read(env, upstream)
         return replace(observation, key=output.key)
@@ -117,8 +120,10 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             raise StepFailed(f"steps.key.name {name} has the pattern of SAP's per-system bindings "
                              "(<SID>_<client>_<system number>), which conflict with them; choose another name")
         if key is None and self.locate:
-            raise StepFailed(f"service key {name} not found on instance {settings.instance_name}; set "
-                             "steps.key.name to the generated key's name (or steps.mode: create to create one)")
+            found = listed(list(observation.others), 5)
+            raise StepFailed(f"service key {name} not found on instance {settings.instance_name}; found there: "
+                             f"{found}; set steps.key.name to the generated key's name (or steps.mode: create to "
+                             "create one)")
         if key is None:
             where = " (on the new instance)" if upstream.planned("instance", Action.CREATE) else ""
             return Change.of(Action.CREATE, f"create {kind} {name}{where}")
@@ -144,10 +149,9 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             assert observation.key is not None
             return KeyOutput(self._settle(env, observation.key.guid), recheck=True)
         if change.action is Action.UPDATE and observation.key is not None and observation.superseded:
-            with safefile.lease(pb.download_path):  # after any rotation of this key file: read again
-                observation = self.read(env, upstream)
-                for old in observation.superseded:
-                    self._delete(env, old)
+            observation = self.read(env, upstream)  # the run holds the key file's lease: after any rotation
+            for old in observation.superseded:
+                self._delete(env, old)
             assert observation.key is not None
             removed = ", ".join(k.name for k in observation.superseded) or "nothing (a rotation had finished)"
             return KeyOutput(observation.key, replaces_file=not observation.in_file, notes=(f"removed {removed}",))

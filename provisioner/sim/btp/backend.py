@@ -1,11 +1,13 @@
 """State and rules of the simulated BTP account APIs: the global account with its entitlements and `cis` key,
-subaccounts, entitlement assignments and their jobs-management jobs (btp-account-apis.md sections 1-4).
+subaccounts (each with a `cis` key of plan `local`), entitlement assignments and their jobs-management jobs
+(btp-account-apis.md sections 1-4).
 
 The CF API's orgs are read through `environment_orgs`, a callable the wiring module (app.py) sets.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +30,12 @@ from provisioner.sim.core.schema import Locator, Path_
 from provisioner.sim.core.tokens import zone_key
 
 FIRST_JOB_NUMBER = 53873673
+#: the application of `cis` keys of plan `local`, and their scopes (SAP's page "SAP Cloud Management Service -
+#: Service Plans": the environments and subscriptions of the subaccount that owns the instance)
+LOCAL_XSAPPNAME = "cis-local!b4"
+LOCAL_SCOPES = ("subaccount.entitlement.read", "subaccount.environment.read", "subaccount.environment.create",
+                "subaccount.environment.delete", "subaccount.application.subscription.read",
+                "subaccount.application.subscription.update", "job.read")
 
 
 def _no_service_manager(subaccount_guid: str, name: str) -> dict[str, Any]:
@@ -166,6 +174,35 @@ class BtpBackend:
                 "xsappname": ga.cis.xsappname, "xsmasterappname": ga.cis.xsappname, "zoneid": ga.zone_id,
             },
         }
+
+    def local_client(self, sub: Subaccount) -> tuple[str, str]:
+        """(client id, secret) of the subaccount's `cis` key of plan `local` (the secret is derived from the
+        global account's, so it changes with each simulator process)."""
+        secret = hashlib.sha256(f"{self.ga.cis.clientsecret}:{sub.guid}".encode()).hexdigest()[:32]
+        return f"sb-sim-cis-local-{sub.guid[:8]}!b1002|{LOCAL_XSAPPNAME}", secret
+
+    def local_client_scopes(self, subdomain: str, clientid: str, clientsecret: str) -> list[str] | None:
+        """The scopes of a local cis key's client of the subaccount zone `subdomain`, or None."""
+        sub = self.subaccount_by_subdomain(subdomain)
+        if sub is None:
+            return None
+        cid, secret = self.local_client(sub)
+        if clientid != cid or not secrets.compare_digest(clientsecret, secret):
+            return None
+        return [f"{LOCAL_XSAPPNAME}.{s}" for s in LOCAL_SCOPES]
+
+    def local_cis_key(self, url: str, sub: Subaccount) -> dict[str, Any]:
+        """The `cis` key of plan `local` of a subaccount: the same endpoints, the subaccount's XSUAA zone."""
+        key = self.cis_service_key(url)
+        clientid, secret = self.local_client(sub)
+        zone_url = f"{url}/xsuaa/{sub.subdomain}"
+        key.update({"grant_type": "client_credentials", "sap.cloud.service": "com.sap.core.commercial.service.local"})
+        key["uaa"].update({"apiurl": zone_url, "clientid": clientid, "clientsecret": secret,
+                           "identityzone": sub.subdomain, "identityzoneid": sub.tenant_id, "sburl": zone_url,
+                           "subaccountid": sub.guid, "tenantid": sub.tenant_id, "url": zone_url,
+                           "verificationkey": zone_key(sub.tenant_id).public_pem, "xsappname": LOCAL_XSAPPNAME,
+                           "xsmasterappname": LOCAL_XSAPPNAME, "zoneid": sub.tenant_id})
+        return key
 
     def dump_subaccounts(self) -> list[dict[str, Any]]:
         return [{"guid": s.guid, "subdomain": s.subdomain, "provisioned": s.provisioned}

@@ -6,9 +6,10 @@ Reference: btp-account-apis.md
   object, or 404 code 20004;
 - 4 Provisioning (minimal): `GET /provisioning/v1/environments` → `{"environmentInstances": [...]}`, one Cloud
   Foundry environment per CF org, `labels`/`parameters` as JSON-encoded strings, `platformId` = the org guid.
-  The real endpoint answers for the subaccount of a `local` cis token; the simulator accepts the global
-  account's `central` token (unless `/_sim/config` `central_reads_environments` is false: 403 code 11003) and
-  lists the environments of all subaccounts, each with its `subaccountGUID`;
+  The real endpoint answers for the subaccount of a `local` cis token (scope `subaccount.environment.read`): so
+  does the simulator (the subaccount's own environments); it also accepts the global account's `central` token
+  (unless `/_sim/config` `central_reads_environments` is false: 403 code 11003) and then lists the environments of
+  all subaccounts, each with its `subaccountGUID`;
 - `GET /jobs-management/v1/jobs/{id}/status` → `{"status": "IN_PROGRESS"|"COMPLETED"|"FAILED", ...}`;
 - 3 Accounts v2 `GET|POST /accounts/v2/subaccounts/{guid}/serviceManagerBindings` (`{"name"}` → 201 with
   `name`, `clientid`, `clientsecret`, `url` (the subaccount's XSUAA zone), `sm_url`, `xsappname`,
@@ -24,7 +25,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from provisioner.sim.btp.backend import BtpBackend
+from provisioner.sim.btp.backend import LOCAL_XSAPPNAME, BtpBackend
 from provisioner.sim.btp.model import EnvironmentOrg, Subaccount
 from provisioner.sim.core.errors import btp_error
 from provisioner.sim.core.http import Ctx, json_response
@@ -97,12 +98,32 @@ def present_environment(ctx: Ctx, btp: BtpBackend, org: EnvironmentOrg) -> dict[
     }
 
 
-def list_environments(ctx: Ctx, btp: BtpBackend) -> Response:
-    require_cis_token(ctx, btp)
-    if not btp.config.central_reads_environments:
+def local_subaccount(ctx: Ctx, btp: BtpBackend) -> Subaccount | None:
+    """The subaccount of a `local` cis key's token (its zone, its client; 403 code 11003 without the scope
+    `subaccount.environment.read`), or None for any other token (checked as the global account's)."""
+    claims = ctx.access_claims(ctx.bearer() or "")
+    if claims is None or claims.get("zid") == btp.ga.zone_id:
+        return None
+    sub = next((s for s in btp.subaccounts.values() if s.tenant_id == claims.get("zid")), None)
+    if sub is None or claims.get("client_id") != btp.local_client(sub)[0]:
+        return None
+    if f"{LOCAL_XSAPPNAME}.subaccount.environment.read" not in claims.get("scope", []):
         raise btp_error(ctx.request.path, 403, 11003, "Forbidden: the token lacks the scope "
                         "'subaccount.environment.read'")
-    envs = [present_environment(ctx, btp, o) for o in btp.environment_orgs()]
+    return sub
+
+
+def list_environments(ctx: Ctx, btp: BtpBackend) -> Response:
+    """A `local` key's token: its subaccount's environments. The global account's `central` token: all of them,
+    unless `central_reads_environments` is off (403 code 11003)."""
+    sub = local_subaccount(ctx, btp)
+    if sub is None:
+        require_cis_token(ctx, btp)
+        if not btp.config.central_reads_environments:
+            raise btp_error(ctx.request.path, 403, 11003, "Forbidden: the token lacks the scope "
+                            "'subaccount.environment.read'")
+    envs = [present_environment(ctx, btp, o) for o in btp.environment_orgs()
+            if sub is None or o.subaccount_guid == sub.guid]
     return json_response({"environmentInstances": envs})
 
 

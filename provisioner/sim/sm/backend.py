@@ -220,7 +220,7 @@ class SmBackend:
     def running(self, obj: Instance | Binding) -> bool:
         """Whether an operation of the instance or binding is in progress (a change now answers 422)."""
         op = obj.last_operation
-        return op is not None and op.current_state() == "in progress"
+        return op is not None and op.current_state() in ("in progress", "pending")
 
     def _operate(self, obj: Instance | Binding, resource_type: str, type_: str, name: str,
                  effect: Callable[[], str | None]) -> Operation:

@@ -3,6 +3,7 @@ the Terraform provider's fixtures): catalog, instances, bindings, operations and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +26,15 @@ class Operation:
     state: str = "in progress"  # "in progress" | "succeeded" | "failed" (while `job` runs: in progress)
     description: str = ""
     job: Job | None = None
+    #: a cascade operation (sm/cascade.py): the id of its root operation, and whether it is still `pending` (Peripli
+    #: `pkg/types/operation.go`: waiting to be handled) while its job runs; else `in progress` while it runs
+    cascade_root_id: str = ""
+    pending: Callable[[], bool] | None = None
 
     def current_state(self) -> str:
-        return "in progress" if self.job is not None and self.job.running else self.state
+        if self.job is not None and self.job.running:
+            return "pending" if self.pending is not None and self.pending() else "in progress"
+        return self.state
 
 
 @dataclass

@@ -7,14 +7,21 @@ from typing import Any
 
 from provisioner.sim.sm.model import SM_PLATFORM, Binding, CatalogOffering, CatalogPlan, Instance, Operation
 
+#: Go's zero time, as Peripli's `deletion_scheduled` reads when no orphan mitigation is scheduled
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
 
 def operation(op: Operation) -> dict[str, Any]:
     state = op.current_state()
+    running = state in ("in progress", "pending")
     body: dict[str, Any] = {
         "id": op.id, "ready": state != "in progress", "type": op.type, "state": state,
-        "description": op.description if state != "in progress" else "", "resource_id": op.resource_id,
+        "description": "" if running else op.description, "resource_id": op.resource_id,
         "resource_type": op.resource_type, "platform_id": SM_PLATFORM, "correlation_id": op.id,
-        "reschedule": False, "created_at": op.created_at, "updated_at": op.updated_at}
+        "reschedule": False, "deletion_scheduled": ZERO_TIME, "created_at": op.created_at,
+        "updated_at": op.updated_at}
+    if op.cascade_root_id:
+        body["cascade_root_id"] = op.cascade_root_id
     if state == "failed":
         body["errors"] = [{"error": "BrokerError", "description": op.description}]
     return body

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from werkzeug.routing import Rule
 
+from provisioner.sim.sm import cascade
 from provisioner.sim.sm import handlers as h
 
 PREFIX = "/sm/v1"
@@ -17,7 +18,7 @@ ROUTES: list[tuple[str, str, Callable[..., object]]] = [
     ("POST", "/service_instances", h.create_instance),
     ("GET", "/service_instances/<instance_id>", h.get_instance),
     ("PATCH", "/service_instances/<instance_id>", h.update_instance),
-    ("DELETE", "/service_instances/<instance_id>", h.delete_instance),
+    ("DELETE", "/service_instances/<instance_id>", cascade.delete_instance),  # cascade=true, else plain
     ("GET", "/service_instances/<instance_id>/parameters", h.instance_parameters),
     ("GET", "/service_bindings", h.list_bindings),
     ("POST", "/service_bindings", h.create_binding),
