@@ -45,7 +45,7 @@ from provisioner.runner import btp_client, connect_platform, pool_for, resolve_s
 from provisioner.runner import run as run_playbook
 from provisioner.steps.generated import per_system
 from provisioner.steps.key import GENERATION, current_key, managed_keys
-from provisioner.steps.parameters import issues_instance_secrets
+from provisioner.steps.parameters import holds_instance_secret
 from provisioner.wait import WaitSettings
 
 SHARED_SECRET_ROTATE = (
@@ -239,7 +239,7 @@ def _revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[s
     included = _included(found, include_foreign)
     if recreate_instance:
         return recreate(pb, found, include_foreign, confirm, say)
-    shared = _shares_instance_secret(pb, found)
+    shared = holds_instance_secret(pb.download_path, lambda: found.platform.instance_parameters(found.instance.guid))
     targets = found.keys + included
     if not targets:
         say(f"no service key {pb.key_name} made by this tool on instance {pb.instance_name}: nothing to revoke")
@@ -259,16 +259,6 @@ def _revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[s
     for note in replaced_notes(""):
         say(note)
     return len(targets)
-
-
-def _shares_instance_secret(pb: Playbook, found: Located) -> bool:
-    """Whether the keys revoked hold the instance's secret (the key file says instance-secret, or, without a
-    readable file, the instance still accepts instance secrets): deleting them then revokes nothing."""
-    on_disk = existing_key(Path(pb.download_path))
-    ctype = ((on_disk or {}).get("uaa") or {}).get("credential-type")
-    if ctype:
-        return bool(ctype == "instance-secret")
-    return issues_instance_secrets(found.platform.instance_parameters(found.instance.guid))
 
 
 def recreate(pb: Playbook, found: Located, include_foreign: tuple[str, ...], confirm: Callable[[list[str]], bool],

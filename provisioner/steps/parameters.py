@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
+from provisioner.keyfile import existing_key
 from provisioner.platform import HASH_RECORD, ServiceInstance
 from provisioner.playbook import Playbook, ServiceSettings
 
@@ -138,3 +140,12 @@ def desired_of(settings: Playbook, instance: ServiceInstance | None, parameters:
         if parameters_hash(variant) == recorded:
             return variant, True
     return desired, False
+
+
+def holds_instance_secret(key_path: str, parameters: Callable[[], Mapping[str, Any] | None]) -> bool:
+    """Whether the key file at ``key_path`` holds an instance secret (its ``uaa.credential-type``), or, without a
+    readable file, whether the instance (``parameters()``, read only then) still accepts instance secrets:
+    deleting its keys then revokes nothing (XSUAA: valid while the instance exists)."""
+    on_disk = existing_key(Path(key_path))
+    ctype = ((on_disk or {}).get("uaa") or {}).get("credential-type")
+    return ctype == "instance-secret" if ctype else issues_instance_secrets(parameters())
