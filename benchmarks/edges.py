@@ -160,7 +160,7 @@ def main() -> None:
     for i in range(rounds):
         with tempfile.TemporaryDirectory() as d:
             sim = Simulator(landscape=fleet_landscape(1), port=run.ROUND_PORT, job_seconds=job,
-                            faults={"latency": latency}).start()
+                            faults={"latency": latency}, tls=False).start()
             try:
                 pb = playbook.load(run.one_tenant_playbook(sim, Path(d)))
                 run.clear(sim)

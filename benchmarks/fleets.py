@@ -50,7 +50,7 @@ def fleet_landscape_started(count: int, size: int, latency: float, job: float, p
     make_key_pool()  # once per process: the simulator's signing keys are not made during a measured fleet run
     with tempfile.TemporaryDirectory() as d:
         sim = Simulator(landscape=fleet_landscape(count), port=port, job_seconds=job,
-                        faults={"latency": latency}).start()
+                        faults={"latency": latency}, tls=False).start()
         try:
             one_tenant_playbook(sim, Path(d), size)
             yield Path(d) / "fleet.yaml"

@@ -41,7 +41,8 @@ REQUIRED_SCOPE_SUFFIXES = ("imp-cdm-feature-display-ui", "imp-cdm-feature-manage
 ENABLE_CATEGORIES = ("ELASTIC_SERVICE", "ELASTIC_LIMITED", "APPLICATION")
 CLOUD_ALM_PARAMETERS: dict[str, Any] = {"xs-security": {  # SAP's guide, for an instance named cloudalm-api
     "xsappname": "cloudalm-api",
-    "authorities": ["$XSMASTERAPPNAME.imp-cdm-feature-display-ui", "$XSMASTERAPPNAME.imp-cdm-feature-manage-ui"]}}
+    "authorities": ["$XSMASTERAPPNAME.imp-cdm-feature-display-ui", "$XSMASTERAPPNAME.imp-cdm-feature-manage-ui"],
+    "oauth2-configuration": {"credential-types": ["binding-secret"]}}}  # binding secrets, as XSUAA issues since 2026
 
 
 class PeerError(RuntimeError):

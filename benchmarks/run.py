@@ -1,6 +1,7 @@
 """`make bench`: the speed figures, printed; fails (exit 1) when a measured run beats its bound.
 
-Starts the landscape simulator in this process with an injected latency per request and a job duration, then:
+Starts the landscape simulator in this process with an injected latency per request and a job duration (over plain
+HTTP, ``tls=False``, as the figures in README.md were measured: they compare clients, not TLS), then:
  - prints the critical-path lower bound of any client (benchmarks/bound.py: the dependency graph, its longest
    path, for a fresh and a converged tenant) with the simulator's latency and job seconds;
  (a) fresh tenant and (b) converged re-run: this provisioner and a hand-written peer (benchmarks/peer.py:
@@ -147,7 +148,7 @@ def one_round(who: str, latency: float, job: float) -> tuple[Measure, Measure]:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         sim = Simulator(landscape=fleet_landscape(1), port=ROUND_PORT, job_seconds=job,
-                        faults={"latency": latency}).start()
+                        faults={"latency": latency}, tls=False).start()
         try:
             if bound.simulator_timing(sim.url) != (latency, job):
                 raise BenchError(f"the simulator runs with {bound.simulator_timing(sim.url)}, not {(latency, job)}")

@@ -235,8 +235,10 @@ def sim(host: Annotated[str, typer.Option(help="Loopback address to listen on.")
         port: Annotated[int, typer.Option(help="Port (0: a free one).")] = 0,
         landscape: Annotated[Path | None, typer.Option(help="Landscape YAML (default: the built-in one).")] = None,
         job_seconds: Annotated[float, typer.Option(help="How long async jobs take (seconds).")] = 1.0,
-        info_dir: Annotated[Path | None, typer.Option(help="Write sim.env and cis-key.json here once ready.")]
-        = None,
+        info_dir: Annotated[Path | None, typer.Option(help="Write sim.env, cis-key.json and ca.pem (the CA to "
+                                                           "trust) here once ready.")] = None,
+        http: Annotated[bool, typer.Option("--http", help="Serve plain HTTP instead of HTTPS (loopback only).")]
+        = False,
         latency: Annotated[float | None, typer.Option(help="Seconds added to every API request.")] = None,
         fail_rate: Annotated[float | None, typer.Option(help="Fraction of API requests failing (429/5xx/reset).")]
         = None,
@@ -245,14 +247,15 @@ def sim(host: Annotated[str, typer.Option(help="Loopback address to listen on.")
         stuck_entitlements: Annotated[bool, typer.Option("--stuck-entitlements",
                                                          help="Entitlement assignments stay PROCESSING.")]
         = False) -> None:
-    """Run the landscape simulator (CF v3, UAA, XSUAA, BTP accounts/entitlements) until Ctrl-C or SIGTERM."""
+    """Run the landscape simulator (CF v3, UAA, XSUAA, BTP accounts/entitlements, Service Manager) until Ctrl-C or
+    SIGTERM: HTTPS with a certificate of its own CA (--info-dir writes it as ca.pem), or plain HTTP with --http."""
     from provisioner.sim.cli import serve
 
     raise typer.Exit(_guard(lambda: serve(host, port, str(landscape) if landscape else None, job_seconds,
                                           str(info_dir) if info_dir else None, latency=latency,
                                           fail_rate=fail_rate, seed=seed,
                                           faults_file=str(faults) if faults else None,
-                                          stuck_entitlements=stuck_entitlements)))
+                                          stuck_entitlements=stuck_entitlements, tls=not http)))
 
 
 def _is_usage_error(exc: BaseException) -> bool:

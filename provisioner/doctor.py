@@ -104,7 +104,7 @@ def diagnose(pb: Playbook, say: Callable[[Check], None]) -> int:
     key = Path(pb.download_path)
     if key.exists():
         try:
-            for c in check_key(read_key_file(key), pb.tenant.subdomain, (pb.credential_type,)):
+            for c in check_key(read_key_file(key), pb.tenant.subdomain, pb.accepted_credential_types):
                 report(f"key file: {c.name}", c.passed, c.message)
         except BadInput as exc:
             report("key file", False, str(exc), error=exc)

@@ -10,6 +10,7 @@ Deleting a key in BTP does not delete its copy in Landscape Management.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from provisioner.playbook import Playbook
 from provisioner.steps.generated import per_system
@@ -34,13 +35,32 @@ ONE_USE_WARNING = ("warning: the Landscape Management key of {tenant} is {key}, 
 class KeyMark:
     """One purpose's key after a run: ``purpose``, the file ``path``, the key's ``key`` name (None when no key was
     found), ``landscape_management``: this is the tenant's one key for Landscape Management; ``new``: the run made
-    the key or wrote a new one to the file (it must then be uploaded)."""
+    the key or wrote a new one to the file (it must then be uploaded); ``instance``: the purpose's instance;
+    ``credential_type`` of the key (None: not downloaded); ``scopes``: the instance's authorities the playbook
+    asks for (None: the credentials are located, not made)."""
 
     purpose: str
     path: str
     key: str | None
     landscape_management: bool
     new: bool
+    instance: str | None = None
+    credential_type: str | None = None
+    scopes: tuple[str, ...] | None = None
+
+
+def held(pb: Playbook, done: Any) -> tuple[str | None, str | None, tuple[str, ...] | None]:
+    """(instance, credential type, scopes) of a purpose's run ``done`` (its steps' outputs, an ``Upstream``)."""
+    from provisioner.eras import locates
+    from provisioner.steps.download import DownloadOutput
+    from provisioner.steps.instance import InstanceOutput
+
+    inst = done.output("instance", InstanceOutput)
+    downloaded = done.output("download", DownloadOutput)
+    uaa = (downloaded.credentials.get("uaa") if downloaded is not None else None) or {}
+    ctype = uaa.get("credential-type") if isinstance(uaa, dict) else None
+    scopes = None if locates(pb) else tuple(a.removeprefix("$XSMASTERAPPNAME.") for a in pb.service.authorities)
+    return (inst.instance.name if inst is not None else pb.instance_name), ctype, scopes
 
 
 def is_one_use(key_name: str | None) -> bool:
@@ -83,6 +103,8 @@ def verified(pb: Playbook, marks: list[KeyMark], steps: list, *, dry_run: bool) 
 def unverified_notes(pb: Playbook, steps: list) -> list[str]:
     """A warning for the Landscape Management purpose's key when its check or test failed: not to be uploaded."""
     purpose = pb.landscape_management_purpose
+    if purpose is None:  # only an api key: none goes to Landscape Management
+        return []
     failed = _failed(pb, purpose, steps)
     if not failed:
         return []

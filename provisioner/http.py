@@ -164,9 +164,10 @@ class HttpClient:
     def request(self, method: str, path_or_url: str, *, params: dict[str, Any] | None = None,
                 json: Any = None, data: dict[str, str] | None = None, headers: dict[str, str] | None = None,
                 expect: Iterable[int] = (200,), auth: bool = True, basic: tuple[str, str] | None = None,
-                idempotent: bool = False) -> requests.Response:
+                idempotent: bool = False, cert: tuple[str, str] | None = None) -> requests.Response:
         """Send a request; ``idempotent`` marks a POST that is safe to repeat (a token request), so the HTTP
-        layer's retries cover it too. Raises :class:`ApiError` for any status not in ``expect``, the bounds'
+        layer's retries cover it too; ``cert``: a client certificate and its private key (PEM file
+        paths) for mutual TLS. Raises :class:`ApiError` for any status not in ``expect``, the bounds'
         errors (:mod:`provisioner.errors`: ``UnsafeLink``, ``Throttled``, ``TimedOut``, ``TooLarge``,
         ``RunTimeout``) and :class:`~provisioner.errors.Interrupted` after Ctrl-C."""
         where = self.where(self.url(path_or_url))
@@ -187,7 +188,7 @@ class HttpClient:
             if token is not None:
                 hdrs["Authorization"] = f"bearer {token}"
             resp = self._send(method, where, params=params, json=json, data=data, headers=hdrs, basic=basic,
-                              idempotent=idempotent)
+                              idempotent=idempotent, cert=cert)
             if resp.status_code == 401 and source is not None and token is not None and renewals < TOKEN_RENEWALS:
                 renewals += 1  # expired or revoked early: a new token, sent at once (a pause first after the first)
                 if renewals > 1:
@@ -214,7 +215,7 @@ class HttpClient:
 
     def _send(self, method: str, where: Target, *, params: dict[str, Any] | None, json: Any,
               data: dict[str, str] | None, headers: dict[str, str], basic: tuple[str, str] | None,
-              idempotent: bool) -> requests.Response:
+              idempotent: bool, cert: tuple[str, str] | None = None) -> requests.Response:
         clock.check_cancelled(f"{method} {where.display}")  # Ctrl-C: nothing new is sent
         if clock.remaining() <= 0:
             limit = clock.current_deadline()
@@ -232,7 +233,7 @@ class HttpClient:
             with watching(exchange):
                 try:
                     resp = session.request(method, where.url, params=params, json=json, data=data, headers=headers,
-                                           auth=basic, timeout=timeout, allow_redirects=False, stream=True,
+                                           auth=basic, timeout=timeout, cert=cert, allow_redirects=False, stream=True,
                                            proxies=self.pool.proxies_for(where) or None)
                     # (no proxy: None rather than {}, so that requests has no two proxy settings to merge)
                     status, throttled = resp.status_code, retried_on_429(resp)

@@ -5,8 +5,9 @@ Forms read (:mod:`provisioner.keyjson`): the bare credentials object (the BTP co
 {...}}`` (CF v3 ``GET /v3/service_credential_bindings/:guid/details``, a Service Manager binding) and the text
 ``cf service-key`` prints. Landscape Management takes the bare object only; its four format checks (SAP Help,
 "Managing Your Service Credentials", Uploading Service Credentials): valid JSON; ``uaa.identityzone`` is the
-tenant's; ``uaa.clientid`` and ``uaa.clientsecret`` present; ``uaa.credential-type`` is ``instance-secret``
-(``binding-secret`` for keys from the subaccount-level, non-CF route).
+tenant's; ``uaa.clientid`` and ``uaa.clientsecret`` present; ``uaa.credential-type`` is ``binding-secret``
+("approach without Cloud Foundry") or ``instance-secret`` ("approach with Cloud Foundry"). An ``x509`` key (a
+client certificate instead of a secret) is refused there, and checked as such only when asked for.
 
 Key files are written atomically with mode 0600 (:mod:`provisioner.safefile`), and an existing different file is
 never overwritten silently: without ``force`` the write is refused; with it the old file is kept beside as
@@ -15,6 +16,7 @@ never overwritten silently: without ``force`` the write is refused; with it the 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from dataclasses import dataclass
@@ -24,10 +26,15 @@ from typing import Any
 from provisioner import safefile
 from provisioner.errors import BadInput, StepFailed
 from provisioner.keyjson import BARE, CLI_TEXT, WRAPPED, ParsedKey, parse_key, shown
+from provisioner.x509key import certificate_expiry, describe_expiry
 
 MAX_KEY_FILE_BYTES = safefile.MAX_READ_BYTES
 CHECK_NAMES = ("valid JSON", "uaa.identityzone is the tenant's", "uaa.clientid and uaa.clientsecret present",
                "uaa.credential-type")
+CERTIFICATE = "certificate"
+X509 = "x509"
+#: what Landscape Management's upload takes in uaa.credential-type ("Managing Your Service Credentials", 2026-02-04)
+LANDSCAPE_TYPES: tuple[str, ...] = ("binding-secret", "instance-secret")
 EXPORT_HINT = "run `provisioner key export FILE --for landscape-management -o OUT` to write the bare object"
 atomic_write = safefile.atomic_write
 
@@ -101,11 +108,14 @@ def _form_problem(form: str, bom: bool) -> str | None:
     return None
 
 
-def check_key(creds: dict[str, Any], tenant: str, credential_types: tuple[str, ...] = ("instance-secret",), *,
+def check_key(creds: dict[str, Any], tenant: str, credential_types: tuple[str, ...] = LANDSCAPE_TYPES, *,
               form: str = BARE, bom: bool = False) -> list[Check]:
-    """The four Landscape Management format checks, in SAP's order. ``creds`` parsed means the JSON is valid;
-    ``form`` and ``bom`` (from :func:`read_key`) say whether it is also the bare object Landscape Management
-    takes. Echoed values are cut to a short prefix and never the client secret."""
+    """The four Landscape Management format checks, in SAP's order, accepting ``credential_types`` in
+    ``uaa.credential-type`` (default: what Landscape Management takes, binding-secret or instance-secret); with
+    ``x509`` accepted, an x509 key passes the third check with ``uaa.certificate`` and ``uaa.key`` instead of the
+    secret, and a fifth check tells its certificate's expiry. ``creds`` parsed means the JSON is valid; ``form``
+    and ``bom`` (from :func:`read_key`) say whether it is also the bare object Landscape Management takes. Echoed
+    values are cut to a short prefix and never the client secret."""
     secret = _get(creds, "uaa.clientsecret")
 
     def echo(value: Any) -> str:
@@ -119,22 +129,53 @@ def check_key(creds: dict[str, Any], tenant: str, credential_types: tuple[str, .
     expected = "" if zone == tenant else f", expected {shown(tenant)}; use the key of this tenant's SAP Cloud " \
                                          "ALM API instance (one key per tenant)"
     checks.append(Check(CHECK_NAMES[1], zone == tenant, f"uaa.identityzone is {echo(zone)}{expected}"))
-    missing = [f for f in ("uaa.clientid", "uaa.clientsecret")
-               if not (isinstance(_get(creds, f), str) and _get(creds, f))]
-    checks.append(Check(CHECK_NAMES[2], not missing,
-                        "both present" if not missing else "missing: " + ", ".join(missing)
-                        + "; download the key again (BTP cockpit: Instances and Subscriptions > Credentials)"))
     ctype = _get(creds, "uaa.credential-type")
+    x509 = ctype == X509 and X509 in credential_types
+    fields = ("uaa.clientid", "uaa.certificate", "uaa.key") if x509 else ("uaa.clientid", "uaa.clientsecret")
+    missing = [f for f in fields if not (isinstance(_get(creds, f), str) and _get(creds, f))]
+    hint = ("; an x509 key signs in with uaa.certificate instead, and Landscape Management needs a secret"
+            if ctype == X509 else "; download the key again (BTP cockpit: Instances and Subscriptions > Credentials)")
+    checks.append(Check(CHECK_NAMES[2], not missing,
+                        ("uaa.clientid, uaa.certificate and uaa.key present (x509: no secret)" if x509
+                         else "both present") if not missing else "missing: " + ", ".join(missing) + hint))
     ok = ctype in credential_types
     wanted = " or ".join(credential_types)
-    checks.append(Check(CHECK_NAMES[3], ok, echo(ctype) + ("" if ok else f" (expected {wanted}); use a key whose "
-                                                          "uaa.credential-type is that (--credential-type says "
-                                                          "which is expected)")))
+    if ok:
+        why = ""
+    elif ctype == X509:
+        why = (f" (expected {wanted}): Landscape Management takes binding-secret or instance-secret (its upload "
+               "checks uaa.clientid and uaa.clientsecret; an x509 key has a certificate instead); upload a "
+               "binding-secret key, and use this one where a client certificate is taken (/SDF/ALM_SETUP mTLS, "
+               "ST-PI 7.40 SP29), checked with --credential-type x509")
+    else:
+        why = f" (expected {wanted}); use a key whose uaa.credential-type is that (--credential-type says which " \
+              "is expected)"
+    checks.append(Check(CHECK_NAMES[3], ok, echo(ctype) + why))
+    if ctype == X509 or _get(creds, "uaa.certificate") is not None:
+        checks.append(certificate_check(creds))
     return checks
 
 
+def key_file_expiry(path: str | Path) -> dt.datetime | None:
+    """When the client certificate of the key file at ``path`` (an x509 key) expires (UTC); None for a key without
+    a certificate. Raises :class:`BadInput` for an unreadable file or certificate."""
+    return certificate_expiry(read_key_file(path), str(path))
+
+
+def certificate_check(creds: dict[str, Any]) -> Check:
+    """The client certificate's expiry (an x509 key): passes while it is valid."""
+    try:
+        expiry = certificate_expiry(creds)
+    except BadInput as exc:
+        return Check(CERTIFICATE, False, str(exc).split(": ", 1)[-1])
+    if expiry is None:
+        return Check(CERTIFICATE, False, "uaa.certificate is missing")
+    valid, words = describe_expiry(expiry)
+    return Check(CERTIFICATE, valid, words + ("" if valid else "; create a new key (`provisioner key rotate`)"))
+
+
 def check_key_file(path: str | Path, tenant: str,
-                   credential_types: tuple[str, ...] = ("instance-secret",)) -> list[Check]:
+                   credential_types: tuple[str, ...] = LANDSCAPE_TYPES) -> list[Check]:
     """:func:`check_key` on a file, its form included; raises :class:`BadInput` when it cannot be read strictly or
     a field has the wrong type (:func:`provisioner.answers.keys.check_key_fields`)."""
     from provisioner.answers.keys import check_key_fields
@@ -246,15 +287,19 @@ def write_key_file(path: str | Path, creds: dict[str, Any], *, force: bool, key_
 
 def alm_setup_fields(creds: dict[str, Any], source: str) -> list[tuple[str, str]]:
     """The fields ``/SDF/ALM_SETUP`` asks for on a managed ABAP system, as (label, value): token endpoint
-    (``uaa.url`` + ``/oauth/token``), root URL (``endpoints.Api`` without a trailing ``/api``) and client ID;
-    the client secret is named, never shown. Raises :class:`BadInput` when a field is missing."""
+    (``uaa.url`` + ``/oauth/token``; for an x509 key, mTLS: ``uaa.certurl`` + ``/oauth/token``), root URL
+    (``endpoints.Api`` without a trailing ``/api``) and client ID; the client secret (or certificate) is named,
+    never shown. Raises :class:`BadInput` when a field is missing."""
+    x509 = _get(creds, "uaa.credential-type") == X509
     values = {}
-    for field in ("uaa.url", "endpoints.Api", "uaa.clientid"):
+    for field in ("uaa.certurl" if x509 else "uaa.url", "endpoints.Api", "uaa.clientid"):
         value = _get(creds, field)
         if not (isinstance(value, str) and value.strip()):
             raise BadInput(f"{source}: {field} is missing or not a string; is it a SAP Cloud ALM API service key?")
         values[field] = value.strip()
     root = values["endpoints.Api"].rstrip("/")
     root = root[: -len("/api")] if root.endswith("/api") else root
-    return [("token endpoint", values["uaa.url"].rstrip("/") + "/oauth/token"), ("root URL", root),
-            ("client ID", values["uaa.clientid"]), ("client secret", f"in {source} (uaa.clientsecret)")]
+    token = values["uaa.certurl" if x509 else "uaa.url"].rstrip("/") + "/oauth/token"
+    secret = ("client certificate (mTLS, ST-PI 7.40 SP29)", f"in {source} (uaa.certificate and uaa.key)") if x509 \
+        else ("client secret", f"in {source} (uaa.clientsecret)")
+    return [("token endpoint", token), ("root URL", root), ("client ID", values["uaa.clientid"]), secret]

@@ -2,7 +2,9 @@
 the key's XSUAA issues as SAP's security library (sap-xssec) would before trusting it.
 
 1. ``POST {uaa.url}/oauth/token`` with ``grant_type=client_credentials`` and HTTP Basic ``clientid:clientsecret``
-   (docs/sap-facts.md §4.7).
+   (docs/sap-facts.md §4.7); an x509 key: first its certificate's expiry (an expired one fails, naming its date,
+   and nothing is sent), then ``POST {uaa.certurl}/oauth/token`` with ``client_id`` over mutual TLS with
+   ``uaa.certificate`` and ``uaa.key`` (as sap-xssec signs in with an x509 key).
 2. signature: ``RS256``/``PS*``/``ES*`` only (never ``HS256``), with the key ``kid`` of the zone's JWKS, read from
    the token's ``jku`` header only when that URL's host is the host of ``uaa.url`` or a subdomain of
    ``uaa.uaadomain``; otherwise (or when the JWKS cannot be read) with the PEM public key ``uaa.verificationkey``.
@@ -32,15 +34,18 @@ from provisioner.atonce import at_once
 from provisioner.errors import ApiError, BadInput, Interrupted, MalformedAnswer, ProvisionerError, StepFailed
 from provisioner.http import HttpClient, RequestStats, SessionPool
 from provisioner.http_guards import display_url
-from provisioner.keyfile import Check
+from provisioner.keyfile import Check, certificate_check
+from provisioner.mtls import certificate_token
 from provisioner.secret import Secret
 from provisioner.uaa import claims as read_claims
 from provisioner.uaa import request_token
+from provisioner.x509key import is_x509
 
 DEFAULT_REQUIRED_SCOPES = ("imp-cdm-feature-display-ui", "imp-cdm-feature-manage-ui")
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")  # as sap-xssec
 API_PROBE = "calm-projects/v1/projects?$top=1"
 SIGN_IN = "sign in (client credentials)"
+SIGN_IN_X509 = "sign in (client certificate at uaa.certurl)"
 
 
 def token_scopes(access_token: str) -> list[str]:
@@ -68,31 +73,45 @@ def test_key(creds: dict[str, Any], *, required_scopes: tuple[str, ...] = DEFAUL
     check_key_fields(creds, source)
     uaa = _section(creds, "uaa")
     url, cid, secret = uaa.get("url"), uaa.get("clientid"), uaa.get("clientsecret")
-    if not (isinstance(url, str) and isinstance(cid, str) and isinstance(secret, str)):
+    x509 = is_x509(creds)
+    certurl = uaa.get("certurl")
+    if x509 and not (isinstance(url, str) and isinstance(cid, str) and isinstance(certurl, str)):
+        raise BadInput(f"{source}: the x509 key lacks uaa.url, uaa.clientid or uaa.certurl; it cannot sign in")
+    if not x509 and not (isinstance(url, str) and isinstance(cid, str) and isinstance(secret, str)):
         raise BadInput(f"{source}: the key lacks uaa.url, uaa.clientid or uaa.clientsecret; it cannot sign in")
+    assert isinstance(url, str) and isinstance(cid, str)
     api_url = _section(creds, "endpoints").get("Api")
     if api and not isinstance(api_url, str):
         raise BadInput(f"{source}: the key lacks endpoints.Api; --api cannot call the Cloud ALM API")
-    client = HttpClient(url, what="key's XSUAA (uaa.url)", pool=pool, stats=stats)
+    first: list[Check] = []
+    if x509:  # a certificate that ran out is named with its date, before any sign-in
+        first = [certificate_check(creds)]
+        if not first[0].passed:
+            return first
+    name = SIGN_IN_X509 if x509 else SIGN_IN
+    endpoint = (str(certurl) if x509 else url).rstrip("/") + "/oauth/token"
 
     def sign_in() -> dict[str, Any] | Check:
         try:
-            return request_token(client, cid, Secret(secret), {"grant_type": "client_credentials"}, "key test",
+            if x509:
+                return certificate_token(str(certurl), cid, creds, source, pool=pool, stats=stats)
+            return request_token(HttpClient(url, what="key's XSUAA (uaa.url)", pool=pool, stats=stats), cid,
+                                 Secret(str(secret)), {"grant_type": "client_credentials"}, "key test",
                                  client_is=f"the key file's client ({source}: uaa.clientid / uaa.clientsecret)")
         except ApiError as exc:
-            if exc.transient:
+            if exc.transient and exc.title != "TLS":
                 raise  # the run's step engine tries again; only a refusal is the key's failure
-            return Check(SIGN_IN, False, str(exc))
+            return Check(name, False, str(exc))
         except StepFailed as exc:
-            return Check(SIGN_IN, False, str(exc))
+            return Check(name, False, str(exc))
 
     # the zone's token keys (where XSUAA's jku points) are read beside the sign-in: one round trip, not two
     body, jwks = at_once(sign_in, lambda: _jwks_body(f"{url.rstrip('/')}/token_keys", pool, stats))
     if isinstance(body, Check):
-        return [body]
+        return [*first, body]
     token = body["access_token"]
     claims = read_claims(token)
-    checks = [Check(SIGN_IN, True, f"token from {url.rstrip('/')}/oauth/token"),
+    checks = [*first, Check(name, True, f"token from {endpoint}"),
               signature_check(token, uaa, pool=pool, stats=stats, jwks=jwks),
               expiry_check(claims), zone_check(claims, uaa), client_check(claims, cid)]
     scopes = _scopes(claims)

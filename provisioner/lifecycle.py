@@ -45,6 +45,7 @@ from provisioner.runner import btp_client, connect_platform, pool_for, resolve_s
 from provisioner.runner import run as run_playbook
 from provisioner.steps.generated import per_system
 from provisioner.steps.key import GENERATION, current_key, managed_keys
+from provisioner.steps.parameters import holds_instance_secret
 from provisioner.wait import WaitSettings
 
 SHARED_SECRET_ROTATE = (
@@ -238,6 +239,7 @@ def _revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[s
     included = _included(found, include_foreign)
     if recreate_instance:
         return recreate(pb, found, include_foreign, confirm, say)
+    shared = holds_instance_secret(pb.download_path, lambda: found.platform.instance_parameters(found.instance.guid))
     targets = found.keys + included
     if not targets:
         say(f"no service key {pb.key_name} made by this tool on instance {pb.instance_name}: nothing to revoke")
@@ -250,7 +252,7 @@ def _revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[s
         say(f"delete service key {key.name}")
         _delete_key(found.platform, key, pb.timeouts.key)
     _say_kept(pb, found, included, say)
-    if pb.credential_type == "instance-secret":
+    if shared:
         say(SECRET_STAYS.format(instance=found.instance.name, path=pb.download_path))
     else:
         say(f"the local copy {pb.download_path}, if any, can no longer sign in; delete it")

@@ -9,13 +9,21 @@ resolved only when needed. Times are seconds.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypeAliasType
 
 from provisioner.playbook_limits import MAX_WAIT_SECONDS, HttpConfig, Timeouts
+from provisioner.playbook_purposes import purpose_problems
+from provisioner.playbook_service import (  # noqa: F401 - re-exported
+    LANDSCAPE_TYPES,
+    CredentialType,
+    PurposeSettings,
+    ServiceSettings,
+    X509Settings,
+)
 from provisioner.secretref import SecretRef
 
 __all__ = ["MAX_WAIT_SECONDS", "HttpConfig", "Timeouts"]  # declared in provisioner.playbook_limits
@@ -60,10 +68,10 @@ class Tenant(Section):
         "What the key is for: monitoring, transport-management (needs an instance and key of its own in tenants "
         "provisioned 2023-06-12 to 2023-10-15), api. One run handles every purpose listed, each key downloaded "
         "to its own file (steps.purposes, {purpose} in steps.key.name and steps.download.path)."))
-    landscape_management: Purpose | None = Field(default=None, description=(
-        "The purpose whose key is uploaded to Landscape Management (it holds one key per tenant). Default: "
-        "monitoring when listed, else transport-management, else the first purpose; an api key there is warned "
-        "about."))
+    landscape_management: Literal["monitoring", "transport-management"] | None = Field(default=None, description=(
+        "The purpose whose key is uploaded to Landscape Management (it holds one key per tenant; never an api "
+        "key, which is for your own programs). Default: monitoring when listed, else transport-management; a "
+        "tenant with only api has none."))
 
 
 class BtpSettings(Section):
@@ -119,25 +127,6 @@ class CfSettings(Section):
         "Default: the platform's (uaa for the password grant; CF resolves the users)."))
 
 
-class ServiceSettings(Section):
-    """The service offering and its settings; the defaults are SAP Cloud ALM API's."""
-
-    offering: str = Field(default="SAPCloudALMAPIs", description=(
-        "CF service offering and BTP entitlement service name."))
-    plan: str = Field(default="standard", description="Service plan, in CF and in the BTP entitlement.")
-    authorities: Annotated[tuple[str, ...], Field(min_length=1)] = Field(
-        default=("$XSMASTERAPPNAME.imp-cdm-feature-display-ui", "$XSMASTERAPPNAME.imp-cdm-feature-manage-ui"),
-        description="The instance's xs-security authorities.")
-    credential_type: Literal["instance-secret", "binding-secret"] | None = Field(default=None, description=(
-        "Expected uaa.credential-type. Default by route: instance-secret on the cloud-foundry route (keys from "
-        "Cloud Foundry), binding-secret on the subaccount route (the instance is created with "
-        "oauth2-configuration credential-types [binding-secret])."))
-    required_scopes: tuple[str, ...] = Field(
-        default=("imp-cdm-feature-display-ui", "imp-cdm-feature-manage-ui"),
-        description="Scopes the key's token must carry (matched after the xsappname prefix).")
-    amount: int = Field(default=1, ge=1, description="Entitlement amount for a plan with a numeric quota.")
-
-
 class SpaceSettings(Section):
     """The CF space of the instance (created if missing)."""
 
@@ -188,18 +177,6 @@ class DownloadSettings(Section):
     """Where the key goes."""
 
     path: NonEmpty = Field(description="Where the key's JSON is written (mode 0600).")
-
-
-class PurposeSettings(Section):
-    """Where one purpose's key comes from and goes; each field left out is the step's own setting with
-    '{purpose}' (and '{tenant}' in paths) replaced."""
-
-    instance: Annotated[str, Field(max_length=32, pattern=r"^[A-Za-z0-9._-]{1,32}$")] | None = Field(
-        default=None, description="The instance of this purpose's key (default steps.instance.name).")
-    key: Annotated[str, Field(min_length=1, max_length=255)] | None = Field(default=None, description=(
-        "The name of this purpose's key (default steps.key.name, '{purpose}' replaced)."))
-    path: NonEmpty | None = Field(default=None, description=(
-        "Where this purpose's key is written (default steps.download.path, '{purpose}' replaced)."))
 
 
 class StepsSettings(Section):
@@ -254,47 +231,26 @@ class Playbook(Section):
         chosen = self.tenant.landscape_management
         if chosen is not None and chosen not in self.tenant.purposes:
             raise ValueError(f"tenant.landscape_management {chosen} is not in tenant.purposes")
-        if len(self.tenant.purposes) > 1:
-            parts = [self.for_purpose(p) for p in self.tenant.purposes]
-            keys = [(p.instance_name, p.key_name) for p in parts]
-            paths = [p.download_path for p in parts]
-            if len(set(keys)) < len(keys) or len(set(paths)) < len(paths):
-                raise ValueError("tenant.purposes lists several purposes, each needs its own key and file: put "
-                                 "'{purpose}' in steps.key.name and steps.download.path, or set "
-                                 "steps.purposes.<purpose>.instance / .key / .path")
+        purpose_problems(self)
         return self
 
     def for_purpose(self, purpose: Purpose) -> Playbook:
-        """The playbook of one purpose's key: ``tenant.purposes`` just that purpose, the instance, key name and
-        path of ``steps.purposes.<purpose>`` (else the steps' own, with ``{purpose}`` and ``{tenant}``
-        replaced). A playbook of one purpose whose names hold no placeholder is returned as it is."""
-        own = self.steps.purposes.get(purpose, PurposeSettings())
+        """The playbook of one purpose's key: ``tenant.purposes`` just that purpose, the instance, key name, path,
+        credential type and (api) scopes of ``steps.purposes.<purpose>`` (else the steps' own, with ``{purpose}``
+        and ``{tenant}`` replaced; the instance: :func:`purpose_instance`). A playbook of one purpose whose names
+        hold no placeholder is returned as it is."""
+        from provisioner.playbook_purposes import for_purpose
 
-        def fill(text: str) -> str:
-            return text.replace("{purpose}", purpose).replace("{tenant}", self.tenant.subdomain)
-
-        steps: dict[str, Any] = {}
-        if own.instance is not None:
-            steps["instance"] = InstanceSettings(name=own.instance)
-        key = own.key if own.key is not None else fill(self.steps.key.name)
-        if key != self.steps.key.name:
-            steps["key"] = KeySettings(name=key)
-        path = own.path if own.path is not None else fill(self.steps.download.path)
-        if path != self.steps.download.path:
-            steps["download"] = DownloadSettings(path=fill(path))
-        if not steps and self.tenant.purposes == (purpose,):
-            return self
-        tenant = self.tenant.model_copy(update={"purposes": (purpose,), "landscape_management": None})
-        return self.model_copy(update={"tenant": tenant, "steps": self.steps.model_copy(update=steps)})
+        return for_purpose(self, purpose)
 
     @property
-    def landscape_management_purpose(self) -> Purpose:
+    def landscape_management_purpose(self) -> Purpose | None:
         """The purpose whose key goes to Landscape Management: ``tenant.landscape_management``, else monitoring,
-        else transport-management, else the first purpose listed."""
+        else transport-management; None when only api is listed (an api key is never uploaded there)."""
         listed = self.tenant.purposes
         if self.tenant.landscape_management is not None:
             return self.tenant.landscape_management
-        return next((p for p in ("monitoring", "transport-management") if p in listed), listed[0])
+        return next((p for p in ("monitoring", "transport-management") if p in listed), None)
 
     @property
     def route_name(self) -> Route:
@@ -307,9 +263,15 @@ class Playbook(Section):
         return self.route_name == "subaccount"
 
     @property
-    def credential_type(self) -> Literal["instance-secret", "binding-secret"]:
-        """``service.credential_type``, else by route: binding-secret (subaccount), instance-secret (CF)."""
-        return self.service.credential_type or ("binding-secret" if self.on_subaccount else "instance-secret")
+    def credential_type(self) -> CredentialType:
+        """The type of the keys the tool makes: ``service.credential_type``, else binding-secret (both routes)."""
+        return self.service.credential_type or "binding-secret"
+
+    @property
+    def accepted_credential_types(self) -> tuple[str, ...]:
+        """What the check step accepts in ``uaa.credential-type``: ``service.credential_type`` when given (the
+        user insists on it), else what Landscape Management accepts (binding-secret or instance-secret)."""
+        return (self.service.credential_type,) if self.service.credential_type else LANDSCAPE_TYPES
 
     @property
     def cf_settings(self) -> CfSettings:

@@ -3,7 +3,7 @@
 JSON: a versioned format (:data:`SCHEMA_VERSION`), described in ``docs/report-format.md`` and by the JSON Schema
 shipped as ``provisioner/data/report.schema.json`` (``provisioner schema report``)::
 
-    {"schema_version": "1.1", "provisioner_version": str, "ok": bool,
+    {"schema_version": "1.2", "provisioner_version": str, "ok": bool,
      "tenants": [{"playbook": str, "tenant": str, "era": {"code": str, "text": str}, "dry_run": bool, "ok": bool,
                   "seconds": float, "requests": int, "writes": int,
                   "steps": [{"step": str, "action": str, "reasons": [str], "seconds": float, "requests": int,
@@ -32,7 +32,7 @@ from provisioner.keyfile import atomic_write
 from provisioner.runner import RunResult, StepResult
 from provisioner.safetext import deep, shown
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 """The report format's version: the minor part grows when fields are added, the major part when one changes."""
 RUN_ACTIONS = ("created", "updated", "waited", "unchanged", "passed", "failed", "skipped")
 PLAN_ACTIONS = ("create", "update", "wait", "unchanged", "passed", "failed", "skipped", "error")

@@ -22,7 +22,7 @@ from provisioner import clock
 from provisioner.atonce import StepStats
 from provisioner.eras import select_steps
 from provisioner.errors import BadInput, ProvisionerError
-from provisioner.handoff import KeyMark, handoff
+from provisioner.handoff import KeyMark, handoff, held
 from provisioner.http import HttpSettings, SessionPool
 from provisioner.orgcheck import OrgGuard
 from provisioner.playbook import Playbook
@@ -248,9 +248,9 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
         with clock.deadline(pb.timeouts.run):  # the run's time limit (--timeout): every wait and request ends by it
             for purpose, part in parts:
                 label = "" if len(parts) == 1 else f"[{purpose}]"
-                key, new = _run_purpose(part, result, label, stats, pool, dry_run=dry_run, force=force, poll=poll,
-                                        on_step=on_step, on_start=on_start)
-                marks.append(KeyMark(purpose, part.download_path, key, purpose == chosen, new))
+                key, new, holds = _run_purpose(part, result, label, stats, pool, dry_run=dry_run, force=force,
+                                               poll=poll, on_step=on_step, on_start=on_start)
+                marks.append(KeyMark(purpose, part.download_path, key, purpose == chosen, new, *holds))
         return result
     finally:
         result.keys, result.notes = handoff(pb, marks, result.steps, dry_run=dry_run)
@@ -263,9 +263,10 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
 def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, pool: SessionPool, *,
                  dry_run: bool, force: bool, poll: WaitSettings | None,
                  on_step: Callable[[RunResult, StepResult], None] | None,
-                 on_start: Callable[[RunResult, str], None] | None) -> tuple[str | None, bool]:
+                 on_start: Callable[[RunResult, str], None] | None) -> tuple[str | None, bool, tuple[Any, ...]]:
     """The steps of one purpose's playbook, recorded in ``result`` (step names + ``label``) → the key's name
-    (None: none found) and whether the run made the key or wrote it to the file anew."""
+    (None: none found), whether the run made the key or wrote it to the file anew, and what it holds
+    (:func:`provisioner.handoff.held`: instance, credential type, scopes)."""
     _, selected = select_steps(pb)
 
     def record(step_result: StepResult) -> None:
@@ -283,7 +284,7 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, 
     except ProvisionerError as exc:
         record(StepResult("sign-in", "error" if dry_run else FAILED, [], clock.monotonic() - t0,
                           explained(exc, "sign-in")))
-        return None, False
+        return None, False, held(pb, Upstream(()))
     b = conn.binding  # the Service Manager binding this sign-in created (a plan: would create; said once a tenant)
     if b is not None and not any(s.step.startswith(BINDING_STEP) for s in result.steps):
         record(StepResult(BINDING_STEP, b.word, [b.reason], b.seconds, requests=b.requests))
@@ -332,7 +333,8 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, 
     finally:
         if any(stopped):
             clock.reset_cancel()
-    key = Upstream(tuple((n.name, done[n.name]) for n in nodes if n.name in done)).output("key", KeyOutput)
+    finished = Upstream(tuple((n.name, done[n.name]) for n in nodes if n.name in done))
+    key = finished.output("key", KeyOutput)
     new = any(s.step == "download" + label and s.action in (RUN_WORDS[Action.CREATE], RUN_WORDS[Action.UPDATE])
               for s in result.steps)
-    return (key.key.name if key is not None else None), new or (key is not None and key.created)
+    return (key.key.name if key is not None else None), new or (key is not None and key.created), held(pb, finished)

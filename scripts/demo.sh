@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The demo behind `make demo`: start the landscape simulator on a free loopback port, run playbooks/demo.yaml (the
+# The demo behind `make demo`: start the landscape simulator on a free loopback port (HTTPS, with its own CA, which
+# the demo trusts through REQUESTS_CA_BUNDLE / SSL_CERT_FILE; XSUAA's instance-secret cut-off of 2026-01-19 in
+# force, so new keys are binding-secret on both routes), run playbooks/demo.yaml (the
 # Cloud Foundry route) twice (the second run must change nothing: no POST, PUT, PATCH or DELETE in the simulator's
 # journal), check and test the downloaded key; then the subaccount route (playbooks/acme-subaccount.yaml, twice),
 # the era fleet (playbooks/tenants/*.yaml), the inventory of initech's subaccount and of the fleet; stop the
@@ -21,7 +23,17 @@ for _ in $(seq 100); do
 done
 [ -f "$DEMO/sim.env" ] || { echo "the simulator did not get ready"; exit 1; }
 set -a; . "$DEMO/sim.env"; set +a
-echo "== landscape simulator at $SIM_URL (log: $DEMO/sim.log)"
+export REQUESTS_CA_BUNDLE="$SIM_CA_FILE" SSL_CERT_FILE="$SIM_CA_FILE"   # trust the simulator's own CA
+echo "== landscape simulator at $SIM_URL (log: $DEMO/sim.log; its CA: $SIM_CA_FILE)"
+
+credential_type() {  # prints a key file's uaa.credential-type; fails unless it is binding-secret
+  "$BIN/python" - "$1" <<'PY'
+import json, sys
+kind = json.load(open(sys.argv[1]))["uaa"]["credential-type"]
+print(f"   {sys.argv[1]}: uaa.credential-type {kind}")
+sys.exit(0 if kind == "binding-secret" else 1)
+PY
+}
 
 journal() {  # prints the requests of the simulator's journal that change state (token sign-ins excluded)
   "$BIN/python" - "$SIM_URL" "$1" <<'PY'
@@ -51,6 +63,7 @@ journal check
 KEY=$DEMO/keys/acme-cloudalm.json
 echo; echo "== the key file: $KEY (mode $(stat -c %a "$KEY"))"
 [ "$(stat -c %a "$KEY")" = 600 ] || { echo "the key file's mode is not 0600"; exit 1; }
+credential_type "$KEY"
 "$BIN/provisioner" key check "$KEY" --tenant acme-cloudalm
 "$BIN/provisioner" key test "$KEY" --api
 echo; echo "== the subaccount route (SAP's recommendation, no Cloud Foundry): playbooks/acme-subaccount.yaml"
@@ -60,7 +73,9 @@ journal clear
 "$BIN/provisioner" run playbooks/acme-subaccount.yaml
 journal check
 KEY=$DEMO/keys/acme-cloudalm-subaccount.json
-"$BIN/provisioner" key check "$KEY" --tenant acme-cloudalm --credential-type binding-secret
+credential_type "$KEY"
+"$BIN/provisioner" key check "$KEY" --tenant acme-cloudalm
+"$BIN/provisioner" key test "$KEY"
 
 echo; echo "== a fleet: one tenant of each provisioning era, in parallel (playbooks/tenants/*.yaml)"
 echo "   initech-cloudalm (2023-11-20) has no cf section and no names: its generated credentials are found"

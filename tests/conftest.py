@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from provisioner import clock, secret
 from provisioner.cli import _command, app
 from provisioner.sim import Simulator
+from provisioner.sim.core.tls import authority
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -185,6 +186,10 @@ def steps_of(output: str) -> dict[str, str]:
 
 
 os.environ.setdefault("NO_COLOR", "1")
+# The simulator serves HTTPS with a certificate of its own CA (one per process): the tool (through the environment,
+# as a user's shell would set it), requests, httpx (sap-xssec) and urllib trust it.
+SIM_CA = str(authority().ca_file)
+os.environ["REQUESTS_CA_BUNDLE"] = os.environ["SSL_CERT_FILE"] = SIM_CA
 # no job durations kept between runs (the user's cache stays as it is; tests/test_job_store.py sets its own file)
 os.environ["PROVISIONER_JOB_TIMES"] = "off"
 

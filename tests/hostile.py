@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import http.client
+import ssl
 import sys
 import threading
 from collections.abc import Callable
@@ -66,7 +67,8 @@ def silent() -> Raw:
 
 def _forward(method: str, url: str, headers: dict[str, str], body: bytes) -> Answer:
     parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=30, context=ssl.create_default_context()) \
+        if parts.scheme == "https" else http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     keep = {k: v for k, v in headers.items() if k.lower() not in ("proxy-connection", "connection", "host")}
     conn.request(method, path or "/", body=body or None, headers=keep)

@@ -149,9 +149,11 @@ def test_a_converged_tenant_asks_the_same_in_a_small_and_a_large_landscape(make_
 
 def test_the_simulator_keeps_connections_open(landscape):
     import http.client
+    import ssl
     from urllib.parse import urlsplit
 
-    conn = http.client.HTTPConnection(urlsplit(landscape.url).netloc, timeout=10)
+    conn = http.client.HTTPSConnection(urlsplit(landscape.url).netloc, timeout=10,
+                                       context=ssl.create_default_context())  # trusts the simulator's CA
     try:
         conn.request("POST", "/v3/spaces", body=b'{"name": "x"}', headers={"Content-Type": "application/json"})
         first = conn.getresponse()

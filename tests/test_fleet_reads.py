@@ -176,7 +176,8 @@ def test_a_named_instance_or_key_that_is_not_there_lists_the_candidates(landscap
 def test_the_binding_is_planned_once_for_a_tenant_with_several_purposes(landscape):
     pb = subaccount_playbook(landscape, "two.yaml", **{
         "tenant.purposes": ["monitoring", "api"], "steps.download.path": str(landscape.dir / "{purpose}.json"),
-        "steps.purposes": {"api": {"instance": "calm-api", "key": "calm-api-key"}}})
+        "steps.purposes": {"api": {"instance": "calm-api", "key": "calm-api-key",
+                                   "scopes": ["calm-api.projects.read"]}}})
     plan = cli("plan", pb)
     assert plan.exit_code == 2, plan.output
     assert [x.split()[2] for x in plan.stdout.splitlines() if " sm-binding" in x] == ["sm-binding[monitoring]"]

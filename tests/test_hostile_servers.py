@@ -67,8 +67,10 @@ def test_a_token_endpoint_echoing_the_password_never_shows_it(landscape, run_cli
     _no_crash(out.output)
 
 
-def test_a_run_through_a_proxy_set_only_in_the_environment(landscape, run_cli, monkeypatch):
-    """``HTTP_PROXY`` alone (no playbook setting): every request of the run passes the proxy."""
+def test_a_run_through_a_proxy_set_only_in_the_environment(make_landscape, run_cli, monkeypatch):
+    """``HTTP_PROXY`` alone (no playbook setting): every request of the run passes the proxy (a plain HTTP
+    landscape: the test proxy relays absolute http:// requests, it does not tunnel TLS)."""
+    landscape = make_landscape(tls=False)
     for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
     with ForwardProxy() as proxy:

@@ -58,7 +58,7 @@ def test_key_test_reads_each_format(key, tmp_path, shape):
 
 def test_key_check_reports_each_failure(key, tmp_path):
     bad = json.loads(json.dumps(key))
-    bad["uaa"]["credential-type"] = "binding-secret"
+    bad["uaa"]["credential-type"] = "some-secret"
     del bad["uaa"]["clientsecret"]
     f = tmp_path / "bad.json"
     f.write_text(json.dumps(bad))
@@ -67,17 +67,23 @@ def test_key_check_reports_each_failure(key, tmp_path):
     assert "FAIL  uaa.identityzone is the tenant's: uaa.identityzone is 'acme-cloudalm', expected 'other-tenant'" \
         in out.stdout
     assert "FAIL  uaa.clientid and uaa.clientsecret present: missing: uaa.clientsecret" in out.stdout
-    assert "FAIL  uaa.credential-type: 'binding-secret' (expected instance-secret)" in out.stdout
+    assert "FAIL  uaa.credential-type: 'some-secret' (expected binding-secret or instance-secret)" in out.stdout
     assert "1/4 checks passed" in out.stdout
 
 
-def test_binding_secret_accepted_when_asked(key, tmp_path):
-    k = json.loads(json.dumps(key))
-    k["uaa"]["credential-type"] = "binding-secret"
-    f = tmp_path / "k.json"
-    f.write_text(json.dumps(k))
-    out = cli("key", "check", f, "--tenant", "acme-cloudalm", "--credential-type", "binding-secret")
-    assert out.exit_code == 0, out.output
+def test_either_type_landscape_management_takes_passes_unless_one_is_insisted_on(key, tmp_path):
+    for kind in ("binding-secret", "instance-secret"):
+        k = json.loads(json.dumps(key))
+        k["uaa"]["credential-type"] = kind
+        f = tmp_path / f"{kind}.json"
+        f.write_text(json.dumps(k))
+        assert cli("key", "check", f, "--tenant", "acme-cloudalm").exit_code == 0
+        assert cli("key", "check", f, "--tenant", "acme-cloudalm", "--credential-type", kind).exit_code == 0
+        other = "instance-secret" if kind == "binding-secret" else "binding-secret"
+        insisted = cli("key", "check", f, "--tenant", "acme-cloudalm", "--credential-type", other)
+        assert insisted.exit_code == 1 and f"FAIL  uaa.credential-type: '{kind}' (expected {other})" in insisted.stdout
+    bad = cli("key", "check", f, "--tenant", "acme-cloudalm", "--credential-type", "secret")
+    assert bad.exit_code == 2 and "use binding-secret, instance-secret or x509" in bad.stderr
 
 
 def test_malformed_key_file_is_bad_input(tmp_path):

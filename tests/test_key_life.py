@@ -20,9 +20,13 @@ def test_rotate_creates_tests_and_replaces_then_deletes_the_old_key(landscape):
     cf = admin_cf(landscape)
     names = [k["name"] for k in cf.list_keys(the_instance(cf)["guid"])]
     assert len(names) == 1 and names[0].startswith("cloudalm-api-key-")
-    # instance-secret: every key of the instance shares its secret, so the file's content stays the same
-    assert "(unchanged)" in out.stdout and "the client secret does not change" in out.stdout
+    # binding-secret: the new key has its own secret; the file holds it (the old one kept as .bak), and the old
+    # secret died with its key
+    assert "(updated; the old file is kept as .bak)" in out.stdout
+    assert "the client secret does not change" not in out.stdout
     assert cli("key", "check", landscape.key_path, "--tenant", "acme-cloudalm").exit_code == 0
+    (old,) = landscape.key_path.parent.glob("acme-cloudalm.json.*.bak")
+    assert cli("key", "test", old).exit_code == 1 and cli("key", "test", landscape.key_path).exit_code == 0
 
     # the rotated key is the playbook's key from now on: a run changes nothing
     landscape.clear_journal()
@@ -49,7 +53,8 @@ def test_revoke_deletes_the_key_and_prints_the_caution(landscape):
     assert out.exit_code == 0, out.output
     assert "delete service key cloudalm-api-key" in out.stdout
     assert "deleting it in BTP does not delete the copy uploaded there" in out.stdout
-    assert "the secret stays valid while instance cloudalm-api exists" in out.stdout
+    assert "can no longer sign in; delete it" in out.stdout  # binding-secret: the secret died with its key
+    assert cli("key", "test", landscape.key_path).exit_code == 1
     assert secret not in out.output
     cf = admin_cf(landscape)
     assert cf.list_keys(the_instance(cf)["guid"]) == []

@@ -12,11 +12,10 @@ from pathlib import Path
 import jwt
 import pytest
 import requests
-from conftest import cli
+from conftest import SIM_CA, cli
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sap.xssec import create_security_context
-from tlscert import loopback_tls
 
 from provisioner.keytest import signature_check, trusted_jku
 
@@ -56,14 +55,11 @@ def key(landscape) -> Path:
 
 
 @pytest.fixture
-def tls_key(make_landscape, tmp_path, monkeypatch) -> tuple[dict, str, Path]:
-    """A key downloaded from a simulator that serves HTTPS, as XSUAA does: ``(uaa block, simulator URL, CA
-    file)``; sap-xssec (httpx) trusts the simulator's certificate through ``SSL_CERT_FILE``."""
-    cert, context = loopback_tls(tmp_path)
-    land = make_landscape(ssl_context=context)
-    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
-    assert cli("run", land.playbook(**{"http.ca_bundle": str(cert)})).exit_code == 0
-    return json.loads(land.key_path.read_text())["uaa"], land.url, cert
+def tls_key(landscape) -> tuple[dict, str, Path]:
+    """A key downloaded from the simulator, which serves HTTPS as XSUAA does: ``(uaa block, simulator URL, CA
+    file)``; sap-xssec (httpx) trusts the simulator's CA through ``SSL_CERT_FILE`` (tests/conftest.py)."""
+    assert cli("run", landscape.playbook()).exit_code == 0
+    return json.loads(landscape.key_path.read_text())["uaa"], landscape.url, Path(SIM_CA)
 
 
 def test_sap_xssec_accepts_a_token_of_a_downloaded_key_and_sees_both_scopes(tls_key):
@@ -117,7 +113,7 @@ def test_key_test_passes_every_check_and_the_api_accepts_the_token(key):
     checks = _lines(out.stdout)
     assert list(checks) == [*CHECKS, "Cloud ALM API"]
     assert all(v.startswith("pass") for v in checks.values()), checks
-    assert re.match(r"pass RS256, verified with the key key-id-\d+ of http://127\.0\.0\.1:\d+/xsuaa/acme-cloudalm/"
+    assert re.match(r"pass RS256, verified with the key key-id-\d+ of https://127\.0\.0\.1:\d+/xsuaa/acme-cloudalm/"
                     r"token_keys$", checks["signature"]), checks["signature"]
     assert "acme-cloudalm" in checks["identity zone"]
     assert "8/8 checks passed" in out.stdout
@@ -129,7 +125,7 @@ def test_key_test_fails_on_a_token_signed_by_another_key(landscape, key):
     out = cli("key", "test", key, "--api")
     assert out.exit_code == 1, out.output
     checks = _lines(out.stdout)
-    assert re.match(r"FAIL RS256 signature does not verify with the key key-id-\d+ of http://127\.0\.0\.1:\d+/"
+    assert re.match(r"FAIL RS256 signature does not verify with the key key-id-\d+ of https://127\.0\.0\.1:\d+/"
                     r"xsuaa/acme-cloudalm/token_keys: the token was signed by another key$", checks["signature"])
     assert checks["Cloud ALM API"].endswith("refused the token (401)")
     assert checks["sign in (client credentials)"].startswith("pass")

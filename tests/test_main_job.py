@@ -25,7 +25,8 @@ def test_fresh_tenant_then_converged_rerun(landscape):
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     creds = json.loads(key.read_text())
     assert creds["uaa"]["identityzone"] == "acme-cloudalm"
-    assert creds["uaa"]["credential-type"] == "instance-secret"
+    # XSUAA's cut-off (2026-01-19) is in force: the Cloud Foundry route asks for and gets binding-secret
+    assert creds["uaa"]["credential-type"] == "binding-secret"
 
     landscape.clear_journal()
     second = cli("run", pb)

@@ -84,6 +84,12 @@ def agrees(given: Any, loaded: Any, node: dict[str, Any], path: str = "") -> Non
         branch = next(b for b in node["anyOf"] if resolve(b).get("type") == ("string" if isinstance(given, str)
                                                                             else "object"))
         return agrees(given, loaded, branch, path)
+    extra = node.get("additionalProperties")
+    if "properties" not in node and isinstance(extra, dict) and isinstance(given, dict):  # a map (steps.purposes)
+        assert set(loaded) == set(given), path
+        for key, value in given.items():
+            agrees(value, loaded[key], extra, f"{path}.{key}")
+        return
     if "properties" not in node:
         assert loaded == given, path
         return
@@ -188,8 +194,13 @@ def documents(draw: Any) -> dict[str, Any]:
     purposes = tenant.get("purposes", ["monitoring"])
     if tenant.get("landscape_management") not in purposes:  # one of the purposes (a model rule)
         tenant.pop("landscape_management", None)
-    if len(purposes) > 1:  # several purposes: a key and a file each (a model rule)
+    if len(purposes) > 1:  # several purposes: an instance, a key and a file each (a model rule)
         steps["purposes"] = {p: {"instance": f"i-{p}", "key": f"key-{p}", "path": f"keys/{p}.json"} for p in purposes}
+    if "api" in purposes:  # the api purpose lists its scopes (a model rule)
+        steps.setdefault("purposes", {})["api"] = {**steps.get("purposes", {}).get("api", {}),
+                                                   "scopes": ["calm-api.projects.read"]}
+    if doc.get("service", {}).get("credential_type") == "x509":  # never the Landscape Management key (a model rule)
+        doc["service"].pop("credential_type")
     btp = doc["btp"]
     if btp.get("cis_key") is None and btp.get("sm_key") is None:  # one of the two (a model rule)
         btp["cis_key"] = {"file": "cis-key.json"}

@@ -96,16 +96,23 @@ def key_dicts(draw):
 @given(key_dicts(), st.sampled_from([("instance-secret",), ("binding-secret",), ("instance-secret", "x509")]))
 def test_check_key_is_total_and_each_check_passes_exactly_when_its_condition_holds(creds, types):
     checks = check_key(creds, TENANT, types)
-    assert [c.name for c in checks] == list(CHECK_NAMES)
     uaa = creds["uaa"] if isinstance(creds["uaa"], dict) else {}
+    x509 = uaa.get("credential-type") == "x509"
+    # an x509 key (or one with a certificate) gets a fifth check: its certificate's expiry
+    assert [c.name for c in checks] == list(CHECK_NAMES) + (["certificate"] if x509 else [])
 
     def present(name):
         return isinstance(uaa.get(name), str) and uaa.get(name) != ""
 
     assert checks[0].passed
     assert checks[1].passed == (uaa.get("identityzone") == TENANT)
-    assert checks[2].passed == (present("clientid") and present("clientsecret"))
+    if x509 and "x509" in types:  # a certificate and its key instead of the secret
+        assert checks[2].passed == (present("clientid") and present("certificate") and present("key"))
+    else:
+        assert checks[2].passed == (present("clientid") and present("clientsecret"))
     assert checks[3].passed == (uaa.get("credential-type") in types)
+    if x509:
+        assert not checks[4].passed  # no readable certificate in these keys
     secret = uaa.get("clientsecret")
     for c in checks:
         assert "\n" not in c.message
@@ -117,7 +124,9 @@ def test_check_key_is_total_and_each_check_passes_exactly_when_its_condition_hol
 @given(json_values)
 def test_check_key_never_raises_on_any_json_object(value):
     creds = value if isinstance(value, dict) else {"uaa": value}
-    assert len(check_key(creds, TENANT)) == 4
+    uaa = creds.get("uaa") if isinstance(creds.get("uaa"), dict) else {}
+    x509 = uaa.get("credential-type") == "x509" or uaa.get("certificate") is not None
+    assert len(check_key(creds, TENANT)) == (5 if x509 else 4)
 
 
 def parses_or_bad_input(text: str, source: str = "k.json"):

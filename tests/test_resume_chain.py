@@ -54,7 +54,7 @@ def test_chained_resumes_re_run_only_the_failed_tenants(make_landscape, tmp_path
            "tenant-004, tenant-006; 2 tenant(s) run" in second.stdout
     r2 = json.loads((tmp_path / "r2.json").read_text())
     assert [(t["tenant"], t["ok"]) for t in r2["tenants"]] == [("tenant-002", True), ("tenant-005", False)]
-    assert r2["schema_version"] == "1.1" and r2["resumed"]["report"] == str(tmp_path / "r1.json")
+    assert r2["schema_version"] == "1.2" and r2["resumed"]["report"] == str(tmp_path / "r1.json")
     assert [s["tenant"] for s in r2["resumed"]["skipped"]] == ["tenant-001", "tenant-003", "tenant-004", "tenant-006"]
     assert {s["playbook"] for s in r2["resumed"]["skipped"]} == {str(pb)}
 

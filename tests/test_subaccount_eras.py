@@ -104,7 +104,7 @@ def test_inventory_lists_the_generated_credentials_and_the_per_system_binding(la
     key = json.loads((landscape.dir / "keys" / "initech-cloudalm.json").read_text())
     assert key["uaa"]["clientsecret"] not in out.stdout
     text = cli("inventory", pb)
-    assert "made by: per-system binding" in text.stdout and "the key in the local key file" in text.stdout
+    assert "made by: per-system binding" in text.stdout and "the monitoring key in its local key file" in text.stdout
 
 
 def test_inventory_warns_when_more_than_one_key_is_in_use(landscape):

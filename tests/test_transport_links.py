@@ -89,5 +89,5 @@ def test_verbose_logs_the_origin_each_request_went_to(landscape, caplog):
     assert out.exit_code == 0, out.output
     port = landscape.url.rsplit(":", 1)[1]
     lines = [r.getMessage() for r in caplog.records if r.name == "provisioner.http"]
-    assert f"GET http://127.0.0.1:{port}/v3/organizations -> 200" in "\n".join(lines)
+    assert f"GET {landscape.url}/v3/organizations -> 200" in "\n".join(lines)
     assert all(f"127.0.0.1:{port}/" in line for line in lines)

@@ -91,9 +91,10 @@ class CloudFoundryPlatform:
         """``GET /v3/service_credential_bindings?service_instance_guids=&type=key`` (every page)."""
         return [_key(k) for k in self.cf.list_keys(instance)]
 
-    def create_key(self, instance: str, name: str) -> str | None:
-        """``POST /v3/service_credential_bindings`` type key → the job URL (202), or None (201)."""
-        return self.cf.create_key(instance, name)
+    def create_key(self, instance: str, name: str, parameters: Mapping[str, Any] | None = None) -> str | None:
+        """``POST /v3/service_credential_bindings`` type key (with ``parameters`` when given) → the job URL (202),
+        or None (201)."""
+        return self.cf.create_key(instance, name, dict(parameters) if parameters else None)
 
     def read_key(self, guid: str) -> ServiceKey:
         """``GET /v3/service_credential_bindings/:guid``."""

@@ -15,7 +15,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0 lets the OS choose a free port")
     parser.add_argument("--landscape", default=None, help="landscape YAML file (default: the built-in one)")
     parser.add_argument("--job-seconds", type=float, default=1.0, help="duration of asynchronous jobs")
-    parser.add_argument("--info-dir", default=None, help="write sim.env and cis-key.json into this directory")
+    parser.add_argument("--info-dir", default=None,
+                        help="write sim.env, cis-key.json and ca.pem (the CA to trust) into this directory")
+    parser.add_argument("--http", action="store_true", help="serve plain HTTP instead of HTTPS (loopback only)")
     faults = parser.add_argument_group("faults (docs/simulator.md, \"Faults\")")
     faults.add_argument("--latency", type=float, default=None, metavar="SECONDS",
                         help="delay added to every API request")
@@ -28,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     return serve(args.host, args.port, args.landscape, args.job_seconds, args.info_dir, latency=args.latency,
                  fail_rate=args.fail_rate, seed=args.seed, faults_file=args.faults,
-                 stuck_entitlements=args.stuck_entitlements)
+                 stuck_entitlements=args.stuck_entitlements, tls=not args.http)
 
 
 if __name__ == "__main__":

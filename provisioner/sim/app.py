@@ -38,6 +38,7 @@ from provisioner.sim.core.jobs import Jobs
 from provisioner.sim.core.journal import Journal
 from provisioner.sim.core.serving import reset_connection
 from provisioner.sim.core.tokens import Tokens
+from provisioner.sim.keyclients import cf_dump, sm_dump, wire_key_clients
 from provisioner.sim.landscape import load_landscape
 from provisioner.sim.sm import routes as sm_routes
 from provisioner.sim.sm.backend import SmBackend
@@ -72,6 +73,7 @@ class SimApp:
         self.config = config
         self.clock = clock
         self.url = ""
+        self.mtls_url = ""
         self.journal = Journal()
         self.tokens = Tokens(config)
         self.faults = FaultInjector()
@@ -110,14 +112,7 @@ class SimApp:
         uaa.global_zone = global_zone
         uaa.subaccount_zone = subaccount_zone
 
-        def key_client_scopes(subdomain: str, clientid: str, clientsecret: str) -> list[str] | None:
-            for lookup in (cf.key_client_scopes, btp.local_client_scopes, self.sm.client_scopes):
-                found = lookup(subdomain, clientid, clientsecret)
-                if found is not None:
-                    return found
-            return None
-
-        uaa.key_client_scopes = key_client_scopes
+        wire_key_clients(uaa, cf, self.sm, btp)
 
     def _wire_sm(self) -> None:
         """Service Manager sees the subaccounts (BTP), the entitlements (BTP) and the instances and keys of each
@@ -170,10 +165,12 @@ class SimApp:
         btp.sm_binding_create = lambda guid, name: sm.access_credentials(sm.create_access_binding(guid, name))
         btp.sm_binding_delete = delete_access
 
-    def set_url(self, url: str) -> None:
-        """Called once the server listens (`http://HOST:PORT`)."""
+    def set_url(self, url: str, mtls_url: str = "") -> None:
+        """Called once the server listens (`https://HOST:PORT`, or `http://`), with the URL of its mTLS port (the
+        `certurl` of x509 credentials)."""
         with self.lock:
-            self.url = url
+            self.url, self.mtls_url = url, mtls_url
+            self.cf.cert_url = self.sm.cert_url = mtls_url
             self.cf.set_base_url(url)
             sm_set_base_url(self.sm, url)
 
@@ -267,9 +264,9 @@ class SimApp:
 
     def _admin_state(self, ctx: Ctx) -> Response:
         """The mutable state without secrets."""
-        cf = self.cf.dump()
+        cf = cf_dump(self.cf)
         return json_response({"config": self.config.as_dict(), "subaccounts": self.btp.dump_subaccounts(), **cf,
-                              "assignments": self.btp.dump_assignments(), **self.sm.dump()})
+                              "assignments": self.btp.dump_assignments(), **sm_dump(self.sm)})
 
     def _admin_faults(self, ctx: Ctx) -> Response:
         """GET the faults object; PATCH merges a JSON merge patch into it; DELETE clears it (no faults)."""

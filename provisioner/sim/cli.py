@@ -1,7 +1,9 @@
 """`provisioner sim`: run the landscape simulator in the foreground (docs/simulator.md, "Starting it").
 
-`serve()` starts the server, prints the base URLs and the simulator's own test credentials, writes the info
-files (`sim.env`, `cis-key.json`, mode 0600, atomically, after the server listens) when asked to, and
+`serve()` starts the server (HTTPS with a certificate of its own CA, or plain HTTP with `tls=False`), prints the
+base URLs and the simulator's own test credentials, writes the info files (`ca.pem`, the CA to trust;
+`cis-key.json`; `sim.env` with `SIM_URL`, `CF_API`, `CF_USERNAME`, `CF_PASSWORD`, `SIM_CA_FILE`; mode 0600,
+atomically, after the server listens) when asked to, and
 returns 0 after Ctrl-C or SIGTERM (2 for an invalid landscape or faults object, 1 when it cannot listen).
 
 Faults (docs/simulator.md, "Faults"): `faults_file` is a YAML or JSON file holding a faults object; the flags
@@ -22,11 +24,12 @@ from typing import Any
 
 ENV_FILE = "sim.env"
 CIS_KEY_FILE = "cis-key.json"
+CA_FILE = "ca.pem"
 
 
 def serve(host: str, port: int, landscape: str | None, job_seconds: float, info_dir: str | None, *,
           latency: float | None = None, fail_rate: float | None = None, seed: int | None = None,
-          faults_file: str | None = None, stuck_entitlements: bool = False) -> int:
+          faults_file: str | None = None, stuck_entitlements: bool = False, tls: bool = True) -> int:
     from provisioner.sim.core.faults import FaultsError
     from provisioner.sim.landscape import LandscapeError
     from provisioner.sim.simulator import Simulator
@@ -34,11 +37,11 @@ def serve(host: str, port: int, landscape: str | None, job_seconds: float, info_
     try:
         faults = faults_object(faults_file, latency=latency, fail_rate=fail_rate, seed=seed,
                                stuck_entitlements=stuck_entitlements)
-        sim = Simulator(landscape=landscape, host=host, port=port, job_seconds=job_seconds, faults=faults)
-    except (LandscapeError, FaultsError) as exc:
+        sim = Simulator(landscape=landscape, host=host, port=port, job_seconds=job_seconds, faults=faults, tls=tls)
+    except (LandscapeError, FaultsError, ValueError) as exc:
         print(f"provisioner sim: {exc}", file=sys.stderr)
         return 2
-    files = [Path(info_dir) / CIS_KEY_FILE, Path(info_dir) / ENV_FILE] if info_dir else []
+    files = [Path(info_dir) / CA_FILE, Path(info_dir) / CIS_KEY_FILE, Path(info_dir) / ENV_FILE] if info_dir else []
     for path in files:  # a stale file must not look like a ready simulator
         path.unlink(missing_ok=True)
     try:
@@ -104,6 +107,9 @@ def _print_banner(info: dict[str, Any], files: list[Path], faults: dict[str, Any
         f"  entitlements service:   {key['endpoints']['entitlements_service_url']}",
         f"  provisioning service:   {key['endpoints']['provisioning_service_url']}",
         f"  Service Manager:        {info['url']}/sm (credentials: the accounts service's serviceManagerBindings)",
+        f"  XSUAA mTLS (certurl):   {info['mtls_url']}",
+        f"  CA to trust:            {files[0] if files else info['ca_file']}" if info["ca_file"] else
+        "  plain HTTP (--http): no TLS on the API port",
     ]
     if faults:
         lines.append(f"  faults:                 {json.dumps(faults, sort_keys=True, default=str)}")
@@ -114,12 +120,21 @@ def _print_banner(info: dict[str, Any], files: list[Path], faults: dict[str, Any
 
 
 def _write_info_files(directory: Path, info: dict[str, Any]) -> None:
-    """cis-key.json first, then sim.env: once sim.env exists, both are complete."""
+    """ca.pem and cis-key.json first, then sim.env: once sim.env exists, all are complete."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _write_private(directory / CA_FILE, Path(info["ca_file"] or str(_authority_ca())).read_text())
     _write_private(directory / CIS_KEY_FILE, json.dumps(info["cis_key"], indent=2) + "\n")
     env = {"SIM_URL": info["url"], "CF_API": info["cf_api"], "CF_USERNAME": info["cf_username"],
-           "CF_PASSWORD": info["cf_password"]}
+           "CF_PASSWORD": info["cf_password"], "SIM_CA_FILE": str((directory / CA_FILE).resolve())}
     _write_private(directory / ENV_FILE, "".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items()))
+
+
+def _authority_ca() -> Path:
+    """The CA of the simulator's mTLS port (written also when the API port is plain HTTP: x509 keys sign in
+    there)."""
+    from provisioner.sim.core.tls import authority
+
+    return authority().ca_file
 
 
 def _write_private(path: Path, text: str) -> None:

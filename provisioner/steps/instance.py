@@ -36,7 +36,14 @@ from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
 from provisioner.steps.entitlement import EntitlementOutput
 from provisioner.steps.generated import candidates, locate_instance
-from provisioner.steps.parameters import desired_parameters, merged_parameters, parameter_differences, parameters_hash
+from provisioner.steps.parameters import (
+    MIGRATE_HINT,
+    desired_of,
+    desired_parameters,
+    merged_parameters,
+    parameter_differences,
+    parameters_hash,
+)
 from provisioner.steps.space import SpaceOutput
 from provisioner.wait import WaitSettings, poll, started
 
@@ -180,7 +187,9 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         if op.type == "create" and op.failed:
             return Change.of(Action.CREATE, f"the last create of instance {name} failed ({op.description}); "
                                             "create it again")
-        desired = desired_parameters(s, current_xsappname(settings, observation), settings.credential_type)
+        desired, pending = desired_of(settings, inst, observation.parameters, observation.parameters_supported,
+                                      current_xsappname(settings, observation))
+        hint = (MIGRATE_HINT.format(name=name, playbook=settings.source or "PLAYBOOK"),) if pending else ()
         reasons = []
         if observation.plan is not None and inst.plan_guid and inst.plan_guid != observation.plan.guid:
             reasons.append(f"service plan differs (expected {s.plan})")
@@ -199,8 +208,8 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         if op.failed and not reasons:
             reasons.append(f"the last {op.type} failed ({op.description}); apply again")
         if reasons:
-            return Change(Action.UPDATE, tuple(f"update instance {name}: {r}" for r in reasons))
-        return Change.of(Action.NONE, f"instance {name} is up to date ({how})")
+            return Change(Action.UPDATE, tuple(f"update instance {name}: {r}" for r in reasons) + hint)
+        return Change.of(Action.NONE, f"instance {name} is up to date ({how})", *hint)
 
     def apply(self, env: Env, observation: InstanceObservation, change: Change,
               upstream: Upstream) -> InstanceOutput:
@@ -272,7 +281,7 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         inst = observation.instance
         assert inst is not None
         xsappname = update_xsappname(pb, observation, inst)
-        desired = desired_parameters(pb.service, xsappname, pb.credential_type)
+        desired, _ = desired_of(pb, inst, observation.parameters, observation.parameters_supported, xsappname)
         plan = observation.plan.guid if observation.plan is not None and inst.plan_guid != observation.plan.guid \
             else None
         record = {HASH_RECORD: parameters_hash(desired), XSAPPNAME_RECORD: xsappname}

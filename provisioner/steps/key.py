@@ -21,6 +21,7 @@ from provisioner.playbook import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
 from provisioner.steps.generated import listed, locate_binding, per_system
 from provisioner.steps.instance import InstanceOutput
+from provisioner.steps.parameters import key_parameters
 from provisioner.wait import started
 
 GENERATION = re.compile(r"-\d{14}$")  # NAME-YYYYMMDDhhmmss: a key made by `provisioner key rotate`
@@ -158,7 +159,7 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
         credentials: dict[str, Any] | None = None
         notes: tuple[str, ...] = ()
         try:
-            operation, origin = started(lambda: env.platform.create_key(instance, pb.key_name))
+            operation, origin = started(lambda: env.platform.create_key(instance, pb.key_name, key_parameters(pb)))
             if operation is not None:
                 guid, credentials = env.platform.wait_key(
                     operation, replace(env.wait_settings(pb.timeouts.key), origin=origin), f"service key {pb.key_name}")

@@ -25,9 +25,8 @@ class CheckStep(VerifyStep):
         path = Path(pb.download_path)
         if env.dry_run and (upstream.planned("download") is not None or not path.exists()):
             return None
-        # credentials located at subaccount level are binding-secret whatever the playbook's route
-        ctype = "binding-secret" if env.on_subaccount else pb.credential_type
-        return Verification.of(check_key(read_key_file(path), pb.tenant.subdomain, (ctype,)))
+        # what Landscape Management takes (binding-secret or instance-secret), unless service.credential_type insists
+        return Verification.of(check_key(read_key_file(path), pb.tenant.subdomain, pb.accepted_credential_types))
 
     def later(self, settings: Playbook) -> str:
         return "check the downloaded key (after the download)"

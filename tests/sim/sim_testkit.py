@@ -135,10 +135,11 @@ class Api:
         found = self.cf("GET", "/v3/service_instances", params={"names": name, "space_guids": space_guid})
         return found.json()["resources"][0]["guid"], r.headers["Location"]
 
-    def create_key(self, instance_guid: str, name: str = "key-1") -> tuple[str, str]:
+    def create_key(self, instance_guid: str, name: str = "key-1",
+                   parameters: dict[str, Any] | None = None) -> tuple[str, str]:
         """(key guid, job URL)."""
         r = self.cf("POST", "/v3/service_credential_bindings", json={
-            "type": "key", "name": name,
+            "type": "key", "name": name, **({"parameters": parameters} if parameters else {}),
             "relationships": {"service_instance": {"data": {"guid": instance_guid}}}})
         assert r.status_code == 202, r.text
         found = self.cf("GET", "/v3/service_credential_bindings",

@@ -45,7 +45,10 @@ def test_journal(api: Api) -> None:
 def test_config(api: Api) -> None:
     config = requests.get(api.url + "/_sim/config", timeout=10).json()
     assert config == {"job_seconds": 0.0, "token_seconds": 1199, "instances_retrievable": True,
-                      "central_reads_environments": True}
+                      "central_reads_environments": True, "instance_secret_cutoff": "2026-01-19",
+                      "x509_backdate_days": 0}
+    bad_day = requests.patch(api.url + "/_sim/config", json={"instance_secret_cutoff": "19.01.2026"}, timeout=10)
+    assert bad_day.status_code == 400
     assert api.config(job_seconds=0.5, token_seconds=60)["job_seconds"] == 0.5
     bad = requests.patch(api.url + "/_sim/config", json={"job_seconds": -1}, timeout=10)
     assert bad.status_code == 400
@@ -140,15 +143,15 @@ def test_landscape_errors(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("old", "new", "message"), [
     ("    bindable: true\n", "    bindabel: true\n",
-     r":109:5: service_offerings\[0\]\.bindabel: unknown key; did you mean 'bindable'\?$"),
+     r":111:5: service_offerings\[0\]\.bindabel: unknown key; did you mean 'bindable'\?$"),
     ("      amount: 7 ", "      amount: seven ",
-     r":85:7: global_account\.entitlements\[0\]\.amount: expected a whole number, got 'seven'; write a whole"),
+     r":87:7: global_account\.entitlements\[0\]\.amount: expected a whole number, got 'seven'; write a whole"),
     ("              offering: SAPCloudALMAPIs\n", "              offering: CloudALM\n",
-     r":162:15: subaccounts\[1\]\.cf_org\.spaces\[0\]\.service_instances\[0\]\.offering: unknown offering "
+     r":164:15: subaccounts\[1\]\.cf_org\.spaces\[0\]\.service_instances\[0\]\.offering: unknown offering "
      r"'CloudALM'; use one of service_offerings$"),
     ("provisioned: 2023-03-01", "provisioned: 2023-02-30", r":\d+:18: .*'2023-02-30' is not a real date"),
     ("\n          offering: SAPCloudALMAPIs\n", "\n          offering: CloudALM\n",
-     r":194:11: subaccounts\[2\]\.service_manager\.instances\[0\]\.offering: unknown offering 'CloudALM'; use one "
+     r":197:11: subaccounts\[2\]\.service_manager\.instances\[0\]\.offering: unknown offering 'CloudALM'; use one "
      r"of service_offerings$"),
 ])
 def test_landscape_file_errors_point_at_the_entry(tmp_path: Path, old: str, new: str, message: str) -> None:
@@ -174,10 +177,13 @@ def test_serve_writes_info_files_and_stops_on_sigterm(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "sim.env did not appear"
             time.sleep(0.02)
         values = dict(line.split("=", 1) for line in (info_dir / "sim.env").read_text().splitlines())
-        assert set(values) == {"SIM_URL", "CF_API", "CF_USERNAME", "CF_PASSWORD"}
-        for name in ("sim.env", "cis-key.json"):
+        assert set(values) == {"SIM_URL", "CF_API", "CF_USERNAME", "CF_PASSWORD", "SIM_CA_FILE"}
+        for name in ("sim.env", "cis-key.json", "ca.pem"):
             assert stat.S_IMODE((info_dir / name).stat().st_mode) == 0o600
-        assert requests.get(values["SIM_URL"] + "/v3/info", timeout=10).status_code == 200
+        # HTTPS by default, trusted through the CA the info folder holds (not this process's)
+        assert values["SIM_URL"].startswith("https://") and values["SIM_CA_FILE"] == str(info_dir / "ca.pem")
+        assert requests.get(values["SIM_URL"] + "/v3/info", timeout=10,
+                            verify=values["SIM_CA_FILE"]).status_code == 200
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=10)
     finally:
@@ -186,4 +192,4 @@ def test_serve_writes_info_files_and_stops_on_sigterm(tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert values["SIM_URL"] in out and "admin@example.com" in out
     assert err == ""  # no request log lines
-    assert not (info_dir / "sim.env").exists()
+    assert not (info_dir / "sim.env").exists() and not (info_dir / "ca.pem").exists()

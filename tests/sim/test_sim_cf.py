@@ -338,8 +338,13 @@ def test_key_create_details_and_token(api: Api) -> None:
     uaa = creds["uaa"]
     assert creds["endpoints"]["Api"] == f"{api.url}/alm/acme-cloudalm/api"
     assert uaa["identityzone"] == "acme-cloudalm" and uaa["url"] == f"{api.url}/xsuaa/acme-cloudalm"
-    assert uaa["credential-type"] == "instance-secret" and uaa["tenantmode"] == "dedicated"
-    assert uaa["subaccountid"] == SUBACCOUNT_GUID
+    # after XSUAA's cut-off (2026-01-19) a new key of an instance without credential-types is binding-secret
+    assert uaa["credential-type"] == "binding-secret" and uaa["tenantmode"] == "dedicated"
+    assert uaa["subaccountid"] == SUBACCOUNT_GUID and uaa["serviceInstanceId"] == guid
+    # as in real Cloud Controller answers: a key's last_operation.description is null, an instance's ""
+    assert api.cf("GET", f"/v3/service_credential_bindings/{key_guid}").json()["last_operation"]["description"] \
+        is None
+    assert api.cf("GET", f"/v3/service_instances/{guid}").json()["last_operation"]["description"] == ""
     assert uaa["xsappname"].startswith("cloudalm-api!b")
     assert uaa["clientid"] == f"sb-{uaa['xsappname']}" and uaa["xsmasterappname"] == "sapcloudalm!b1"
     r = requests.post(uaa["url"] + "/oauth/token", auth=(uaa["clientid"], uaa["clientsecret"]), timeout=10,
@@ -360,6 +365,7 @@ def test_key_create_details_and_token(api: Api) -> None:
 
 
 def test_instance_secret_is_shared_and_survives_key_recreation(api: Api) -> None:
+    api.config(instance_secret_cutoff="2999-01-01")  # before XSUAA's cut-off: the old Cloud Foundry default
     space_guid = api.ready_space()
     guid, _ = api.create_instance(space_guid)
     first, _ = api.create_key(guid, "k1")
@@ -372,7 +378,21 @@ def test_instance_secret_is_shared_and_survives_key_recreation(api: Api) -> None
     assert api.cf("GET", r.headers["Location"]).json()["operation"] == "service_keys.delete"
     third, _ = api.create_key(guid, "k1")
     c3 = api.cf("GET", f"/v3/service_credential_bindings/{third}/details").json()["credentials"]["uaa"]
-    assert c3["clientsecret"] == c1["clientsecret"]
+    assert c3["clientsecret"] == c1["clientsecret"] and c3["credential-type"] == "instance-secret"
+    # valid while the instance exists, also with no key left (XSUAA "Service Instance Secrets")
+    for key in (second, third):
+        api.cf("DELETE", f"/v3/service_credential_bindings/{key}")
+    assert requests.post(c1["url"] + "/oauth/token", auth=(c1["clientid"], c1["clientsecret"]), timeout=10,
+                         data={"grant_type": "client_credentials"}).status_code == 200
+    # after the cut-off a new instance-secret key is refused, and a key of an instance without credential-types is
+    # binding-secret
+    api.config(instance_secret_cutoff="2026-01-19")
+    _, refused = api.create_key(guid, "k4", parameters={"credential-type": "instance-secret"})
+    job = api.cf("GET", refused).json()
+    assert job["state"] == "FAILED" and "instance-secret credential type isn't supported" in job["errors"][0]["detail"]
+    fourth, _ = api.create_key(guid, "k5")
+    c4 = api.cf("GET", f"/v3/service_credential_bindings/{fourth}/details").json()["credentials"]["uaa"]
+    assert c4["credential-type"] == "binding-secret" and c4["clientsecret"] != c1["clientsecret"]
 
 
 def test_binding_secret_keys_have_their_own_secret(api: Api) -> None:

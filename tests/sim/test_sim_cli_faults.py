@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def _simulator(module: str, info_dir: Path, *args: str) -> Iterator[tuple[dict[str, str], subprocess.Popen]]:
     """Start `python -m MODULE ARGS --info-dir INFO_DIR`, wait for sim.env, yield its values; SIGTERM at the end."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", module, *args, "--port", "0", "--job-seconds", "0", "--info-dir", str(info_dir)]
+    # plain HTTP (--http): these tests are about the fault flags, and this process trusts its own CA, not the child's
+    command = [sys.executable, "-m", module, *args, "--port", "0", "--job-seconds", "0", "--info-dir", str(info_dir),
+               "--http"]
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 20

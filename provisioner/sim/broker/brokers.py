@@ -7,19 +7,22 @@ Brokers (the `broker` field of a service offering in the landscape):
   subdomain of the subaccount that owns the org of the space; `xsappname` is
   `<parameters["xs-security"]["xsappname"] or the instance name>!b<n>|sapcloudalm!b1`, `clientid` is `sb-` +
   `xsappname`, `xsmasterappname` is `sapcloudalm!b1` and `verificationkey` the zone's public key (PEM).
-  The credential type is `instance-secret` (one secret per instance, shared by all its keys, not rotated
-  when keys are recreated) unless `xs-security.oauth2-configuration.credential-types` starts with
-  `binding-secret`, in which case every key gets its own secret.
+  The credential type follows XSUAA's rules (`provisioner.sim.broker.xsuaa`): `instance-secret` (one secret
+  per instance, shared by all its keys, not rotated when keys are recreated), `binding-secret` (a secret per
+  key) or `x509` (a certificate per key); `serviceInstanceId` is the instance's guid, as in SAP's recorded
+  XSUAA credentials.
 - `generic`: any other offering; credentials are a plain `url`/`username`/`password` triple.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from provisioner.sim.broker import xsuaa
 from provisioner.sim.core.tokens import zone_key
 
 BROKERS = ("cloud-alm", "generic")
@@ -83,10 +86,18 @@ def xsappname(instance: BrokeredInstance) -> str:
     return f"{xs.get('xsappname') or instance.name}!b{instance.app_index}|{CLOUD_ALM_MASTER_APP}"
 
 
-def credential_type(instance: BrokeredInstance) -> str:
-    xs = instance.parameters.get("xs-security") or {}
-    types = (xs.get("oauth2-configuration") or {}).get("credential-types") or []
-    return "binding-secret" if types and types[0] == "binding-secret" else "instance-secret"
+@dataclass(frozen=True)
+class Issuing:
+    """Where and when a key is made: the simulator's ``base_url`` and ``cert_url`` (its mTLS port), the
+    platform (``cloud_foundry``: a CF service key, else a Service Manager binding), the day it is made, the
+    instance-secret ``cutoff`` and how many days ago x509 certificates start (``backdate_days``)."""
+
+    base_url: str
+    cert_url: str = ""
+    cloud_foundry: bool = False
+    today: dt.date | None = None
+    cutoff: str = xsuaa.DEFAULT_CUTOFF
+    backdate_days: int = 0
 
 
 def scopes(instance: BrokeredInstance) -> list[str]:
@@ -98,26 +109,36 @@ def scopes(instance: BrokeredInstance) -> list[str]:
     return [*granted, "uaa.resource"]
 
 
-def credentials(broker: str, base_url: str, instance: BrokeredInstance, key_guid: str,
-                zone: Zone | None) -> dict[str, Any]:
-    """The credentials of a new key of `instance` (`zone`: None outside a subaccount)."""
+def credentials(broker: str, issuing: Issuing, instance: BrokeredInstance, key_guid: str, zone: Zone | None,
+                parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The credentials of a new key of `instance` (`zone`: None outside a subaccount) asked for with the binding
+    `parameters`; raises :class:`~provisioner.sim.broker.xsuaa.Refused` when XSUAA's rules refuse it."""
+    base_url = issuing.base_url
     if broker != "cloud-alm" or zone is None:
         return {"url": f"{base_url}/svc/{instance.guid}", "username": f"sb-{key_guid[:8]}",
                 "password": secrets.token_urlsafe(18)}
     app = xsappname(instance)
-    ctype = credential_type(instance)
-    secret = instance.secret if ctype == "instance-secret" else secrets.token_urlsafe(24)
+    request = xsuaa.read_request(parameters or {})
+    ctype = xsuaa.resolve_type(instance.parameters, request, cloud_foundry=issuing.cloud_foundry,
+                               today=issuing.today or dt.datetime.now(dt.UTC).date(),
+                               cutoff=xsuaa.cutoff_date(issuing.cutoff))
     zone_url = f"{base_url}/xsuaa/{zone.subdomain}"
+    if ctype == xsuaa.X509:
+        secret: dict[str, Any] = xsuaa.x509_fields(f"sb-{app}", request, issuing.cert_url, zone.subdomain,
+                                                   issuing.backdate_days)
+    else:
+        secret = {"clientsecret": instance.secret if ctype == xsuaa.INSTANCE else secrets.token_urlsafe(24)}
     return {
         "endpoints": {"Api": f"{base_url}/alm/{zone.subdomain}/api"},
         "uaa": {
-            "apiurl": zone_url,
+            "apiurl": f"{base_url}/authorization",
             "clientid": f"sb-{app}",
-            "clientsecret": secret,
+            **secret,
             "credential-type": ctype,
             "identityzone": zone.subdomain,
             "identityzoneid": zone.zone_id,
             "sburl": zone_url,
+            "serviceInstanceId": instance.guid,
             "subaccountid": zone.subaccount_guid,
             "tenantid": zone.zone_id,
             "tenantmode": "dedicated",
@@ -132,8 +153,29 @@ def credentials(broker: str, base_url: str, instance: BrokeredInstance, key_guid
 
 
 def carries_client(credentials: dict[str, Any] | None, subdomain: str, clientid: str,
-                  clientsecret: str) -> bool:
-    """Whether key `credentials` carry this XSUAA client (id and secret) of zone `subdomain`."""
+                   clientsecret: str) -> bool:
+    """Whether key `credentials` carry this XSUAA client of zone `subdomain` with a secret of its own (a
+    binding secret: an instance secret signs in through its instance, :func:`instance_secret_signs_in`)."""
     uaa = (credentials or {}).get("uaa") or {}
     return (uaa.get("identityzone") == subdomain and uaa.get("clientid") == clientid
+            and uaa.get("credential-type") != xsuaa.INSTANCE and bool(clientsecret)
             and secrets.compare_digest(str(uaa.get("clientsecret", "")), clientsecret))
+
+
+def carries_certificate(credentials: dict[str, Any] | None, subdomain: str, clientid: str, fingerprint: str) -> bool:
+    """Whether key `credentials` are the x509 credentials of this client of zone `subdomain` whose certificate has
+    this SHA-256 `fingerprint`."""
+    from provisioner.sim.core.tls import fingerprint as of
+
+    uaa = (credentials or {}).get("uaa") or {}
+    return (uaa.get("identityzone") == subdomain and uaa.get("clientid") == clientid
+            and uaa.get("credential-type") == xsuaa.X509 and isinstance(uaa.get("certificate"), str)
+            and of(uaa["certificate"]) == fingerprint)
+
+
+def instance_secret_signs_in(instance: BrokeredInstance, clientid: str, clientsecret: str) -> bool:
+    """Whether `clientid`/`clientsecret` are the instance's client and secret and the instance still accepts its
+    secret (valid while the instance exists, until `instance-secret` is dropped from its credential types)."""
+    return (clientid == f"sb-{xsappname(instance)}" and bool(clientsecret)
+            and xsuaa.accepts_instance_secret(instance.parameters)
+            and secrets.compare_digest(instance.secret, clientsecret))

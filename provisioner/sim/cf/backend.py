@@ -9,12 +9,14 @@ org's subaccount with entityState OK) and `zone_of(subaccount guid)` (the XSUAA 
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from provisioner.sim.broker import brokers
 from provisioner.sim.broker.brokers import Zone
+from provisioner.sim.broker.xsuaa import Refused
 from provisioner.sim.cf.model import Instance, Key, LastOperation, Offering, Org, Plan, Role, Space
 from provisioner.sim.core.config import Config
 from provisioner.sim.core.identity import Identity
@@ -44,6 +46,7 @@ class CfBackend:
         self.jobs = jobs
         self.config = config
         self.base_url = ""
+        self.cert_url = ""  # the mTLS port's URL (certurl of x509 credentials)
         self.orgs: dict[str, Org] = {}
         self.spaces: dict[str, Space] = {}
         self.roles: dict[str, Role] = {}
@@ -70,11 +73,12 @@ class CfBackend:
         return self._next_app_index
 
     def set_base_url(self, url: str) -> None:
-        """Called once the server listens; fills in credentials of keys declared in the landscape."""
+        """Called once the server listens; fills in credentials of keys declared in the landscape (issued as on
+        the day the key was made)."""
         self.base_url = url
         for key in self.keys.values():
             if key.credentials is None and key.last_operation.state == "succeeded":
-                key.credentials = self._credentials(self.instances[key.instance_guid], key)
+                key.credentials = self.credentials(self.instances[key.instance_guid], key)
 
     def start_job(self, job: Job) -> Job:
         self.jobs_by_guid[job.guid] = job
@@ -237,7 +241,10 @@ class CfBackend:
         self.keys[key.guid] = key
 
         def effect() -> str | None:
-            key.credentials = self._credentials(inst, key)
+            try:
+                key.credentials = self.credentials(inst, key)
+            except Refused as exc:
+                return self._finish_operation(key, str(exc))
             return self._finish_operation(key, None)
 
         return self._key_job(key, "service_keys.create", effect)
@@ -259,46 +266,27 @@ class CfBackend:
         return job
 
     def _finish_operation(self, obj: Instance | Key, failure: str | None) -> str | None:
-        """The broker's answer (an injected failure too: the broker refused, nothing else changes)."""
+        """The broker's answer (an injected failure too: the broker refused, nothing else changes). A succeeded
+        operation's description is "" for an instance and null for a key, as in real Cloud Controller answers."""
         op = obj.last_operation
         op.state = "failed" if failure else "succeeded"
-        op.description = failure or "Operation succeeded"
+        op.description = failure or ("" if isinstance(obj, Instance) else None)
         op.updated_at = obj.updated_at = iso_now()
         return failure
 
-    def _credentials(self, inst: Instance, key: Key) -> dict[str, Any]:
-        org = self.orgs[self.spaces[inst.space_guid].org_guid]
-        return brokers.credentials(self.offering_of(inst).broker, self.base_url, inst, key.guid,
-                                   self.zone_of(org.subaccount_guid))
+    def zone_of_instance(self, inst: Instance) -> Zone | None:
+        """The XSUAA zone of the subaccount whose org holds the instance."""
+        return self.zone_of(self.orgs[self.spaces[inst.space_guid].org_guid].subaccount_guid)
 
-    def key_client_scopes(self, subdomain: str, clientid: str, clientsecret: str) -> list[str] | None:
-        """The token scopes of the XSUAA client that an existing key of zone `subdomain` carries, or None."""
-        for key in self.keys.values():
-            if brokers.carries_client(key.credentials, subdomain, clientid, clientsecret):
-                inst = self.instances.get(key.instance_guid)
-                return brokers.scopes(inst) if inst else None
-        return None
+    def credentials(self, inst: Instance, key: Key) -> dict[str, Any]:
+        """The broker's credentials of a new key (raises Refused), on the day the key was made."""
+        issuing = brokers.Issuing(self.base_url, self.cert_url, cloud_foundry=True, today=day_of(key.created_at),
+                                  cutoff=self.config.instance_secret_cutoff,
+                                  backdate_days=self.config.x509_backdate_days)
+        return brokers.credentials(self.offering_of(inst).broker, issuing, inst, key.guid,
+                                   self.zone_of_instance(inst), key.parameters)
 
-    # ---- admin view ----------------------------------------------------------------------------
 
-    def dump(self) -> dict[str, Any]:
-        """The CF part of `GET /_sim/state`, without secrets."""
-        def op(obj: Instance | Key) -> dict[str, Any]:
-            return {"type": obj.last_operation.type, "state": self.operation_state(obj),
-                    "description": obj.last_operation.description}
-
-        return {
-            "orgs": [{"guid": o.guid, "name": o.name, "subaccount_guid": o.subaccount_guid}
-                     for o in self.orgs.values()],
-            "spaces": [{"guid": s.guid, "name": s.name, "org_guid": s.org_guid} for s in self.spaces.values()],
-            "roles": [{"guid": r.guid, "type": r.type, "user_guid": r.user_guid, "org_guid": r.org_guid,
-                       "space_guid": r.space_guid} for r in self.roles.values()],
-            "service_instances": [
-                {"guid": i.guid, "name": i.name, "space_guid": i.space_guid, "plan_guid": i.plan_guid,
-                 "parameters": i.parameters, "tags": i.tags, "labels": i.labels, "annotations": i.annotations,
-                 "last_operation": op(i)} for i in self.instances.values()],
-            "service_keys": [
-                {"guid": k.guid, "name": k.name, "instance_guid": k.instance_guid,
-                 "has_credentials": k.credentials is not None, "last_operation": op(k)}
-                for k in self.keys.values()],
-        }
+def day_of(iso: str) -> dt.date:
+    """The UTC day of an ISO 8601 time (``2023-08-01T09:00:00Z``)."""
+    return dt.date.fromisoformat(iso[:10])

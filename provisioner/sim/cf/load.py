@@ -76,18 +76,29 @@ def _instance(cf: CfBackend, si: dict[str, Any], space: Space, path: Path_, loc:
     if plan is None:
         raise loc.error(path + ("plan",), f"offering {offering.name} has no plan {si['plan']!r}; use one of its "
                         "plans")
-    now = iso_now()
+    now = _timestamp(si.get("created_at"))
+    state = si.get("state", "succeeded")
     inst = Instance(si.get("guid") or stable_guid("instance", space.guid, name), name, space.guid, plan.guid,
                     dict(si.get("parameters") or {}), list(si.get("tags") or []), dict(si.get("labels") or {}),
                     dict(si.get("annotations") or {}), now, now,
-                    LastOperation("create", si.get("state", "succeeded"),
-                                  si.get("description", "Operation succeeded"), now, now),
+                    LastOperation("create", state, si.get("description", "" if state == "succeeded" else "failed"),
+                                  now, now),
                     cf.next_seq(), int(si.get("app_index") or cf.next_app_index()),
                     si.get("clientsecret") or secrets.token_urlsafe(24))
     cf.instances[inst.guid] = inst
     for k in si.get("keys") or []:
+        made = _timestamp(k.get("created_at") or si.get("created_at"))
         key = Key(k.get("guid") or stable_guid("key", inst.guid, k["name"]), k["name"], inst.guid, {},
-                  dict(k.get("labels") or {}), dict(k.get("annotations") or {}), now, now,
-                  LastOperation("create", "succeeded", "Operation succeeded", now, now), cf.next_seq(),
+                  dict(k.get("labels") or {}), dict(k.get("annotations") or {}), made, made,
+                  LastOperation("create", "succeeded", None, made, made), cf.next_seq(),
                   credentials=k.get("credentials"))
         cf.keys[key.guid] = key
+
+
+def _timestamp(value: Any) -> str:
+    """A CF timestamp (``2023-08-01T09:00:00Z``) from a landscape date or date-time (now when absent): keys are
+    issued as XSUAA issued them that day (the instance-secret cut-off)."""
+    if not value:
+        return iso_now()
+    text = str(value)
+    return text if "T" in text else f"{text}T09:00:00Z"

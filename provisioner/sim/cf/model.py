@@ -106,6 +106,7 @@ class Instance:
     app_index: int  # the "!b<n>" suffix of the XSUAA application
     secret: str  # instance secret shared by all keys (instance-secret credential type)
     job: Job | None = None
+    secret_used_at: str | None = None  # the last sign-in with the instance secret (instanceSecretLastUsedAt)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from typing import Any
 
 from provisioner.sim.broker import brokers
 from provisioner.sim.broker.brokers import Zone
+from provisioner.sim.broker.xsuaa import Refused
 from provisioner.sim.core.config import Config
 from provisioner.sim.core.ids import epoch_ms, iso_now, new_guid, stable_guid
 from provisioner.sim.core.jobs import Job, Jobs
@@ -49,6 +50,7 @@ class SmBackend:
         self.jobs = jobs
         self.config = config
         self.base_url = ""
+        self.cert_url = ""  # the mTLS port's URL (certurl of x509 credentials)
         self.offerings: dict[str, CatalogOffering] = {}
         self.plans: dict[str, CatalogPlan] = {}
         self.instances: dict[str, Instance] = {}
@@ -187,13 +189,20 @@ class SmBackend:
         return b
 
     def credentials(self, inst: Instance, binding: Binding) -> dict[str, Any]:
-        """The broker's credentials of a new binding (Cloud ALM: an XSUAA client of the subaccount's zone)."""
-        return brokers.credentials(self.offering_of(inst).broker, self.base_url, inst, binding.id,
-                                   self.zone_of(inst.subaccount_guid))
+        """The broker's credentials of a new binding (Cloud ALM: an XSUAA client of the subaccount's zone), as
+        XSUAA issued them the day the binding was made; raises Refused."""
+        issuing = brokers.Issuing(self.base_url, self.cert_url, today=dt.date.fromisoformat(binding.created_at[:10]),
+                                  cutoff=self.config.instance_secret_cutoff,
+                                  backdate_days=self.config.x509_backdate_days)
+        return brokers.credentials(self.offering_of(inst).broker, issuing, inst, binding.id,
+                                   self.zone_of(inst.subaccount_guid), binding.parameters)
 
     def start_bind(self, inst: Instance, b: Binding) -> Operation:
         def effect() -> str | None:
-            b.credentials = self.credentials(inst, b)
+            try:
+                b.credentials = self.credentials(inst, b)
+            except Refused as exc:
+                return str(exc)
             b.ready = True
             return None
 
@@ -230,21 +239,6 @@ class SmBackend:
         self.operations[op.id] = (sub, op)
         return op
 
-    # ---- XSUAA clients -------------------------------------------------------------------------
-
-    def client_scopes(self, subdomain: str, clientid: str, clientsecret: str) -> list[str] | None:
-        """Token scopes of an XSUAA client of zone `subdomain` that a Service Manager binding or access binding
-        carries, or None (a deleted binding's secret no longer signs in)."""
-        for b in self.bindings.values():
-            if brokers.carries_client(b.credentials, subdomain, clientid, clientsecret):
-                return brokers.scopes(self.instances[b.instance_id])
-        for a in self.access:
-            zone = self.zone_of(a.subaccount_guid)
-            if (zone is not None and zone.subdomain == subdomain and a.clientid == clientid
-                    and secrets.compare_digest(a.clientsecret, clientsecret)):
-                return list(SM_SCOPES)
-        return None
-
     # ---- access bindings (Accounts service v2 serviceManagerBindings) --------------------------
 
     def access_bindings(self, subaccount_guid: str) -> list[AccessBinding]:
@@ -273,23 +267,6 @@ class SmBackend:
         return {"name": a.name, "clientid": a.clientid, "clientsecret": a.clientsecret,
                 "url": f"{self.base_url}/xsuaa/{zone.subdomain if zone else ''}", "sm_url": f"{self.base_url}/sm",
                 "xsappname": a.xsappname, "creationDate": iso_from_ms(a.created_ms)}
-
-    # ---- admin view ----------------------------------------------------------------------------
-
-    def dump(self) -> dict[str, Any]:
-        """The Service Manager part of `GET /_sim/state`, without secrets."""
-        def op(obj: Instance | Binding) -> dict[str, Any] | None:
-            o = obj.last_operation
-            return None if o is None else {"type": o.type, "state": o.current_state(), "description": o.description}
-
-        return {"sm_instances": [{"id": i.id, "name": i.name, "subaccount_guid": i.subaccount_guid,
-                                  "plan_id": i.plan_id, "parameters": i.parameters, "labels": i.labels,
-                                  "last_operation": op(i)} for i in self.instances.values()],
-                "sm_bindings": [{"id": b.id, "name": b.name, "instance_id": b.instance_id, "labels": b.labels,
-                                 "has_credentials": b.credentials is not None, "last_operation": op(b)}
-                                for b in self.bindings.values()],
-                "sm_access_bindings": [{"subaccount_guid": a.subaccount_guid, "name": a.name}
-                                       for a in self.access]}
 
 
 def _counter(start: int) -> Callable[[], int]:

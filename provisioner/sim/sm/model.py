@@ -91,6 +91,7 @@ class Instance:
     ready: bool = True
     usable: bool = True
     last_operation: Operation | None = None
+    secret_used_at: str | None = None  # the last sign-in with the instance secret (instanceSecretLastUsedAt)
 
     @property
     def guid(self) -> str:  # what the broker reads (brokers.BrokeredInstance)

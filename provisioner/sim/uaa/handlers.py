@@ -8,8 +8,10 @@
   currently exist there, cloud-alm-api-and-prior-art.md 1.3/1.4). `client_credentials` for key clients and for
   the `cis` client when its key says `grant_type: client_credentials`; `password` (and `refresh_token`) for the
   `cis` client when it says `user_token`, with a landscape user (Global Account Administrators get the
-  `cis-central` scopes). JWT claims: `client_id`, `cid`, `azp`, `sub`, `zid`, `ext_attr.zdn`, `aud`, `scope`
-  (list), `iat`, `exp`, `jti`, `iss`; RS256 with header `jku` (`<url>/xsuaa/<zone>/token_keys`) and `kid`.
+  `cis-central` scopes). On the mTLS port (`certurl` of x509 keys) a client certificate of a live x509 key
+  authenticates the client named by the form's `client_id` (no secret). JWT claims: `client_id`, `cid`, `azp`,
+  `sub`, `zid`, `ext_attr.zdn`, `aud`, `scope` (list), `iat`, `exp`, `jti`, `iss`; RS256 with header `jku`
+  (`<url>/xsuaa/<zone>/token_keys`) and `kid`.
 - `GET <url>/uaa/token_keys`, `GET <url>/xsuaa/<zone>/token_keys`: the zone's JWKS (core/tokens.py).
 - Admin `/_sim/xsuaa/<zone>/signing-key`: make a zone sign with a wrong key (a forged signature).
 """
@@ -25,6 +27,7 @@ from werkzeug.wrappers import Response
 from provisioner.sim.core.errors import oauth_error
 from provisioner.sim.core.http import Ctx, json_response
 from provisioner.sim.core.identity import User
+from provisioner.sim.core.tls import fingerprint
 from provisioner.sim.core.tokens import has_zone_key, token_keys
 from provisioner.sim.uaa.backend import UaaBackend
 from provisioner.sim.uaa.oauth import (
@@ -148,7 +151,7 @@ def xsuaa_token(ctx: Ctx, uaa: UaaBackend, zone: str) -> Response:
     req = parse_token_request(ctx)
     if req.client_id is None:
         raise no_client()
-    claims = _cis_claims(uaa, req) if subaccount_guid is None else _key_claims(uaa, req, zone)
+    claims = _cis_claims(uaa, req) if subaccount_guid is None else _key_claims(uaa, req, zone, ctx)
     claims.update({
         "iss": f"{ctx.url}/xsuaa/{zone}/oauth/token", "zid": zone_id,
         "ext_attr": {"enhancer": "XSUAA", "subaccountid": subaccount_guid or zone_id, "zdn": zone},
@@ -205,9 +208,13 @@ def _cis_claims(uaa: UaaBackend, req: TokenRequest) -> dict[str, Any]:
     return user_claims(found, cis.clientid, narrow_scopes(req, scopes), "password")
 
 
-def _key_claims(uaa: UaaBackend, req: TokenRequest, zone: str) -> dict[str, Any]:
+def _key_claims(uaa: UaaBackend, req: TokenRequest, zone: str, ctx: Ctx) -> dict[str, Any]:
     assert req.client_id is not None
-    scopes = uaa.key_client_scopes(zone, req.client_id, req.client_secret)
+    cert = ctx.request.environ.get("SSL_CLIENT_CERT")
+    if cert:  # the mTLS port (certurl): the client certificate, checked in the handshake, stands for the secret
+        scopes = uaa.key_certificate_scopes(zone, req.client_id, fingerprint(cert))
+    else:
+        scopes = uaa.key_client_scopes(zone, req.client_id, req.client_secret)
     if scopes is None:
         raise bad_client()
     if req.grant_type != "client_credentials":

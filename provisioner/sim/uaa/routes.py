@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from werkzeug.routing import Rule
 
-from provisioner.sim.uaa import almapi
+from provisioner.sim.uaa import almapi, authz
 from provisioner.sim.uaa import handlers as h
 
 # methods None: any method (the token endpoints answer 405 in the OAuth shape themselves)
@@ -18,6 +18,7 @@ ROUTES: list[tuple[list[str] | None, str, Callable[..., object]]] = [
     (["GET"], "/token_keys", h.domain_token_keys),
     (None, "/xsuaa/<zone>/oauth/token", h.xsuaa_token),
     (["GET"], "/xsuaa/<zone>/token_keys", h.xsuaa_token_keys),
+    (["GET"], "/authorization/sap/rest/authorization/v2/apps/<path:app>", authz.get_app),
     (None, "/alm/<tenant>/api", almapi.alm_api),
     (None, "/alm/<tenant>/api/<path:rest>", almapi.alm_api),
     (["GET", "PUT"], "/_sim/xsuaa/<zone>/signing-key", h.signing_key),  # admin: no faults, not journalled
