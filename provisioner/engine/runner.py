@@ -4,18 +4,14 @@ as soon as the steps it needs (``Step.needs``) are done, independent chains side
 
 ``run(playbook, dry_run=True)`` is ``plan``: reads only. Each step's typed result (:class:`~provisioner.steps.base.
 Done` or :class:`~provisioner.steps.base.Planned`) is handed to the later steps in an immutable
-:class:`~provisioner.steps.base.Upstream`. Results are plain data (:class:`RunResult`) for the table, JSON and
-JUnit reports.
-
-Words: a run reports created | updated | waited | unchanged | passed | failed | skipped; a plan reports create |
-update | wait | no change | passed | failed | skip | error (check and test are verifications: passed or failed).
-Only create and update are changes: a plan whose only actions are waits has no changes (exit 0).
+:class:`~provisioner.steps.base.Upstream`. Results are plain data (:class:`RunResult`,
+:mod:`provisioner.engine.results`, where the run and plan words are listed) for the table, JSON and JUnit reports.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from provisioner import clock
@@ -24,6 +20,11 @@ from provisioner.clients.http import HttpSettings, SessionPool
 from provisioner.engine.eras import select_steps
 from provisioner.engine.handoff import KeyMark, handoff, held
 from provisioner.engine.orgcheck import OrgGuard
+from provisioner.engine.results import CHANGE_WORDS as CHANGE_WORDS
+from provisioner.engine.results import FAILED as FAILED
+from provisioner.engine.results import PASSED as PASSED
+from provisioner.engine.results import RunResult as RunResult
+from provisioner.engine.results import StepResult as StepResult
 from provisioner.engine.signin import BINDING_STEP, connect_retrying
 from provisioner.engine.signin import btp_client as btp_client  # re-exported: the sign-in had no module of its own
 from provisioner.engine.signin import connect as connect
@@ -33,7 +34,6 @@ from provisioner.engine.stepgraph import Ended, Node, run_graph
 from provisioner.engine.stepretry import explained, retrying
 from provisioner.errors import BadInput, ProvisionerError
 from provisioner.playbook.load import Playbook
-from provisioner.safetext import deep, shown
 from provisioner.steps.base import (
     PLAN_WORDS,
     RUN_WORDS,
@@ -51,65 +51,6 @@ from provisioner.steps.base import (
 )
 from provisioner.steps.key import KeyOutput
 from provisioner.waits.wait import WaitSettings
-
-PASSED, FAILED = "passed", "failed"
-#: the words of changes the landscape needs (plan) or got (run); a wait is not one
-CHANGE_WORDS = (PLAN_WORDS[Action.CREATE], PLAN_WORDS[Action.UPDATE])
-
-
-@dataclass
-class StepResult:
-    """One step's outcome. ``action``: the run or plan word (see the module); ``reasons``: why; ``error``: the
-    failure's one line; ``checks``: a verification's checks (``{"name", "passed", "message"}``); ``seconds``: the
-    step's wall time; ``requests``: API requests it made."""
-
-    step: str
-    action: str
-    reasons: list[str]
-    seconds: float
-    error: str | None = None
-    requests: int = 0
-    checks: list[dict[str, Any]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:  # server text in a message: no secret, no control character, cut
-        self.error = shown(self.error) if self.error else self.error
-        self.reasons = [shown(r) for r in self.reasons]
-        self.checks = [deep(c) for c in self.checks]
-
-
-@dataclass
-class RunResult:
-    """One tenant's run or plan: ``playbook`` (the path as given), ``tenant`` (its subdomain), ``era`` (a sentence,
-    :mod:`provisioner.engine.eras`), ``dry_run`` (a plan), ``steps`` in the order they ran, ``requests`` and ``writes``
-    (API requests made; writes are POST/PUT/PATCH/DELETE other than token requests), ``seconds`` (wall time);
-    ``ok`` is False when a step failed, ``has_changes`` whether a plan found something to create or update."""
-
-    playbook: str
-    tenant: str
-    era: str
-    dry_run: bool
-    steps: list[StepResult] = field(default_factory=list)
-    #: per purpose: :class:`provisioner.engine.handoff.KeyMark` as a dict (at most one marked for Landscape Management)
-    keys: list[dict[str, Any]] = field(default_factory=list)
-    #: warnings and manual next steps (:func:`provisioner.engine.handoff.handoff_notes`)
-    notes: list[str] = field(default_factory=list)
-    requests: int = 0
-    writes: int = 0
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return all(s.action not in (FAILED, "error") for s in self.steps)
-
-    @property
-    def has_changes(self) -> bool:
-        """Whether a plan found something to create or update (waits are not changes)."""
-        return any(s.action in CHANGE_WORDS for s in self.steps)
-
-    def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["ok"] = self.ok
-        return out
 
 
 def resolve_secrets(pb: Playbook) -> None:
@@ -139,7 +80,7 @@ class Outcome:
     verification: Verification | None = None
 
 
-def converge(step: Step, env: Env, upstream: Upstream) -> Outcome:
+def converge(step: Step[Any, Any], env: Env, upstream: Upstream) -> Outcome:
     """read → compare → (apply unless nothing to do or ``env.dry_run``) → the outcome. After a wait (or when the
     apply adopted what a parallel run made: ``Output.recheck``) the step is read and compared once more and what
     still differs is applied; the word is then that of the second change (a wait and nothing else: ``waited``)."""
@@ -183,7 +124,7 @@ def verify(step: VerifyStep, env: Env, upstream: Upstream) -> Outcome:
     return Outcome(PASSED if verification.passed else FAILED, (verification.summary,), None, verification)
 
 
-def attempt_step(step: Step | VerifyStep, env: Env, upstream: Upstream) -> Outcome:
+def attempt_step(step: Step[Any, Any] | VerifyStep, env: Env, upstream: Upstream) -> Outcome:
     """:func:`converge` (or :func:`verify`), done again from the read on a transient failure
     (:func:`provisioner.engine.stepretry.retrying`)."""
     for attempt in retrying():
@@ -206,7 +147,7 @@ def step_result(name: str, outcome: Outcome, seconds: float, requests: int) -> S
     return StepResult(name, outcome.word, list(outcome.reasons), seconds, requests=requests, checks=checks)
 
 
-def attempt_counted(step: Step | VerifyStep, env: Env, upstream: Upstream,
+def attempt_counted(step: Step[Any, Any] | VerifyStep, env: Env, upstream: Upstream,
                     stats: StepStats) -> tuple[StepResult, Result | None]:
     """:func:`attempt_step` as one step of the graph (on a worker thread): its reported result, with its wall time
     and the requests it sent (:meth:`StepStats.counting`), and what later steps learn (None: nothing). A step

@@ -22,7 +22,8 @@ from typing import Generic, TypeVar
 from provisioner.clients.budget import SM_CREATES_PER_MINUTE
 from provisioner.clients.http import SessionPool
 from provisioner.engine.eras import era_of
-from provisioner.engine.runner import FAILED, RunResult, StepResult, http_settings, run
+from provisioner.engine.results import FAILED, RunResult, StepResult
+from provisioner.engine.runner import http_settings, run
 from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, ProvisionerError
 from provisioner.keys.keylease import hold_all, lease_wait
 from provisioner.playbook.load import Playbook
