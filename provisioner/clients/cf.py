@@ -19,12 +19,14 @@ from provisioner.clients.http import HttpClient, Pages, RequestStats, SessionPoo
 from provisioner.clients.uaa import shared_token_source
 from provisioner.errors import ApiError, ProvisionerError, StepFailed, clipped
 from provisioner.secret import Secret
-from provisioner.waits.wait import WaitSettings, poll
+from provisioner.waits.wait import WaitSettings
+from provisioner.waits.waitfor import plan, wait_for
 
 NOT_A_CF_API = ("this is not a Cloud Foundry API root: set cf.api to the API endpoint of the subaccount's CF "
                 "environment, e.g. https://api.cf.eu10.hana.ondemand.com (no path)")
 CF_CLIENT_ID = "cf"  # the cf CLI's public UAA client, with an empty secret
 PARAMS_NOT_SUPPORTED = 120004  # CF-ServiceFetchInstanceParametersNotSupported
+JOB_PENDING = ("PROCESSING", "POLLING")  # a CF v3 job still running (its states: these, COMPLETE, FAILED)
 
 
 class CloudFoundry:
@@ -125,29 +127,25 @@ class CloudFoundry:
 
     def wait_job(self, url: str, settings: WaitSettings, what: str,
                  near: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
-        """Poll ``GET /v3/jobs/:guid`` until COMPLETE; raise :class:`StepFailed` with the job's error on FAILED.
-        ``near(the job as last read)``: the read around the job's learned end instead
-        (:func:`provisioner.waits.wait.poll`),
-        returning a job object too."""
+        """Wait (:func:`provisioner.waits.waitfor.wait_for`) on ``GET /v3/jobs/:guid`` while PROCESSING or POLLING
+        until COMPLETE; raise :class:`StepFailed` with the job's error on FAILED. ``near(the job as last read)``: the
+        read around the job's learned end instead, returning a job object too."""
         latest: list[dict[str, Any]] = []
 
-        def read() -> dict[str, Any]:
-            job = self.job(url)
+        def refresh(job: dict[str, Any] | None = None) -> tuple[dict[str, Any], str]:
+            job = job if job is not None else self.job(url)
             latest[:] = [job]
-            return job
-
-        def done(job: dict[str, Any]) -> bool:
             if job.get("state") == "FAILED":
-                errs = job.get("errors") or [{}]
-                detail = errs[0].get("detail") or "no detail"
+                detail = (job.get("errors") or [{}])[0].get("detail") or "no detail"
                 raise StepFailed(f"{what}: job {job.get('operation', '')} failed: {detail}")
-            return job.get("state") == "COMPLETE"
+            return job, str(job.get("state"))
 
         host = urlsplit(self.http.base_url).netloc
-        return poll(read, done, settings=settings, what=what,
-                    describe=lambda j: f"job {j.get('operation', '')} is {j.get('state')}",
-                    kind=lambda j: f"{host} cf {j.get('operation', '')}",
-                    near=(lambda: near(latest[-1])) if near is not None else None)
+        learned = plan(settings, lambda j: f"{host} cf {j.get('operation', '')}",
+                       (lambda: refresh(near(latest[-1]))) if near is not None else None)
+        return wait_for(refresh, JOB_PENDING, ("COMPLETE",), settings.timeout, settings.gaps, what=what,
+                        describe=lambda j: f"job {j.get('operation', '')} is {j.get('state')}", learned=learned,
+                        origin=settings.origin)
 
     @staticmethod
     def job_resource_guid(job: dict[str, Any], link: str) -> str | None:
@@ -157,12 +155,12 @@ class CloudFoundry:
         return href.rstrip("/").rsplit("/", 1)[-1] if href else None
 
     @staticmethod
-    def job_location(resp) -> str:
+    def job_location(resp: Any) -> str:
         """The job URL of a 202 (its ``Location`` header); :class:`StepFailed` when it is missing."""
         loc = resp.headers.get("Location")
         if not loc:
             raise StepFailed(f"{resp.request.method} {resp.url}: 202 without a Location job URL")
-        return loc
+        return str(loc)
 
     # -- orgs, spaces, roles ----------------------------------------------------------------------------------
 

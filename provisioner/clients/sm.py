@@ -10,9 +10,10 @@ swagger and the Peripli specification ``api.md``):
   ``{"token": <next page>, "num_items", "items": [...]}``, every page read (``max_items``, ``token``), filtered by
   ``fieldQuery`` (``name eq 'x' and service_plan_id eq '…'``) and ``labelQuery``;
 - ``POST``/``PATCH``/``DELETE`` with ``?async=true``: 201/200 (done) or 202 + ``Location:
-  /v1/{kind}/{id}/operations/{op}``, polled with :func:`provisioner.waits.wait.poll` until ``state`` is ``succeeded``
-  (``failed`` raises :class:`~provisioner.errors.StepFailed` with the operation's description; every other state,
-  ``pending`` and ``in progress`` in Peripli's ``pkg/types/operation.go``, is waited for);
+  /v1/{kind}/{id}/operations/{op}``, waited on with :func:`provisioner.waits.waitfor.wait_for` until ``state`` is
+  ``succeeded`` (``failed`` raises :class:`~provisioner.errors.StepFailed` with the operation's description;
+  ``pending`` and ``in progress``, the other states of Peripli's ``pkg/types/operation.go``, are waited for; any
+  other state fails naming it);
 - 409 (the name is taken in the subaccount): the platform re-reads and adopts (:func:`name_taken`); 422 (a
   concurrent operation is in progress on the resource): the write waits and is sent again (:meth:`ServiceManager.
   write`); 429: the HTTP layer honours ``Retry-After`` (an HTTP date) for reads, and a write is re-read by the step;
@@ -36,12 +37,15 @@ from provisioner.clients.http import HttpClient, Pages, RequestStats, SessionPoo
 from provisioner.clients.uaa import OAuthTokenSource
 from provisioner.errors import ApiError, BadInput, StepFailed
 from provisioner.secret import Secret
-from provisioner.waits.wait import WaitSettings, poll
+from provisioner.waits.wait import WaitSettings
+from provisioner.waits.waitfor import Learned, plan, wait_for
 
 REQUIRED_SM_FIELDS = ("clientid", "clientsecret", "url", "sm_url")
 PAGE_SIZE = 100
 #: how often a write refused with 422 (a concurrent operation) is sent again, after waiting for that operation
 CONCURRENT_RETRIES = 8
+#: the states of an operation still running (Peripli ``pkg/types/operation.go``)
+OPERATION_PENDING = ("pending", "in progress")
 
 
 def quote(value: str) -> str:
@@ -226,24 +230,28 @@ class ServiceManager:
         return answers.operation(self.http.request("GET", location))
 
     def wait(self, location: str, settings: WaitSettings, what: str) -> str | None:
-        """Poll the operation until ``succeeded`` → its ``resource_id`` (else the id in the Location); ``pending``,
-        ``in progress`` or any other state is waited for. Raises :class:`StepFailed` with the description when it
-        failed, ``WaitTimeout`` after ``settings.timeout`` s."""
+        """Wait (:func:`provisioner.waits.waitfor.wait_for`) on the operation while ``pending`` or ``in progress``
+        until ``succeeded`` → its ``resource_id`` (else the id in the Location). Raises :class:`StepFailed` with the
+        description when it failed, :class:`~provisioner.waits.waitfor.UnexpectedState` on another state,
+        ``WaitTimeout`` after ``settings.timeout`` s."""
 
-        def done(op: dict[str, Any]) -> bool:
+        def refresh() -> tuple[dict[str, Any], str]:
+            op = self.operation(location)
             if op.get("state") == "failed":
                 errors = op.get("errors")
                 first = errors[0] if isinstance(errors, list) and errors else errors
                 detail = op.get("description") or (first.get("description") if isinstance(first, dict) else None)
                 kind = str(op.get("type") or "operation").lower()
                 raise StepFailed(f"{what}: {kind} failed: {detail or 'no detail'}")
-            return op.get("state") == "succeeded"
+            return op, str(op.get("state"))
 
         host = urlsplit(self.http.base_url).netloc
         resource = next((p for p in location.split("/") if p.startswith("service_")), "operation")
-        op = poll(lambda: self.operation(location), done, settings=settings, what=what,
-                  describe=lambda o: f"operation {o.get('type')} is {o.get('state')}",
-                  kind=lambda o: f"{host} sm {resource} {str(o.get('type') or '').lower()}")
+        learned: Learned[dict[str, Any]] | None = plan(
+            settings, lambda o: f"{host} sm {resource} {str(o.get('type') or '').lower()}")
+        op = wait_for(refresh, OPERATION_PENDING, ("succeeded",), settings.timeout, settings.gaps, what=what,
+                      describe=lambda o: f"operation {o.get('type')} is {o.get('state')}", learned=learned,
+                      origin=settings.origin)
         if op.get("resource_id"):
             return str(op["resource_id"])
         parts = location.rstrip("/").split("/")
