@@ -3,8 +3,7 @@
 Implements the Cloud Foundry v3 endpoints listed in docs/sap-facts.md §8: ``GET /`` (discovery of the UAA),
 organizations, spaces, roles, service offerings and plans, managed service instances (with ``/parameters``),
 service credential bindings of type ``key`` (with ``/details``) and jobs. Lists follow ``pagination.next.href``.
-Resources are returned as the API's JSON objects (``dict``). Errors raise :class:`~provisioner.errors.ApiError`.
-"""
+Resources are the API's JSON objects (``dict``). Errors raise :class:`~provisioner.errors.ApiError`."""
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from provisioner.clients.answers import cf as answers
-from provisioner.clients.fleetshare import FleetShare
+from provisioner.clients.fleetshare import FleetShare, Once
 from provisioner.clients.http import HttpClient, Pages, RequestStats, SessionPool
 from provisioner.clients.uaa import shared_token_source
 from provisioner.errors import ApiError, ProvisionerError, StepFailed, clipped
@@ -32,22 +31,22 @@ JOB_PENDING = ("PROCESSING", "POLLING")  # a CF v3 job still running (its states
 class CloudFoundry:
     """A CF v3 client for one API endpoint, authenticated through the UAA that ``GET /`` names."""
 
-    def __init__(self, api_url: str, *, pool: SessionPool | None = None, stats: RequestStats | None = None):
-        self.api_url = api_url.rstrip("/")
-        self.pool = pool
+    def __init__(self, api_url: str, *, pool: SessionPool | None = None, stats: RequestStats | None = None,
+                 share: FleetShare | None = None):
+        self.api_url, self.pool, self.share = api_url.rstrip("/"), pool, share  # share: FleetShare (None: none)
         self.stats = stats if stats is not None else RequestStats()
         self.http = HttpClient(self.api_url, what="CF API", pool=pool, stats=self.stats)
         #: lookups asked once per client (one run): steps running side by side share them
-        self._once = FleetShare()
+        self._once: Once[str] = Once()
 
     # -- authentication ---------------------------------------------------------------------------------------
 
     def uaa_url(self) -> str:
         """The UAA origin from ``GET /`` (``links.uaa.href``, else ``links.login.href``); asked once per API
-        endpoint among the runs sharing the pool (a fleet)."""
-        if self.pool is None:
+        endpoint among the runs sharing ``share`` (a fleet)."""
+        if self.share is None:
             return self._discover_uaa()
-        return self.pool.shared.once(("cf-uaa", self.api_url.lower()), self._discover_uaa)
+        return self.share.cf_uaa.once(self.api_url.lower(), self._discover_uaa)
 
     def _discover_uaa(self) -> str:
         try:
@@ -75,7 +74,7 @@ class CloudFoundry:
         self.http.token_source = shared_token_source(
             uaa_url or self.uaa_url(), client_id, client_secret or Secret(""), grant="password",
             what="CF UAA", username=username, password=password, origin=origin, user_is=user_is,
-            client_is=client_is, pool=self.pool, stats=self.stats)
+            client_is=client_is, pool=self.pool, stats=self.stats, share=self.share)
         self.http.token_source.token()
 
     def login_client(self, client_id: str, client_secret: Secret, *, uaa_url: str | None = None,
@@ -83,7 +82,8 @@ class CloudFoundry:
         """Sign in with the client-credentials grant (a technical user / CI client)."""
         self.http.token_source = shared_token_source(
             uaa_url or self.uaa_url(), client_id, client_secret, grant="client_credentials", what="CF UAA",
-            client_is=f"the CF client {clipped(client_id)} ({source})", pool=self.pool, stats=self.stats)
+            client_is=f"the CF client {clipped(client_id)} ({source})", pool=self.pool, stats=self.stats,
+            share=self.share)
         self.http.token_source.token()
 
     def use_token_source(self, source: Any) -> None:
@@ -171,7 +171,7 @@ class CloudFoundry:
     def org(self, name: str) -> dict[str, Any] | None:
         """:meth:`find_org`, asked once for this client (the space and the entitlement steps, running side by side,
         share the one ``GET /v3/organizations?names=``; a failed lookup is asked again)."""
-        return self._once.once(("org", name), lambda: self.find_org(name))
+        return self._once.once(name, lambda: self.find_org(name))
 
     def org_early(self, name: str) -> None:
         """:meth:`org` now, before the steps that share it run side by side (its request then counts for neither,

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 from provisioner import clock
 from provisioner.clients.answers import sm as answers
 from provisioner.clients.budget import TokenBucket
+from provisioner.clients.fleetshare import FleetShare
 from provisioner.clients.http import HttpClient, Pages, RequestStats, SessionPool
 from provisioner.clients.uaa import OAuthTokenSource
 from provisioner.errors import ApiError, BadInput, StepFailed
@@ -92,9 +93,11 @@ class ServiceManager:
     ``url`` (token endpoint base) and ``sm_url`` (see :func:`sm_credentials`)."""
 
     def __init__(self, credentials: Mapping[str, str], *, pool: SessionPool | None = None,
-                 stats: RequestStats | None = None):
+                 stats: RequestStats | None = None, share: FleetShare | None = None):
         self.stats = stats if stats is not None else RequestStats()
         self.pool = pool
+        #: what the runs of a run context share (the instance-create budget); None: no budget
+        self.share = share
         self.token_source = OAuthTokenSource(credentials["url"], credentials["clientid"],
                                              Secret(credentials["clientsecret"]), grant="client_credentials",
                                              what="Service Manager XSUAA", pool=pool, stats=self.stats)
@@ -200,16 +203,16 @@ class ServiceManager:
         """``POST /v1/{kind}?async=true``; a taken name raises ApiError 409 (:func:`name_taken`). An instance
         create first takes a token from the fleet's budget for this Service Manager
         (:mod:`provisioner.clients.budget`)."""
-        if kind == "service_instances" and self.pool is not None:
+        if kind == "service_instances" and self.share is not None:
             self.create_budget().take()
         return self.write("POST", f"/v1/{kind}", body)
 
     def create_budget(self) -> TokenBucket:
         """The instance-create budget shared by the runs of the fleet that talk to this Service Manager URL
         (``HttpSettings.sm_creates_per_minute`` a minute)."""
-        assert self.pool is not None
-        rate = self.pool.settings.sm_creates_per_minute
-        return self.pool.shared.once(("sm-creates", self.http.base_url.lower()), lambda: TokenBucket(rate))
+        assert self.share is not None
+        rate = self.http.pool.settings.sm_creates_per_minute
+        return self.share.sm_creates.once(self.http.base_url.lower(), lambda: TokenBucket(rate))
 
     def update(self, kind: str, ident: str, body: Mapping[str, Any]) -> Written:
         """``PATCH /v1/{kind}/{id}?async=true``."""

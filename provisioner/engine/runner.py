@@ -16,7 +16,8 @@ from typing import Any
 
 from provisioner import clock
 from provisioner.clients.atonce import StepStats
-from provisioner.clients.http import HttpSettings, SessionPool
+from provisioner.clients.http import HttpSettings
+from provisioner.engine.context import RunContext
 from provisioner.engine.eras import select_steps
 from provisioner.engine.handoff import KeyMark, handoff, held
 from provisioner.engine.orgcheck import OrgGuard
@@ -65,8 +66,12 @@ def http_settings(pb: Playbook, max_in_flight_per_host: int | None = None) -> Ht
     return HttpSettings.of(pb.http, max_in_flight_per_host)
 
 
-def pool_for(pb: Playbook) -> SessionPool:
-    return SessionPool(http_settings(pb))
+def context_for(pb: Playbook) -> RunContext:
+    """A run context of its own for one tenant (:class:`provisioner.engine.context.RunContext`): close it."""
+    return RunContext(http_settings(pb))
+
+
+pool_for = context_for  # the name it had when the pool held what a run shares
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,7 @@ def attempt_counted(step: Step[Any, Any] | VerifyStep, env: Env, upstream: Upstr
     return step_result(step.name, outcome, clock.monotonic() - t0, counter.value), outcome.result
 
 
-def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: SessionPool | None = None,
+def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, ctx: RunContext | None = None,
         poll: WaitSettings | None = None, on_step: Callable[[RunResult, StepResult], None] | None = None,
         on_start: Callable[[RunResult, str], None] | None = None) -> RunResult:
     """Run (or with ``dry_run`` plan) the playbook: the steps of each purpose's key in turn (``tenant.purposes``,
@@ -181,15 +186,15 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
     result = RunResult(pb.source, pb.tenant.subdomain, era, dry_run)
     stats = StepStats()
     started = clock.monotonic()
-    own_pool = pool is None
-    pool = pool or pool_for(pb)
+    own_ctx = ctx is None
+    ctx = ctx or context_for(pb)
     chosen = pb.landscape_management_purpose
     marks: list[KeyMark] = []
     try:
         with clock.deadline(pb.timeouts.run):  # the run's time limit (--timeout): every wait and request ends by it
             for purpose, part in parts:
                 label = "" if len(parts) == 1 else f"[{purpose}]"
-                key, new, holds = _run_purpose(part, result, label, stats, pool, dry_run=dry_run, force=force,
+                key, new, holds = _run_purpose(part, result, label, stats, ctx, dry_run=dry_run, force=force,
                                                poll=poll, on_step=on_step, on_start=on_start)
                 marks.append(KeyMark(purpose, part.download_path, key, purpose == chosen, new, *holds))
         return result
@@ -197,11 +202,11 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
         result.keys, result.notes = handoff(pb, marks, result.steps, dry_run=dry_run)
         result.requests, result.writes = stats.requests, stats.writes
         result.seconds = clock.monotonic() - started
-        if own_pool:
-            pool.close()
+        if own_ctx:
+            ctx.close()
 
 
-def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, pool: SessionPool, *,
+def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, ctx: RunContext, *,
                  dry_run: bool, force: bool, poll: WaitSettings | None,
                  on_step: Callable[[RunResult, StepResult], None] | None,
                  on_start: Callable[[RunResult, str], None] | None) -> tuple[str | None, bool, tuple[Any, ...]]:
@@ -219,7 +224,7 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, 
     need_btp = any(step.name == "entitlement" and skip is None for step, skip in selected)
     t0 = clock.monotonic()
     try:
-        conn = connect_retrying(pb, pool, stats, need_btp=need_btp, writes=not dry_run)
+        conn = connect_retrying(pb, ctx, stats, need_btp=need_btp, writes=not dry_run)
     except BadInput:
         raise
     except ProvisionerError as exc:
@@ -231,8 +236,8 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, 
         record(StepResult(BINDING_STEP, b.word, [b.reason], b.seconds, requests=b.requests))
     selected = conn.skips(selected)  # a plan that cannot read Service Manager yet skips the steps reading it
     env = Env(pb, conn.cf, conn.btp, conn.platform, dry_run=dry_run, force=force, poll=poll or WaitSettings(),
-              on_subaccount=conn.on_subaccount, pool=pool, stats=stats,
-              write_guard=OrgGuard(pb, conn.cf, conn.btp, lambda: btp_client(pb, pool, stats), pool=pool, stats=stats))
+              on_subaccount=conn.on_subaccount, pool=ctx.pool, stats=stats, job_times=ctx.job_times,
+              write_guard=OrgGuard(pb, conn.cf, conn.btp, lambda: btp_client(pb, ctx, stats), ctx=ctx, stats=stats))
     if conn.cf is not None and pb.cf is not None and not first_run(pb):
         conn.cf.org_early(pb.cf_settings.org)  # the space and the entitlement steps both read it
     steps = {step.name: (step, skip) for step, skip in selected}

@@ -83,8 +83,8 @@ def locate(pb: Playbook) -> Located:
     rotate and revoke write there)."""
     resolve_secrets(pb)
     check_key_sources(pb)  # a bad key file or URL: bad input, before any request
-    pool, stats = pool_for(pb), RequestStats()
-    conn = connect_platform(pb, pool, stats, need_btp=False)
+    ctx, stats = pool_for(pb), RequestStats()
+    conn = connect_platform(pb, ctx, stats, need_btp=False)
     platform = conn.platform
     generated = locates(pb)
     why = (" (this tenant's credentials were generated with it, and the tool rotates or revokes only keys it "
@@ -93,7 +93,7 @@ def locate(pb: Playbook) -> Located:
         scope, where = pb.btp.subaccount, "the subaccount"
     else:
         assert conn.cf is not None and pb.cf is not None
-        OrgGuard(pb, conn.cf, conn.btp, lambda: btp_client(pb, pool, stats), pool=pool, stats=stats)()
+        OrgGuard(pb, conn.cf, conn.btp, lambda: btp_client(pb, ctx, stats), ctx=ctx, stats=stats)()
         org, space = conn.cf.find_org_and_space(pb.cf.org, pb.space_name)
         if org is None:
             raise StepFailed(f"CF org {pb.cf.org!r} not found or not visible")
@@ -110,7 +110,7 @@ def locate(pb: Playbook) -> Located:
     foreign = [k for k in platform.list_keys(inst.guid) if k.guid not in mine]
     own_instance = (inst.record.get(MANAGED_RECORD) == MANAGED_BY if conn.on_subaccount
                     else HASH_RECORD in inst.record) and not generated
-    return Located(pool, stats, platform, inst, own, foreign, own_instance)
+    return Located(ctx.pool, stats, platform, inst, own, foreign, own_instance)
 
 
 def _included(found: Located, include_foreign: tuple[str, ...]) -> list[ServiceKey]:
