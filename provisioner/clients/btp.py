@@ -19,7 +19,7 @@ from provisioner.clients.atonce import at_once
 from provisioner.clients.fleetshare import FleetShare
 from provisioner.clients.http import HttpClient, RequestStats, SessionPool
 from provisioner.clients.uaa import shared_token_source
-from provisioner.errors import ApiError, BadInput, StepFailed, clipped
+from provisioner.errors import ApiError, BadInput, NameTaken, NotFound, StepFailed, clipped
 from provisioner.secret import Secret
 
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -91,11 +91,8 @@ class Btp:
             def read() -> dict[str, Any]:
                 try:
                     return answers.subaccount(self.accounts.request("GET", f"/accounts/v1/subaccounts/{guid}"))
-                except ApiError as exc:
-                    if exc.status == 404:
-                        raise StepFailed(f"subaccount {ident} not found in the global account of the cis key") \
-                            from None
-                    raise
+                except NotFound:
+                    raise StepFailed(f"subaccount {ident} not found in the global account of the cis key") from None
 
             # the run's org check (in whichever step writes first) and its entitlement step both ask, side by side
             return self._once.once(("subaccount", guid), read)
@@ -169,9 +166,8 @@ class Btp:
         path = f"/accounts/v2/subaccounts/{subaccount_guid}/serviceManagerBindings"
         try:
             return answers.sm_binding(self.accounts.request("GET", f"{path}/{name}"))
-        except ApiError as exc:
-            if exc.status != 404:
-                raise
+        except NotFound:
+            pass
         return self.create_sm_binding(subaccount_guid, name)[0] if create else None
 
     def create_sm_binding(self, subaccount_guid: str, name: str) -> tuple[dict[str, Any], bool]:
@@ -181,9 +177,8 @@ class Btp:
         try:
             made = self.accounts.request("POST", path, json={"name": name}, expect=(200, 201))
             return answers.sm_binding(made), True
-        except ApiError as exc:
-            if exc.status != 409:
-                raise
+        except NameTaken:
+            pass
         return answers.sm_binding(self.accounts.request("GET", f"{path}/{name}")), False
 
     # -- entitlements -----------------------------------------------------------------------------------------

@@ -7,7 +7,17 @@ Manager, Space Developer).
 
 from __future__ import annotations
 
-from provisioner.errors import ApiError
+from provisioner.errors import (
+    ApiError,
+    Conflict,
+    Forbidden,
+    InProgress,
+    NameTaken,
+    NoAnswer,
+    Throttled,
+    Unauthorized,
+    Unavailable,
+)
 
 ROLE_BY_STEP = {
     "space": "the Org Manager role in the org (to create spaces and give roles)",
@@ -34,16 +44,16 @@ def hint(exc: ApiError, step: str) -> str | None:
     """A fix for ``exc`` met in ``step``, or None when the API's own text says it all."""
     if exc.code in BTP_HINTS and "entitlements" in exc.url:
         return BTP_HINTS[exc.code]
-    if exc.status == 403:
+    if isinstance(exc, Forbidden):
         return f"the signed-in identity lacks {ROLE_BY_STEP.get(step, 'a required role')}"
-    if exc.status == 401:
+    if isinstance(exc, Unauthorized):
         return "the API refused the credentials sent; sign in again or check the credentials"
-    if exc.status == 429:
+    if isinstance(exc, Throttled):
         return "rate limited and retries ran out; re-run later or lower --parallel"
-    if exc.status in (502, 503, 504):
+    if isinstance(exc, Unavailable):
         return "the API is unavailable after retries; re-run later (a re-run adopts what exists)"
-    if exc.status == 0:
+    if isinstance(exc, NoAnswer):
         return "check the URL and the network; a re-run adopts what exists"
-    if exc.code == 60016 or exc.status == 409:
+    if isinstance(exc, InProgress) or (isinstance(exc, Conflict) and not isinstance(exc, NameTaken)):
         return "another operation is in progress on this resource; re-run once it ends"
     return None

@@ -37,7 +37,7 @@ from provisioner.engine.handoff import replaced_notes
 from provisioner.engine.orgcheck import OrgGuard
 from provisioner.engine.runner import btp_client, connect_platform, pool_for, resolve_secrets
 from provisioner.engine.runner import run as run_playbook
-from provisioner.errors import ApiError, BadInput, StepFailed
+from provisioner.errors import ApiError, BadInput, NotFound, StepFailed
 from provisioner.keys import keylease
 from provisioner.keys.keyfile import existing_key, write_key_file
 from provisioner.keys.keytest import test_key
@@ -154,10 +154,8 @@ def _delete_key(platform: ServicePlatform, key: ServiceKey, timeout: float) -> N
     """Delete a key and wait; one already gone is fine."""
     try:
         operation = platform.delete_key(key.guid)
-    except ApiError as exc:
-        if exc.status == 404:
-            return
-        raise
+    except NotFound:
+        return
     if operation:
         platform.wait_operation(operation, WaitSettings(timeout=timeout), f"delete service key {key.name}")
 

@@ -3,8 +3,9 @@ service keys live. :mod:`provisioner.platform.cloudfoundry` implements it over t
 Service Manager is the other platform BTP offers (the same records, kept as labels instead of annotations).
 
 Records are frozen; ``Mapping`` fields are read-only by type (never written after a read). Methods raise
-:class:`~provisioner.errors.ApiError` on API errors, :class:`~provisioner.errors.StepFailed` when an operation
-failed and :class:`~provisioner.errors.WaitTimeout` when a wait ran out of time.
+:class:`~provisioner.errors.ApiError` on API errors, typed at the client boundary (``NotFound``, ``NameTaken``,
+``Transient``, ...: :mod:`provisioner.clients.http_errors`), :class:`~provisioner.errors.StepFailed` when an
+operation failed and :class:`~provisioner.errors.WaitTimeout` when a wait ran out of time.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ class ServicePlatform(Protocol):
     def create_instance(self, space: str, plan: str, name: str, parameters: Mapping[str, Any],
                         record: Mapping[str, str]) -> str | None:
         """Create a managed instance of ``plan`` (a plan guid) keeping ``record`` on it → the operation.
-        A taken name raises :class:`~provisioner.errors.ApiError` 422 (see :meth:`name_taken`)."""
+        A taken name raises :class:`~provisioner.errors.NameTaken` (a parallel run made it: adopt it)."""
         ...
 
     def update_instance(self, guid: str, *, parameters: Mapping[str, Any], record: Mapping[str, str],
@@ -138,7 +139,7 @@ class ServicePlatform(Protocol):
 
     def create_key(self, instance: str, name: str, parameters: Mapping[str, Any] | None = None) -> str | None:
         """Create a key of the instance with the binding ``parameters`` (e.g. an x509 key's) → the operation. A
-        taken name raises ApiError 422 (:meth:`name_taken`)."""
+        taken name raises :class:`~provisioner.errors.NameTaken`."""
         ...
 
     def read_key(self, guid: str) -> ServiceKey:
@@ -162,10 +163,6 @@ class ServicePlatform(Protocol):
         """:meth:`wait_operation` for a key's create → (its guid when the platform names it, its credentials when
         the wait read them: around the operation's learned end a platform may read the credentials instead of the
         operation, so that they need no read after it; None otherwise)."""
-        ...
-
-    def name_taken(self, exc: Exception) -> bool:
-        """Whether a create failed because the name is taken (a parallel run made it: adopt it)."""
         ...
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from provisioner.clients.cf import CloudFoundry
-from provisioner.errors import ApiError
+from provisioner.errors import NotFound
 from provisioner.platform import Operation, ServiceInstance, ServiceKey, ServicePlan
 from provisioner.waits.wait import WaitSettings
 
@@ -131,9 +131,7 @@ class CloudFoundryPlatform:
                 return self.cf.job(operation)
             try:
                 found = self.cf.key_credentials(guid)
-            except ApiError as exc:
-                if exc.status != 404:
-                    raise
+            except NotFound:
                 return job  # not ready yet (or not readable: the job reads after the burst tell)
             if not found:  # Cloud Controllers without the create_succeeded guard answer 200 with the precursor's {}
                 return job
@@ -143,8 +141,3 @@ class CloudFoundryPlatform:
         job = self.cf.wait_job(operation, settings, what, near=read_details)
         guid = self.cf.job_resource_guid(job, "service_credential_binding")
         return guid, (credentials[0] if credentials and guid is not None else None)
-
-    def name_taken(self, exc: Exception) -> bool:
-        """A 422 whose detail says the name is taken (instances) or must be unique (keys)."""
-        return (isinstance(exc, ApiError) and exc.status == 422
-                and ("name is taken" in exc.detail or "must be unique" in exc.detail))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from provisioner.clients.sm import ServiceManager, name_taken
+from provisioner.clients.sm import ServiceManager
 from provisioner.errors import StepFailed
 from provisioner.platform import MANAGED_BY, MANAGED_RECORD, Operation, ServiceInstance, ServiceKey, ServicePlan
 from provisioner.waits.wait import WaitSettings
@@ -114,7 +114,7 @@ class ServiceManagerPlatform:
     def create_instance(self, space: str, plan: str, name: str, parameters: Mapping[str, Any],
                         record: Mapping[str, str]) -> str | None:
         """``POST /v1/service_instances?async=true`` with the record and the tool's mark as labels → the
-        operation (None when done at once). A taken name raises ApiError 409 (:meth:`name_taken`)."""
+        operation (None when done at once). A taken name raises :class:`~provisioner.errors.NameTaken` (409)."""
         body = {"name": name, "service_plan_id": plan, "parameters": dict(parameters), "labels": labels_of(record)}
         return self.sm.create(INSTANCES, body).operation
 
@@ -153,7 +153,7 @@ class ServiceManagerPlatform:
 
     def create_key(self, instance: str, name: str, parameters: Mapping[str, Any] | None = None) -> str | None:
         """``POST /v1/service_bindings?async=true`` (``parameters``, none by default; the tool's mark as a label)
-        → the operation. A taken name raises ApiError 409."""
+        → the operation. A taken name raises :class:`~provisioner.errors.NameTaken` (409)."""
         body = {"name": name, "service_instance_id": instance, "parameters": dict(parameters or {}),
                 "labels": labels_of({})}
         return self.sm.create(BINDINGS, body).operation
@@ -184,7 +184,3 @@ class ServiceManagerPlatform:
     def wait_key(self, operation: str, settings: WaitSettings, what: str) -> tuple[str | None, dict[str, Any] | None]:
         """:meth:`wait_operation` → (the binding's id, None: its credentials are read after)."""
         return self.wait_operation(operation, settings, what), None
-
-    def name_taken(self, exc: Exception) -> bool:
-        """A 409: the name is taken in the subaccount (a parallel run made it: adopt it)."""
-        return name_taken(exc)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from provisioner.clients.atonce import at_once
-from provisioner.errors import StepFailed
+from provisioner.errors import NameTaken, StepFailed
 from provisioner.platform import (
     HASH_RECORD,
     MANAGED_BY,
@@ -254,9 +254,7 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         try:
             operation, origin = started(lambda: env.platform.create_instance(space, plan, pb.instance_name, params,
                                                                              record))
-        except Exception as exc:
-            if not env.platform.name_taken(exc):
-                raise
+        except NameTaken:
             # a parallel run created it: adopt it; the runner compares it again (it may need an update)
             found = env.platform.find_instance(space, pb.instance_name)
             if found is None:

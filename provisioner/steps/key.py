@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from provisioner.errors import ApiError, StepFailed
+from provisioner.errors import NameTaken, NotFound, StepFailed
 from provisioner.keys.keyfile import existing_key
 from provisioner.platform import MANAGED_BY, MANAGED_RECORD, Operation, ServiceKey, ServicePlatform, settle_key
 from provisioner.playbook.load import Playbook
@@ -163,9 +163,7 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             if operation is not None:
                 guid, credentials = env.platform.wait_key(
                     operation, replace(env.wait_settings(pb.timeouts.key), origin=origin), f"service key {pb.key_name}")
-        except Exception as exc:
-            if not env.platform.name_taken(exc):
-                raise
+        except NameTaken:
             notes = ("adopted the key a parallel run created",)
         if guid is not None:  # the completed operation names the key: its create succeeded, no re-read
             made = {MANAGED_RECORD: MANAGED_BY} if env.on_subaccount else {}  # SM labels this tool's bindings
@@ -189,10 +187,8 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
         """Delete a superseded generation and wait; one already gone is fine."""
         try:
             operation = env.platform.delete_key(key.guid)
-        except ApiError as exc:
-            if exc.status == 404:
-                return
-            raise
+        except NotFound:
+            return
         if operation:
             env.platform.wait_operation(operation, env.wait_settings(env.settings.timeouts.key),
                                         f"delete service key {key.name}")
