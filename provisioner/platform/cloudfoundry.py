@@ -11,7 +11,8 @@ from typing import Any
 
 from provisioner.clients.cf import CloudFoundry
 from provisioner.errors import NotFound
-from provisioner.platform import Operation, ServiceInstance, ServiceKey, ServicePlan
+from provisioner.platform import HASH_RECORD, Found, FoundKey, Operation, ServiceInstance, ServiceKey, ServicePlan
+from provisioner.playbook.load import Playbook
 from provisioner.waits.wait import WaitSettings
 
 #: the resource link a job names, by what it made
@@ -141,3 +142,45 @@ class CloudFoundryPlatform:
         job = self.cf.wait_job(operation, settings, what, near=read_details)
         guid = self.cf.job_resource_guid(job, "service_credential_binding")
         return guid, (credentials[0] if credentials and guid is not None else None)
+
+    # -- the Cloud Foundry route: what differs from Service Manager -------------------------------------------
+
+    def scope(self, space: str | None) -> str | None:
+        """The space: instances live in one."""
+        return space
+
+    def where(self, space_name: str) -> str:
+        return f"space {space_name}"
+
+    def key_kind(self) -> str:
+        return "service key"
+
+    def marks_own(self) -> bool:
+        """No mark on keys: the playbook's names tell which are this tool's."""
+        return False
+
+    def foreign(self, record: Mapping[str, str]) -> bool:
+        """Never told: an instance or key of the playbook's name is taken as the playbook's."""
+        return False
+
+    def ours(self, record: Mapping[str, str]) -> bool:
+        """The instance carries the record of the parameters this tool applied (an annotation)."""
+        return HASH_RECORD in record
+
+    def as_made(self, record: Mapping[str, str]) -> dict[str, str]:
+        return dict(record)
+
+    def update_xsappname(self, instance: ServiceInstance, current: str) -> str:
+        """The one the instance has."""
+        return current
+
+    def clear_failed(self, instance: ServiceInstance, settings: WaitSettings, what: str) -> None:
+        """Nothing: Cloud Foundry replaces an instance whose create failed when it is created again."""
+
+    def locate_instance(self, settings: Playbook) -> Found | None:
+        """None: the generated credentials are found by the playbook's names, in the space."""
+        return None
+
+    def locate_key(self, instance: ServiceInstance, settings: Playbook) -> FoundKey | None:
+        """None: found by the playbook's names."""
+        return None
