@@ -189,6 +189,11 @@ class Disconnected(NoAnswer, Transient):
     verification failed. Transient."""
 
 
+class TlsFailed(Disconnected):
+    """TLS verification failed (status 0): the server's certificate is not trusted (``http.ca_bundle``), or it did
+    not take a client certificate (an x509 key's mTLS sign-in). Transient, as every lost connection."""
+
+
 class Throttled(ApiError):
     """429 Too Many Requests after the HTTP layer's retries (transient: the step is done again from its read);
     or, with ``too_long``, a 429 or 503 that asked to wait longer than the cap (``http.max_retry_wait``) or than

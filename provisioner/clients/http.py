@@ -67,6 +67,7 @@ from provisioner.errors import (
     PageLoop,
     ProvisionerError,
     TimedOut,
+    TlsFailed,
     TokensRefused,
     UnsafeLink,
 )
@@ -262,11 +263,12 @@ class HttpClient:
 
 
 def _failed(exc: BaseException, method: str, where: Target) -> NoAnswer:
-    """The error of a request that got no (whole) answer: :class:`~provisioner.errors.Disconnected` (transient),
-    or :class:`~provisioner.errors.NoAnswer` when nothing listens there."""
+    """The error of a request that got no (whole) answer: :class:`~provisioner.errors.Disconnected` (transient;
+    :class:`~provisioner.errors.TlsFailed` when TLS verification failed), or :class:`~provisioner.errors.NoAnswer`
+    when nothing listens there."""
     if isinstance(exc, requests.exceptions.SSLError):
-        return Disconnected(0, None, "TLS", f"TLS verification failed ({type(exc).__name__}); set http.ca_bundle in "
-                            "the playbook to your CA bundle", method, where.display)
+        return TlsFailed(0, None, "TLS", f"TLS verification failed ({type(exc).__name__}); set http.ca_bundle in the "
+                         "playbook to your CA bundle", method, where.display)
     if refused(exc):
         return NoAnswer(0, None, "ConnectionRefused", "nothing answers at this address (connection refused): is "
                         "the API running, and is the URL right?", method, where.display)
