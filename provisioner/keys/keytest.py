@@ -35,17 +35,7 @@ from provisioner.clients.http import HttpClient, RequestStats, SessionPool
 from provisioner.clients.http_guards import display_url
 from provisioner.clients.uaa import claims as read_claims
 from provisioner.clients.uaa import request_token
-from provisioner.errors import (
-    ApiError,
-    BadInput,
-    Forbidden,
-    Interrupted,
-    MalformedAnswer,
-    ProvisionerError,
-    StepFailed,
-    TlsFailed,
-    Unauthorized,
-)
+from provisioner.errors import ApiError, BadInput, Interrupted, MalformedAnswer, ProvisionerError, StepFailed, TlsFailed
 from provisioner.keys.keyfile import Check, certificate_check
 from provisioner.keys.mtls import certificate_token
 from provisioner.keys.x509key import is_x509
@@ -303,8 +293,7 @@ def api_check(api_url: str, token: str, *, pool: SessionPool | None = None,
             raise
         if isinstance(exc, MalformedAnswer):
             return Check(name, False, str(exc))
-        why = "refused the token (401)" if isinstance(exc, Unauthorized) else \
-            "accepted the token but it lacks the API's scope (403)" if isinstance(exc, Forbidden) else \
-            f"answered HTTP {exc.status}"
-        return Check(name, False, f"GET {display_url(target)}: {why}")
+        why = {401: "refused the token (401)", 403: "accepted the token but it lacks the API's scope (403)"}
+        return Check(name, False, f"GET {display_url(target)}: "
+                                  f"{why.get(exc.status, f'answered HTTP {exc.status}')}")
     return Check(name, True, f"GET {display_url(target)} accepted the token")

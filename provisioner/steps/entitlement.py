@@ -183,10 +183,10 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
         return EntitlementOutput(observation.plan)
 
     def _assign(self, env: Env, guid: str, enable: bool, unique_id: str | None) -> tuple[str | None, float]:
-        """PUT with ``enable`` or ``amount``; on 12003 (enable/amount mismatch) the other one, once; on 30004
-        (another change holds the entitlement lock) again with backoff until the step's timeout (tenacity, on
-        :mod:`provisioner.clock`). → (the job URL, or None; the job's origin: :func:`provisioner.waits.wait.started` of
-        the PUT that was accepted)."""
+        """PUT with ``enable`` or ``amount``; on :class:`~provisioner.errors.QuotaKindRefused` (12003: enable/amount
+        mismatch) the other one, once; on :class:`~provisioner.errors.Locked` (30004: another change holds the
+        entitlement lock) again with backoff until the step's timeout (tenacity, on :mod:`provisioner.clock`). → (the
+        job URL, or None; the job's origin: :func:`provisioner.waits.wait.started` of the PUT that was accepted)."""
         from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential, wait_random
 
         s = env.settings.service
