@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from provisioner.errors import BadInput
-from provisioner.keys.keyfile import read_text_file
 from provisioner.keys.keyjson import shown
 from provisioner.safefile import expand as safefile_expand
+from provisioner.safefile import read_text as safefile_read_text
 from provisioner.secret import Secret, register
 
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -101,7 +101,7 @@ class SecretRef(BaseModel):
         if fifo and str(path) in _FIFO_SECRETS:  # a FIFO reads once: its secret is kept for this process
             return _FIFO_SECRETS[str(path)]
         try:
-            text = read_text_file(path, "secret file", fifo_seconds=SECRET_FIFO_SECONDS)
+            text = safefile_read_text(safefile_expand(path), "secret file", fifo_seconds=SECRET_FIFO_SECONDS)
         except BadInput as exc:
             message = str(exc)  # "PATH: problem" (safefile's form): PATH shown only when it has a path's shape
             for spelled in sorted({str(safefile_expand(path)), str(path), self.file}, key=len, reverse=True):
