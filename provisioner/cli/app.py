@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from enum import StrEnum
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -112,7 +112,7 @@ def doctor(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file
     _verbose(verbose)
     from provisioner.cli import doctor as doc
 
-    def say(check) -> None:
+    def say(check: doc.Finding) -> None:
         _say(f"{doc.word(check)}  {check.name}: {check.message}")
 
     raise typer.Exit(_guard(lambda: doc.diagnose(_load(playbook, None), say)))
@@ -125,7 +125,7 @@ def validate(playbooks: Playbooks) -> None:
     from provisioner.fleet.check import check_fleet
     from provisioner.playbook import load as pbmod
 
-    loaded = [(path, pb) for path in playbooks for pb in _guard(lambda path=path: pbmod.load_all(path))]
+    loaded = [(path, pb) for path in playbooks for pb in _guard(partial(pbmod.load_all, path))]
     _guard(lambda: check_fleet([pb for _, pb in loaded]))
     for path, pb in loaded:
         typer.echo(cap(f"{path}: valid (tenant {pb.tenant.subdomain}, route {pb.route_name}, instance "

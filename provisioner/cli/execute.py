@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from provisioner.cli.common import ENV, _fail, _guard, _load_all
 from provisioner.cli.fleet import narrow
 from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED
+
+if TYPE_CHECKING:
+    from provisioner.engine.runner import RunResult, StepResult
+    from provisioner.playbook.model import Playbook
 
 
 class OutputFormat(StrEnum):
@@ -26,7 +30,7 @@ Output = Annotated[OutputFormat, typer.Option("--output", "-o", envvar=ENV + "OU
                                                    "otherwise) or json (the report on stdout).")]
 
 
-def _load_or_report(playbooks: list[Path], timeout: float | None, junit: Path | None) -> list:
+def _load_or_report(playbooks: list[Path], timeout: float | None, junit: Path | None) -> list[Playbook]:
     """:func:`_load_all`; on bad input, when ``--junit`` is given, the JUnit file says so (one ``error``)."""
     from provisioner.errors import BadInput
 
@@ -40,10 +44,10 @@ def _load_or_report(playbooks: list[Path], timeout: float | None, junit: Path | 
         raise
 
 
-def _execute(playbooks, *, dry_run: bool, force: bool, timeout, parallel: int, max_in_flight: int | None,
-             report, junit,
+def _execute(playbooks: list[Path], *, dry_run: bool, force: bool, timeout: float | None, parallel: int,
+             max_in_flight: int | None, report: Path | None, junit: Path | None,
              output: OutputFormat | str, shard: str | None = None, resume: Path | None = None,
-             sm_budget: float = 50.0):
+             sm_budget: float = 50.0) -> list[RunResult]:
     """Load every playbook (bad input, or outputs that would clobber an input or each other,
     :mod:`provisioner.fleet.outpaths`: nothing runs), keep the tenants of ``--shard`` not converged in ``--resume`` (the
     report then lists those it skipped), run or plan them, print and write the reports; after Ctrl-C / SIGTERM, say
@@ -63,11 +67,11 @@ def _execute(playbooks, *, dry_run: bool, force: bool, timeout, parallel: int, m
     printer = printer_for(output)
     progress = interrupt.progress
 
-    def on_step(result, step_result) -> None:
+    def on_step(result: RunResult, step_result: StepResult) -> None:
         progress.step(result, step_result)
         printer.step(result, step_result)
 
-    def on_start(result, step: str) -> None:
+    def on_start(result: RunResult, step: str) -> None:
         progress.start(result, step)
         printer.start(result, step)
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from provisioner import safefile
 from provisioner.errors import BadInput, StepFailed
-from provisioner.keys.almsetup import alm_setup_fields  # noqa: F401 - re-exported (key export)
+from provisioner.keys.almsetup import alm_setup_fields as alm_setup_fields  # re-exported (key export)
 from provisioner.keys.keybackup import backup
 from provisioner.keys.keyjson import BARE, CLI_TEXT, WRAPPED, ParsedKey, parse_key, shown
 from provisioner.keys.x509key import certificate_expiry, describe_expiry

@@ -17,7 +17,7 @@ from pydantic.json_schema import SkipJsonSchema
 from provisioner.playbook.limits import MAX_WAIT_SECONDS, HttpConfig, Timeouts
 from provisioner.playbook.purposes import purpose_problems
 from provisioner.playbook.secretref import SecretRef
-from provisioner.playbook.sections import (  # noqa: F401 - re-exported
+from provisioner.playbook.sections import (
     BtpSettings,
     CfLogin,
     CfSettings,
@@ -39,7 +39,7 @@ from provisioner.playbook.sections import (  # noqa: F401 - re-exported
     UniqueTuple,
     Value,
 )
-from provisioner.playbook.service import (  # noqa: F401 - re-exported
+from provisioner.playbook.service import (
     LANDSCAPE_TYPES,
     CredentialType,
     PurposeSettings,
@@ -47,7 +47,11 @@ from provisioner.playbook.service import (  # noqa: F401 - re-exported
     X509Settings,
 )
 
-__all__ = ["MAX_WAIT_SECONDS", "HttpConfig", "Timeouts"]  # declared in provisioner.playbook.limits
+__all__ = ["LANDSCAPE_TYPES", "MAX_WAIT_SECONDS", "BtpSettings", "CfLogin", "CfSettings", "CredentialType",
+           "DownloadSettings", "EntitlementSettings", "GeneratedPlatform", "GeneratedSettings", "HttpConfig",
+           "InstanceSettings", "KeySettings", "Mode", "NonEmpty", "OrgCheck", "Playbook", "Purpose", "PurposeSettings",
+           "Route", "Section", "ServiceSettings", "SpaceSettings", "StepsSettings", "Tenant", "Timeouts",
+           "UniqueTuple", "Value", "X509Settings"]  # declared in .limits, .sections and .service
 
 class Playbook(Section):
     """A loaded playbook of one tenant (the document's keys, plus ``source`` and shortcuts to the steps'
@@ -92,7 +96,8 @@ class Playbook(Section):
         hold no placeholder is returned as it is."""
         from provisioner.playbook.purposes import for_purpose
 
-        return for_purpose(self, purpose)
+        copy: Playbook = for_purpose(self, purpose)
+        return copy
 
     @property
     def landscape_management_purpose(self) -> Purpose | None:
