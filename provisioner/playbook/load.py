@@ -11,30 +11,28 @@ of them before any API call. A playbook may list several ``tenants`` sharing its
 (:func:`load_all`).
 
 Loading is: YAML with positions (:func:`parse_yaml`), ``${NAME}`` interpolation, schema validation
-(:func:`validate`), the cross-field checks of ``cf`` and ``btp``, then pydantic builds the :class:`Playbook`
-(defaults applied, nested ones included).
+(:func:`validate`), then pydantic builds the :class:`Playbook` (defaults applied, nested ones included) and checks
+the rules across fields (:mod:`provisioner.playbook.crossfield`), locating each problem and each secret reference
+with the positions it is given as validation context.
 """
 
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import os
 import re
-import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from provisioner import safefile
 from provisioner.errors import BadInput
-from provisioner.playbook.crossfield import _CF_LOGIN_FIELDS, cf_api_problem, cross_checks  # noqa: F401
+from provisioner.playbook.crossfield import _CF_LOGIN_FIELDS, cf_api_problem  # noqa: F401
 from provisioner.playbook.model import (
     BtpSettings,
     CfSettings,
     HttpConfig,
     Playbook,
-    Section,
     ServiceSettings,
     StepsSettings,
     Tenant,
@@ -81,40 +79,12 @@ def interpolate(value: Any, source: str, marks: Marks, env: Mapping[str, str], p
     return value
 
 
-def _mentions(annotation: Any, cls: type) -> bool:
-    """Whether ``cls`` occurs in a type annotation (through unions, ``Annotated`` and type aliases)."""
-    if annotation is None:
-        return False
-    if annotation is cls:
-        return True
-    inner = [*typing.get_args(annotation), getattr(annotation, "__value__", None)]
-    return any(_mentions(a, cls) for a in inner)
-
-
-def _locate_refs(model: type[Any], data: dict[str, Any], source: str, marks: Marks, path: Path_) -> dict[str, Any]:
-    """``data`` with ``where`` (``FILE:LINE:COL: key``) added to every secret reference, for its error messages."""
-    out = dict(data)
-    for name, field in model.model_fields.items():
-        value = out.get(name)
-        if not isinstance(value, dict):
-            continue
-        ann = field.annotation
-        # an optional section (``cf: CfSettings | None``): the section itself
-        ann = next((a for a in typing.get_args(ann) if isinstance(a, type) and issubclass(a, Section)), ann)
-        if isinstance(ann, type) and issubclass(ann, Section):
-            out[name] = _locate_refs(ann, value, source, marks, path + (name,))
-        elif _mentions(ann, SecretRef) and "where" not in value:
-            out[name] = {**value, "where": f"{location(source, marks, path + (name,))}: {dotted(path + (name,))}"}
-    return out
-
-
 def _build(data: dict[str, Any], source: str, marks: Marks) -> Playbook:
     """The :class:`Playbook` of validated data (pydantic applies the defaults)."""
     from pydantic import ValidationError
 
-    data = _locate_refs(Playbook, cross_checks(data, source, marks), source, marks, ())
     try:
-        return Playbook.model_validate({**data, "source": source})
+        return Playbook.model_validate({**data, "source": source}, context={"marks": marks})
     except ValidationError as exc:  # the schema let through what the model refuses: say where, never the value
         first = exc.errors(include_url=False, include_input=False)[0]
         path = tuple(p for p in first["loc"] if isinstance(p, str | int))
@@ -144,26 +114,11 @@ def _is_text(value: str) -> bool:
     return True
 
 
-#: how far ahead of UTC today a provisioning date may be (the tenant's time zone may already be on the next day)
-_DATE_SLACK = dt.timedelta(hours=14)
-
-
-def _date_problems(pb: Playbook, source: str, marks: Marks) -> None:
-    """A provisioning date in the future is a typo (the era it selects would be wrong)."""
-    latest = (dt.datetime.now(dt.UTC) + _DATE_SLACK).date()
-    if pb.tenant.provisioned > latest:
-        raise BadInput(f"{location(source, marks, ('tenant', 'provisioned'))}: tenant.provisioned: "
-                       f"{pb.tenant.provisioned.isoformat()} is in the future; write the date the tenant was "
-                       "provisioned (Cloud ALM shows it), e.g. 2023-05-31")
-
-
 def _one(data: Any, source: str, marks: Marks, env: Mapping[str, str]) -> Playbook:
     data = interpolate(data, source, marks, env)  # first, so that interpolated values are validated too
     _text_problems(data, source, marks)
     validate(data, source, marks)
-    pb = _build(data, source, marks)
-    _date_problems(pb, source, marks)
-    return pb
+    return _build(data, source, marks)
 
 
 def _merge(base: Any, over: Any) -> Any:

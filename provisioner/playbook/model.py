@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from provisioner.playbook.crossfield import cross_checks, date_problems, locate_refs, where_of
 from provisioner.playbook.limits import MAX_WAIT_SECONDS, HttpConfig, Timeouts
 from provisioner.playbook.purposes import purpose_problems
 from provisioner.playbook.secretref import SecretRef
@@ -74,20 +75,26 @@ class Playbook(Section):
     http: HttpConfig = Field(default=HttpConfig(), description=HttpConfig.__doc__)
 
     @model_validator(mode="after")
-    def _route_needs(self) -> Playbook:
-        if self.route == "cloud-foundry" and self.cf is None:
+    def _rules(self, info: ValidationInfo) -> Playbook:
+        """The rules across fields, in this order: ``cf`` and ``btp`` (:func:`~.crossfield.cross_checks`: one
+        located line), the route, the purposes, then where each secret reference is written and the provisioning
+        date. ``info.context`` carries the positions of the playbook's keys (``{"marks": ...}``)."""
+        where = where_of(info.context, self.source)
+        pb = cross_checks(self, where)
+        if pb.route == "cloud-foundry" and pb.cf is None:
             raise ValueError("route cloud-foundry needs a cf section (or route: subaccount)")
-        if self.btp.cis_key is None and self.btp.sm_key is None:
+        if pb.btp.cis_key is None and pb.btp.sm_key is None:
             raise ValueError("btp needs cis_key (or, on the subaccount route, sm_key)")
-        extra = sorted(set(self.steps.purposes) - set(self.tenant.purposes))
+        extra = sorted(set(pb.steps.purposes) - set(pb.tenant.purposes))
         if extra:
             raise ValueError(f"steps.purposes names {', '.join(extra)}, not in tenant.purposes; add it there or "
                              "remove it")
-        chosen = self.tenant.landscape_management
-        if chosen is not None and chosen not in self.tenant.purposes:
+        chosen = pb.tenant.landscape_management
+        if chosen is not None and chosen not in pb.tenant.purposes:
             raise ValueError(f"tenant.landscape_management {chosen} is not in tenant.purposes")
-        purpose_problems(self)
-        return self
+        purpose_problems(pb)
+        date_problems(pb.tenant.provisioned, where)
+        return locate_refs(pb, where)
 
     def for_purpose(self, purpose: Purpose) -> Playbook:
         """The playbook of one purpose's key: ``tenant.purposes`` just that purpose, the instance, key name, path,
