@@ -27,7 +27,6 @@ from typing import Any
 from provisioner import safefile
 from provisioner.errors import BadInput, StepFailed
 from provisioner.keys.almsetup import alm_setup_fields as alm_setup_fields  # re-exported (key export)
-from provisioner.keys.keybackup import backup
 from provisioner.keys.keyjson import BARE, CLI_TEXT, WRAPPED, ParsedKey, parse_key, shown
 from provisioner.keys.x509key import certificate_expiry, describe_expiry
 
@@ -284,6 +283,6 @@ def write_key_file(path: str | Path, creds: dict[str, Any], *, force: bool, key_
         raise StepFailed(f"{p}: the file differs from service key {key_name!r}{foreign(old, creds, tenant)}; kept "
                          "it. Re-run with --force to replace it (the old file is then kept as a .bak beside it)")
     if old is not None and link is None:
-        backup(p)
+        safefile.backup(p)
     safefile.atomic_write(p, key_json(creds), what="key file", follow=False)
     return "updated" if old is not None or link is not None else "created"
