@@ -16,12 +16,12 @@ from pydantic import BaseModel
 from provisioner.clients.http_guards import url_problem
 from provisioner.errors import BadInput
 from provisioner.playbook.secretref import SecretRef
-from provisioner.playbook.validate import show
-from provisioner.playbook.yamlpos import Marks, Path_, dotted, location
+from provisioner.playbook.yamlpos import Marks, Path_, dotted, location, show
 
 if TYPE_CHECKING:
-    from provisioner.playbook.model import Playbook
     from provisioner.playbook.sections import CfSettings
+
+Playbook = Any  # provisioner.playbook.model.Playbook, which imports this module
 
 M = TypeVar("M", bound=BaseModel)
 _CF_LOGIN_FIELDS = {"password": ("username", "password"), "client_credentials": ("client_id", "client_secret"),

@@ -80,7 +80,7 @@ class Playbook(Section):
         located line), the route, the purposes, then where each secret reference is written and the provisioning
         date. ``info.context`` carries the positions of the playbook's keys (``{"marks": ...}``)."""
         where = where_of(info.context, self.source)
-        pb = cross_checks(self, where)
+        pb: Playbook = cross_checks(self, where)
         if pb.route == "cloud-foundry" and pb.cf is None:
             raise ValueError("route cloud-foundry needs a cf section (or route: subaccount)")
         if pb.btp.cis_key is None and pb.btp.sm_key is None:
@@ -94,7 +94,8 @@ class Playbook(Section):
             raise ValueError(f"tenant.landscape_management {chosen} is not in tenant.purposes")
         purpose_problems(pb)
         date_problems(pb.tenant.provisioned, where)
-        return locate_refs(pb, where)
+        located: Playbook = locate_refs(pb, where)
+        return located
 
     def for_purpose(self, purpose: Purpose) -> Playbook:
         """The playbook of one purpose's key: ``tenant.purposes`` just that purpose, the instance, key name, path,

@@ -14,7 +14,7 @@ from provisioner.errors import BadInput
 from provisioner.playbook.names import instance_name_problem, suggest_instance_name
 from provisioner.playbook.schema import schema
 from provisioner.playbook.schemacheck import ecma_pattern, is_valid
-from provisioner.playbook.yamlpos import Marks, Path_, dotted, location
+from provisioner.playbook.yamlpos import Marks, Path_, dotted, location, show
 
 _TYPE_WORDS = {
     "object": ("a mapping", "write its keys indented below it"),
@@ -206,9 +206,3 @@ def got(value: Any) -> str:
     if isinstance(value, float):
         return f"the number {value:g}"
     return type(value).__name__
-
-
-def show(value: Any, limit: int = 60) -> str:
-    """``repr`` of a value from the playbook, cut to ``limit`` characters (always one line)."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
