@@ -84,7 +84,7 @@ def _build(data: dict[str, Any], source: str, marks: Marks) -> Playbook:
     from pydantic import ValidationError
 
     try:
-        return Playbook.model_validate({**data, "source": source}, context={"marks": marks})
+        return Playbook.model_validate({**data, "source": source}, context={"marks": marks, "format": True})
     except ValidationError as exc:  # the schema let through what the model refuses: say where, never the value
         first = exc.errors(include_url=False, include_input=False)[0]
         path = tuple(p for p in first["loc"] if isinstance(p, str | int))

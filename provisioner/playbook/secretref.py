@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from provisioner.errors import BadInput
@@ -68,6 +68,16 @@ class SecretRef(BaseModel):
         "Name or label of the service bound in VCAP_SERVICES whose credentials are the secret (as JSON)."))
     # ``FILE:LINE:COL: key`` of the reference in its playbook, for error messages; not part of the playbook format
     where: SkipJsonSchema[str] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _as_the_format_says(cls, data: Any, info: ValidationInfo) -> Any:
+        """From a playbook (validation context ``{"format": True}``): no null, and no ``where`` (not a key of the
+        format: the model sets it)."""
+        if isinstance(info.context, dict) and info.context.get("format") and isinstance(data, dict) \
+                and ("where" in data or None in data.values()):
+            raise ValueError("not a secret reference of the playbook format")
+        return data
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SecretRef:
