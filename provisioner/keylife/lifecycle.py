@@ -105,8 +105,7 @@ def locate(pb: Playbook) -> Located:
     own = managed_keys(platform, inst.guid, pb.key_name)
     if generated and not platform.marks_own():
         own = [k for k in own if k.name != pb.key_name]  # the generated key; its rotations are this tool's
-    mine = {k.guid for k in own}
-    foreign = [k for k in platform.list_keys(inst.guid) if k.guid not in mine]
+    foreign = [k for k in platform.list_keys(inst.guid) if k.guid not in {m.guid for m in own}]
     own_instance = platform.ours(inst.record) and not generated
     return Located(pool, stats, platform, inst, own, foreign, own_instance)
 
