@@ -29,7 +29,7 @@ from provisioner.clients.btp import GUID_RE, Btp
 from provisioner.clients.cf import CloudFoundry
 from provisioner.clients.http import RequestStats
 from provisioner.engine.context import RunContext
-from provisioner.errors import ApiError, StepFailed
+from provisioner.errors import Forbidden, StepFailed, Unauthorized
 from provisioner.keys.keyfile import parse_key_text
 from provisioner.playbook.load import Playbook
 
@@ -88,9 +88,7 @@ def check_org(pb: Playbook, cf: CloudFoundry, btp: Btp | None, *, ctx: RunContex
                               "the subaccount's GUID in btp.subaccount)")
     try:
         environments = reader.environments()
-    except ApiError as exc:
-        if exc.status not in (401, 403):
-            raise
+    except (Unauthorized, Forbidden) as exc:
         raise not_checked(pb, f"{whose} may not read the subaccount's environments (GET /provisioning/v1/"
                               f"environments: HTTP {exc.status}; SAP documents the scope subaccount.environment.read "
                               "for cis plan local, not central)") from None

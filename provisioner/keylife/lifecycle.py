@@ -37,13 +37,13 @@ from provisioner.engine.handoff import replaced_notes
 from provisioner.engine.orgcheck import OrgGuard
 from provisioner.engine.runner import btp_client, connect_platform, pool_for, resolve_secrets
 from provisioner.engine.runner import run as run_playbook
-from provisioner.errors import ApiError, BadInput, StepFailed
+from provisioner.errors import ApiError, BadInput, NotFound, StepFailed
 from provisioner.keys import keylease
 from provisioner.keys.keyfile import existing_key, write_key_file
 from provisioner.keys.keytest import test_key
-from provisioner.platform import HASH_RECORD, MANAGED_BY, MANAGED_RECORD, ServiceInstance, ServiceKey, ServicePlatform
+from provisioner.platform import ServiceInstance, ServiceKey, ServicePlatform
+from provisioner.platform.generated import per_system
 from provisioner.playbook.load import Playbook
-from provisioner.steps.generated import per_system
 from provisioner.steps.key import GENERATION, current_key, managed_keys
 from provisioner.steps.parameters import holds_instance_secret
 from provisioner.waits.wait import WaitSettings
@@ -89,9 +89,8 @@ def locate(pb: Playbook) -> Located:
     generated = locates(pb)
     why = (" (this tenant's credentials were generated with it, and the tool rotates or revokes only keys it "
            "created)" if generated else "")
-    if conn.on_subaccount:
-        scope, where = pb.btp.subaccount, "the subaccount"
-    else:
+    scope, where = platform.scope(None), platform.where(pb.space_name)
+    if scope is None:  # the instances live in a space (Cloud Foundry)
         assert conn.cf is not None and pb.cf is not None
         OrgGuard(pb, conn.cf, conn.btp, lambda: btp_client(pb, ctx, stats), ctx=ctx, stats=stats)()
         org, space = conn.cf.find_org_and_space(pb.cf.org, pb.space_name)
@@ -99,17 +98,15 @@ def locate(pb: Playbook) -> Located:
             raise StepFailed(f"CF org {pb.cf.org!r} not found or not visible")
         if space is None:
             raise StepFailed(f"space {pb.space_name} not found in org {pb.cf.org}; run the playbook first{why}")
-        scope, where = space["guid"], f"space {pb.space_name}"
+        scope = space["guid"]
     inst = platform.find_instance(scope, pb.instance_name)
     if inst is None:
         raise StepFailed(f"instance {pb.instance_name} not found in {where}; run the playbook first{why}")
-    own = managed_keys(platform, inst.guid, pb.key_name, marked=conn.on_subaccount)
-    if generated and not conn.on_subaccount:
+    own = managed_keys(platform, inst.guid, pb.key_name)
+    if generated and not platform.marks_own():
         own = [k for k in own if k.name != pb.key_name]  # the generated key; its rotations are this tool's
-    mine = {k.guid for k in own}
-    foreign = [k for k in platform.list_keys(inst.guid) if k.guid not in mine]
-    own_instance = (inst.record.get(MANAGED_RECORD) == MANAGED_BY if conn.on_subaccount
-                    else HASH_RECORD in inst.record) and not generated
+    foreign = [k for k in platform.list_keys(inst.guid) if k.guid not in {m.guid for m in own}]
+    own_instance = platform.ours(inst.record) and not generated
     return Located(ctx.pool, stats, platform, inst, own, foreign, own_instance)
 
 
@@ -154,10 +151,8 @@ def _delete_key(platform: ServicePlatform, key: ServiceKey, timeout: float) -> N
     """Delete a key and wait; one already gone is fine."""
     try:
         operation = platform.delete_key(key.guid)
-    except ApiError as exc:
-        if exc.status == 404:
-            return
-        raise
+    except NotFound:
+        return
     if operation:
         platform.wait_operation(operation, WaitSettings(timeout=timeout), f"delete service key {key.name}")
 

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from provisioner.errors import ApiError, StepFailed
+from provisioner.errors import NameTaken, NotFound, StepFailed
 from provisioner.keys.keyfile import existing_key
-from provisioner.platform import MANAGED_BY, MANAGED_RECORD, Operation, ServiceKey, ServicePlatform, settle_key
+from provisioner.platform import Operation, ServiceKey, ServicePlatform, settle_key
+from provisioner.platform.generated import per_system
 from provisioner.playbook.load import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
-from provisioner.steps.generated import listed, locate_binding, per_system
+from provisioner.steps.generated import listed
 from provisioner.steps.instance import InstanceOutput
 from provisioner.steps.parameters import key_parameters
 from provisioner.waits.wait import started
@@ -27,13 +28,13 @@ from provisioner.waits.wait import started
 GENERATION = re.compile(r"-\d{14}$")  # NAME-YYYYMMDDhhmmss: a key made by `provisioner key rotate`
 
 
-def managed_keys(platform: ServicePlatform, instance: str, name: str, *, marked: bool = False) -> list[ServiceKey]:
+def managed_keys(platform: ServicePlatform, instance: str, name: str) -> list[ServiceKey]:
     """The playbook's keys on the instance (guid), oldest first: ``NAME`` and its rotations
-    ``NAME-YYYYMMDDhhmmss``; with ``marked`` (Service Manager) only bindings carrying this tool's label. Never a
-    per-system binding (``<SID>_<client>_<system number>``)."""
+    ``NAME-YYYYMMDDhhmmss``, none the platform tells is someone else's (Service Manager: only bindings carrying this
+    tool's label). Never a per-system binding (``<SID>_<client>_<system number>``)."""
     keys = [k for k in platform.list_keys(instance)
             if (k.name == name or (k.name.startswith(name + "-") and GENERATION.fullmatch(k.name[len(name):])))
-            and not per_system(k.name) and (not marked or k.record.get(MANAGED_RECORD) == MANAGED_BY)]
+            and not per_system(k.name) and not platform.foreign(k.record)]
     return sorted(keys, key=lambda k: (k.created_at or "", k.name))
 
 
@@ -58,6 +59,8 @@ class KeyObservation:
     in_file: bool = True
     #: locating, the named key missing: the names of the instance's keys
     others: tuple[str, ...] = ()
+    #: what a key is called on the platform (``service key``, ``service binding``), for messages
+    kind: str = "service key"
 
 
 @dataclass(frozen=True)
@@ -77,20 +80,20 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
     needs = ("instance",)
 
     def read(self, env: Env, upstream: Upstream) -> KeyObservation:
+        return replace(self._read(env, upstream), kind=env.platform.key_kind())
+
+    def _read(self, env: Env, upstream: Upstream) -> KeyObservation:
         inst = upstream.output("instance", InstanceOutput)
         if inst is None:
             return KeyObservation(None)
         guid = inst.instance.guid
-        if self.locate and env.on_subaccount:
-            key = locate_binding(env.platform.list_keys(guid), inst.instance, env.settings)
-            how = "named in the playbook (steps.key.name)" if env.settings.pinned_key else \
-                "generated with the tenant (found by creator)"
-            return KeyObservation(guid, key, f"binding {key.name!r} of instance {inst.instance.name!r}: {how}")
+        if self.locate and (found := env.platform.locate_key(inst.instance, env.settings)) is not None:
+            return KeyObservation(guid, found.key, found.why)
         if inst.created and not self.locate and not env.again:
             # this run just created the instance: it has no key yet (one a parallel run makes meanwhile is adopted
             # when the create finds its name taken; after a transient failure the keys are listed)
             return KeyObservation(guid)
-        keys = managed_keys(env.platform, guid, env.settings.key_name, marked=env.on_subaccount)
+        keys = managed_keys(env.platform, guid, env.settings.key_name)
         live = [k for k in keys if k.last_operation.type != "delete"]
         if self.locate and not live:
             return KeyObservation(guid, None, others=tuple(k.name for k in env.platform.list_keys(guid)))
@@ -113,7 +116,7 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
     def compare(self, settings: Playbook, observation: KeyObservation, upstream: Upstream) -> Change:
         name = settings.key_name
         key = observation.key
-        kind = "service binding" if settings.on_subaccount else "service key"
+        kind = observation.kind
         if observation.located is not None:
             return Change.of(Action.NONE, f"found {observation.located}; left as it is")
         if per_system(name):
@@ -163,18 +166,15 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             if operation is not None:
                 guid, credentials = env.platform.wait_key(
                     operation, replace(env.wait_settings(pb.timeouts.key), origin=origin), f"service key {pb.key_name}")
-        except Exception as exc:
-            if not env.platform.name_taken(exc):
-                raise
+        except NameTaken:
             notes = ("adopted the key a parallel run created",)
         if guid is not None:  # the completed operation names the key: its create succeeded, no re-read
-            made = {MANAGED_RECORD: MANAGED_BY} if env.on_subaccount else {}  # SM labels this tool's bindings
-            return KeyOutput(ServiceKey(guid, pb.key_name, Operation("create", "succeeded"), record=made), created=True,
-                             credentials=credentials)
+            return KeyOutput(ServiceKey(guid, pb.key_name, Operation("create", "succeeded"),
+                                        record=env.platform.as_made({})), created=True, credentials=credentials)
         found = env.platform.find_key(instance, pb.key_name)
         if found is None:
             raise StepFailed(f"service key {pb.key_name} is gone right after its creation; re-run")
-        if env.on_subaccount and notes and found.record.get(MANAGED_RECORD) != MANAGED_BY:
+        if notes and env.platform.foreign(found.record):
             raise StepFailed(f"a binding named {pb.key_name} exists on the instance and was not made by this tool "
                              "(no label provisioner/managed-by); it is left alone: choose another steps.key.name")
         return KeyOutput(self._settle(env, found.guid), created=True, notes=notes)
@@ -189,10 +189,8 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
         """Delete a superseded generation and wait; one already gone is fine."""
         try:
             operation = env.platform.delete_key(key.guid)
-        except ApiError as exc:
-            if exc.status == 404:
-                return
-            raise
+        except NotFound:
+            return
         if operation:
             env.platform.wait_operation(operation, env.wait_settings(env.settings.timeouts.key),
                                         f"delete service key {key.name}")
