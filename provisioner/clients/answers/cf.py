@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from provisioner.clients.answers import Answer, Id, Name, Text, Url, read
+from provisioner.clients.answers import Answer, Id, Name, Text, Url, read, read_object
 from provisioner.clients.answers.keys import KeyCredentials
 
 if TYPE_CHECKING:
@@ -161,28 +161,28 @@ _ANY_PAGE = ("list", _page(Answer))
 
 def root(resp: requests.Response) -> dict[str, Any]:
     """``GET /`` (the CF API root document)."""
-    return read(resp, Root, "CF root document")
+    return read_object(resp, Root, "CF root document")
 
 
 def page(resp: requests.Response, path: str) -> dict[str, Any]:
     """A page of the list at ``path`` (``/v3/organizations``, ...): ``resources``, ``included``, ``pagination``."""
     what, model = PAGES.get(path.split("?", 1)[0].rstrip("/"), _ANY_PAGE)
-    return read(resp, model, what)
+    return read_object(resp, model, what)
 
 
 def space(resp: requests.Response) -> dict[str, Any]:
     """A space (``POST /v3/spaces``)."""
-    return read(resp, Guided, "space")
+    return read_object(resp, Guided, "space")
 
 
 def instance(resp: requests.Response) -> dict[str, Any]:
     """``GET /v3/service_instances/:guid``."""
-    return read(resp, Instance, "service instance")
+    return read_object(resp, Instance, "service instance")
 
 
 def binding(resp: requests.Response) -> dict[str, Any]:
     """``GET /v3/service_credential_bindings/:guid``."""
-    return read(resp, Binding, "service key")
+    return read_object(resp, Binding, "service key")
 
 
 def details(resp: requests.Response) -> dict[str, Any]:
@@ -194,9 +194,9 @@ def details(resp: requests.Response) -> dict[str, Any]:
 
 def parameters(resp: requests.Response) -> dict[str, Any]:
     """``GET /v3/service_instances/:guid/parameters``: a JSON object (:class:`Parameters`)."""
-    return read(resp, Parameters, "instance parameters")
+    return read_object(resp, Parameters, "instance parameters")
 
 
 def job(resp: requests.Response) -> dict[str, Any]:
     """``GET /v3/jobs/:guid``."""
-    return read(resp, Job, "job")
+    return read_object(resp, Job, "job")
