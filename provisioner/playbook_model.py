@@ -17,8 +17,11 @@ from typing_extensions import TypeAliasType
 
 from provisioner.playbook_limits import MAX_WAIT_SECONDS, HttpConfig, Timeouts
 from provisioner.playbook_purposes import purpose_problems
+from provisioner.playbook_locating import check_spaced_names
+from provisioner.playbook_rotation import RotationSettings
 from provisioner.playbook_service import (  # noqa: F401 - re-exported
     LANDSCAPE_TYPES,
+    NAME_PATTERN,
     CredentialType,
     PurposeSettings,
     ServiceSettings,
@@ -146,10 +149,11 @@ class EntitlementSettings(Section):
 class InstanceSettings(Section):
     """The service instance."""
 
-    name: str = Field(default="cloudalm-api", max_length=32, pattern=r"^[A-Za-z0-9._-]{1,32}$", description=(
+    name: str = Field(default="cloudalm-api", max_length=32, pattern=NAME_PATTERN, description=(
         "At most 32 characters: letters, digits, '.', '-', '_' (underscores instead of spaces). When the "
         "credentials generated with the tenant are located on the subaccount route, a name given here pins one "
-        "instance (else they are found by plan and creator)."))
+        "instance (else they are found by plan and creator); such a name may hold spaces (SAP's \"SAP Cloud "
+        "ALM API\"), for locating only: a playbook that would create an instance so named is refused."))
 
 
 class KeySettings(Section):
@@ -217,6 +221,7 @@ class Playbook(Section):
     steps: StepsSettings = Field(description=StepsSettings.__doc__)
     timeouts: Timeouts = Field(default=Timeouts(), description=Timeouts.__doc__)
     http: HttpConfig = Field(default=HttpConfig(), description=HttpConfig.__doc__)
+    rotation: RotationSettings = Field(default=RotationSettings(), description=RotationSettings.__doc__)
 
     @model_validator(mode="after")
     def _route_needs(self) -> Playbook:
@@ -232,6 +237,7 @@ class Playbook(Section):
         if chosen is not None and chosen not in self.tenant.purposes:
             raise ValueError(f"tenant.landscape_management {chosen} is not in tenant.purposes")
         purpose_problems(self)
+        check_spaced_names(self)
         return self
 
     def for_purpose(self, purpose: Purpose) -> Playbook:

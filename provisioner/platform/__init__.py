@@ -136,9 +136,11 @@ class ServicePlatform(Protocol):
         """Every key of the instance."""
         ...
 
-    def create_key(self, instance: str, name: str, parameters: Mapping[str, Any] | None = None) -> str | None:
-        """Create a key of the instance with the binding ``parameters`` (e.g. an x509 key's) → the operation. A
-        taken name raises ApiError 422 (:meth:`name_taken`)."""
+    def create_key(self, instance: str, name: str, parameters: Mapping[str, Any] | None = None,
+                   record: Mapping[str, str] | None = None) -> str | None:
+        """Create a key of the instance with the binding ``parameters`` (e.g. an x509 key's), keeping ``record``
+        on it (CF annotations, Service Manager labels) → the operation. A taken name raises ApiError 422
+        (:meth:`name_taken`)."""
         ...
 
     def read_key(self, guid: str) -> ServiceKey:

@@ -20,6 +20,7 @@ from provisioner.errors import StepFailed
 from provisioner.platform import HASH_RECORD, MANAGED_BY, MANAGED_RECORD, ServiceInstance, ServiceKey, ServicePlatform
 from provisioner.platform.servicemanager import ServiceManagerPlatform, environment, to_instance
 from provisioner.playbook import Playbook
+from provisioner.steps.generations import GENERATION, base_name, made_here
 
 #: at most this many instances (and keys of each) named as candidates when the named one is not found
 CANDIDATES = 10
@@ -99,28 +100,34 @@ def locate_instance(platform: ServiceManagerPlatform, pb: Playbook) -> Found:
                      "steps.instance.name")
 
 
-def locate_binding(keys: list[ServiceKey], instance: ServiceInstance, pb: Playbook) -> ServiceKey:
-    """The generated binding of the instance: the one named ``steps.key.name`` when given, else the only
-    ``binding-key-…`` binding; never a per-system binding. Raises :class:`StepFailed` saying what was found."""
+def locate_family(keys: list[ServiceKey], instance: ServiceInstance, pb: Playbook) -> list[ServiceKey]:
+    """The generated binding of the instance and the rotations of it this tool made (labelled
+    ``NAME-YYYYMMDDhhmmss``, :mod:`provisioner.steps.generations`), oldest first: the one named ``steps.key.name``
+    when given, else the only ``binding-key-…`` binding (or, once it was retired, the only family of rotations of
+    one); never a per-system binding. Raises :class:`StepFailed` saying what was found."""
     pinned = pb.pinned_key
     usable = [k for k in keys if not per_system(k.name) and k.last_operation.type != "delete"]
+    rotations = [k for k in usable if made_here(k, True) and GENERATION.search(k.name)]
     if pinned is not None:
         if per_system(pinned):
             raise StepFailed(f"steps.key.name {pinned} is a per-system binding (<SID>_<client>_<system number>) "
                              "of SAP's automation; the tool never uses it: name another binding")
-        named = [k for k in usable if k.name == pinned]
-        if not named:
-            raise StepFailed(f"no binding {pinned} on instance {instance.name!r} (steps.key.name); found: "
-                             f"{_names(keys)}")
-        return named[0]
-    generated = [k for k in usable if binding_creator(k, pb) == GENERATED]
-    if len(generated) == 1:
-        return generated[0]
-    if not generated:
-        raise StepFailed(f"no binding generated with the tenant (named {pb.steps.generated.binding_prefix}…) on "
-                         f"instance {instance.name!r}; found: {_names(keys)}; name it in steps.key.name")
-    raise StepFailed(f"{len(generated)} generated bindings on instance {instance.name!r} ({_names(generated)}); "
-                     "pin one with steps.key.name")
+        base = base_name(pinned)
+    else:
+        bases = {k.name for k in usable if binding_creator(k, pb) == GENERATED} | {
+            base_name(k.name) for k in rotations if base_name(k.name).startswith(pb.steps.generated.binding_prefix)}
+        if not bases:
+            raise StepFailed(f"no binding generated with the tenant (named {pb.steps.generated.binding_prefix}…) on "
+                             f"instance {instance.name!r}; found: {_names(keys)}; name it in steps.key.name")
+        if len(bases) > 1:
+            raise StepFailed(f"{len(bases)} generated bindings on instance {instance.name!r} "
+                             f"({', '.join(repr(b) for b in sorted(bases))}); pin one with steps.key.name")
+        [base] = bases
+    family = [k for k in usable if k.name == base or (k in rotations and base_name(k.name) == base)]
+    if not family:
+        raise StepFailed(f"no binding {pinned} on instance {instance.name!r} (steps.key.name); found: "
+                         f"{_names(keys)}")
+    return sorted(family, key=lambda k: (k.created_at or "", k.name))
 
 
 def _names(items: list[ServiceInstance] | list[ServiceKey]) -> str:

@@ -1,0 +1,42 @@
+"""Which purposes of a playbook create their instance and which locate one SAP generated (the provisioning eras
+of :mod:`provisioner.eras`, decided here from the playbook alone so that loading a playbook can tell), and the
+rule on instance names with spaces: SAP names the instance it generates "SAP Cloud ALM API", so
+``steps.instance.name`` may hold spaces to pin that instance for locating; the tool never creates an instance
+with such a name (its names: letters, digits, ``.``, ``-``, ``_``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from provisioner.playbook_purposes import purpose_instance
+
+Playbook = Any  # a provisioner.playbook_model.Playbook (which imports this module)
+
+MONITORING_KEY_FROM = dt.date(2023, 6, 12)
+AUTOMATIC_FROM = dt.date(2023, 10, 16)
+
+
+def creates(pb: Playbook) -> bool:
+    """Whether the steps of ``pb`` (its purposes as listed) create an instance and key rather than locate the
+    generated ones: ``steps.mode``, else the era (before 2023-06-12: create; to 2023-10-15: monitoring alone
+    locates; from 2023-10-16: locate, except an api key alone)."""
+    if pb.steps.mode != "auto":
+        return bool(pb.steps.mode == "create")
+    purposes, day = tuple(pb.tenant.purposes), pb.tenant.provisioned
+    if day < MONITORING_KEY_FROM:
+        return True
+    if day < AUTOMATIC_FROM:
+        return "transport-management" in purposes or "api" in purposes
+    return purposes == ("api",)
+
+
+def check_spaced_names(pb: Playbook) -> None:
+    """Raise ValueError (one line naming the fix) for a purpose whose instance name holds a space and that would
+    create it."""
+    for purpose in pb.tenant.purposes:
+        name = purpose_instance(pb, purpose)
+        if " " in name and creates(pb.for_purpose(purpose)):
+            raise ValueError(f"instance name {name!r} (purpose {purpose}) has spaces: such a name only pins the instance SAP "
+                    "generated, to locate it, and this playbook would create the instance; use letters, digits, "
+                    "'.', '-', '_' (or steps.mode: locate to use the generated one)")
