@@ -36,6 +36,7 @@ from provisioner.cli_common import (
 )
 from provisioner.cli_fleet import ResumeOpt, ShardOpt, SmBudgetOpt, fleet_app, narrow
 from provisioner.cli_key import key_app, revoke
+from provisioner.cli_keystatus import key_status  # noqa: F401 - registers `key status` on key_app
 from provisioner.cli_reads import inventory
 from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from provisioner.errors import BadInput
 from provisioner.http_guards import url_problem
 from provisioner.keyfile import read_text_file
+from provisioner.playbook_locating import check_spaced_names
 from provisioner.playbook_model import (
     BtpSettings,
     CfSettings,
@@ -229,6 +230,7 @@ def _one(data: Any, source: str, marks: Marks, env: Mapping[str, str]) -> Playbo
     validate(data, source, marks)
     pb = _build(data, source, marks)
     _date_problems(pb, source, marks)
+    check_spaced_names(pb, lambda path: location(source, marks, path))
     return pb
 
 

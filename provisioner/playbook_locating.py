@@ -7,8 +7,11 @@ with such a name (its names: letters, digits, ``.``, ``-``, ``_``)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
+from provisioner.errors import BadInput
+from provisioner.names import suggest_instance_name
 from provisioner.playbook_purposes import purpose_instance
 
 Playbook = Any  # a provisioner.playbook_model.Playbook (which imports this module)
@@ -31,12 +34,16 @@ def creates(pb: Playbook) -> bool:
     return purposes == ("api",)
 
 
-def check_spaced_names(pb: Playbook) -> None:
-    """Raise ValueError (one line naming the fix) for a purpose whose instance name holds a space and that would
-    create it."""
+def check_spaced_names(pb: Playbook, where: Callable[[tuple[str, ...]], str]) -> None:
+    """Raise :class:`BadInput` (``where(path)``: the file, line and column of a key) for a purpose whose instance
+    name holds a space and that would create that instance."""
     for purpose in pb.tenant.purposes:
         name = purpose_instance(pb, purpose)
-        if " " in name and creates(pb.for_purpose(purpose)):
-            raise ValueError(f"instance name {name!r} (purpose {purpose}) has spaces: such a name only pins the instance SAP "
-                    "generated, to locate it, and this playbook would create the instance; use letters, digits, "
-                    "'.', '-', '_' (or steps.mode: locate to use the generated one)")
+        if " " not in name or not creates(pb.for_purpose(purpose)):
+            continue
+        own = pb.steps.purposes.get(purpose)
+        path = ("steps", "purposes", purpose, "instance") if own is not None and own.instance else \
+            ("steps", "instance", "name")
+        raise BadInput(f"{where(path)}: {'.'.join(path)}: {name!r} contains spaces (use underscores); use e.g. "
+                       f"{suggest_instance_name(name)!r}: a name with spaces only pins the instance SAP generated "
+                       f"(to locate it), and this playbook would create it (purpose {purpose})")

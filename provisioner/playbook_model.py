@@ -17,7 +17,6 @@ from typing_extensions import TypeAliasType
 
 from provisioner.playbook_limits import MAX_WAIT_SECONDS, HttpConfig, Timeouts
 from provisioner.playbook_purposes import purpose_problems
-from provisioner.playbook_locating import check_spaced_names
 from provisioner.playbook_rotation import RotationSettings
 from provisioner.playbook_service import (  # noqa: F401 - re-exported
     LANDSCAPE_TYPES,
@@ -237,7 +236,6 @@ class Playbook(Section):
         if chosen is not None and chosen not in self.tenant.purposes:
             raise ValueError(f"tenant.landscape_management {chosen} is not in tenant.purposes")
         purpose_problems(self)
-        check_spaced_names(self)
         return self
 
     def for_purpose(self, purpose: Purpose) -> Playbook:

@@ -4,7 +4,7 @@ Landscape Management and managed systems move to the new key)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from provisioner.durations import PATTERN, parse_duration
 
@@ -19,13 +19,6 @@ class RotationSettings(BaseModel):
         "number and a unit s, m, h, d or w (7d). Once it has passed, a plain `run` deletes the replaced key "
         "(`key retire` does it at any time). Default: never by `run`, only by `key retire` or `key rotate "
         "--retire`."))
-
-    @field_validator("grace")
-    @classmethod
-    def _bounded(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_duration(value)  # at most 100 years
-        return value
 
     @property
     def grace_seconds(self) -> int | None:

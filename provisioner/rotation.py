@@ -22,7 +22,7 @@ from provisioner.handoff import replaced_notes
 from provisioner.keyfile import write_key_file
 from provisioner.keylocate import Located, locate
 from provisioner.keytest import test_key
-from provisioner.lifecycle import _delete_key, _generation_name, _included, _lease, _say_kept, _the_key_in
+from provisioner.lifecycle import _delete_key, _generation_name, _included, _lease, _the_key_in
 from provisioner.platform import ServiceKey
 from provisioner.playbook import Playbook
 from provisioner.steps.generations import SUPERSEDES, Replaced, base_name, replaced
@@ -55,20 +55,19 @@ def rotate(pb: Playbook, say: Callable[[str], None], include_foreign: tuple[str,
         old = _the_key_in(pb.download_path, found, found.family)
         if old is None:
             raise StepFailed(f"no key to rotate on instance {found.instance.name}: run the playbook first")
-        if old not in found.keys and old not in included:
-            raise StepFailed(f"key {old.name} of instance {found.instance.name} was not made by this tool (generated "
-                             f"with the tenant); nothing was changed; `provisioner key rotate --include-foreign "
-                             f"{old.name} {pb.source}` makes a new key beside it and keeps it until `key retire`")
         creds = found.platform.key_credentials(old.guid)
         if (creds.get("uaa") or {}).get("credential-type") == "instance-secret":
             say(SHARED_SECRET.format(key=old.name, instance=found.instance.name, playbook=pb.source))
             return
+        if old not in found.keys and old not in included:
+            raise StepFailed(f"key {old.name} of instance {found.instance.name} was not made by this tool (generated "
+                             f"with the tenant); nothing was changed; `provisioner key rotate --include-foreign "
+                             f"{old.name} {pb.source}` makes a new key beside it and keeps it until `key retire`")
         new = _new_key(pb, found, old, included, say)
         say(f"kept {old.name}: it still signs in; " + _retire_hint(pb, new))
         if retire_old:
             assert confirm is not None
             _retire(pb, found, new, found.family + [new], confirm, say)
-    _say_kept(pb, found, [*included, old], say)
     for note in replaced_notes(pb.download_path):
         say(note)
 
@@ -81,6 +80,7 @@ def _new_key(pb: Playbook, found: Located, old: ServiceKey, included: list[Servi
     replaces = [old, *(k for k in included if k is not old)]
     say(f"plan: create {name} on instance {found.instance.name} beside {', '.join(k.name for k in replaces)} "
         f"(kept: both sign in until retired), test it and download it to {pb.download_path}")
+    say(f"create service key {name}")
     try:
         operation = platform.create_key(found.instance.guid, name, key_parameters(pb),
                                         {SUPERSEDES: ",".join(k.guid for k in replaces)})
@@ -92,13 +92,12 @@ def _new_key(pb: Playbook, found: Located, old: ServiceKey, included: list[Servi
         creds = platform.key_credentials(new.guid)
     except (ApiError, StepFailed) as exc:
         raise StepFailed(f"rotation stopped creating {name}: {exc}; {keep}") from None
-    say(f"created service key {name}")
+    say(f"test service key {name}")
     failed = [c for c in test_key(creds, required_scopes=pb.service.required_scopes, pool=found.pool,
                                   stats=found.stats) if not c.passed]
     if failed:
         raise StepFailed(f"the new key {name} failed its test ({failed[0].name}: {failed[0].message}); {keep} and "
                          f"{pb.download_path} is unchanged; delete {name} with `provisioner revoke` or retry")
-    say(f"tested service key {name}: it signs in")
     action = write_key_file(pb.download_path, creds, force=True, key_name=name)
     kept = "; the old file is kept as .bak" if action == "updated" else ""
     say(f"download service key {name} to {pb.download_path} ({action}{kept})")

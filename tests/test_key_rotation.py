@@ -46,7 +46,7 @@ def test_the_generated_binding_is_rotated_only_when_named_and_both_sign_in_until
 
     out = cli("key", "rotate", pb, "--include-foreign", binding)
     assert out.exit_code == 0, out.output
-    assert f"plan: create {binding}-" in out.stdout and "tested service key" in out.stdout
+    assert f"plan: create {binding}-" in out.stdout and "test service key" in out.stdout
     assert f"kept {binding}" in out.stdout and "key retire" in out.stdout
     names = sm_state(landscape)[GENERATED_INSTANCE]
     new = next(n for n in names if n.startswith(binding + "-"))
@@ -121,4 +121,4 @@ def test_a_name_with_spaces_pins_the_generated_instance_but_is_never_created(lan
     made = landscape.playbook("made.yaml", **{"steps.instance.name": name})
     out = cli("validate", made)
     assert out.exit_code == 2
-    assert "has spaces" in out.output and "would create" in out.output
+    assert "contains spaces" in out.output and "would create it" in out.output

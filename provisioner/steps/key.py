@@ -89,6 +89,8 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
                 "generated with the tenant (found by creator)"
             found = self._generations(env, guid, family, {k.guid for k in family if made_here(k, True)})
             assert found.key is not None
+            if made_here(found.key, True):
+                how = "this tool's rotation of the binding generated with the tenant"
             return replace(found, located=f"binding {found.key.name!r} of instance {inst.instance.name!r}: {how}")
         if inst.created and not self.locate and not env.again:
             # this run just created the instance: it has no key yet (one a parallel run makes meanwhile is adopted
