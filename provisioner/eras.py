@@ -34,7 +34,6 @@ from provisioner.steps.key import KeyStep
 from provisioner.steps.space import SpaceStep
 from provisioner.steps.verify import CheckStep, TestStep
 
-
 ERA_MANUAL = "provisioned before 2023-06-12: no credentials were generated, every step is needed"
 ERA_MONITORING = "provisioned 2023-06-12 to 2023-10-15: a monitoring key was generated"
 ERA_AUTOMATIC = "provisioned on or after 2023-10-16: the credentials were generated automatically"

@@ -86,9 +86,10 @@ def locate(pb: Playbook, pool: SessionPool | None = None, *, writes: bool = True
         if space is None:
             raise StepFailed(f"space {pb.space_name} not found in org {pb.cf.org}; run the playbook first{why}")
         scope, where = space["guid"], f"space {pb.space_name}"
-    inst = platform.find_instance(scope, pb.instance_name)
-    if inst is None:
+    named = platform.find_instance(scope, pb.instance_name)
+    if named is None:
         raise StepFailed(f"instance {pb.instance_name} not found in {where}; run the playbook first{why}")
+    inst = named
     family = managed_keys(platform, inst.guid, pb.key_name, marked=conn.on_subaccount)
     own = [k for k in family if not generated or k.name != pb.key_name]  # the generated key; its rotations are ours
     mine = {k.guid for k in own}

@@ -25,6 +25,7 @@ from provisioner.inventory import identity
 from provisioner.keyfile import existing_key
 from provisioner.keylocate import Located, locate
 from provisioner.playbook import Playbook
+from provisioner.playbook_model import Purpose
 from provisioner.steps.generated import binding_creator
 from provisioner.steps.generations import created, now_utc, replaced
 from provisioner.x509key import certificate_expiry
@@ -106,7 +107,8 @@ def _last_used(found: Located, creds: dict[str, dict[str, Any] | None]) -> dt.da
         return "unknown"
 
 
-def purpose_keys(pb: Playbook, purpose: str, pool: SessionPool, thresholds: Thresholds) -> tuple[list[KeyState], int]:
+def purpose_keys(pb: Playbook, purpose: Purpose, pool: SessionPool,
+                 thresholds: Thresholds) -> tuple[list[KeyState], int]:
     """The key states of one purpose (oldest first) and how many other keys its instance holds."""
     ppb = pb.for_purpose(purpose)
     found = locate(ppb, pool, writes=False)
@@ -118,7 +120,7 @@ def purpose_keys(pb: Playbook, purpose: str, pool: SessionPool, thresholds: Thre
     creds = {k.guid: _credentials(found, k.guid) for k in live}
     held = [k for k in live if on_disk is not None and (mine := identity(creds[k.guid])) is not None
             and hmac.compare_digest("|".join(mine), "|".join(on_disk))]
-    current = (held or live or [None])[-1]
+    current = (held or live)[-1] if held or live else None
     own = {k.guid for k in found.keys}
     gone = {r.key.guid: r.by.name for r in (replaced(live, current, own, None) if current else [])}
     types = {g: ((c or {}).get("uaa") or {}).get("credential-type") for g, c in creds.items()}

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from provisioner.sim.aging import age_keys
 from provisioner.sim.broker.brokers import Zone
 from provisioner.sim.btp import routes as btp_routes
 from provisioner.sim.btp.backend import BtpBackend
@@ -38,7 +39,6 @@ from provisioner.sim.core.jobs import Jobs
 from provisioner.sim.core.journal import Journal
 from provisioner.sim.core.serving import reset_connection
 from provisioner.sim.core.tokens import Tokens
-from provisioner.sim.aging import age_keys
 from provisioner.sim.keyclients import cf_dump, sm_dump, wire_key_clients
 from provisioner.sim.landscape import load_landscape
 from provisioner.sim.sm import routes as sm_routes
