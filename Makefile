@@ -4,7 +4,7 @@
 # make bench - benchmarks (figures printed; fails when a measured run beats its critical-path bound)
 # make dist  - build the wheel and the sdist into dist/
 # make dist-check - build them, run the wheel from a fresh venv against the simulator, run the sdist's tests (.ci/dist)
-# make schema - regenerate the playbook JSON Schema (provisioner/data/ and schemas/) from provisioner/playbook_model.py
+# make schema - regenerate the playbook JSON Schema (provisioner/data/ and schemas/) from provisioner/playbook/model.py
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv

@@ -21,7 +21,7 @@ PEAK_RSS_TARGET_MB = 300
 CLIENT = """
 import re, resource, sys
 from provisioner.errors import TooLarge
-from provisioner.http import HttpClient
+from provisioner.clients.http import HttpClient
 client = HttpClient(sys.argv[1], what="bench")
 try:
     client.request("GET", sys.argv[2], auth=False).json()

@@ -148,7 +148,8 @@ def main() -> None:
     import bound
     import run
 
-    from provisioner import playbook, runner
+    from provisioner.engine import runner
+    from provisioner.playbook import load as playbook
     from provisioner.sim import Simulator
     from provisioner.sim.generate import fleet_landscape
 

@@ -52,7 +52,8 @@ from fleets import fleet, fleet_scale
 from landscapes import free_port, one_tenant_playbook, verdict
 from startup import startup
 
-from provisioner import playbook, runner
+from provisioner.engine import runner
+from provisioner.playbook import load as playbook
 from provisioner.sim import Simulator
 from provisioner.sim.generate import fleet_landscape
 

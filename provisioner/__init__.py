@@ -9,7 +9,7 @@ The library API (README, "Use from Python")::
 
 The import is kept light: ``import provisioner`` loads no HTTP stack, no pydantic and no simulator; they load
 when first used (:func:`__getattr__` for the classes). Logging goes to the ``provisioner`` logger, which has a
-:class:`logging.NullHandler` from the first module that logs on (:mod:`provisioner.http`; an application
+:class:`logging.NullHandler` from the first module that logs on (:mod:`provisioner.clients.http`; an application
 configures handlers).
 """
 
@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 from provisioner.errors import BadInput, ProvisionerError
 
 if TYPE_CHECKING:
-    from provisioner.playbook import Playbook
-    from provisioner.runner import RunResult, StepResult
+    from provisioner.engine.runner import RunResult, StepResult
+    from provisioner.playbook.load import Playbook
     from provisioner.sim.simulator import Simulator
 
 __version__ = "0.1.0"
@@ -37,7 +37,7 @@ def load_playbook(path: str | PathLike[str]) -> list[Playbook]:
     playbook that is not valid, and for a file that cannot be read."""
     from pathlib import Path
 
-    from provisioner.playbook import load_all
+    from provisioner.playbook.load import load_all
 
     return load_all(Path(path))
 
@@ -48,7 +48,7 @@ def run(playbooks: str | PathLike[str] | Playbook | Iterable[Playbook], *, force
 
     ``playbooks``: a playbook path, a :class:`Playbook` or several; ``force`` replaces a local key file that
     differs (the old one kept as ``.bak``); ``parallel`` tenants run at once with at most ``max_in_flight``
-    requests in flight per API host (None: a cap that adapts to each host, see :mod:`provisioner.inflight`).
+    requests in flight per API host (None: a cap that adapts to each host, see :mod:`provisioner.clients.inflight`).
     Returns one :class:`RunResult` per tenant, in order: ``result.ok``, and per step (``result.steps``) ``action``
     (created, updated, waited, unchanged, passed, failed, skipped),
     ``reasons``, ``seconds`` (wall time) and ``error``. API and step failures are recorded in the results, never
@@ -67,10 +67,10 @@ def plan(playbooks: str | PathLike[str] | Playbook | Iterable[Playbook], *, para
 
 def _fleet(playbooks: str | PathLike[str] | Playbook | Iterable[Playbook], *, dry_run: bool, force: bool,
            parallel: int, max_in_flight: int | None) -> list[RunResult]:
-    from provisioner.fleet import run_many
-    from provisioner.fleetcheck import check_fleet
-    from provisioner.playbook import Playbook
-    from provisioner.runner import resolve_secrets
+    from provisioner.engine.runner import resolve_secrets
+    from provisioner.fleet.check import check_fleet
+    from provisioner.fleet.tenants import run_many
+    from provisioner.playbook.load import Playbook
 
     if isinstance(playbooks, str | PathLike):
         pbs = load_playbook(playbooks)
@@ -84,7 +84,8 @@ def _fleet(playbooks: str | PathLike[str] | Playbook | Iterable[Playbook], *, dr
     return run_many(pbs, parallel=parallel, dry_run=dry_run, force=force, max_in_flight_per_host=max_in_flight)
 
 
-_LAZY = {"Playbook": "provisioner.playbook", "RunResult": "provisioner.runner", "StepResult": "provisioner.runner"}
+_LAZY = {"Playbook": "provisioner.playbook.load", "RunResult": "provisioner.engine.runner",
+         "StepResult": "provisioner.engine.runner"}
 
 
 def __getattr__(name: str) -> Any:

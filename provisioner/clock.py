@@ -1,6 +1,6 @@
 """The one place the provisioning code takes time from: ``monotonic()`` (seconds) and ``sleep(seconds)``.
 
-Waits (:mod:`provisioner.wait`), step retries (tenacity), the entitlement lock retry and the HTTP layer's backoff
+Waits (:mod:`provisioner.waits.wait`), step retries (tenacity), the entitlement lock retry and the HTTP layer's backoff
 (urllib3 ``Retry``) all call these two functions, so a test (or an embedding program) replaces time for all of them
 with :func:`use`: for example a clock whose ``sleep`` skips ahead instead of blocking. Wall-clock time
 (``time.time()``: token expiry, ``Retry-After`` dates) is not affected.

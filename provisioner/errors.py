@@ -126,7 +126,7 @@ class ApiError(StepFailed):
         return self
 
 
-# ---- the transport's bounds (provisioner.http): each a StepFailed or an ApiError, so that code catching those
+# ---- the transport's bounds (provisioner.clients.http): each a StepFailed or an ApiError, so that code catching those
 # ---- keeps working; none is transient (doing the step again would meet the same bound)
 
 
@@ -151,7 +151,8 @@ class Throttled(ApiError):
 
 class MalformedAnswer(ApiError):
     """An API answered with an expected status but a body that is not what the tool reads (not JSON, nested too
-    deep, or a field missing or of the wrong type: :mod:`provisioner.answers`). One line naming the request, what
+    deep, or a field missing or of the wrong type: :mod:`provisioner.clients.answers`). One line naming the request,
+    what
     was expected and the fields: ``GET https://api.example.com/v3/jobs/x answered a malformed job: state: not a
     string``. ``what`` is what was expected ("job"); ``problems`` the fields and what is wrong with each. Exit code 1;
     not transient (asking again gets the same answer)."""

@@ -9,7 +9,7 @@ Unicode line and paragraph separators, the bidirectional overrides, lone surroga
 U+FFFE/U+FFFF (which XML 1.0 forbids) become visible escapes (``\\x1b``, ``\\n``, ``\\u2028``). A ``::`` (a GitHub
 Actions workflow command such as ``::add-mask::`` starts a line with it) becomes ``:\\x3a``, except inside an
 IPv6 address in brackets (``[::1]``), so no line of output can start with one. Rich markup is the printer's
-business (:mod:`provisioner.output` prints server text as plain text).
+business (:mod:`provisioner.cli.output` prints server text as plain text).
 
 Applied where text is made (every :class:`~provisioner.errors.ProvisionerError`, every check) and again where it
 is written (the printers, the JSON and JUnit reports, the ``provisioner`` loggers, doctor, inventory, the key

@@ -18,7 +18,7 @@ from skipclock import SkipClock
 from typer.testing import CliRunner
 
 from provisioner import clock, secret
-from provisioner.cli import _command, app
+from provisioner.cli.app import _command, app
 from provisioner.sim import Simulator
 from provisioner.sim.core.tls import authority
 
@@ -151,7 +151,7 @@ _typer_get_command = typer.testing._get_command
 
 def _built_once(typer_app):
     """typer's CliRunner builds the click command on every invoke (about 40 ms of the suite per call): build the
-    app's once per process, as ``provisioner.cli.main`` does."""
+    app's once per process, as ``provisioner.cli.app.main`` does."""
     return _command() if typer_app is app else _typer_get_command(typer_app)
 
 
@@ -160,7 +160,7 @@ typer.testing._get_command = _built_once
 
 def cli(*args: str, env: dict[str, str] | None = None) -> Outcome:
     """Run ``provisioner ARGS`` in-process; return its exit code and what it printed. The click command is built
-    once per process, as ``provisioner.cli.main`` does (typer would build it anew on every call)."""
+    once per process, as ``provisioner.cli.app.main`` does (typer would build it anew on every call)."""
     runner = CliRunner()
     result = runner.invoke(app, [str(a) for a in args], env=env, catch_exceptions=False)
     return Outcome(result.exit_code, result.stdout, result.stderr)

@@ -16,7 +16,7 @@ import pytest
 import xmlschema
 from jsonschema import Draft202012Validator
 
-from provisioner import reports
+from provisioner.fleet import reports
 
 JUNIT_XSD = Path(__file__).parent / "schemas" / "junit.xsd"
 

@@ -17,8 +17,8 @@ from conftest import cli
 from hostile import LandscapeDouble
 from reportcheck import check_junit
 
-from provisioner.output import LivePrinter
-from provisioner.runner import RunResult, StepResult
+from provisioner.cli.output import LivePrinter
+from provisioner.engine.runner import RunResult, StepResult
 
 INJ = ("\x1b]52;c;cHduZWQ=\x07\x1b[2J\x1b]0;owned\x07\rfake ok\n::error::owned\n  ::add-mask::x\u202etxt "
        "[bold red]markup[/bold red] [link=https://evil.example]here[/link] \x9b31m \ud800 \x00end")

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from provisioner.atonce import at_once
+from provisioner.clients.atonce import at_once
 
 
 def test_values_come_in_the_given_order_and_the_first_error_waits_for_every_read():

@@ -80,8 +80,9 @@ def test_a_converged_rerun_counts_the_same_requests_per_step_each_time(landscape
 def test_ctrl_c_in_a_library_caller_stops_the_steps_and_a_next_run_goes_on(landscape):
     """KeyboardInterrupt on the caller's thread (no CLI signal handler) while the entitlement waits: the steps
     running beside are stopped, the interrupt propagates, and the process is not left cancelled."""
-    from provisioner import clock, playbook
-    from provisioner.runner import run
+    from provisioner import clock
+    from provisioner.engine.runner import run
+    from provisioner.playbook import load as playbook
 
     requests.patch(landscape.url + "/_sim/faults", json={"entitlements_stuck": True}, timeout=10).raise_for_status()
     pb = playbook.load(landscape.playbook())

@@ -9,8 +9,8 @@ import sys
 
 from conftest import cli, steps_of
 
-from provisioner.btp import Btp
-from provisioner.cf import CloudFoundry
+from provisioner.clients.btp import Btp
+from provisioner.clients.cf import CloudFoundry
 from provisioner.secret import Secret
 
 

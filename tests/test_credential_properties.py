@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from provisioner.clients.xsuaa_api import parse_time
 from provisioner.errors import BadInput
-from provisioner.keyfile import check_key
+from provisioner.keys.keyfile import check_key
+from provisioner.keys.x509key import certificate_expiry, describe_expiry, is_x509
 from provisioner.sim import Simulator
-from provisioner.x509key import certificate_expiry, describe_expiry, is_x509
-from provisioner.xsuaa_api import parse_time
 
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**15, 10**15), st.floats(allow_nan=False),
                          st.text(max_size=40))

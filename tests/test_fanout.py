@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_fleet import fleet_playbook
 
-from provisioner import fanout
 from provisioner.errors import BadInput
+from provisioner.fleet import fanout
 from provisioner.sim.generate import fleet_landscape
 
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -169,7 +169,7 @@ def test_the_simulator_keeps_connections_open(landscape):
 
 
 def test_the_service_manager_create_budget_spaces_creates_beyond_its_burst():
-    from provisioner.budget import TokenBucket
+    from provisioner.clients.budget import TokenBucket
 
     bucket = TokenBucket(per_minute=2)  # a burst of 2, then one every 30 seconds (on the test's skipping clock)
     waits = [bucket.take() for _ in range(4)]

@@ -17,7 +17,7 @@ SOAK_RUNS = 50
 
 def one_of_each(sim_url: str) -> tuple[int, int, int]:
     """How many spaces named cloudalm, instances and keys the default tenant has (read through the CF API)."""
-    from provisioner.cf import CloudFoundry
+    from provisioner.clients.cf import CloudFoundry
     from provisioner.secret import Secret
 
     cf = CloudFoundry(sim_url)
@@ -65,7 +65,7 @@ def test_run_killed_in_the_instance_step_then_rerun_converges(make_landscape):
 
 
 def test_expired_token_is_refreshed_once_and_the_request_repeated(landscape):
-    from provisioner.cf import CloudFoundry
+    from provisioner.clients.cf import CloudFoundry
     from provisioner.secret import Secret
 
     cf = CloudFoundry(landscape.url)

@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 import yaml
 
-from provisioner.http import HttpClient, HttpSettings, SessionPool
-from provisioner.inflight import START
+from provisioner.clients.http import HttpClient, HttpSettings, SessionPool
+from provisioner.clients.inflight import START
 from provisioner.sim.generate import fleet_landscape
 
 

@@ -1,4 +1,4 @@
-"""Hostile input through the real entry point (``provisioner.cli.main``), property-based: 1,000 mutated playbooks
+"""Hostile input through the real entry point (``provisioner.cli.app.main``), property-based: 1,000 mutated playbooks
 (``validate``, then ``plan`` against one simulator for those that validate) and 300 mutated key files (``key
 check``), with secrets planted in the secret fields. For each: the documented exit code, no traceback and no
 "unexpected", one line per problem, no line over 300 characters, no secret echoed, and an end within 10 s (FIFOs
@@ -20,7 +20,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from provisioner.cli import main
+from provisioner.cli.app import main
 from provisioner.sim import Simulator
 
 PLAYBOOK_BATCHES, PER_BATCH = 125, 8  # 1,000 mutated playbooks

@@ -15,8 +15,8 @@ from conftest import cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provisioner.jobstore import MAX_END
-from provisioner.jobtimes import JobTimes
+from provisioner.waits.jobstore import MAX_END
+from provisioner.waits.jobtimes import JobTimes
 
 JOB = 0.5  # the simulator's jobs take this long: the waits learn durations, and the run saves them
 

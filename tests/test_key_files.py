@@ -17,7 +17,7 @@ from conftest import cli
 
 from provisioner import safefile
 from provisioner.errors import BadInput, StepFailed, cap
-from provisioner.keyfile import existing_key, read_key_file, write_key_file
+from provisioner.keys.keyfile import existing_key, read_key_file, write_key_file
 
 ROOT = Path(__file__).resolve().parent.parent
 LM = Path("tests/corpus/keys/landscape-management")
@@ -306,7 +306,7 @@ def test_a_long_name_still_gets_a_temporary_file_and_its_stale_one_removed(tmp_p
 
 
 def test_the_cis_key_and_every_other_key_text_is_read_strictly():
-    from provisioner.keyfile import parse_key_text
+    from provisioner.keys.keyfile import parse_key_text
 
     with pytest.raises(BadInput, match=r"^cis:1:19: clientid: duplicate name \(first at line 1\); keep one"):
         parse_key_text('{"clientid": "a", "clientid": "b"}', "cis")

@@ -15,8 +15,9 @@ from test_converge import admin_cf, the_instance
 from test_eras import tenant_playbook
 from test_subaccount_route import admin_sm, our_instances, subaccount_playbook
 
-from provisioner import lifecycle, playbook
-from provisioner import rotation as rotating
+from provisioner.keylife import lifecycle
+from provisioner.keylife import rotation as rotating
+from provisioner.playbook import load as playbook
 
 
 def _one_line(text: str) -> str:

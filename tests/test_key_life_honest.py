@@ -16,8 +16,9 @@ from test_converge import admin_cf, the_instance
 from test_eras import tenant_playbook
 from test_subaccount_route import admin_sm, our_instances, subaccount_playbook
 
-from provisioner import playbook, rotation
-from provisioner.cf import CloudFoundry
+from provisioner.clients.cf import CloudFoundry
+from provisioner.keylife import rotation
+from provisioner.playbook import load as playbook
 
 
 def keys_of(cf: CloudFoundry, org: str, instance: str) -> list[str]:

@@ -11,7 +11,7 @@ from conftest import cli, steps_of
 from test_converge import admin_cf, the_instance
 from test_eras import tenant_playbook
 
-from provisioner.wait import WaitSettings
+from provisioner.waits.wait import WaitSettings
 
 
 def instance_secret_instance_with_two_keys(landscape):

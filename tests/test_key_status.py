@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_key_rotation import age
 
-from provisioner.durations import UNITS, format_age, parse_duration
+from provisioner.playbook.durations import UNITS, format_age, parse_duration
 from provisioner.sim.generate import default_landscape
 
 FLEET, OLD = 20, (3, 7, 12, 18)

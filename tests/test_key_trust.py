@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sap.xssec import create_security_context
 
-from provisioner.keytest import signature_check, trusted_jku
+from provisioner.keys.keytest import signature_check, trusted_jku
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKS = ("sign in (client credentials)", "signature", "expiry", "identity zone", "client",

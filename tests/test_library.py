@@ -49,7 +49,8 @@ def test_the_api_is_declared_and_resolves():
         assert getattr(provisioner, name) is not None, name
     with pytest.raises(AttributeError):
         _ = provisioner.nothing_here  # type: ignore[attr-defined]
-    importlib.import_module("provisioner.http")  # the first module that logs gives the package logger its handler
+    # the first module that logs gives the package logger its handler
+    importlib.import_module("provisioner.clients.http")
     assert any(isinstance(h, logging.NullHandler) for h in logging.getLogger("provisioner").handlers)
     assert (ROOT / "provisioner" / "py.typed").exists()
 
@@ -76,11 +77,11 @@ def test_bad_input_is_raised_before_anything_runs(landscape, monkeypatch):
 def test_help_and_version_load_no_http_stack_and_no_simulator():
     """`provisioner --help` / `--version` / `run --help` stay fast: commands import what they need when they run
     (typer itself brings pydantic for a command's help, so that one is not counted)."""
-    code = ("import sys\nfrom provisioner.cli import app\n"
+    code = ("import sys\nfrom provisioner.cli.app import app\n"
             "for args in (['--help'], ['--version'], ['run', '--help'], ['schema', '--help']):\n"
             "    try:\n        app(args, prog_name='provisioner')\n    except SystemExit:\n        pass\n"
             "print(sorted({m.split('.')[0] if not m.startswith('provisioner.') else m for m in sys.modules} & "
-            "{'requests', 'urllib3', 'jsonschema', 'yaml', 'werkzeug', 'provisioner.sim', 'provisioner.runner', "
-            "'provisioner.reports', 'provisioner.playbook'}), file=sys.stderr)")
+            "{'requests', 'urllib3', 'jsonschema', 'yaml', 'werkzeug', 'provisioner.sim', 'provisioner.engine.runner', "
+            "'provisioner.fleet.reports', 'provisioner.playbook.load'}), file=sys.stderr)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr

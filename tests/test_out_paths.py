@@ -116,7 +116,7 @@ def test_resume_reads_a_bounded_regular_file_only(landscape, case):
 
 
 def test_resume_over_its_size_limit_is_one_line(landscape, monkeypatch):
-    from provisioner import fanout
+    from provisioner.fleet import fanout
 
     monkeypatch.setattr(fanout, "MAX_RESUME_BYTES", 1000)
     big = landscape.dir / "big.json"

@@ -1,4 +1,4 @@
-"""The playbook format is declared once (provisioner/playbook_model.py): the shipped JSON Schema is the one
+"""The playbook format is declared once (provisioner/playbook/model.py): the shipped JSON Schema is the one
 generated from the models, byte for byte, and schema and models agree: every document the schema accepts loads,
 keeping each given value, and every key left out takes the schema's default."""
 
@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from provisioner import playbook
 from provisioner.errors import BadInput
-from provisioner.playbook_model import Tenant
-from provisioner.playbook_schema import SHIPPED, generate, render
+from provisioner.playbook import load as playbook
+from provisioner.playbook.model import Tenant
+from provisioner.playbook.schema import SHIPPED, generate, render
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = playbook.schema()
@@ -263,7 +263,7 @@ def test_the_models_check_what_the_schema_declares():
 
 
 def test_help_imports_neither_pydantic_nor_jsonschema():
-    code = ("import sys\nfrom provisioner.cli import main\nsys.argv = ['provisioner', '--help']\n"
+    code = ("import sys\nfrom provisioner.cli.app import main\nsys.argv = ['provisioner', '--help']\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'jsonschema')))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)

@@ -1,4 +1,4 @@
-"""The poll schedule as a pure function (provisioner.jobtimes): for a job of any duration, the lag from its
+"""The poll schedule as a pure function (provisioner.waits.jobtimes): for a job of any duration, the lag from its
 completion to the read that sees it, and the number of reads, against the schedule used before polling learned
 (10 % of the time waited) and the target lag ``max(0.1 s, 5 % of the job)``; the burst of reads around a learned
 end. No sleeping, no clock."""
@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provisioner.jobtimes import (
+from provisioner.waits.jobtimes import (
     BASELINE,
     IN_FLIGHT,
     MAX_BURST,
@@ -167,7 +167,7 @@ def test_without_history_the_lag_bound_costs_reads():
 def test_learned_durations_are_kept_between_runs(tmp_path):
     """A pool's job times are saved on close and loaded by the next process's (the file holds host names and
     seconds only); a store that is not JSON is ignored, and PROVISIONER_JOB_TIMES=off keeps none."""
-    from provisioner.jobtimes import MAX_KINDS, store_path
+    from provisioner.waits.jobtimes import MAX_KINDS, store_path
 
     store = tmp_path / "cache" / "job-times.json"
     first = JobTimes(store=store)

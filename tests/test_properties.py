@@ -12,10 +12,10 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from provisioner import playbook
 from provisioner.errors import BadInput
-from provisioner.keyfile import CHECK_NAMES, check_key, parse_key_text
-from provisioner.names import MAX_INSTANCE_NAME, instance_name_problem, suggest_instance_name
+from provisioner.keys.keyfile import CHECK_NAMES, check_key, parse_key_text
+from provisioner.playbook import load as playbook
+from provisioner.playbook.names import MAX_INSTANCE_NAME, instance_name_problem, suggest_instance_name
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 VALID_CHARS = string.ascii_letters + string.digits + "._-"

@@ -18,8 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_fleet import fleet_playbook
 
-from provisioner import fanout
 from provisioner.errors import BadInput
+from provisioner.fleet import fanout
 from provisioner.sim.generate import fleet_landscape
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"

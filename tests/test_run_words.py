@@ -11,9 +11,9 @@ import requests
 from conftest import cli, steps_of
 from test_converge import admin_cf, the_instance
 
-from provisioner import playbook as pbmod
-from provisioner.cf import CloudFoundry
-from provisioner.runner import run
+from provisioner.clients.cf import CloudFoundry
+from provisioner.engine.runner import run
+from provisioner.playbook import load as pbmod
 
 
 def set_job_seconds(landscape, operation: str, seconds: float) -> None:

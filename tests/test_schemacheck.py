@@ -1,4 +1,4 @@
-"""The quick check of valid playbooks (provisioner.schemacheck) agrees with jsonschema wherever it decides, so
+"""The quick check of valid playbooks (provisioner.playbook.schemacheck) agrees with jsonschema wherever it decides, so
 `validate` and the loader keep jsonschema's verdict and messages while loading it only for playbooks with errors."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_properties import ALL_PATHS, MISSING, VALID, change, yaml_values
 
-from provisioner.playbook import schema
-from provisioner.playbook_validate import _validator_class
-from provisioner.schemacheck import decide, ecma_pattern, is_valid
-from provisioner.yamlpos import parse_yaml
+from provisioner.playbook.load import schema
+from provisioner.playbook.schemacheck import decide, ecma_pattern, is_valid
+from provisioner.playbook.validate import _validator_class
+from provisioner.playbook.yamlpos import parse_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAYBOOKS = sorted([*(ROOT / "playbooks").rglob("*.yaml"), *(ROOT / "tests" / "corpus" / "playbooks").glob("*.yaml")])

@@ -1,6 +1,6 @@
 """Start-up: `provisioner --help` and `provisioner validate` load only what they use (issue 12, item 4).
 
-Each case runs the console entry point (:func:`provisioner.cli.main`) in a fresh interpreter, output to a pipe as
+Each case runs the console entry point (:func:`provisioner.cli.app.main`) in a fresh interpreter, output to a pipe as
 in CI, and lists the heavy modules it imported; no timing is asserted (`make bench` prints the times)."""
 
 from __future__ import annotations
@@ -16,18 +16,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 #: what neither path needs: the HTTP stack, token checks, retries, terminal rendering, the simulator, the runner,
-#: and jsonschema for a valid playbook (provisioner.schemacheck recognises it; jsonschema words errors)
+#: and jsonschema for a valid playbook (provisioner.playbook.schemacheck recognises it; jsonschema words errors)
 NEVER = ("requests", "urllib3", "rich", "tenacity", "jwt", "cryptography", "werkzeug", "jsonschema", "referencing",
-         "provisioner.sim", "provisioner.runner", "provisioner.fleet", "provisioner.http", "provisioner.steps",
-         "provisioner.eras")
+         "provisioner.sim", "provisioner.engine.runner", "provisioner.fleet.tenants", "provisioner.clients.http",
+         "provisioner.steps", "provisioner.engine.eras")
 #: what --help needs neither (validate reads the playbook with them)
-NOT_FOR_HELP = ("pydantic", "yaml", "provisioner.playbook", "provisioner.playbook_model")
+NOT_FOR_HELP = ("pydantic", "yaml", "provisioner.playbook.load", "provisioner.playbook.model")
 
 _PROBE = """
 import json, sys
 heavy = json.loads(sys.argv[2])
 sys.argv = ["provisioner", *json.loads(sys.argv[1])]
-from provisioner.cli import main
+from provisioner.cli.app import main
 try:
     main()
 except SystemExit as exc:
@@ -69,14 +69,14 @@ HELP_CASES = [["--help"], [], ["--version"], ["run", "--help"], ["validate", "--
 
 @pytest.mark.parametrize("rich", ["0", "1"])
 def test_the_lazy_command_shows_what_typer_shows(rich: str) -> None:
-    """The command built on first use (provisioner.cli_lazy) prints typer's help and usage errors byte for byte,
+    """The command built on first use (provisioner.cli.lazy) prints typer's help and usage errors byte for byte,
     plain and with rich's boxes (at a terminal)."""
     code = f"""
 import os, json
 os.environ["TYPER_USE_RICH"] = {rich!r}
 import typer, typer.testing
-from provisioner.cli import app
-from provisioner.cli_lazy import LazyGroup, build
+from provisioner.cli.app import app
+from provisioner.cli.lazy import LazyGroup, build
 runner = typer.testing.CliRunner()
 def shown(command, args):
     typer.testing._get_command = lambda _app: command

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from provisioner.stepgraph import Node, run_graph
+from provisioner.engine.stepgraph import Node, run_graph
 
 
 def test_a_later_node_that_ends_first_is_reported_in_declared_order():

@@ -9,11 +9,11 @@ import copy
 import pytest
 from conftest import cli
 
-from provisioner import playbook as pbmod
-from provisioner.eras import select_steps
-from provisioner.http import RequestStats
+from provisioner.clients.http import RequestStats
+from provisioner.engine.eras import select_steps
+from provisioner.engine.runner import connect, pool_for, resolve_secrets
 from provisioner.platform.cloudfoundry import CloudFoundryPlatform
-from provisioner.runner import connect, pool_for, resolve_secrets
+from provisioner.playbook import load as pbmod
 from provisioner.steps.base import Action, Change, Done, Env, Planned, Step, Upstream, VerifyStep
 
 

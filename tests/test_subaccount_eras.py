@@ -10,7 +10,7 @@ import json
 import pytest
 from conftest import cli, steps_of
 
-from provisioner.btp import Btp
+from provisioner.clients.btp import Btp
 
 GENERATED_INSTANCE = "SAP Cloud ALM API"
 

@@ -11,8 +11,8 @@ import sys
 import requests
 from conftest import cli, steps_of
 
-from provisioner.btp import Btp
-from provisioner.sm import ServiceManager, sm_credentials
+from provisioner.clients.btp import Btp
+from provisioner.clients.sm import ServiceManager, sm_credentials
 
 
 def admin_sm(landscape, subaccount: str = "acme-cloudalm") -> ServiceManager:
@@ -220,14 +220,14 @@ def test_a_failed_create_operation_is_reported_and_the_next_run_replaces_the_ins
 
 
 def test_lists_follow_the_page_token_and_filter_by_label(landscape, monkeypatch):
-    import provisioner.sm
+    import provisioner.clients.sm
 
     pb = subaccount_playbook(landscape)
     assert cli("run", pb).exit_code == 0
     other = subaccount_playbook(landscape, "other.yaml", **{"steps.instance.name": "cloudalm-other",
                                                             "steps.download.path": str(landscape.dir / "other.json")})
     assert cli("run", other).exit_code == 0
-    monkeypatch.setattr(provisioner.sm, "PAGE_SIZE", 1)
+    monkeypatch.setattr(provisioner.clients.sm, "PAGE_SIZE", 1)
     sm = admin_sm(landscape)
     landscape.clear_journal()
     ours = sm.instances(label_query="provisioner/managed-by eq 'provisioner'")

@@ -34,7 +34,7 @@ def test_refused_credentials_are_reported_only_by_the_token_endpoint(landscape, 
 
 
 def test_the_simulator_revokes_tokens_every_period_of_its_clock(landscape, skip_clock):
-    from provisioner.cf import CloudFoundry
+    from provisioner.clients.cf import CloudFoundry
     from provisioner.secret import Secret
 
     cf = CloudFoundry(landscape.url)

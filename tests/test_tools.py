@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from reportcheck import check_junit, check_report
 from typer.testing import CliRunner
 
-from provisioner.cli import app
+from provisioner.cli.app import app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -176,7 +176,7 @@ def test_json_report_is_versioned_with_one_vocabulary(landscape):
 def test_era_codes():
     import datetime as dt
 
-    from provisioner.eras import era_code, era_of
+    from provisioner.engine.eras import era_code, era_of
 
     assert [era_code(era_of(dt.date.fromisoformat(d))) for d in ("2023-03-01", "2023-06-12", "2023-10-16")] == \
         ["manual", "monitoring-key", "automatic"]
@@ -229,9 +229,9 @@ def test_a_tenant_that_could_not_run_at_all_is_reported_in_both_formats():
     """fleet.run_many's last line of defence (an unexpected error in one tenant) yields valid reports too."""
     import datetime as dt
 
-    from provisioner import reports
-    from provisioner.eras import era_of
-    from provisioner.runner import RunResult, StepResult
+    from provisioner.engine.eras import era_of
+    from provisioner.engine.runner import RunResult, StepResult
+    from provisioner.fleet import reports
 
     result = RunResult("p.yaml", "t1", era_of(dt.date(2024, 1, 1)), False, seconds=0.12345)
     result.steps.append(StepResult("run", "failed", [], 0.12345, "unexpected KeyError (a bug; please report it)"))

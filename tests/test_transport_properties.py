@@ -14,10 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from urllib3.util import parse_url
 
+from provisioner.clients.http_body import read_body
+from provisioner.clients.http_retry import BoundedRetry
+from provisioner.clients.http_urls import target
 from provisioner.errors import ApiError, TooLarge, UnsafeLink
-from provisioner.http_body import read_body
-from provisioner.http_retry import BoundedRetry
-from provisioner.http_urls import target
 
 PIECES = ["127.0.0.1", "api.cf.example", "evil", "EVIL", "[::1]", "@", "\\", ":", "443", "0443", "99999", "8080",
           "/", "?", "#", "%40", "%5c", ".", " ", "\t", "\n", "\x00", "\u200b", "ü", "user:pw", ""]

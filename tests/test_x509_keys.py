@@ -15,7 +15,7 @@ import requests
 from conftest import cli, steps_of
 from sap.xssec import create_security_context
 
-from provisioner.x509key import pem_files
+from provisioner.keys.x509key import pem_files
 
 SCOPES = ["calm-api.projects.read"]
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from provisioner.wait import WaitSettings
+from provisioner.waits.wait import WaitSettings
 
 # A last operation is settled only when it succeeded or failed (Cloud Foundry v3 and SAP Service Manager); every
 # other state (CF ``initial``, ``in progress``; Service Manager ``pending``, ``in progress``; one neither API
@@ -179,7 +179,7 @@ def settle(read: Callable[[str], Settled], guid: str, settings: WaitSettings, wh
     Raises :class:`~provisioner.errors.StepFailed` with the operation's description when it failed, and
     :class:`~provisioner.errors.WaitTimeout` after ``settings.timeout`` seconds."""
     from provisioner.errors import StepFailed
-    from provisioner.wait import poll
+    from provisioner.waits.wait import poll
 
     def done(record: Settled) -> bool:
         op = record.last_operation

@@ -1,4 +1,4 @@
-"""The service platform over the Cloud Foundry v3 API (:mod:`provisioner.cf`): managed service instances
+"""The service platform over the Cloud Foundry v3 API (:mod:`provisioner.clients.cf`): managed service instances
 (``/v3/service_instances``, ``/parameters``) and service keys (service credential bindings of type ``key``, with
 ``/details``); asynchronous requests are CF jobs (``GET /v3/jobs/:guid``). The record kept on an instance is a pair
 of metadata annotations (``provisioner/parameters-sha256``, ``provisioner/xsappname``).
@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from provisioner.cf import CloudFoundry
+from provisioner.clients.cf import CloudFoundry
 from provisioner.errors import ApiError
 from provisioner.platform import Operation, ServiceInstance, ServiceKey, ServicePlan
-from provisioner.wait import WaitSettings
+from provisioner.waits.wait import WaitSettings
 
 #: the resource link a job names, by what it made
 _JOB_LINKS = ("service_instances", "service_credential_binding")

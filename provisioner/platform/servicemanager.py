@@ -1,4 +1,4 @@
-"""The service platform over SAP Service Manager (:mod:`provisioner.sm`): subaccount-level instances (runtime
+"""The service platform over SAP Service Manager (:mod:`provisioner.clients.sm`): subaccount-level instances (runtime
 environment "Other") and their service bindings, the route SAP's setup guide recommends ("without Cloud Foundry").
 
 The "space" of the :class:`~provisioner.platform.ServicePlatform` interface is the subaccount here (the client is
@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from provisioner.clients.sm import ServiceManager, name_taken
 from provisioner.errors import StepFailed
 from provisioner.platform import MANAGED_BY, MANAGED_RECORD, Operation, ServiceInstance, ServiceKey, ServicePlan
-from provisioner.sm import ServiceManager, name_taken
-from provisioner.wait import WaitSettings
+from provisioner.waits.wait import WaitSettings
 
 INSTANCES, BINDINGS = "service_instances", "service_bindings"
 

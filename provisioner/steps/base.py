@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from provisioner.keyfile import Check
-from provisioner.wait import WaitSettings
+from provisioner.keys.keyfile import Check
+from provisioner.waits.wait import WaitSettings
 
 if TYPE_CHECKING:
-    from provisioner.btp import Btp
-    from provisioner.cf import CloudFoundry
-    from provisioner.http import RequestStats, SessionPool
+    from provisioner.clients.btp import Btp
+    from provisioner.clients.cf import CloudFoundry
+    from provisioner.clients.http import RequestStats, SessionPool
     from provisioner.platform import ServicePlatform
-    from provisioner.playbook import Playbook
+    from provisioner.playbook.load import Playbook
 
 
 class Action(Enum):
@@ -135,7 +135,7 @@ class Env:
     #: the connection pool and request counts of the run (for clients a step makes, e.g. the sign-in test)
     pool: SessionPool | None = None
     stats: RequestStats | None = None
-    #: called before the run's first write and in a plan with changes (:class:`provisioner.orgcheck.OrgGuard`):
+    #: called before the run's first write and in a plan with changes (:class:`provisioner.engine.orgcheck.OrgGuard`):
     #: None or a note for the step's reasons; raises StepFailed when writing would be wrong
     write_guard: Callable[[], str | None] | None = None
     #: the step is done again after a transient failure: read everything, assume nothing from this run (a lost

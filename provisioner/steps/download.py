@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.errors import StepFailed
-from provisioner.keyfile import existing_key, foreign, key_link, own_key, write_key_file
-from provisioner.playbook import Playbook
+from provisioner.keys.keyfile import existing_key, foreign, key_link, own_key, write_key_file
+from provisioner.playbook.load import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
 from provisioner.steps.key import KeyOutput
 

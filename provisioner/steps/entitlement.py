@@ -20,13 +20,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from provisioner import clock
-from provisioner.atonce import at_once
-from provisioner.btp import GUID_RE, find_assignment, find_entitled_plan, uses_enable
+from provisioner.clients.atonce import at_once
+from provisioner.clients.btp import GUID_RE, find_assignment, find_entitled_plan, uses_enable
 from provisioner.errors import ApiError, ProvisionerError, StepFailed
 from provisioner.platform import ServicePlan
-from provisioner.playbook import Playbook
+from provisioner.playbook.load import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream, first_run
-from provisioner.wait import poll, started
+from provisioner.waits.wait import poll, started
 
 IN_PROGRESS_STATES = ("STARTED", "PROCESSING")
 
@@ -185,7 +185,7 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
     def _assign(self, env: Env, guid: str, enable: bool, unique_id: str | None) -> tuple[str | None, float]:
         """PUT with ``enable`` or ``amount``; on 12003 (enable/amount mismatch) the other one, once; on 30004
         (another change holds the entitlement lock) again with backoff until the step's timeout (tenacity, on
-        :mod:`provisioner.clock`). → (the job URL, or None; the job's origin: :func:`provisioner.wait.started` of
+        :mod:`provisioner.clock`). → (the job URL, or None; the job's origin: :func:`provisioner.waits.wait.started` of
         the PUT that was accepted)."""
         from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential, wait_random
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from provisioner.errors import StepFailed
 from provisioner.platform import HASH_RECORD, MANAGED_BY, MANAGED_RECORD, ServiceInstance, ServiceKey, ServicePlatform
 from provisioner.platform.servicemanager import ServiceManagerPlatform, environment, to_instance
-from provisioner.playbook import Playbook
+from provisioner.playbook.load import Playbook
 from provisioner.steps.generations import GENERATION, base_name, made_here
 
 #: at most this many instances (and keys of each) named as candidates when the named one is not found

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from provisioner.atonce import at_once
+from provisioner.clients.atonce import at_once
 from provisioner.errors import StepFailed
 from provisioner.platform import (
     HASH_RECORD,
@@ -32,7 +32,7 @@ from provisioner.platform import (
     settle_instance,
 )
 from provisioner.platform.servicemanager import ServiceManagerPlatform
-from provisioner.playbook import Playbook
+from provisioner.playbook.load import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
 from provisioner.steps.entitlement import EntitlementOutput
 from provisioner.steps.generated import candidates, locate_instance
@@ -45,7 +45,7 @@ from provisioner.steps.parameters import (
     parameters_hash,
 )
 from provisioner.steps.space import SpaceOutput
-from provisioner.wait import WaitSettings, poll, started
+from provisioner.waits.wait import WaitSettings, poll, started
 
 
 @dataclass(frozen=True)

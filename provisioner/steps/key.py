@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.errors import ApiError, StepFailed
-from provisioner.keyfile import existing_key
+from provisioner.keys.keyfile import existing_key
 from provisioner.platform import MANAGED_BY, MANAGED_RECORD, Operation, ServiceKey, ServicePlatform, settle_key
-from provisioner.playbook import Playbook
+from provisioner.playbook.load import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
 from provisioner.steps.generated import listed, locate_family, per_system
 from provisioner.steps.generations import GENERATION, Replaced, made_here, now_utc, replaced
 from provisioner.steps.instance import InstanceOutput
 from provisioner.steps.parameters import key_parameters
-from provisioner.wait import started
+from provisioner.waits.wait import started
 
 
 def managed_keys(platform: ServicePlatform, instance: str, name: str, *, marked: bool = False) -> list[ServiceKey]:
@@ -124,7 +124,7 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
 
     def reread(self, env: Env, upstream: Upstream, observation: KeyObservation, output: KeyOutput) -> KeyObservation:
         """After waiting for the key: the key as the wait last read it (``output``), the other generations as read
-        before (an update reads them all again; a run holds the key file's lease, :mod:`provisioner.keylease`)."""
+        before (an update reads them all again; a run holds the key file's lease, :mod:`provisioner.keys.keylease`)."""
         if observation.instance is None or observation.located is not None:
             return self.read(env, upstream)
         return replace(observation, key=output.key)

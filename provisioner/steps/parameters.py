@@ -9,9 +9,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from provisioner.keyfile import existing_key
+from provisioner.keys.keyfile import existing_key
 from provisioner.platform import HASH_RECORD, ServiceInstance
-from provisioner.playbook import Playbook, ServiceSettings
+from provisioner.playbook.load import Playbook, ServiceSettings
 
 #: ``oauth2-configuration.credential-types`` per credential type the playbook asks for (None: none sent, as SAP's
 #: 2023 Cloud Foundry page; binding-secret as "Enabling SAP Cloud ALM API"; x509 as XSUAA's "Service Instance

@@ -10,12 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.atonce import in_step
+from provisioner.clients.uaa import claims
 from provisioner.errors import ApiError, StepFailed
-from provisioner.playbook import Playbook
+from provisioner.playbook.load import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
-from provisioner.threads import helpers
-from provisioner.uaa import claims
+from provisioner.threads import helpers, in_step
 
 ROLE = "space_developer"
 

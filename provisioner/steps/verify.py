@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from provisioner.keyfile import check_key, read_key_file
-from provisioner.keytest import test_key
-from provisioner.playbook import Playbook
+from provisioner.keys.keyfile import check_key, read_key_file
+from provisioner.keys.keytest import test_key
+from provisioner.playbook.load import Playbook
 from provisioner.steps.base import Env, Upstream, Verification, VerifyStep
 
 

@@ -1,7 +1,7 @@
 """JSON Schema validation of the landscape and faults objects (schemas in `provisioner/sim/data/`), with
 one-line errors `FILE:LINE:COLUMN: key: problem; fix` (`SOURCE: key: problem; fix` without line marks).
 
-`marks` maps a path tuple (keys and list indexes) to its `(line, column)`, as `provisioner.yamlpos.parse_yaml`
+`marks` maps a path tuple (keys and list indexes) to its `(line, column)`, as `provisioner.playbook.yamlpos.parse_yaml`
 returns them; an error is located at the deepest marked path above it.
 """
 
@@ -49,10 +49,10 @@ def plain(value: Any) -> Any:
 
 def read_yaml(path: Path, what: str, error: type[ValueError]) -> tuple[Any, Marks]:
     """The data (None for an empty file) and marks of a YAML or JSON file, parsed by
-    `provisioner.yamlpos.parse_yaml` (positions, tags and alias limits as for playbooks); raises `error` for a
+    `provisioner.playbook.yamlpos.parse_yaml` (positions, tags and alias limits as for playbooks); raises `error` for a
     file that cannot be read or parsed."""
     from provisioner.errors import BadInput
-    from provisioner.yamlpos import parse_yaml
+    from provisioner.playbook.yamlpos import parse_yaml
 
     try:
         text = path.read_text(encoding="utf-8")
