@@ -123,3 +123,22 @@ def test_anything_else_is_refused_with_the_form(text):
         assert "whole number of at most 5 digits and a unit" in str(exc)
     else:
         assert text[-1] in UNITS and text[:-1].isdigit() and 0 <= seconds <= 99999 * UNITS["w"]
+
+
+def test_an_x509_key_expiring_within_warn_expiry_is_named_with_its_date(landscape):
+    from test_x509_keys import x509_playbook
+
+    pb = x509_playbook(landscape)  # a 2-day certificate
+    assert cli("run", pb).exit_code == 0
+    landscape.clear_journal()
+    out = cli("key", "status", pb, "--warn-expiry", "30d")
+    assert out.exit_code == 1, out.output
+    assert "x509" in out.stdout and "within --warn-expiry 30d" in out.stdout and "1 over a threshold" in out.stdout
+    doc = json.loads(cli("key", "status", pb, "--output", "json").stdout)
+    (key,) = doc["tenants"][0]["keys"]
+    assert key["credential_type"] == "x509" and key["last_used"] is None
+    expires = dt.datetime.fromisoformat(key["expires"].replace("Z", "+00:00"))
+    assert dt.timedelta(days=1) < expires - dt.datetime.now(dt.UTC) <= dt.timedelta(days=2)
+    assert doc["ok"] is True and key["over"] == []
+    assert cli("key", "status", pb, "--warn-expiry", "1h").exit_code == 0
+    assert landscape.writes() == []
