@@ -33,7 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 schema: $(STAMP)
-	$(BIN)/python -m provisioner.playbook_schema .
+	$(BIN)/python -m provisioner.playbook.schema .
 
 dist: $(STAMP)
 	rm -rf dist

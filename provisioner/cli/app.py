@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from enum import StrEnum
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,16 +25,15 @@ from provisioner.cli.common import (
     Playbooks,
     Timeout,
     Verbose,
-    _fail,
     _guard,
     _load,
-    _load_all,
     _plan_exit,
     _run_exit,
     _say,
     _verbose,
 )
-from provisioner.cli.fleet import ResumeOpt, ShardOpt, SmBudgetOpt, fleet_app, narrow
+from provisioner.cli.execute import Output, OutputFormat, _execute
+from provisioner.cli.fleet import ResumeOpt, ShardOpt, SmBudgetOpt, fleet_app
 from provisioner.cli.key import key_app, revoke
 from provisioner.cli.keystatus import key_status  # noqa: F401 - registers `key status` on key_app
 from provisioner.cli.reads import inventory
@@ -72,86 +71,6 @@ Report = Annotated[Path | None, typer.Option("--report", envvar=ENV + "REPORT",
                                                   "seconds, requests, error; docs/report-format.md).")]
 Junit = Annotated[Path | None, typer.Option("--junit", envvar=ENV + "JUNIT",
                                             help="Write a JUnit XML report for CI systems (junit-10.xsd).")]
-
-
-class OutputFormat(StrEnum):
-    """``--output``: text (a live display on a terminal, timestamped lines otherwise) or json (the report)."""
-
-    text = "text"
-    json = "json"
-
-
-Output = Annotated[OutputFormat, typer.Option("--output", "-o", envvar=ENV + "OUTPUT",
-                                              help="text (a live display on a terminal, timestamped lines "
-                                                   "otherwise) or json (the report on stdout).")]
-
-
-def _load_or_report(playbooks: list[Path], timeout: float | None, junit: Path | None) -> list:
-    """:func:`_load_all`; on bad input, when ``--junit`` is given, the JUnit file says so (one ``error``)."""
-    from provisioner.errors import BadInput
-
-    try:
-        return _load_all(playbooks, timeout)
-    except BadInput as exc:
-        if junit:
-            from provisioner.fleet import reports
-
-            reports.write_text(reports.bad_input_junit(str(exc), [str(p) for p in playbooks]), junit)
-        raise
-
-
-def _execute(playbooks, *, dry_run: bool, force: bool, timeout, parallel: int, max_in_flight: int | None,
-             report, junit,
-             output: OutputFormat | str, shard: str | None = None, resume: Path | None = None,
-             sm_budget: float = 50.0):
-    """Load every playbook (bad input, or outputs that would clobber an input or each other,
-    :mod:`provisioner.fleet.outpaths`: nothing runs), keep the tenants of ``--shard`` not converged in ``--resume`` (the
-    report then lists those it skipped), run or plan them, print and write the reports; after Ctrl-C / SIGTERM, say
-    what was in flight and exit 130 (:mod:`provisioner.engine.interrupt`)."""
-    from provisioner import clock
-    from provisioner.cli.output import printer_for
-    from provisioner.engine import interrupt
-    from provisioner.fleet import outpaths, reports
-    from provisioner.fleet import tenants as fleet
-
-    output = OutputFormat(output).value
-    bad_input_code = EXIT_FAILED if dry_run else EXIT_BAD_INPUT
-    _guard(lambda: outpaths.check_flags(report, junit, resume, playbooks), bad_input_code=bad_input_code)
-    loaded = _guard(lambda: _load_or_report(playbooks, timeout, junit), bad_input_code=bad_input_code)
-    _guard(lambda: outpaths.check_paths(loaded, report, junit, resume), bad_input_code=bad_input_code)
-    pbs, resumed = _guard(lambda: narrow(loaded, shard, resume), bad_input_code=bad_input_code)
-    printer = printer_for(output)
-    progress = interrupt.progress
-
-    def on_step(result, step_result) -> None:
-        progress.step(result, step_result)
-        printer.step(result, step_result)
-
-    def on_start(result, step: str) -> None:
-        progress.start(result, step)
-        printer.start(result, step)
-
-    try:
-        results = fleet.run_many(pbs, parallel=parallel, dry_run=dry_run, force=force,
-                                 max_in_flight_per_host=max_in_flight, sm_creates_per_minute=sm_budget,
-                                 on_step=on_step, on_start=on_start)
-    finally:
-        printer.done(results if "results" in locals() else [])
-    carried = resumed.to_json() if resumed is not None else None  # chained --resume skips them too
-    if resumed is not None:
-        printer.note(resumed.summary(len(results)))
-    if output == "json":
-        typer.echo(reports.to_json(results, carried), nl=False)
-    if report:
-        _guard(lambda: reports.write_json(results, report, carried))
-    if junit:
-        _guard(lambda: reports.write_junit(results, junit))
-    if clock.cancelled():
-        interrupt.finished()
-        stopped = [f"{r.tenant} {s.step}" for r in results for s in r.steps
-                   if s.error and "interrupted while" in s.error]
-        raise _fail(interrupt.in_flight_line(stopped), 130)
-    return results
 
 
 @app.command()
@@ -194,7 +113,7 @@ def doctor(playbook: Annotated[Path, typer.Argument(help="The playbook YAML file
     _verbose(verbose)
     from provisioner.cli import doctor as doc
 
-    def say(check) -> None:
+    def say(check: doc.Finding) -> None:
         _say(f"{doc.word(check)}  {check.name}: {check.message}")
 
     raise typer.Exit(_guard(lambda: doc.diagnose(_load(playbook, None), say)))
@@ -207,7 +126,7 @@ def validate(playbooks: Playbooks) -> None:
     from provisioner.fleet.check import check_fleet
     from provisioner.playbook import load as pbmod
 
-    loaded = [(path, pb) for path in playbooks for pb in _guard(lambda path=path: pbmod.load_all(path))]
+    loaded = [(path, pb) for path in playbooks for pb in _guard(partial(pbmod.load_all, path))]
     _guard(lambda: check_fleet([pb for _, pb in loaded]))
     for path, pb in loaded:
         typer.echo(cap(f"{path}: valid (tenant {pb.tenant.subdomain}, route {pb.route_name}, instance "

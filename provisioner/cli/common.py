@@ -8,12 +8,19 @@ Imported by :mod:`provisioner.cli.app` after it chose typer's output style; impo
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+
+if TYPE_CHECKING:
+    from provisioner.engine.runner import RunResult
+    from provisioner.playbook.model import Playbook
+
+T = TypeVar("T")
 
 ENV = "PROVISIONER_"
 """Prefix of the environment variables that set the common flags (``PROVISIONER_PARALLEL`` for ``--parallel``,
@@ -35,7 +42,7 @@ def _say(text: str) -> None:
     typer.echo(shown(text, None))
 
 
-def _guard(fn, *, bad_input_code: int = EXIT_BAD_INPUT):
+def _guard(fn: Callable[[], T], *, bad_input_code: int = EXIT_BAD_INPUT) -> T:
     """Run ``fn``; turn our errors into one line on stderr and their exit code, never a traceback."""
     from provisioner.errors import BadInput, ProvisionerError
 
@@ -69,7 +76,7 @@ Timeout = Annotated[float | None, typer.Option("--timeout", envvar=ENV + "TIMEOU
     "timeouts still apply within it)."))]
 
 
-def _with_timeout(pb, timeout: float | None):
+def _with_timeout(pb: Playbook, timeout: float | None) -> Playbook:
     """``pb`` with ``timeouts.run`` set to ``timeout`` (None: as it is)."""
     if timeout is None:
         return pb
@@ -85,7 +92,7 @@ def _check_timeout(timeout: float | None) -> None:
         raise BadInput(f"--timeout {timeout:g}: must be a number of seconds above 0 and at most {MAX_WAIT_SECONDS}")
 
 
-def _load(playbook: Path, timeout: float | None):
+def _load(playbook: Path, timeout: float | None) -> Playbook:
     """One playbook of one tenant (for commands that act on one key)."""
     from provisioner.playbook import load as pbmod
 
@@ -93,7 +100,7 @@ def _load(playbook: Path, timeout: float | None):
     return _with_timeout(pbmod.load(playbook), timeout)
 
 
-def _load_all(playbooks: list[Path], timeout: float | None) -> list:
+def _load_all(playbooks: list[Path], timeout: float | None) -> list[Playbook]:
     """Every tenant of every playbook, all validated (secrets resolved too) before anything runs."""
     from provisioner.clients.http_guards import ca_bundle
     from provisioner.engine.credentials import check_key_sources, check_login_source
@@ -118,7 +125,7 @@ Parallel = Annotated[int, typer.Option("--parallel", "-p", min=1, max=256, envva
                                        help="Tenants run at once.")]
 
 
-def _run_exit(results) -> int:
+def _run_exit(results: Sequence[RunResult]) -> int:
     """``run``: 0 all succeeded, 2 a tenant could not run because of bad input
     (:class:`provisioner.fleet.tenants.BadInputResult`), else 1."""
     from provisioner.fleet.tenants import BadInputResult
@@ -128,7 +135,7 @@ def _run_exit(results) -> int:
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 
-def _plan_exit(results) -> int:
+def _plan_exit(results: Sequence[RunResult]) -> int:
     """``plan`` (``run --dry-run``): 1 an error (bad input included), 2 changes pending, 0 nothing to do."""
     if not all(r.ok for r in results):
         return EXIT_FAILED

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from provisioner.clients.http import RequestStats
 from provisioner.clients.uaa import claims
@@ -39,7 +40,14 @@ def word(check: Check) -> str:
     return "warn" if getattr(check, "warning", False) else "pass" if check.passed else "FAIL"
 
 
-def diagnose(pb: Playbook, say: Callable[[Check], None]) -> int:
+class _Report(Protocol):
+    """How a check reports its finding (``diagnose``'s ``report``): returns ``passed``."""
+
+    def __call__(self, name: str, passed: bool, message: str, *, warning: bool = False,
+                 error: BaseException | None = None) -> bool: ...
+
+
+def diagnose(pb: Playbook, say: Callable[[Finding], None]) -> int:
     """Run every check, reporting each through ``say`` (a :class:`Finding`) → the exit code: 0 nothing failed and
     no warning stops a run, 2 a failure is bad input, 1 otherwise."""
     from provisioner.clients.btp import Btp, find_assignment
@@ -113,7 +121,7 @@ def diagnose(pb: Playbook, say: Callable[[Check], None]) -> int:
     return EXIT_OK if all(f.passed for f in findings) else EXIT_FAILED
 
 
-def _org_check(pb: Playbook, cf, btp, report, pool, stats: RequestStats) -> None:
+def _org_check(pb: Playbook, cf: Any, btp: Any, report: _Report, pool: Any, stats: RequestStats) -> None:
     """Whether cf.org is the org of the subaccount's Cloud Foundry environment (:mod:`provisioner.engine.orgcheck`): a
     warning when it cannot be checked (a run stops there too) or the playbook says ``btp.org_check: off``."""
     from provisioner.engine.orgcheck import OrgNotChecked, check_org
@@ -137,7 +145,7 @@ def _org_check(pb: Playbook, cf, btp, report, pool, stats: RequestStats) -> None
     report(name, True, "cf.org is the org of the subaccount's Cloud Foundry environment")
 
 
-def _service_manager(pb: Playbook, btp, pool, stats: RequestStats, report) -> None:
+def _service_manager(pb: Playbook, btp: Any, pool: Any, stats: RequestStats, report: _Report) -> None:
     """The subaccount route: Service Manager credentials (never created here), sign-in and the plan's visibility."""
     from provisioner.engine.credentials import service_manager
     from provisioner.platform.servicemanager import ServiceManagerPlatform
@@ -157,7 +165,7 @@ class _NoCf(Exception):
     """The playbook has no cf section: the CF checks do not apply."""
 
 
-def _cf_roles(pb: Playbook, cf, token: dict, report) -> None:
+def _cf_roles(pb: Playbook, cf: Any, token: dict[str, Any], report: _Report) -> None:
     admin = "cloud_controller.admin" in (token.get("scope") or [])
     user_guid = token.get("user_id") or token.get("client_id")
     try:

@@ -6,12 +6,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from provisioner.cli.common import Timeout, Verbose, _fail, _guard, _load, _say, _verbose
 from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+
+if TYPE_CHECKING:
+    from provisioner.playbook.model import Playbook
 
 key_app = typer.Typer(no_args_is_help=True, help="Check, test and export a service key file.")
 
@@ -111,7 +114,7 @@ Purpose = Annotated[str | None, typer.Option("--purpose", help="The purpose whos
                                                                "the Landscape Management one).")]
 
 
-def _for_purpose(playbook: Path, purpose: str | None, timeout: float | None = None):
+def _for_purpose(playbook: Path, purpose: str | None, timeout: float | None = None) -> Playbook:
     pb = _load(playbook, timeout)
     chosen = purpose or pb.landscape_management_purpose or pb.tenant.purposes[0]
     if chosen not in pb.tenant.purposes:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from provisioner.keys.keyfile import Check
 from provisioner.safetext import guard_lines, shown
 from provisioner.steps.base import CHANGING, PLAN_WORDS, RUN_WORDS
+
+if TYPE_CHECKING:
+    from provisioner.engine.runner import RunResult, StepResult
 
 STYLE = {"created": "green", "updated": "yellow", "waited": "cyan", "unchanged": "dim", "passed": "green",
          "failed": "bold red", "skipped": "dim", "create": "green", "update": "yellow", "wait": "cyan",
@@ -28,11 +31,11 @@ def _stamp() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def _detail(step) -> str:
+def _detail(step: StepResult) -> str:
     return step.error if step.error else "; ".join(step.reasons)
 
 
-def summary(result) -> str:
+def summary(result: RunResult) -> str:
     counts: dict[str, int] = {}
     for s in result.steps:
         counts[s.action] = counts.get(s.action, 0) + 1
@@ -44,17 +47,17 @@ def summary(result) -> str:
 class Printer:
     """Receives ``start(result, step)``, ``step(result, step_result)`` and ``done(results)``; thread-safe."""
 
-    def __init__(self, stream: TextIO | None = None):
+    def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
         self.lock = threading.Lock()
 
-    def start(self, result, step: str) -> None:
+    def start(self, result: RunResult, step: str) -> None:
         pass
 
-    def step(self, result, step) -> None:
+    def step(self, result: RunResult, step: StepResult) -> None:
         pass
 
-    def done(self, results: list) -> None:
+    def done(self, results: list[RunResult]) -> None:
         pass
 
     def note(self, text: str) -> None:
@@ -65,7 +68,7 @@ class QuietPrinter(Printer):
     """``--output json``: prints nothing while running."""
 
 
-def handoff_lines(result) -> list[str]:
+def handoff_lines(result: RunResult) -> list[str]:
     """The Landscape Management key of a run with several keys, then its warnings and manual next steps."""
     lines = [f"Landscape Management key: {k['path']} ({k['purpose']}" + (f", key {k['key']})" if k["key"] else ")")
              for k in result.keys if k["landscape_management"] and len(result.keys) > 1]
@@ -75,29 +78,29 @@ def handoff_lines(result) -> list[str]:
 class LinePrinter(Printer):
     """Plain timestamped lines (not a terminal): a header per tenant, a line per step, a summary per tenant."""
 
-    def __init__(self, stream: TextIO | None = None):
+    def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__(stream)
         self._headed: set[int] = set()
 
     def _line(self, text: str) -> None:
         print(f"{_stamp()} {shown(text, None)}", file=self.stream, flush=True)
 
-    def _header(self, result) -> None:
+    def _header(self, result: RunResult) -> None:
         if id(result) not in self._headed:
             self._headed.add(id(result))
             era = f" ({result.era})" if result.era else ""
             self._line(f"{'plan' if result.dry_run else 'run'} {result.playbook}: tenant {result.tenant}{era}")
 
-    def start(self, result, step: str) -> None:
+    def start(self, result: RunResult, step: str) -> None:
         with self.lock:
             self._header(result)
 
-    def step(self, result, step) -> None:
+    def step(self, result: RunResult, step: StepResult) -> None:
         with self.lock:
             self._header(result)
             self._line(f"{result.tenant} {step.step:<12} {step.action:<10} {step.seconds:6.2f} s  {_detail(step)}")
 
-    def done(self, results: list) -> None:
+    def done(self, results: list[RunResult]) -> None:
         with self.lock:
             for r in results:
                 self._line(summary(r))
@@ -116,18 +119,18 @@ class LinePrinter(Printer):
 class LivePrinter(Printer):
     """A terminal: a live table of tenants (spinner on the running step), then the final tables."""
 
-    def __init__(self, stream: TextIO | None = None):
+    def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__(stream)
         from rich.console import Console
         from rich.live import Live
 
         self.console = Console(file=self.stream, highlight=False)
-        self.rows: dict[int, list] = {}  # id(result) -> [tenant, step(s), state, started]
+        self.rows: dict[int, list[Any]] = {}  # id(result) -> [tenant, step(s), state, started]
         self.running: dict[int, list[str]] = {}  # id(result) -> the steps running
         self.live = Live(console=self.console, refresh_per_second=8, transient=True, get_renderable=self._render)
         self.live.start()
 
-    def _render(self):
+    def _render(self) -> Any:
         from rich.spinner import Spinner
         from rich.table import Table
         from rich.text import Text
@@ -144,12 +147,12 @@ class LivePrinter(Printer):
                           f"{time.monotonic() - started:.1f}" if running else "")
         return table
 
-    def start(self, result, step: str) -> None:
+    def start(self, result: RunResult, step: str) -> None:
         with self.lock:
             self.running.setdefault(id(result), []).append(step)
             self.rows[id(result)] = [result.tenant, ", ".join(self.running[id(result)]), "running", time.monotonic()]
 
-    def step(self, result, step) -> None:
+    def step(self, result: RunResult, step: StepResult) -> None:
         with self.lock:  # independent steps run side by side: the row shows those still running
             running = self.running.get(id(result), [])
             if step.step in running:
@@ -159,14 +162,14 @@ class LivePrinter(Printer):
             else:
                 self.rows[id(result)] = [result.tenant, step.step, step.action, time.monotonic()]
 
-    def done(self, results: list) -> None:
+    def done(self, results: list[RunResult]) -> None:
         self.live.stop()
         with self.console.capture() as captured:
             self._final(results)
         self.stream.write(guard_lines(captured.get()))  # rich folds long cells: no line may start with ::
         self.stream.flush()
 
-    def _final(self, results: list) -> None:
+    def _final(self, results: list[RunResult]) -> None:
         from rich.table import Table
         from rich.text import Text
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from provisioner import safefile
 from provisioner.errors import BadInput, StepFailed
+from provisioner.keys.almsetup import alm_setup_fields as alm_setup_fields  # re-exported (key export)
 from provisioner.keys.keyjson import BARE, CLI_TEXT, WRAPPED, ParsedKey, parse_key, shown
 from provisioner.keys.x509key import certificate_expiry, describe_expiry
 
@@ -285,23 +286,3 @@ def write_key_file(path: str | Path, creds: dict[str, Any], *, force: bool, key_
         safefile.backup(p)
     safefile.atomic_write(p, key_json(creds), what="key file", follow=False)
     return "updated" if old is not None or link is not None else "created"
-
-
-def alm_setup_fields(creds: dict[str, Any], source: str) -> list[tuple[str, str]]:
-    """The fields ``/SDF/ALM_SETUP`` asks for on a managed ABAP system, as (label, value): token endpoint
-    (``uaa.url`` + ``/oauth/token``; for an x509 key, mTLS: ``uaa.certurl`` + ``/oauth/token``), root URL
-    (``endpoints.Api`` without a trailing ``/api``) and client ID; the client secret (or certificate) is named,
-    never shown. Raises :class:`BadInput` when a field is missing."""
-    x509 = _get(creds, "uaa.credential-type") == X509
-    values = {}
-    for field in ("uaa.certurl" if x509 else "uaa.url", "endpoints.Api", "uaa.clientid"):
-        value = _get(creds, field)
-        if not (isinstance(value, str) and value.strip()):
-            raise BadInput(f"{source}: {field} is missing or not a string; is it a SAP Cloud ALM API service key?")
-        values[field] = value.strip()
-    root = values["endpoints.Api"].rstrip("/")
-    root = root[: -len("/api")] if root.endswith("/api") else root
-    token = values["uaa.certurl" if x509 else "uaa.url"].rstrip("/") + "/oauth/token"
-    secret = ("client certificate (mTLS, ST-PI 7.40 SP29)", f"in {source} (uaa.certificate and uaa.key)") if x509 \
-        else ("client secret", f"in {source} (uaa.clientsecret)")
-    return [("token endpoint", token), ("root URL", root), ("client ID", values["uaa.clientid"]), secret]

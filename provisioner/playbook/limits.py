@@ -5,7 +5,11 @@ the bounds on what a server may make the tool do: wait, read, page). Times are s
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+
+from provisioner.playbook.strictinput import refused
 
 #: the longest wait a step may be given, in seconds (a week): longer is a typo, and would overflow timers
 MAX_WAIT_SECONDS = 7 * 24 * 3600
@@ -15,6 +19,16 @@ class _Section(BaseModel):
     """As :class:`provisioner.playbook.model.Section`: unknown keys refused, frozen, defaults validated."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _as_the_format_says(cls, data: Any, info: ValidationInfo) -> Any:
+        """From a playbook (validation context ``{"format": True}``): only what the format allows
+        (:func:`~provisioner.playbook.strictinput.refused`)."""
+        problem = refused(cls, data) if isinstance(info.context, dict) and info.context.get("format") else None
+        if problem:
+            raise ValueError(problem)
+        return data
 
 
 class Timeouts(_Section):

@@ -11,32 +11,28 @@ of them before any API call. A playbook may list several ``tenants`` sharing its
 (:func:`load_all`).
 
 Loading is: YAML with positions (:func:`parse_yaml`), ``${NAME}`` interpolation, schema validation
-(:func:`validate`), the cross-field checks of ``cf`` and ``btp``, then pydantic builds the :class:`Playbook`
-(defaults applied, nested ones included).
+(:func:`validate`), then pydantic builds the :class:`Playbook` (defaults applied, nested ones included) and checks
+the rules across fields (:mod:`provisioner.playbook.crossfield`), locating each problem and each secret reference
+with the positions it is given as validation context.
 """
 
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import os
 import re
-import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from provisioner.clients.http_guards import url_problem
+from provisioner import safefile
 from provisioner.errors import BadInput
-from provisioner.keys.keyfile import read_text_file
-from provisioner.playbook.locating import check_spaced_names
+from provisioner.playbook.crossfield import _CF_LOGIN_FIELDS, cf_api_problem  # noqa: F401
 from provisioner.playbook.model import (
     BtpSettings,
     CfSettings,
     HttpConfig,
     Playbook,
-    Section,
     ServiceSettings,
     StepsSettings,
     Tenant,
@@ -44,7 +40,7 @@ from provisioner.playbook.model import (
 )
 from provisioner.playbook.schema import schema
 from provisioner.playbook.secretref import SecretRef, text_of, vcap_credentials
-from provisioner.playbook.validate import show, validate
+from provisioner.playbook.validate import validate
 from provisioner.playbook.yamlpos import Marks, Path_, dotted, location, parse_yaml
 
 __all__ = ["MAX_PLAYBOOK_BYTES", "BtpSettings", "CfSettings", "HttpConfig", "Playbook", "PlaybookFile",  # noqa: F822
@@ -65,8 +61,6 @@ def __getattr__(name: str) -> Any:
 
 MAX_PLAYBOOK_BYTES = 256 * 1024
 _INTERP = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_CF_LOGIN_FIELDS = {"password": ("username", "password"), "client_credentials": ("client_id", "client_secret"),
-                    "cf-env": (), "cf-cli": (), "vcap": ("vcap_service",)}
 
 
 def interpolate(value: Any, source: str, marks: Marks, env: Mapping[str, str], path: Path_ = ()) -> Any:
@@ -85,103 +79,12 @@ def interpolate(value: Any, source: str, marks: Marks, env: Mapping[str, str], p
     return value
 
 
-def _cf_login(c: dict[str, Any], where: str) -> str:
-    """The CF login source, checking that the fields it needs (and only those) are given."""
-    given = {k for k in ("username", "password", "client_id", "client_secret", "vcap_service") if k in c}
-    login = c.get("login") or ("client_credentials" if given & {"client_id", "client_secret"} else "password")
-    if login == "password" and not given:
-        raise BadInput(f"{where}: cf: no credentials; add username and password: {{env: CF_PASSWORD}}, or "
-                       "login: cf-env | cf-cli | vcap | client_credentials")
-    needed = _CF_LOGIN_FIELDS[login]
-    missing = [k for k in needed if k not in c]
-    if missing:
-        raise BadInput(f"{where}: cf: login {login} needs {' and '.join(needed)}; add {', '.join(missing)}")
-    extra = sorted(given - set(needed))
-    if extra:
-        raise BadInput(f"{where}: cf: {', '.join(extra)} not used with login {login}; remove it or change login")
-    if "api" not in c and login != "cf-cli":
-        raise BadInput(f"{where}: cf.api: required key is missing (only login: cf-cli takes the cf CLI's target); "
-                       "add it")
-    return login
-
-
-def cf_api_problem(url: str) -> str | None:
-    """What is wrong with a ``cf.api`` URL, with the fix (None when it is the form of a CF API root): not https
-    (plain http only to loopback), no host, a bad port, a path (``/v3``, ``/v2``: the root is meant), or the UAA's
-    or the BTP cockpit's address in its place."""
-    problem = url_problem(url)
-    if problem:
-        return problem
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    root = f"{parts.scheme}://{parts.netloc}"
-    if parts.path.rstrip("/").lower() in ("/v3", "/v2") or parts.path.lower().startswith(("/v3/", "/v2/")):
-        return f"ends in {show(parts.path, 40)}; cf.api is the API root, without /v3: write {show(root, 120)[1:-1]}"
-    if parts.query or parts.fragment:
-        return f"has a query or fragment; write the API root {show(root, 120)[1:-1]}"
-    if host.startswith(("uaa.", "login.", "cockpit.", "accounts.", "account.")):
-        return (f"{show(host, 60)} is not a CF API (a UAA or cockpit address?); write the API endpoint, e.g. "
-                "https://api.cf.eu10.hana.ondemand.com")
-    return None
-
-
-def _cross_checks(data: dict[str, Any], source: str, marks: Marks) -> dict[str, Any]:
-    """The checks across fields of ``cf`` and ``btp``; return ``data`` with ``cf.login`` decided (``cf-env``
-    becomes ``password`` with references to CF_USERNAME and CF_PASSWORD, as ``cf auth`` reads them)."""
-    btp = data["btp"]
-    if ("username" in btp) != ("password" in btp):
-        raise BadInput(f"{location(source, marks, ('btp',))}: btp: username and password go together; "
-                       "add the missing one")
-    if data.get("cf") is None:  # the subaccount route
-        return data
-    where = location(source, marks, ("cf",))
-    cf = dict(data["cf"])
-    cf["login"] = _cf_login(cf, where)
-    if cf["login"] == "cf-env":
-        ref = f"{where}: cf.login cf-env"
-        cf.update(login="password", username={"env": "CF_USERNAME", "where": ref},
-                  password={"env": "CF_PASSWORD", "where": ref})
-    if isinstance(cf.get("api"), str):
-        problem = cf_api_problem(cf["api"])
-        if problem:
-            raise BadInput(f"{location(source, marks, ('cf', 'api'))}: cf.api: {problem}")
-    return {**data, "cf": cf}
-
-
-def _mentions(annotation: Any, cls: type) -> bool:
-    """Whether ``cls`` occurs in a type annotation (through unions, ``Annotated`` and type aliases)."""
-    if annotation is None:
-        return False
-    if annotation is cls:
-        return True
-    inner = [*typing.get_args(annotation), getattr(annotation, "__value__", None)]
-    return any(_mentions(a, cls) for a in inner)
-
-
-def _locate_refs(model: type[Any], data: dict[str, Any], source: str, marks: Marks, path: Path_) -> dict[str, Any]:
-    """``data`` with ``where`` (``FILE:LINE:COL: key``) added to every secret reference, for its error messages."""
-    out = dict(data)
-    for name, field in model.model_fields.items():
-        value = out.get(name)
-        if not isinstance(value, dict):
-            continue
-        ann = field.annotation
-        # an optional section (``cf: CfSettings | None``): the section itself
-        ann = next((a for a in typing.get_args(ann) if isinstance(a, type) and issubclass(a, Section)), ann)
-        if isinstance(ann, type) and issubclass(ann, Section):
-            out[name] = _locate_refs(ann, value, source, marks, path + (name,))
-        elif _mentions(ann, SecretRef) and "where" not in value:
-            out[name] = {**value, "where": f"{location(source, marks, path + (name,))}: {dotted(path + (name,))}"}
-    return out
-
-
 def _build(data: dict[str, Any], source: str, marks: Marks) -> Playbook:
     """The :class:`Playbook` of validated data (pydantic applies the defaults)."""
     from pydantic import ValidationError
 
-    data = _locate_refs(Playbook, _cross_checks(data, source, marks), source, marks, ())
     try:
-        return Playbook.model_validate({**data, "source": source})
+        return Playbook.model_validate({**data, "source": source}, context={"marks": marks, "format": True})
     except ValidationError as exc:  # the schema let through what the model refuses: say where, never the value
         first = exc.errors(include_url=False, include_input=False)[0]
         path = tuple(p for p in first["loc"] if isinstance(p, str | int))
@@ -211,27 +114,11 @@ def _is_text(value: str) -> bool:
     return True
 
 
-#: how far ahead of UTC today a provisioning date may be (the tenant's time zone may already be on the next day)
-_DATE_SLACK = dt.timedelta(hours=14)
-
-
-def _date_problems(pb: Playbook, source: str, marks: Marks) -> None:
-    """A provisioning date in the future is a typo (the era it selects would be wrong)."""
-    latest = (dt.datetime.now(dt.UTC) + _DATE_SLACK).date()
-    if pb.tenant.provisioned > latest:
-        raise BadInput(f"{location(source, marks, ('tenant', 'provisioned'))}: tenant.provisioned: "
-                       f"{pb.tenant.provisioned.isoformat()} is in the future; write the date the tenant was "
-                       "provisioned (Cloud ALM shows it), e.g. 2023-05-31")
-
-
 def _one(data: Any, source: str, marks: Marks, env: Mapping[str, str]) -> Playbook:
     data = interpolate(data, source, marks, env)  # first, so that interpolated values are validated too
     _text_problems(data, source, marks)
     validate(data, source, marks)
-    pb = _build(data, source, marks)
-    _date_problems(pb, source, marks)
-    check_spaced_names(pb, lambda path: location(source, marks, path))
-    return pb
+    return _build(data, source, marks)
 
 
 def _merge(base: Any, over: Any) -> Any:
@@ -301,4 +188,4 @@ def load_all(path: str | Path, env: Mapping[str, str] | None = None) -> list[Pla
 
 
 def _read(path: str | Path) -> str:
-    return read_text_file(Path(path), "playbook", max_bytes=MAX_PLAYBOOK_BYTES)
+    return safefile.read_text(safefile.expand(path), "playbook", max_bytes=MAX_PLAYBOOK_BYTES)

@@ -14,7 +14,7 @@ from provisioner.errors import BadInput
 from provisioner.playbook.names import suggest_instance_name
 from provisioner.playbook.purposes import purpose_instance
 
-Playbook = Any  # a provisioner.playbook.load.model.Playbook (which imports this module)
+Playbook = Any  # a provisioner.playbook.model.Playbook (which imports this module)
 
 MONITORING_KEY_FROM = dt.date(2023, 6, 12)
 AUTOMATIC_FROM = dt.date(2023, 10, 16)

@@ -29,7 +29,7 @@ def purpose_instance(pb: Playbook, purpose: Purpose) -> str:
     """The instance of ``purpose``'s key (see the module)."""
     own = pb.steps.purposes.get(purpose)
     if own is not None and own.instance is not None:
-        return own.instance
+        return str(own.instance)
     base = pb.steps.instance.name
     unpinned = [p for p in pb.tenant.purposes if (pb.steps.purposes.get(p) is None
                                                  or pb.steps.purposes[p].instance is None)]

@@ -4,15 +4,14 @@ Landscape Management and managed systems move to the new key)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from provisioner.playbook.durations import PATTERN, parse_duration
+from provisioner.playbook.sections import Section
 
 
-class RotationSettings(BaseModel):
+class RotationSettings(Section):
     """Key rotation: the grace period of the key a rotation replaced."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
     grace: str | None = Field(default=None, pattern=PATTERN, description=(
         "How long the key a `key rotate` replaced keeps working, counted from the new key's creation: a whole "

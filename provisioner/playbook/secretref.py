@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from provisioner.errors import BadInput
-from provisioner.keys.keyfile import read_text_file
 from provisioner.keys.keyjson import shown
 from provisioner.safefile import expand as safefile_expand
+from provisioner.safefile import read_text as safefile_read_text
 from provisioner.secret import Secret, register
 
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -69,6 +69,16 @@ class SecretRef(BaseModel):
     # ``FILE:LINE:COL: key`` of the reference in its playbook, for error messages; not part of the playbook format
     where: SkipJsonSchema[str] = ""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _as_the_format_says(cls, data: Any, info: ValidationInfo) -> Any:
+        """From a playbook (validation context ``{"format": True}``): no null, and no ``where`` (not a key of the
+        format: the model sets it)."""
+        if isinstance(info.context, dict) and info.context.get("format") and isinstance(data, dict) \
+                and ("where" in data or None in data.values()):
+            raise ValueError("not a secret reference of the playbook format")
+        return data
+
     @model_validator(mode="after")
     def _exactly_one(self) -> SecretRef:
         given = [k for k in _KINDS if getattr(self, k) is not None]
@@ -101,7 +111,7 @@ class SecretRef(BaseModel):
         if fifo and str(path) in _FIFO_SECRETS:  # a FIFO reads once: its secret is kept for this process
             return _FIFO_SECRETS[str(path)]
         try:
-            text = read_text_file(path, "secret file", fifo_seconds=SECRET_FIFO_SECONDS)
+            text = safefile_read_text(safefile_expand(path), "secret file", fifo_seconds=SECRET_FIFO_SECONDS)
         except BadInput as exc:
             message = str(exc)  # "PATH: problem" (safefile's form): PATH shown only when it has a path's shape
             for spelled in sorted({str(safefile_expand(path)), str(path), self.file}, key=len, reverse=True):

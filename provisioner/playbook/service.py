@@ -11,9 +11,11 @@ certificate per key, signing in at ``uaa.certurl``; not taken by Landscape Manag
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+
+from provisioner.playbook.strictinput import refused
 
 CredentialType = Literal["binding-secret", "instance-secret", "x509"]
 #: what SAP Cloud ALM's Landscape Management upload takes ("Managing Your Service Credentials", 2026-02-04)
@@ -27,6 +29,16 @@ NAME_PATTERN = r"^[A-Za-z0-9._-]([A-Za-z0-9._ -]{0,30}[A-Za-z0-9._-])?$"
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _as_the_format_says(cls, data: Any, info: ValidationInfo) -> Any:
+        """From a playbook (validation context ``{"format": True}``): only what the format allows
+        (:func:`~provisioner.playbook.strictinput.refused`)."""
+        problem = refused(cls, data) if isinstance(info.context, dict) and info.context.get("format") else None
+        if problem:
+            raise ValueError(problem)
+        return data
 
 
 class X509Settings(_Section):

@@ -13,8 +13,7 @@ from typing import Any
 from provisioner.errors import BadInput
 from provisioner.playbook.names import instance_name_problem, suggest_instance_name
 from provisioner.playbook.schema import schema
-from provisioner.playbook.schemacheck import ecma_pattern, is_valid
-from provisioner.playbook.yamlpos import Marks, Path_, dotted, location
+from provisioner.playbook.yamlpos import Marks, Path_, dotted, location, show
 
 _TYPE_WORDS = {
     "object": ("a mapping", "write its keys indented below it"),
@@ -27,13 +26,13 @@ _TYPE_WORDS = {
 
 
 def validate(data: Any, source: str, marks: Marks) -> None:
-    """Validate against the schema; raise :class:`BadInput` with the first error (in document order). A valid
-    playbook is recognised without loading ``jsonschema`` (:func:`provisioner.playbook.schemacheck.is_valid`); any other
-    is checked by ``jsonschema``, which finds and words the error."""
+    """Validate against the playbook format; raise :class:`BadInput` with the first error (in document order).
+    The models decide (:func:`accepts`: pydantic, taking only what the format allows); a playbook they refuse is
+    checked against the shipped schema by ``jsonschema``, which finds and words the error."""
     if not isinstance(data, dict):
         raise BadInput(f"{source}:1:1: the playbook must be a YAML mapping (key: value lines), not {got(data)}")
     _secret_type_fix(data, marks, source)
-    if is_valid(data, schema()):
+    if accepts(data):
         return
     Draft202012Validator = _validator_class()  # noqa: N806
     validator = Draft202012Validator(schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
@@ -50,6 +49,28 @@ def validate(data: Any, source: str, marks: Marks) -> None:
     if best.context:  # anyOf: the branch of the value's own type, else the deepest error
         best = min(best.context, key=lambda e: (e.validator == "type", -len(e.absolute_path)))
     raise BadInput(_secret_error_line(best, source, marks) or _error_line(best, source, marks))
+
+
+def accepts(data: dict[str, Any]) -> bool:
+    """Whether the playbook's models take ``data`` (one tenant's document) as the format allows, before the rules
+    across fields (:mod:`provisioner.playbook.crossfield`) that loading then checks."""
+    from pydantic import ValidationError
+
+    from provisioner.playbook.model import Playbook
+
+    if "source" in data:  # not a key of the format (the loader sets it)
+        return False
+    try:
+        Playbook.model_validate(data, context={"format": True, "fields_only": True})
+    except ValidationError:
+        return False
+    return True
+
+
+def ecma_pattern(pattern: str) -> str:
+    """``pattern`` as JSON Schema means it (ECMA 262) for Python's ``re.search``: a final ``$`` is the end of the
+    string, not also the place before a final newline, so ``"cloudalm-api\\n"`` does not match ``^[a-z-]+$``."""
+    return re.sub(r"\$$", r"\\Z", pattern)
 
 
 def _secret_error_line(err: Any, source: str, marks: Marks) -> str | None:
@@ -206,9 +227,3 @@ def got(value: Any) -> str:
     if isinstance(value, float):
         return f"the number {value:g}"
     return type(value).__name__
-
-
-def show(value: Any, limit: int = 60) -> str:
-    """``repr`` of a value from the playbook, cut to ``limit`` characters (always one line)."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -52,6 +52,12 @@ def cut(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def show(value: Any, limit: int = 60) -> str:
+    """``repr`` of a value from the playbook, cut to ``limit`` characters (always one line)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def dotted(path: Path_) -> str:
     """A path as the user reads it: ``steps.space.developers[0]``; ``(top level)`` for the empty path."""
     out = ""

@@ -27,6 +27,7 @@ from provisioner.sim.core.errors import SM_CONCURRENT, sm_error
 from provisioner.sim.core.http import Ctx, SimError, json_response
 from provisioner.sim.sm import present
 from provisioner.sim.sm.backend import BINDINGS, INSTANCES, SM_XSAPPNAME, SmBackend
+from provisioner.sim.sm.labels import label_changes
 from provisioner.sim.sm.model import SM_PLATFORM, Binding, Instance, Labels, Operation
 from provisioner.sim.sm.query import filtered, page
 
@@ -167,36 +168,13 @@ def create_instance(ctx: Ctx, sm: SmBackend) -> Response:
     return _started(sm, ctx, sm.start_create(inst, parameters), inst, created=True)
 
 
-def _label_changes(inst_labels: Labels, changes: Any) -> Labels:
-    if not isinstance(changes, list):
-        raise sm_error(400, "BadRequest", "labels must be a list of label operations")
-    labels = {k: list(v) for k, v in inst_labels.items()}
-    for c in changes:
-        op, key, values = (c.get("op"), c.get("key"), c.get("values") or []) if isinstance(c, dict) else (None,) * 3
-        if not isinstance(key, str) or not isinstance(values, list) or key == "subaccount_id":
-            raise sm_error(400, "BadRequest", f"invalid label operation {c!r}")
-        if op in ("add", "add_values"):
-            labels.setdefault(key, [])
-            labels[key] += [v for v in values if v not in labels[key]]
-        elif op in ("remove", "remove_values"):
-            if op == "remove" and not values:
-                labels.pop(key, None)
-            elif key in labels:
-                labels[key] = [v for v in labels[key] if v not in values]
-                if not labels[key]:
-                    del labels[key]
-        else:
-            raise sm_error(400, "BadRequest", f"unknown label operation {op!r}; use add or remove")
-    return labels
-
-
 def update_instance(ctx: Ctx, sm: SmBackend, instance_id: str) -> Response:
     sub, actor = _actor(ctx, sm, "subaccount.service_instance.manage")
     inst = _own(_instance(sm, sub, instance_id))
     body = _body(ctx)
     if sm.running(inst):
         raise _concurrent()
-    labels = _label_changes(inst.labels, body["labels"]) if "labels" in body else None
+    labels = label_changes(inst.labels, body["labels"]) if "labels" in body else None
     name = body.get("name")
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise sm_error(400, "BadRequest", "name must be a non-empty string")
