@@ -95,6 +95,9 @@ def test_rotate_retire_deletes_the_old_key_after_the_new_one_works(landscape):
     assert cli("run", pb).exit_code == 0
     old_copy = landscape.dir / "old.json"
     shutil.copy(landscape.key_path, old_copy)
+    landscape.clear_journal()
+    no_tty = cli("key", "rotate", pb, "--retire")  # asks first: without a terminal, refused before any write
+    assert no_tty.exit_code == 2 and "pass --yes" in no_tty.output and landscape.writes() == []
     out = cli("key", "rotate", pb, "--retire", "--yes")
     assert out.exit_code == 0, out.output
     assert "delete service key cloudalm-api-key" in out.stdout

@@ -137,6 +137,10 @@ def key_rotate(playbook: Annotated[Path, typer.Argument(help="The playbook whose
     rotated only when --include-foreign names it. An instance-secret key: nothing changes (`key migrate`). Holds
     the key file's lease; one held by another rotation, revoke or run of the tenant is waited for."""
     _verbose(verbose)
+    if retire and not yes and not sys.stdin.isatty():  # refused before the new key is made, not after
+        raise _fail(f"key rotate --retire asks before it deletes the old key: pass --yes (no prompt without a "
+                    f"terminal), or rotate now and run `provisioner key retire {playbook}` later; nothing was changed",
+                    EXIT_BAD_INPUT)
     from provisioner.keylife import rotation
 
     _guard(lambda: rotation.rotate(_for_purpose(playbook, purpose, timeout), _say, tuple(include_foreign or ()),
