@@ -48,6 +48,7 @@ def test_the_generated_binding_is_rotated_only_when_named_and_both_sign_in_until
     assert out.exit_code == 0, out.output
     assert f"plan: create {binding}-" in out.stdout and "test service key" in out.stdout
     assert f"kept {binding}" in out.stdout and "key retire" in out.stdout
+    assert "upload" in out.stdout and "delete the old key" not in out.stdout  # nothing was deleted yet
     names = sm_state(landscape)[GENERATED_INSTANCE]
     new = next(n for n in names if n.startswith(binding + "-"))
     assert {binding, new, "S4H_100_00"} == set(names)
@@ -100,7 +101,7 @@ def test_rotate_retire_deletes_the_old_key_after_the_new_one_works(landscape):
     assert no_tty.exit_code == 2 and "pass --yes" in no_tty.output and landscape.writes() == []
     out = cli("key", "rotate", pb, "--retire", "--yes")
     assert out.exit_code == 0, out.output
-    assert "delete service key cloudalm-api-key" in out.stdout
+    assert "delete service key cloudalm-api-key" in out.stdout and "delete the old key" in out.stdout
     assert signs_in(landscape.key_path) and not signs_in(old_copy)
 
 

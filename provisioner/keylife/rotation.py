@@ -65,10 +65,12 @@ def rotate(pb: Playbook, say: Callable[[str], None], include_foreign: tuple[str,
                              f"{old.name} {pb.source}` makes a new key beside it and keeps it until `key retire`")
         new = _new_key(pb, found, old, included, say)
         say(f"kept {old.name}: it still signs in; " + _retire_hint(pb, new))
+        retired = 0
         if retire_old:
             assert confirm is not None
-            _retire(pb, found, new, found.family + [new], confirm, say)
-    for note in replaced_notes(pb.download_path):
+            retired = _retire(pb, found, new, found.family + [new], confirm, say)
+    notes = replaced_notes(pb.download_path)
+    for note in notes if retired else notes[:1]:  # the old key's deletion note only once one was deleted
         say(note)
 
 
