@@ -112,18 +112,100 @@ class ApiError(StepFailed):
 
     @property
     def transient(self) -> bool:
-        """True when doing the step again from its read may succeed: the connection was lost, a 5xx or 429
-        outlasted the HTTP layer's retries, or another operation was in progress (CF 60016, or a 422 saying so).
-        The request may or may not have been applied; re-reading adopts what exists."""
-        if self.title == "ConnectionRefused":  # nothing listens there: trying again will not change that
-            return False
-        return (self.status in (0, 429, 500, 502, 503, 504) or self.code == 60016
-                or (self.status == 422 and "operation in progress" in self.detail))
+        """True when doing the step again from its read may succeed (the request may or may not have been applied;
+        re-reading adopts what exists): :class:`Transient`, a :class:`Throttled` 429 that outlasted the HTTP
+        layer's retries, :class:`TokensRefused`. The client boundary decides which class an answer is
+        (:mod:`provisioner.clients.http_errors`); a plain ApiError is not transient."""
+        return False
 
     def with_hint(self, hint: str) -> ApiError:
         self.hint = hint
         self.args = (shown(self._text()),)
         return self
+
+
+# ---- what an API answered, typed once at the client boundary (provisioner.clients.http_errors): each an ApiError
+# ---- carrying the status, code, title, detail, method and URL, so that code catching ApiError keeps working
+
+
+class NotFound(ApiError):
+    """404 Not Found (or 410 Gone): the resource is not there (deleted, never made, or not visible to the
+    credentials)."""
+
+
+class Conflict(ApiError):
+    """409 Conflict: the request conflicts with the resource's state."""
+
+
+class NameTaken(Conflict):
+    """A create refused because the name is taken: Cloud Foundry's 422 "The service instance name is taken",
+    "Name must be unique per organization", "Key binding names must be unique"; a 409 to a create (SAP Service
+    Manager, the BTP Accounts service). Another run made it meanwhile: read it and adopt it."""
+
+
+class Locked(Conflict):
+    """BTP entitlements 30004 (a 400): another entitlement change holds the subaccount's lock; sent again until
+    the step's timeout."""
+
+
+class QuotaKindRefused(ApiError):
+    """BTP entitlements 12003 (a 400): the plan takes the other of ``enable`` and ``amount`` than was sent (its
+    category decides)."""
+
+
+class Unauthorized(ApiError):
+    """401 Unauthorized: the credentials or the token were refused."""
+
+
+class Forbidden(ApiError):
+    """403 Forbidden: the signed-in identity lacks a role or scope."""
+
+
+class Transient(ApiError):
+    """A failure that doing the step again from its read may get past: 500, an operation on the resource in
+    progress (422 "... operation in progress"), and the subclasses. Transient."""
+
+    @property
+    def transient(self) -> bool:
+        return True
+
+
+class Unavailable(Transient):
+    """502, 503 or 504 after the HTTP layer's retries: a gateway or the service is unavailable for now."""
+
+
+class InProgress(Transient):
+    """Cloud Foundry 60016 ``CF-AsyncServiceInstanceOperationInProgress`` (409): another operation runs on the
+    service instance."""
+
+
+class NoAnswer(ApiError):
+    """No answer at all (status 0): nothing listens at the address (connection refused; not transient: trying
+    again will not change that)."""
+
+
+class Disconnected(NoAnswer, Transient):
+    """No (whole) answer after the HTTP layer's retries (status 0): the connection failed or was lost, or TLS
+    verification failed. Transient."""
+
+
+class TlsFailed(Disconnected):
+    """TLS verification failed (status 0): the server's certificate is not trusted (``http.ca_bundle``), or it did
+    not take a client certificate (an x509 key's mTLS sign-in). Transient, as every lost connection."""
+
+
+class Throttled(ApiError):
+    """429 Too Many Requests after the HTTP layer's retries (transient: the step is done again from its read);
+    or, with ``too_long``, a 429 or 503 that asked to wait longer than the cap (``http.max_retry_wait``) or than
+    the request's or the run's time limit allows: the wait was not taken, and it is not transient."""
+
+    def __init__(self, *args: Any, too_long: bool = False, **kwargs: Any):
+        self.too_long = too_long
+        super().__init__(*args, **kwargs)
+
+    @property
+    def transient(self) -> bool:
+        return not self.too_long
 
 
 # ---- the transport's bounds (provisioner.clients.http): each a StepFailed or an ApiError, so that code catching those
@@ -138,15 +220,6 @@ class UnsafeLink(StepFailed):
     """A URL the tool was to request was refused before any request: its parts read differently by urllib3 and
     by urllib (a backslash, userinfo, a control character or whitespace, an odd port), or credentials would go to
     another origin than the one that issued them."""
-
-
-class Throttled(ApiError):
-    """A 429 or 503 asked to wait longer than the cap (``http.max_retry_wait``) or than the request's or the run's
-    time limit allows; the wait was not taken."""
-
-    @property
-    def transient(self) -> bool:
-        return False
 
 
 class MalformedAnswer(ApiError):
@@ -188,7 +261,7 @@ class TooLarge(ApiError):
         return False
 
 
-class TokensRefused(ApiError):
+class TokensRefused(Unauthorized):
     """An API answered 401 to several tokens in a row, each just issued by a token endpoint that accepted the
     credentials: tokens that expire or are revoked faster than they are used (a token storm), not refused
     credentials. Transient: the step is done again from its read."""
@@ -201,3 +274,7 @@ class TokensRefused(ApiError):
 class PageLoop(StepFailed):
     """A paginated list that does not end: a ``next`` link or page token seen before, or more pages than
     ``http.max_pages``."""
+
+
+#: a 2xx body that is not what the tool reads (:class:`MalformedAnswer`)
+Malformed = MalformedAnswer

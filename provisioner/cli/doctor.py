@@ -107,7 +107,7 @@ def diagnose(pb: Playbook, say: Callable[[Finding], None]) -> int:
         report("BTP (cis key)", False, str(exc), error=exc)
     if cf is not None:
         _org_check(pb, cf, btp, report, pool, stats)
-    if pb.on_subaccount:
+    if pb.route_name == "subaccount":
         _service_manager(pb, btp, pool, stats, report)
     key = Path(pb.download_path)
     if key.exists():

@@ -12,17 +12,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provisioner.clients.answers import btp as answers
 from provisioner.clients.atonce import at_once
 from provisioner.clients.fleetshare import FleetShare
 from provisioner.clients.http import HttpClient, RequestStats, SessionPool
 from provisioner.clients.uaa import shared_token_source
-from provisioner.errors import ApiError, BadInput, StepFailed, clipped
+from provisioner.errors import ApiError, BadInput, NameTaken, NotFound, StepFailed, clipped
 from provisioner.secret import Secret
 
+if TYPE_CHECKING:
+    import requests
+
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+#: a fix for each error code of the BTP entitlements service a person can act on (docs/sap-facts.md §7.3), added to
+#: the error where it is answered
+BTP_HINTS = {
+    30015: "the global account lacks this service plan: ask SAP or the global account administrator to add it to "
+           "the global account's entitlements",
+    30009: "the global account's quota for this plan is used up: free it in another subaccount or raise the "
+           "global account's quota",
+    12003: "the plan takes the other of enable/amount than sent; check service.amount and the plan's category",
+    30001: "several plans share this name: the entitlement needs the plan's unique identifier",
+    30004: "another entitlement change holds the lock; it was retried; re-run in a few minutes",
+    11006: "the BTP rate limit was hit and retries ran out; re-run later or lower --parallel",
+}
 ENABLE_CATEGORIES = frozenset({"ELASTIC_SERVICE", "ELASTIC_LIMITED", "APPLICATION"})
 REQUIRED_CIS_FIELDS = ("uaa.clientid", "uaa.clientsecret", "uaa.url", "endpoints.accounts_service_url",
                        "endpoints.entitlements_service_url")
@@ -91,11 +106,8 @@ class Btp:
             def read() -> dict[str, Any]:
                 try:
                     return answers.subaccount(self.accounts.request("GET", f"/accounts/v1/subaccounts/{guid}"))
-                except ApiError as exc:
-                    if exc.status == 404:
-                        raise StepFailed(f"subaccount {ident} not found in the global account of the cis key") \
-                            from None
-                    raise
+                except NotFound:
+                    raise StepFailed(f"subaccount {ident} not found in the global account of the cis key") from None
 
             # the run's org check (in whichever step writes first) and its entitlement step both ask, side by side
             return self._once.once(("subaccount", guid), read)
@@ -104,9 +116,10 @@ class Btp:
         if not found:
             found = [s for s in subs if s.get("displayName") == ident]
         if len(found) != 1:
-            names = ", ".join(sorted(str(s.get("subdomain")) for s in subs)) or "none"
-            raise StepFailed(f"subaccount {ident!r}: {len(found)} subaccounts match by subdomain or name "
-                             f"(subdomains here: {names}); give its GUID")
+            subdomains = sorted(clipped(str(s.get("subdomain")), 40) for s in subs)
+            names = ", ".join(subdomains[:10]) + (f", … ({len(subdomains)} in all)" if len(subdomains) > 10 else "")
+            raise StepFailed(f"subaccount {clipped(ident)}: {len(found)} subaccounts match by subdomain or name "
+                             f"(subdomains here: {names or 'none'}); give its GUID")
         return found[0]
 
     def sign_in_and_list(self, ident: str, *, environments: bool = False) -> None:
@@ -169,9 +182,8 @@ class Btp:
         path = f"/accounts/v2/subaccounts/{subaccount_guid}/serviceManagerBindings"
         try:
             return answers.sm_binding(self.accounts.request("GET", f"{path}/{name}"))
-        except ApiError as exc:
-            if exc.status != 404:
-                raise
+        except NotFound:
+            pass
         return self.create_sm_binding(subaccount_guid, name)[0] if create else None
 
     def create_sm_binding(self, subaccount_guid: str, name: str) -> tuple[dict[str, Any], bool]:
@@ -181,16 +193,24 @@ class Btp:
         try:
             made = self.accounts.request("POST", path, json={"name": name}, expect=(200, 201))
             return answers.sm_binding(made), True
-        except ApiError as exc:
-            if exc.status != 409:
-                raise
+        except NameTaken:
+            pass
         return answers.sm_binding(self.accounts.request("GET", f"{path}/{name}")), False
 
     # -- entitlements -----------------------------------------------------------------------------------------
 
+    def _entitled(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """A request to the entitlements service; an error with a code of :data:`BTP_HINTS` carries its fix."""
+        try:
+            return self.entitlements.request(method, path, **kwargs)
+        except ApiError as exc:
+            if exc.hint is None and isinstance(exc.code, int) and exc.code in BTP_HINTS:
+                raise exc.with_hint(BTP_HINTS[exc.code]) from None
+            raise
+
     def assignments(self, subaccount_guid: str, service: str, plan: str) -> dict[str, Any]:
         """``GET /entitlements/v1/assignments?subaccountGUID=&serviceName=&planName=`` (204 → empty lists)."""
-        resp = self.entitlements.request(
+        resp = self._entitled(
             "GET", "/entitlements/v1/assignments",
             params={"subaccountGUID": subaccount_guid, "serviceName": service, "planName": plan},
             expect=(200, 204))
@@ -210,7 +230,7 @@ class Btp:
         item: dict[str, Any] = {"serviceName": service, "servicePlanName": plan, "assignmentInfo": [info]}
         if unique_id:
             item["servicePlanUniqueIdentifier"] = unique_id
-        resp = self.entitlements.request("PUT", "/entitlements/v1/subaccountServicePlans",
+        resp = self._entitled("PUT", "/entitlements/v1/subaccountServicePlans",
                                          json={"subaccountServicePlans": [item]}, expect=(200, 202))
         if resp.headers.get("Location"):
             return resp.headers["Location"]
@@ -219,7 +239,7 @@ class Btp:
 
     def job_status(self, location: str) -> dict[str, Any]:
         """``GET /jobs-management/v1/jobs/{id}/status`` → ``{"status": IN_PROGRESS|COMPLETED|FAILED, ...}``."""
-        return answers.job_status(self.entitlements.request("GET", location))
+        return answers.job_status(self._entitled("GET", location))
 
 
 def find_assignment(body: dict[str, Any], service: str, plan: str, subaccount_guid: str) -> dict[str, Any] | None:
@@ -232,7 +252,7 @@ def find_assignment(body: dict[str, Any], service: str, plan: str, subaccount_gu
                 continue
             for a in p.get("assignmentInfo") or []:
                 if a.get("entityType") == "SUBACCOUNT" and str(a.get("entityId", "")).lower() == subaccount_guid:
-                    return a
+                    return dict(a)
     return None
 
 
@@ -243,7 +263,7 @@ def find_entitled_plan(body: dict[str, Any], service: str, plan: str) -> dict[st
             continue
         for p in svc.get("servicePlans") or []:
             if p.get("name") == plan:
-                return p
+                return dict(p)
     return None
 
 

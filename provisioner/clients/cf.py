@@ -17,7 +17,7 @@ from provisioner.clients.answers import cf as answers
 from provisioner.clients.fleetshare import FleetShare
 from provisioner.clients.http import HttpClient, Pages, RequestStats, SessionPool
 from provisioner.clients.uaa import shared_token_source
-from provisioner.errors import ApiError, ProvisionerError, StepFailed, clipped
+from provisioner.errors import ApiError, Forbidden, NotFound, ProvisionerError, StepFailed, Unauthorized, clipped
 from provisioner.secret import Secret
 from provisioner.waits.wait import WaitSettings, poll
 
@@ -50,10 +50,8 @@ class CloudFoundry:
     def _discover_uaa(self) -> str:
         try:
             body = answers.root(self.http.request("GET", "/", auth=False))
-        except ApiError as exc:
-            if exc.status in (401, 403, 404):  # another service answers there
-                raise exc.with_hint(NOT_A_CF_API) from None
-            raise
+        except (Unauthorized, Forbidden, NotFound) as exc:  # another service answers there
+            raise exc.with_hint(NOT_A_CF_API) from None
         links = body.get("links") or {}
         for name in ("uaa", "login"):
             href = (links.get(name) or {}).get("href")
@@ -199,7 +197,7 @@ class CloudFoundry:
         return self.first("/v3/spaces", {"names": name, "organization_guids": org_guid})
 
     def create_space(self, org_guid: str, name: str) -> dict[str, Any]:
-        """``POST /v3/spaces`` (201) → the space. A taken name raises :class:`ApiError` 422 (10008)."""
+        """``POST /v3/spaces`` (201) → the space. A taken name raises :class:`~provisioner.errors.NameTaken` (422)."""
         body = {"name": name, "relationships": {"organization": {"data": {"guid": org_guid}}}}
         return answers.space(self.http.request("POST", "/v3/spaces", json=body, expect=(201,)))
 

@@ -27,7 +27,8 @@
   ``http://`` is refused except to loopback addresses; a token goes only to the origin it was issued for; what a
   server echoes of a secret is removed (:mod:`provisioner.clients.http_guards`).
 - Errors become :class:`provisioner.errors.ApiError` carrying the API's code, title and detail (CF v3 envelope
-  ``{"errors":[...]}``, BTP ``{"error":{...}}``, UAA ``{"error": "...", "error_description": "..."}``).
+  ``{"errors":[...]}``, BTP ``{"error":{...}}``, UAA ``{"error": "...", "error_description": "..."}``), typed once
+  here by what they mean (:mod:`provisioner.clients.http_errors`: ``NotFound``, ``NameTaken``, ``Transient``, ...).
 - ``--verbose`` logging (logger ``provisioner.clients.http``) prints method, origin and path, status and duration only:
   headers and bodies, which carry tokens, passwords and client secrets, are never logged.
 """
@@ -44,6 +45,7 @@ import urllib3
 
 from provisioner import clock, safetext
 from provisioner.clients.http_body import ACCEPT_ENCODING, read_body
+from provisioner.clients.http_errors import error_type
 from provisioner.clients.http_guards import (
     ambiguity,
     check_url,
@@ -59,11 +61,13 @@ from provisioner.clients.http_pool import HttpSettings, RequestStats, SessionPoo
 from provisioner.clients.http_urls import Target, target
 from provisioner.clients.http_watch import Exchange, watching
 from provisioner.errors import (
-    ApiError,
     BadInput,
+    Disconnected,
+    NoAnswer,
     PageLoop,
     ProvisionerError,
     TimedOut,
+    TlsFailed,
     TokensRefused,
     UnsafeLink,
 )
@@ -206,7 +210,8 @@ class HttpClient:
             code, title, detail = parse_error(resp)
             sent = [token or "", *(basic or ("", ""))[1:], *(v for k, v in (data or {}).items()
                                                              if k in SECRET_FORM_FIELDS)]
-            kind = TokensRefused if resp.status_code == 401 and renewals else ApiError
+            kind = TokensRefused if resp.status_code == 401 and renewals else \
+                error_type(method, resp.status_code, code, detail)
             error = kind(resp.status_code, code, scrub(title, sent) if title else title, scrub(detail, sent), method,
                          where.display)
             if kind is TokensRefused:
@@ -257,13 +262,15 @@ class HttpClient:
         return resp
 
 
-def _failed(exc: BaseException, method: str, where: Target) -> ApiError:
-    """The error of a request that got no (whole) answer."""
+def _failed(exc: BaseException, method: str, where: Target) -> NoAnswer:
+    """The error of a request that got no (whole) answer: :class:`~provisioner.errors.Disconnected` (transient;
+    :class:`~provisioner.errors.TlsFailed` when TLS verification failed), or :class:`~provisioner.errors.NoAnswer`
+    when nothing listens there."""
     if isinstance(exc, requests.exceptions.SSLError):
-        return ApiError(0, None, "TLS", f"TLS verification failed ({type(exc).__name__}); set http.ca_bundle in the "
-                        "playbook to your CA bundle", method, where.display)
+        return TlsFailed(0, None, "TLS", f"TLS verification failed ({type(exc).__name__}); set http.ca_bundle in the "
+                         "playbook to your CA bundle", method, where.display)
     if refused(exc):
-        return ApiError(0, None, "ConnectionRefused", "nothing answers at this address (connection refused): is the "
-                        "API running, and is the URL right?", method, where.display)
-    return ApiError(0, None, "ConnectionError", f"no answer after retries ({type(exc).__name__})", method,
-                    where.display)
+        return NoAnswer(0, None, "ConnectionRefused", "nothing answers at this address (connection refused): is "
+                        "the API running, and is the URL right?", method, where.display)
+    return Disconnected(0, None, "ConnectionError", f"no answer after retries ({type(exc).__name__})", method,
+                        where.display)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
+from provisioner.clients.http_errors import error_type
 from provisioner.errors import ApiError, TooLarge
 
 ACCEPT_ENCODING = "gzip, deflate"
@@ -56,14 +57,14 @@ class _Inflater:
 def read_body(resp: Any, limit: int, method: str, display: str) -> bytes:
     """The whole body of ``resp`` (a ``requests`` response sent with ``stream=True``), inflated, at most ``limit``
     bytes on the wire and after inflating. Raises :class:`~provisioner.errors.TooLarge` past the cap (the connection
-    is closed, not reused) and :class:`~provisioner.errors.ApiError` for an encoding the tool did not ask for or
-    that does not inflate; errors of the socket propagate (the caller words them)."""
+    is closed, not reused) and :class:`~provisioner.errors.ApiError` (of the class its status gives:
+    :func:`~provisioner.clients.http_errors.error_type`) for an encoding the tool did not ask for or that does not
+    inflate; errors of the socket propagate (the caller words them)."""
     encoding = (resp.headers.get("Content-Encoding") or "identity").strip().lower()
     if encoding not in ("identity", "gzip", "deflate", "x-gzip", ""):
         resp.close()
-        raise ApiError(resp.status_code, None, "BadEncoding", f"answered with Content-Encoding {encoding[:20]!r}, "
-                       f"which was not asked for ({ACCEPT_ENCODING}): a proxy in between? check the proxy settings",
-                       method, display)
+        raise _bad_encoding(resp, method, display, f"answered with Content-Encoding {encoding[:20]!r}, which was "
+                            f"not asked for ({ACCEPT_ENCODING}): a proxy in between? check the proxy settings")
     length = (resp.headers.get("Content-Length") or "").strip()
     if length.isascii() and length.isdigit() and len(length) < 20 and int(length) > limit:
         resp.close()
@@ -88,12 +89,18 @@ def read_body(resp: Any, limit: int, method: str, display: str) -> bytes:
                 raise _too_large(resp, limit, method, display, f"once {encoding} inflated")
     except zlib.error:
         resp.close()
-        raise ApiError(resp.status_code, None, "BadEncoding", f"answered {encoding} data that does not inflate: a "
-                       "proxy in between? check the proxy settings", method, display) from None
+        raise _bad_encoding(resp, method, display, f"answered {encoding} data that does not inflate: a proxy in "
+                            "between? check the proxy settings") from None
     except TooLarge:
         resp.close()
         raise
     return b"".join(parts)
+
+
+def _bad_encoding(resp: Any, method: str, display: str, detail: str) -> ApiError:
+    """The error of a body that cannot be read, of the class its status gives (a 503 stays transient)."""
+    return error_type(method, resp.status_code, None, "")(resp.status_code, None, "BadEncoding", detail, method,
+                                                           display)
 
 
 def _too_large(resp: Any, limit: int, method: str, display: str, what: str) -> TooLarge:

@@ -84,7 +84,8 @@ class BoundedRetry(Retry):
                     why = f"http.request_timeout is {exchange.limit:g} s: re-run later"
                 took = clock.monotonic() - exchange.started
                 raise Throttled(response.status, None, "Throttled", f"the API asked to wait {_seconds(asked)} s; "
-                                f"giving up after {_seconds(took)} s", exchange.method, exchange.display, why)
+                                f"giving up after {_seconds(took)} s", exchange.method, exchange.display, why,
+                                too_long=True)
             if wait > left:
                 raise exchange.timed_out()
         if wait > 0:

@@ -13,8 +13,8 @@ swagger and the Peripli specification ``api.md``):
   /v1/{kind}/{id}/operations/{op}``, polled with :func:`provisioner.waits.wait.poll` until ``state`` is ``succeeded``
   (``failed`` raises :class:`~provisioner.errors.StepFailed` with the operation's description; every other state,
   ``pending`` and ``in progress`` in Peripli's ``pkg/types/operation.go``, is waited for);
-- 409 (the name is taken in the subaccount): the platform re-reads and adopts (:func:`name_taken`); 422 (a
-  concurrent operation is in progress on the resource): the write waits and is sent again (:meth:`ServiceManager.
+- 409 (the name is taken in the subaccount: :class:`~provisioner.errors.NameTaken`): the step re-reads and adopts;
+  422 (a concurrent operation is in progress on the resource): the write waits and is sent again (:meth:`ServiceManager.
   write`); 429: the HTTP layer honours ``Retry-After`` (an HTTP date) for reads, and a write is re-read by the step;
 - ``GET /v1/service_instances/{id}/parameters`` only where the offering has ``instances_retrievable``.
 
@@ -34,7 +34,7 @@ from provisioner.clients.answers import sm as answers
 from provisioner.clients.budget import TokenBucket
 from provisioner.clients.http import HttpClient, Pages, RequestStats, SessionPool
 from provisioner.clients.uaa import OAuthTokenSource
-from provisioner.errors import ApiError, BadInput, StepFailed
+from provisioner.errors import ApiError, BadInput, NotFound, StepFailed
 from provisioner.secret import Secret
 from provisioner.waits.wait import WaitSettings, poll
 
@@ -61,11 +61,6 @@ def sm_credentials(key: Mapping[str, Any], source: str) -> dict[str, str]:
                        "serviceManagerBindings binding or a key of a service-manager instance of plan "
                        "subaccount-admin")
     return {f: str(creds[f]) for f in REQUIRED_SM_FIELDS}
-
-
-def name_taken(exc: BaseException) -> bool:
-    """Whether a create failed because the name is taken in the subaccount (409 Conflict)."""
-    return isinstance(exc, ApiError) and exc.status == 409
 
 
 def concurrent(exc: BaseException) -> bool:
@@ -128,10 +123,8 @@ class ServiceManager:
         """``GET /v1/{kind}/{id}`` (a binding's answer holds its ``credentials``), or None on 404."""
         try:
             return answers.resource(self.http.request("GET", f"/v1/{kind}/{ident}"), kind)
-        except ApiError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        except NotFound:
+            return None
 
     def offering(self, catalog_name: str) -> dict[str, Any] | None:
         """The offering ``fieldQuery=catalog_name eq '…'`` (``instances_retrievable`` tells whether instance
@@ -193,7 +186,7 @@ class ServiceManager:
             return Written(resource, location)
 
     def create(self, kind: str, body: Mapping[str, Any]) -> Written:
-        """``POST /v1/{kind}?async=true``; a taken name raises ApiError 409 (:func:`name_taken`). An instance
+        """``POST /v1/{kind}?async=true``; a taken name raises :class:`~provisioner.errors.NameTaken` (409). An instance
         create first takes a token from the fleet's budget for this Service Manager
         (:mod:`provisioner.clients.budget`)."""
         if kind == "service_instances" and self.pool is not None:
@@ -215,10 +208,8 @@ class ServiceManager:
         """``DELETE /v1/{kind}/{id}?async=true`` (a resource already gone: done)."""
         try:
             return self.write("DELETE", f"/v1/{kind}/{ident}")
-        except ApiError as exc:
-            if exc.status in (404, 410):
-                return Written(None, None)
-            raise
+        except NotFound:  # 404 or 410
+            return Written(None, None)
 
     def operation(self, location: str) -> dict[str, Any]:
         """``GET /v1/{kind}/{id}/operations/{op}`` → ``{"id", "type", "state", "description", "resource_id",

@@ -17,7 +17,7 @@ from typing import Any
 
 from provisioner.clients.answers import uaa as answers
 from provisioner.clients.http import HttpClient, RequestStats, SessionPool
-from provisioner.errors import ApiError, StepFailed
+from provisioner.errors import ApiError, StepFailed, Unauthorized
 from provisioner.secret import Secret, register_basic
 
 EARLY_REFRESH_SECONDS = 30.0
@@ -49,13 +49,11 @@ def request_token(client: HttpClient, client_id: str, client_secret: Secret, for
     try:
         resp = client.request("POST", "/oauth/token", data=form, auth=False,
                               basic=(client_id, client_secret.reveal()), expect=(200,), idempotent=True)
-    except ApiError as exc:
-        if exc.status == 401:
-            culprit = user_is if user_is and form.get("grant_type") == "password" and \
-                exc.title != "invalid_client" else client_is
-            raise StepFailed(f"{what}: the token endpoint {exc.url} refused the credentials of {culprit} "
-                             f"({exc.title or 'unauthorized'}: {exc.detail or 'Bad credentials'})") from None
-        raise
+    except Unauthorized as exc:
+        culprit = user_is if user_is and form.get("grant_type") == "password" and \
+            exc.title != "invalid_client" else client_is
+        raise StepFailed(f"{what}: the token endpoint {exc.url} refused the credentials of {culprit} "
+                         f"({exc.title or 'unauthorized'}: {exc.detail or 'Bad credentials'})") from None
     return answers.token(resp)
 
 

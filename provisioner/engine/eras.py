@@ -14,7 +14,7 @@ playbook's own (an instance and key), monitoring takes SAP's generated credentia
 Where the generated credentials live (``steps.generated.platform``, default ``auto``): for tenants provisioned on
 or after 2023-10-16 at subaccount level (SAP's page "Binding Credentials of the SAP Cloud ALM API Service
 Instance": an instance "SAP Cloud ALM API" with a binding ``binding-key-…``, no CF environment), found through SAP
-Service Manager by plan and creator without names (:mod:`provisioner.steps.generated`); for 2023-06-12 to
+Service Manager by plan and creator without names (:mod:`provisioner.platform.generated`); for 2023-06-12 to
 2023-10-15 in Cloud Foundry, the instance and key named in the playbook in the space ``steps.space.name``
 (UNCONFIRMED: SAP's older pages imply a CF space). What is created follows the playbook's ``route``.
 """

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from provisioner.platform.generated import per_system
 from provisioner.playbook.load import Playbook
-from provisioner.steps.generated import per_system
 
 LM_ROLE = "Landscape Management Security Administrator"
 UPLOAD_STEP = ("next step (manual): upload {path} in SAP Cloud ALM > Landscape Management > SAP Cloud ALM Service "

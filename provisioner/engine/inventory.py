@@ -5,7 +5,7 @@ Through SAP Service Manager (``GET /v1/service_instances?fieldQuery=service_plan
 instances of the subaccount's Cloud Foundry environment with ``context.platform`` ``cloudfoundry``, and
 ``GET /v1/service_bindings``), and through Cloud Foundry when the playbook has a ``cf`` section (``GET
 /v3/service_instances`` of the org, their annotations and service keys). For each instance: environment, name,
-id, created, who made it (:mod:`provisioner.steps.generated`: generated with the tenant, this tool, someone else),
+id, created, who made it (:mod:`provisioner.platform.generated`: generated with the tenant, this tool, someone else),
 the credential types it issues, its scopes (its ``authorities``: the scopes of every key's token), the playbook
 purposes it serves, and its bindings or keys (name, created, who made it, a per-system binding
 ``<SID>_<client>_<system number>`` named as such, its credential type, an x509 certificate's expiry, and which
@@ -33,10 +33,10 @@ from provisioner.errors import ApiError, BadInput, StepFailed
 from provisioner.keys.keyfile import existing_key
 from provisioner.keys.x509key import certificate_expiry, describe_expiry
 from provisioner.platform import HASH_RECORD
+from provisioner.platform.generated import GENERATED, SOMEONE_ELSE, THIS_TOOL, binding_creator, instance_creator
 from provisioner.platform.servicemanager import environment, to_instance, to_key
 from provisioner.playbook.load import Playbook
 from provisioner.safetext import deep, shown
-from provisioner.steps.generated import GENERATED, SOMEONE_ELSE, THIS_TOOL, binding_creator, instance_creator
 from provisioner.steps.parameters import credential_types
 
 #: per purpose: (the identity of its local key file or None, whether it is the Landscape Management purpose)

@@ -28,7 +28,7 @@ from typing import Any
 from provisioner.clients.btp import GUID_RE, Btp
 from provisioner.clients.cf import CloudFoundry
 from provisioner.clients.http import RequestStats, SessionPool
-from provisioner.errors import ApiError, StepFailed
+from provisioner.errors import Forbidden, StepFailed, Unauthorized
 from provisioner.keys.keyfile import parse_key_text
 from provisioner.playbook.load import Playbook
 
@@ -87,9 +87,7 @@ def check_org(pb: Playbook, cf: CloudFoundry, btp: Btp | None, *, pool: SessionP
                               "the subaccount's GUID in btp.subaccount)")
     try:
         environments = reader.environments()
-    except ApiError as exc:
-        if exc.status not in (401, 403):
-            raise
+    except (Unauthorized, Forbidden) as exc:
         raise not_checked(pb, f"{whose} may not read the subaccount's environments (GET /provisioning/v1/"
                               f"environments: HTTP {exc.status}; SAP documents the scope subaccount.environment.read "
                               "for cis plan local, not central)") from None

@@ -290,7 +290,7 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, 
         record(StepResult(BINDING_STEP, b.word, [b.reason], b.seconds, requests=b.requests))
     selected = conn.skips(selected)  # a plan that cannot read Service Manager yet skips the steps reading it
     env = Env(pb, conn.cf, conn.btp, conn.platform, dry_run=dry_run, force=force, poll=poll or WaitSettings(),
-              on_subaccount=conn.on_subaccount, pool=pool, stats=stats,
+              pool=pool, stats=stats,
               write_guard=OrgGuard(pb, conn.cf, conn.btp, lambda: btp_client(pb, pool, stats), pool=pool, stats=stats))
     if conn.cf is not None and pb.cf is not None and not first_run(pb):
         conn.cf.org_early(pb.cf_settings.org)  # the space and the entitlement steps both read it

@@ -96,7 +96,6 @@ class Connection:
     cf: CloudFoundry | None
     btp: Btp | None
     platform: ServicePlatform
-    on_subaccount: bool
     binding: BindingChange | None = None
     unread: str | None = None
 
@@ -118,10 +117,10 @@ def connect_platform(pb: Playbook, pool: SessionPool, stats: RequestStats, *, ne
     is not read."""
     if platform_for(pb) != "subaccount":
         cf, btp = connect(pb, pool, stats, need_btp=need_btp)
-        return Connection(cf, btp, CloudFoundryPlatform(cf), False)
+        return Connection(cf, btp, CloudFoundryPlatform(cf))
     btp = btp_client(pb, pool, stats) if need_btp or pb.btp.sm_key is None else None
     if pb.btp.sm_key is not None:
-        return Connection(None, btp, ServiceManagerPlatform(service_manager(pb, btp, pool, stats)), True)
+        return Connection(None, btp, ServiceManagerPlatform(service_manager(pb, btp, pool, stats), pb.btp.subaccount))
     started = clock.monotonic()
     with StepStats.counting() as counter:
         binding, made = sm_binding(pb, btp, create=writes)
@@ -132,11 +131,12 @@ def connect_platform(pb: Playbook, pool: SessionPool, stats: RequestStats, *, ne
                                "it", clock.monotonic() - started, counter.value)
         unread = (f"not read yet: SAP Service Manager is read with binding {name}, which a run creates first (or "
                   "give btp.sm_key to plan without it)")
-        return Connection(None, btp, cast(ServicePlatform, Unreachable(unread)), True, change, unread)
+        return Connection(None, btp, cast(ServicePlatform, Unreachable(unread)), change, unread)
     made_now = BindingChange(RUN_WORDS[Action.CREATE], f"created Service Manager binding {name} "
                              "(serviceManagerBindings of the subaccount); later runs reuse it",
                              clock.monotonic() - started, counter.value) if made else None
-    return Connection(None, btp, ServiceManagerPlatform(sm_client(pb, binding, pool, stats)), True, made_now)
+    return Connection(None, btp, ServiceManagerPlatform(sm_client(pb, binding, pool, stats), pb.btp.subaccount),
+                      made_now)
 
 
 def connect_retrying(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool,

@@ -27,14 +27,14 @@ from pathlib import Path
 
 from provisioner.engine.handoff import replaced_notes
 from provisioner.engine.runner import run as run_playbook
-from provisioner.errors import ApiError, BadInput, StepFailed
+from provisioner.errors import BadInput, NotFound, StepFailed
 from provisioner.keylife.locate import Located, locate
 from provisioner.keys import keylease
 from provisioner.keys.keyfile import existing_key
 from provisioner.platform import ServiceKey, ServicePlatform
+from provisioner.platform.generated import per_system
+from provisioner.platform.generations import GENERATION
 from provisioner.playbook.load import Playbook
-from provisioner.steps.generated import per_system
-from provisioner.steps.generations import GENERATION
 from provisioner.steps.key import current_key
 from provisioner.steps.parameters import holds_instance_secret
 from provisioner.waits.wait import WaitSettings
@@ -86,10 +86,8 @@ def _delete_key(platform: ServicePlatform, key: ServiceKey, timeout: float) -> N
     """Delete a key and wait; one already gone is fine."""
     try:
         operation = platform.delete_key(key.guid)
-    except ApiError as exc:
-        if exc.status == 404:
-            return
-        raise
+    except NotFound:
+        return
     if operation:
         platform.wait_operation(operation, WaitSettings(timeout=timeout), f"delete service key {key.name}")
 

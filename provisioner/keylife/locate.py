@@ -5,7 +5,7 @@ with no names needed. For ``key rotate``, ``key retire``, ``revoke``, ``key migr
   its rotations ``NAME-YYYYMMDDhhmmss`` (on Service Manager, bindings carrying this tool's label only).
 - It locates SAP's generated credentials at subaccount level (from 2023-10-16): the instance by plan and creator
   (``steps.instance.name`` pins one, spaces allowed: "SAP Cloud ALM API"), the generated binding ``binding-key-…``
-  and the rotations of it this tool made (:func:`provisioner.steps.generated.locate_family`).
+  and the rotations of it this tool made (:func:`provisioner.platform.generated.locate_family`).
 - It locates them in Cloud Foundry (2023-06-12 to 2023-10-15): the instance and key named in the playbook in its
   space; only the key's rotations are this tool's.
 
@@ -23,11 +23,9 @@ from provisioner.engine.eras import locates
 from provisioner.engine.orgcheck import OrgGuard
 from provisioner.engine.runner import btp_client, connect_platform, pool_for, resolve_secrets
 from provisioner.errors import StepFailed
-from provisioner.platform import HASH_RECORD, MANAGED_BY, MANAGED_RECORD, ServiceInstance, ServiceKey, ServicePlatform
-from provisioner.platform.servicemanager import ServiceManagerPlatform
+from provisioner.platform import ServiceInstance, ServiceKey, ServicePlatform
+from provisioner.platform.generations import made_here
 from provisioner.playbook.load import Playbook
-from provisioner.steps.generated import locate_family, locate_instance
-from provisioner.steps.generations import made_here
 from provisioner.steps.key import managed_keys
 
 
@@ -66,17 +64,16 @@ def locate(pb: Playbook, pool: SessionPool | None = None, *, writes: bool = True
     platform, generated = conn.platform, locates(pb)
     why = (" (this tenant's credentials were generated with it: check steps.instance.name and steps.key.name)"
            if generated else "")
-    if conn.on_subaccount and generated:
-        assert isinstance(platform, ServiceManagerPlatform)
-        found = locate_instance(platform, pb)
+    found = platform.locate_instance(pb) if generated else None
+    if found is not None:  # by plan and creator (Service Manager), not by the playbook's names
         inst, keys = found.instance, platform.list_keys(found.instance.guid)
-        family = locate_family(keys, inst, pb)
+        loc = platform.locate_key(inst, pb)
+        family = (list(loc.family) or [loc.key]) if loc is not None else []
         own = [k for k in family if made_here(k, True)]
         return Located(pool, stats, platform, inst, own, [k for k in keys if k not in own], False, family,
                        found.why, True)
-    if conn.on_subaccount:
-        scope, where = pb.btp.subaccount, "the subaccount"
-    else:
+    scope, where = platform.scope(None), platform.where(pb.space_name)
+    if scope is None:  # the instances live in a space (Cloud Foundry)
         assert conn.cf is not None and pb.cf is not None
         if writes:
             OrgGuard(pb, conn.cf, conn.btp, lambda: btp_client(pb, pool, stats), pool=pool, stats=stats)()
@@ -90,11 +87,10 @@ def locate(pb: Playbook, pool: SessionPool | None = None, *, writes: bool = True
     if named is None:
         raise StepFailed(f"instance {pb.instance_name} not found in {where}; run the playbook first{why}")
     inst = named
-    family = managed_keys(platform, inst.guid, pb.key_name, marked=conn.on_subaccount)
+    family = managed_keys(platform, inst.guid, pb.key_name)
     own = [k for k in family if not generated or k.name != pb.key_name]  # the generated key; its rotations are ours
     mine = {k.guid for k in own}
     foreign = [k for k in platform.list_keys(inst.guid) if k.guid not in mine]
-    own_instance = (inst.record.get(MANAGED_RECORD) == MANAGED_BY if conn.on_subaccount
-                    else HASH_RECORD in inst.record) and not generated
+    own_instance = platform.ours(inst.record) and not generated
     return Located(pool, stats, platform, inst, own, foreign, own_instance, family,
                    f"instance {inst.name!r} in {where}", generated)

@@ -33,7 +33,6 @@ from provisioner.keylife.lifecycle import Located, _delete_key, _generation_name
 from provisioner.keys.keyfile import existing_key, write_key_file
 from provisioner.keys.keytest import test_key
 from provisioner.platform import HASH_RECORD, XSAPPNAME_RECORD, ServiceKey
-from provisioner.platform.servicemanager import ServiceManagerPlatform
 from provisioner.playbook.load import Playbook
 from provisioner.steps.parameters import (
     INSTANCE_SECRET_TYPES,
@@ -56,12 +55,10 @@ def _ctype(creds: Mapping[str, Any] | None) -> str | None:
 def _xsappname(pb: Playbook, found: Located, params: Mapping[str, Any] | None) -> str:
     """The xsappname an update sends: the instance's GUID on the subaccount route (SAP's page), else the one it
     has (its parameters, else the record on it), else its name."""
-    if isinstance(found.platform, ServiceManagerPlatform):
-        return found.instance.guid
     xs = (params or {}).get("xs-security")
-    if isinstance(xs, Mapping) and isinstance(xs.get("xsappname"), str):
-        return str(xs["xsappname"])
-    return found.instance.record.get(XSAPPNAME_RECORD) or found.instance.name
+    current = str(xs["xsappname"]) if isinstance(xs, Mapping) and isinstance(xs.get("xsappname"), str) else \
+        found.instance.record.get(XSAPPNAME_RECORD) or found.instance.name
+    return found.platform.update_xsappname(found.instance, current)
 
 
 def _types(pb: Playbook, found: Located, params: Mapping[str, Any] | None) -> list[str] | None:

@@ -3,7 +3,7 @@ rotation RFC and crossplane's ServiceBinding rotation do, a rotation makes a sec
 that Landscape Management and managed systems move to the new key before the old one stops signing in.
 
 Rotation creates ``<name>-<UTC YYYYMMDDhhmmss>`` (recording the key it replaces,
-:mod:`provisioner.steps.generations`), waits for it, tests it (sign-in, token, scopes) and writes it to the
+:mod:`provisioner.platform.generations`), waits for it, tests it (sign-in, token, scopes) and writes it to the
 download path (the old file kept as ``.bak``); the old key is kept and still signs in. ``key retire`` (or ``key
 rotate --retire``) deletes the keys rotations replaced, after a confirmation; a plain ``run`` does once
 ``rotation.grace`` has passed. A key this tool did not make (SAP's generated binding ``binding-key-…``) is rotated
@@ -24,8 +24,8 @@ from provisioner.keylife.locate import Located, locate
 from provisioner.keys.keyfile import write_key_file
 from provisioner.keys.keytest import test_key
 from provisioner.platform import ServiceKey
+from provisioner.platform.generations import SUPERSEDES, Replaced, base_name, replaced
 from provisioner.playbook.load import Playbook
-from provisioner.steps.generations import SUPERSEDES, Replaced, base_name, replaced
 from provisioner.steps.parameters import key_parameters
 from provisioner.waits.wait import WaitSettings
 

@@ -25,11 +25,11 @@ from provisioner.fleet.tenants import TenantOutcome, fan_out
 from provisioner.keylife.locate import Located, locate
 from provisioner.keys.keyfile import existing_key
 from provisioner.keys.x509key import certificate_expiry
+from provisioner.platform.generated import binding_creator
+from provisioner.platform.generations import created, now_utc, replaced
 from provisioner.playbook.durations import format_age
 from provisioner.playbook.load import Playbook
 from provisioner.playbook.model import Purpose
-from provisioner.steps.generated import binding_creator
-from provisioner.steps.generations import created, now_utc, replaced
 
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 

@@ -35,7 +35,7 @@ from provisioner.clients.http import HttpClient, RequestStats, SessionPool
 from provisioner.clients.http_guards import display_url
 from provisioner.clients.uaa import claims as read_claims
 from provisioner.clients.uaa import request_token
-from provisioner.errors import ApiError, BadInput, Interrupted, MalformedAnswer, ProvisionerError, StepFailed
+from provisioner.errors import ApiError, BadInput, Interrupted, MalformedAnswer, ProvisionerError, StepFailed, TlsFailed
 from provisioner.keys.keyfile import Check, certificate_check
 from provisioner.keys.mtls import certificate_token
 from provisioner.keys.x509key import is_x509
@@ -99,7 +99,7 @@ def test_key(creds: dict[str, Any], *, required_scopes: tuple[str, ...] = DEFAUL
                                  Secret(str(secret)), {"grant_type": "client_credentials"}, "key test",
                                  client_is=f"the key file's client ({source}: uaa.clientid / uaa.clientsecret)")
         except ApiError as exc:
-            if exc.transient and exc.title != "TLS":
+            if exc.transient and not isinstance(exc, TlsFailed):
                 raise  # the run's step engine tries again; only a refusal is the key's failure
             return Check(name, False, str(exc))
         except StepFailed as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from provisioner.clients.http import HttpClient, RequestStats, SessionPool
-from provisioner.errors import ApiError, StepFailed
+from provisioner.errors import Disconnected, StepFailed, Unauthorized
 from provisioner.keys.x509key import pem_files
 
 
@@ -24,16 +24,14 @@ def certificate_token(certurl: str, cid: str, creds: dict[str, Any], source: str
         try:
             resp = client.request("POST", "/oauth/token", data={"grant_type": "client_credentials", "client_id": cid},
                                   auth=False, expect=(200,), idempotent=True, cert=cert)
-        except ApiError as exc:
-            if exc.status == 401:
-                raise StepFailed(f"key test: the token endpoint {exc.url} refused the client certificate of "
-                                 f"{source} (uaa.clientid {cid}): {exc.detail or 'Bad credentials'}; was the key "
-                                 "deleted?") from None
-            if exc.title in ("TLS", "ConnectionError"):
-                raise StepFailed(f"key test: the TLS handshake with {exc.url} failed: the endpoint did not take the "
-                                 f"client certificate of {source} (deleted or not XSUAA's?), or its own certificate "
-                                 "is not trusted (http.ca_bundle)") from None
-            raise
+        except Unauthorized as exc:
+            raise StepFailed(f"key test: the token endpoint {exc.url} refused the client certificate of "
+                             f"{source} (uaa.clientid {cid}): {exc.detail or 'Bad credentials'}; was the key "
+                             "deleted?") from None
+        except Disconnected as exc:  # TLS failed, or the connection was dropped in the handshake
+            raise StepFailed(f"key test: the TLS handshake with {exc.url} failed: the endpoint did not take the "
+                             f"client certificate of {source} (deleted or not XSUAA's?), or its own certificate "
+                             "is not trusted (http.ca_bundle)") from None
     try:
         body = resp.json()
         if not isinstance(body.get("access_token"), str):

@@ -1,19 +1,29 @@
 """The service platform the instance, key and download steps talk to: where managed service instances and their
-service keys live. :mod:`provisioner.platform.cloudfoundry` implements it over the Cloud Foundry v3 API; SAP
-Service Manager is the other platform BTP offers (the same records, kept as labels instead of annotations).
+service keys live. :mod:`provisioner.platform.cloudfoundry` implements it over the Cloud Foundry v3 API (the Cloud
+Foundry route), :mod:`provisioner.platform.servicemanager` over SAP Service Manager (the subaccount route: the same
+records, kept as labels instead of annotations).
+
+The platform is the one holder of "which route": the steps never ask it, they call the platform for what differs
+(where instances live and how that is worded, what marks this tool's instances and keys, the ``xsappname`` an
+update sends, what is done with an instance whose create failed, where the credentials generated with the tenant are
+found).
 
 Records are frozen; ``Mapping`` fields are read-only by type (never written after a read). Methods raise
-:class:`~provisioner.errors.ApiError` on API errors, :class:`~provisioner.errors.StepFailed` when an operation
-failed and :class:`~provisioner.errors.WaitTimeout` when a wait ran out of time.
+:class:`~provisioner.errors.ApiError` on API errors, typed at the client boundary (``NotFound``, ``NameTaken``,
+``Transient``, ...: :mod:`provisioner.clients.http_errors`), :class:`~provisioner.errors.StepFailed` when an
+operation failed and :class:`~provisioner.errors.WaitTimeout` when a wait ran out of time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from provisioner.waits.wait import WaitSettings
+
+if TYPE_CHECKING:
+    from provisioner.playbook.load import Playbook
 
 # A last operation is settled only when it succeeded or failed (Cloud Foundry v3 and SAP Service Manager); every
 # other state (CF ``initial``, ``in progress``; Service Manager ``pending``, ``in progress``; one neither API
@@ -89,6 +99,24 @@ class ServiceKey:
     record: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Found:
+    """An instance discovery chose (:meth:`ServicePlatform.locate_instance`), with why (for ``plan`` and ``run``)."""
+
+    instance: ServiceInstance
+    why: str
+
+
+@dataclass(frozen=True)
+class FoundKey:
+    """A binding discovery chose (:meth:`ServicePlatform.locate_key`), with why (for ``plan`` and ``run``)."""
+
+    key: ServiceKey
+    why: str
+    #: locating: the binding and the rotations of it this tool made, oldest first (empty: ``key`` alone)
+    family: tuple[ServiceKey, ...] = ()
+
+
 class ServicePlatform(Protocol):
     """Instances and keys on one platform. An ``operation`` is the opaque handle of an asynchronous request (None
     when the platform completed it at once), to pass to :meth:`wait_operation`."""
@@ -116,7 +144,7 @@ class ServicePlatform(Protocol):
     def create_instance(self, space: str, plan: str, name: str, parameters: Mapping[str, Any],
                         record: Mapping[str, str]) -> str | None:
         """Create a managed instance of ``plan`` (a plan guid) keeping ``record`` on it → the operation.
-        A taken name raises :class:`~provisioner.errors.ApiError` 422 (see :meth:`name_taken`)."""
+        A taken name raises :class:`~provisioner.errors.NameTaken` (a parallel run made it: adopt it)."""
         ...
 
     def update_instance(self, guid: str, *, parameters: Mapping[str, Any], record: Mapping[str, str],
@@ -139,8 +167,8 @@ class ServicePlatform(Protocol):
     def create_key(self, instance: str, name: str, parameters: Mapping[str, Any] | None = None,
                    record: Mapping[str, str] | None = None) -> str | None:
         """Create a key of the instance with the binding ``parameters`` (e.g. an x509 key's), keeping ``record``
-        on it (CF annotations, Service Manager labels) → the operation. A taken name raises ApiError 422
-        (:meth:`name_taken`)."""
+        on it (CF annotations, Service Manager labels) → the operation. A taken name raises
+        :class:`~provisioner.errors.NameTaken`."""
         ...
 
     def read_key(self, guid: str) -> ServiceKey:
@@ -166,8 +194,61 @@ class ServicePlatform(Protocol):
         operation, so that they need no read after it; None otherwise)."""
         ...
 
-    def name_taken(self, exc: Exception) -> bool:
-        """Whether a create failed because the name is taken (a parallel run made it: adopt it)."""
+    # -- what differs between the routes: the platform decides, the steps never ask which one it is ------------
+
+    def scope(self, space: str | None) -> str | None:
+        """Where the instances live, given the space guid the space step gave (None: none yet): that space (Cloud
+        Foundry; None without one), or the subaccount (Service Manager, which needs no space)."""
+        ...
+
+    def where(self, space_name: str) -> str:
+        """Where the instances live, for a message: ``space NAME`` or ``the subaccount``."""
+        ...
+
+    def key_kind(self) -> str:
+        """What a key is called here: ``service key`` (Cloud Foundry) or ``service binding`` (Service Manager)."""
+        ...
+
+    def marks_own(self) -> bool:
+        """Whether this platform marks the instances and keys this tool makes (Service Manager: the label
+        :data:`MANAGED_RECORD`), so that what lacks the mark is someone else's; Cloud Foundry keys carry no mark."""
+        ...
+
+    def foreign(self, record: Mapping[str, str]) -> bool:
+        """Whether the record of an instance or key says someone else made it (only a platform that
+        :meth:`marks_own` can tell; never on Cloud Foundry)."""
+        ...
+
+    def ours(self, record: Mapping[str, str]) -> bool:
+        """Whether the record of an instance says this tool made it: its mark (Service Manager) or the record of
+        the parameters it applied (Cloud Foundry annotations, :data:`HASH_RECORD`)."""
+        ...
+
+    def as_made(self, record: Mapping[str, str]) -> dict[str, str]:
+        """The record an instance or key this tool just created carries (``record`` and, where the platform marks
+        them, the mark)."""
+        ...
+
+    def update_xsappname(self, instance: ServiceInstance, current: str) -> str:
+        """The ``xsappname`` an update of the instance sends: the one it has (``current``; Cloud Foundry), or the
+        instance's GUID (Service Manager: SAP's page "Enabling SAP Cloud ALM API", "If you're updating an existing
+        instance, replace <your-instance-name> with your instance ID (GUID)")."""
+        ...
+
+    def clear_failed(self, instance: ServiceInstance, settings: WaitSettings, what: str) -> None:
+        """Before an instance whose create failed is created again: Service Manager keeps it (it is deleted and
+        the delete waited for); Cloud Foundry replaces it on the create (nothing to do)."""
+        ...
+
+    def locate_instance(self, settings: Playbook) -> Found | None:
+        """The instance generated with the tenant where this platform finds such credentials by plan and creator
+        (Service Manager, at subaccount level: :func:`provisioner.platform.generated.locate_instance`, which raises
+        StepFailed saying what it found); None where they are found by the playbook's names (Cloud Foundry)."""
+        ...
+
+    def locate_key(self, instance: ServiceInstance, settings: Playbook) -> FoundKey | None:
+        """The binding generated with the tenant on ``instance``, where found by creator (Service Manager); None
+        where it is found by the playbook's names (Cloud Foundry)."""
         ...
 
 

@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from provisioner.clients.cf import CloudFoundry
-from provisioner.errors import ApiError
-from provisioner.platform import Operation, ServiceInstance, ServiceKey, ServicePlan
+from provisioner.errors import NotFound
+from provisioner.platform import HASH_RECORD, Found, FoundKey, Operation, ServiceInstance, ServiceKey, ServicePlan
+from provisioner.playbook.load import Playbook
 from provisioner.waits.wait import WaitSettings
 
 #: the resource link a job names, by what it made
@@ -134,9 +135,7 @@ class CloudFoundryPlatform:
                 return self.cf.job(operation)
             try:
                 found = self.cf.key_credentials(guid)
-            except ApiError as exc:
-                if exc.status != 404:
-                    raise
+            except NotFound:
                 return job  # not ready yet (or not readable: the job reads after the burst tell)
             if not found:  # Cloud Controllers without the create_succeeded guard answer 200 with the precursor's {}
                 return job
@@ -147,7 +146,44 @@ class CloudFoundryPlatform:
         guid = self.cf.job_resource_guid(job, "service_credential_binding")
         return guid, (credentials[0] if credentials and guid is not None else None)
 
-    def name_taken(self, exc: Exception) -> bool:
-        """A 422 whose detail says the name is taken (instances) or must be unique (keys)."""
-        return (isinstance(exc, ApiError) and exc.status == 422
-                and ("name is taken" in exc.detail or "must be unique" in exc.detail))
+    # -- the Cloud Foundry route: what differs from Service Manager -------------------------------------------
+
+    def scope(self, space: str | None) -> str | None:
+        """The space: instances live in one."""
+        return space
+
+    def where(self, space_name: str) -> str:
+        return f"space {space_name}"
+
+    def key_kind(self) -> str:
+        return "service key"
+
+    def marks_own(self) -> bool:
+        """No mark on keys: the playbook's names tell which are this tool's."""
+        return False
+
+    def foreign(self, record: Mapping[str, str]) -> bool:
+        """Never told: an instance or key of the playbook's name is taken as the playbook's."""
+        return False
+
+    def ours(self, record: Mapping[str, str]) -> bool:
+        """The instance carries the record of the parameters this tool applied (an annotation)."""
+        return HASH_RECORD in record
+
+    def as_made(self, record: Mapping[str, str]) -> dict[str, str]:
+        return dict(record)
+
+    def update_xsappname(self, instance: ServiceInstance, current: str) -> str:
+        """The one the instance has."""
+        return current
+
+    def clear_failed(self, instance: ServiceInstance, settings: WaitSettings, what: str) -> None:
+        """Nothing: Cloud Foundry replaces an instance whose create failed when it is created again."""
+
+    def locate_instance(self, settings: Playbook) -> Found | None:
+        """None: the generated credentials are found by the playbook's names, in the space."""
+        return None
+
+    def locate_key(self, instance: ServiceInstance, settings: Playbook) -> FoundKey | None:
+        """None: found by the playbook's names."""
+        return None

@@ -15,9 +15,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from provisioner.clients.sm import ServiceManager, name_taken
+from provisioner.clients.sm import ServiceManager
 from provisioner.errors import StepFailed
-from provisioner.platform import MANAGED_BY, MANAGED_RECORD, Operation, ServiceInstance, ServiceKey, ServicePlan
+from provisioner.platform import (
+    MANAGED_BY,
+    MANAGED_RECORD,
+    Found,
+    FoundKey,
+    Operation,
+    ServiceInstance,
+    ServiceKey,
+    ServicePlan,
+    generated,
+)
+from provisioner.playbook.load import Playbook
 from provisioner.waits.wait import WaitSettings
 
 INSTANCES, BINDINGS = "service_instances", "service_bindings"
@@ -75,8 +86,10 @@ def labels_of(record: Mapping[str, str]) -> dict[str, list[str]]:
 class ServiceManagerPlatform:
     """:class:`~provisioner.platform.ServicePlatform` on a :class:`ServiceManager` client of one subaccount."""
 
-    def __init__(self, sm: ServiceManager):
+    def __init__(self, sm: ServiceManager, subaccount: str = "the subaccount"):
         self.sm = sm
+        #: the subaccount the client is bound to (by its credentials), as the playbook names it
+        self.subaccount = subaccount
         #: whether the offering returns instance parameters (its ``instances_retrievable``), once known
         self.retrievable: bool | None = None
 
@@ -114,7 +127,7 @@ class ServiceManagerPlatform:
     def create_instance(self, space: str, plan: str, name: str, parameters: Mapping[str, Any],
                         record: Mapping[str, str]) -> str | None:
         """``POST /v1/service_instances?async=true`` with the record and the tool's mark as labels → the
-        operation (None when done at once). A taken name raises ApiError 409 (:meth:`name_taken`)."""
+        operation (None when done at once). A taken name raises :class:`~provisioner.errors.NameTaken` (409)."""
         body = {"name": name, "service_plan_id": plan, "parameters": dict(parameters), "labels": labels_of(record)}
         return self.sm.create(INSTANCES, body).operation
 
@@ -154,7 +167,7 @@ class ServiceManagerPlatform:
     def create_key(self, instance: str, name: str, parameters: Mapping[str, Any] | None = None,
                    record: Mapping[str, str] | None = None) -> str | None:
         """``POST /v1/service_bindings?async=true`` (``parameters``, none by default; ``record`` and the tool's mark
-        as labels) → the operation. A taken name raises ApiError 409."""
+        as labels) → the operation. A taken name raises :class:`~provisioner.errors.NameTaken` (409)."""
         body = {"name": name, "service_instance_id": instance, "parameters": dict(parameters or {}),
                 "labels": labels_of(record or {})}
         return self.sm.create(BINDINGS, body).operation
@@ -186,6 +199,49 @@ class ServiceManagerPlatform:
         """:meth:`wait_operation` → (the binding's id, None: its credentials are read after)."""
         return self.wait_operation(operation, settings, what), None
 
-    def name_taken(self, exc: Exception) -> bool:
-        """A 409: the name is taken in the subaccount (a parallel run made it: adopt it)."""
-        return name_taken(exc)
+    # -- the subaccount route: what differs from Cloud Foundry ------------------------------------------------
+
+    def scope(self, space: str | None) -> str | None:
+        """The subaccount: instances live at subaccount level, without a space."""
+        return self.subaccount
+
+    def where(self, space_name: str) -> str:
+        return "the subaccount"
+
+    def key_kind(self) -> str:
+        return "service binding"
+
+    def marks_own(self) -> bool:
+        """The label ``provisioner/managed-by: provisioner`` on every instance and binding this tool makes."""
+        return True
+
+    def foreign(self, record: Mapping[str, str]) -> bool:
+        """No mark: someone else made it."""
+        return record.get(MANAGED_RECORD) != MANAGED_BY
+
+    def ours(self, record: Mapping[str, str]) -> bool:
+        return record.get(MANAGED_RECORD) == MANAGED_BY
+
+    def as_made(self, record: Mapping[str, str]) -> dict[str, str]:
+        """The record with the mark (:func:`labels_of` sends it)."""
+        return {**record, MANAGED_RECORD: MANAGED_BY}
+
+    def update_xsappname(self, instance: ServiceInstance, current: str) -> str:
+        """The instance's GUID (SAP: "If you're updating an existing instance, replace <your-instance-name> with
+        your instance ID (GUID)")."""
+        return instance.guid
+
+    def clear_failed(self, instance: ServiceInstance, settings: WaitSettings, what: str) -> None:
+        """Service Manager keeps an instance whose create failed: delete it and wait (``DELETE
+        /v1/service_instances/{id}?async=true``)."""
+        operation = self.delete_instance(instance.guid)
+        if operation is not None:
+            self.wait_operation(operation, settings, what)
+
+    def locate_instance(self, settings: Playbook) -> Found:
+        """By plan and creator at subaccount level (:func:`provisioner.platform.generated.locate_instance`)."""
+        return generated.locate_instance(self, settings)
+
+    def locate_key(self, instance: ServiceInstance, settings: Playbook) -> FoundKey:
+        """By creator among the instance's bindings (:func:`provisioner.platform.generated.locate_key`)."""
+        return generated.locate_key(self.list_keys(instance.guid), instance, settings)

@@ -128,11 +128,6 @@ class Playbook(Section):
         return self.route or ("cloud-foundry" if self.cf is not None else "subaccount")
 
     @property
-    def on_subaccount(self) -> bool:
-        """Whether the playbook takes the subaccount route (Service Manager) rather than Cloud Foundry."""
-        return self.route_name == "subaccount"
-
-    @property
     def credential_type(self) -> CredentialType:
         """The type of the keys the tool makes: ``service.credential_type``, else binding-secret (both routes)."""
         return self.service.credential_type or "binding-secret"

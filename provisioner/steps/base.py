@@ -130,8 +130,6 @@ class Env:
     dry_run: bool = False
     force: bool = False
     poll: WaitSettings = field(default_factory=WaitSettings)
-    #: the instances live at subaccount level (SAP Service Manager), not in the CF space of the space step
-    on_subaccount: bool = False
     #: the connection pool and request counts of the run (for clients a step makes, e.g. the sign-in test)
     pool: SessionPool | None = None
     stats: RequestStats | None = None

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from provisioner import clock
 from provisioner.clients.atonce import at_once
 from provisioner.clients.btp import GUID_RE, find_assignment, find_entitled_plan, uses_enable
-from provisioner.errors import ApiError, ProvisionerError, StepFailed
+from provisioner.errors import Locked, ProvisionerError, QuotaKindRefused, StepFailed
 from provisioner.platform import ServicePlan
 from provisioner.playbook.load import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream, first_run
@@ -183,10 +183,10 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
         return EntitlementOutput(observation.plan)
 
     def _assign(self, env: Env, guid: str, enable: bool, unique_id: str | None) -> tuple[str | None, float]:
-        """PUT with ``enable`` or ``amount``; on 12003 (enable/amount mismatch) the other one, once; on 30004
-        (another change holds the entitlement lock) again with backoff until the step's timeout (tenacity, on
-        :mod:`provisioner.clock`). → (the job URL, or None; the job's origin: :func:`provisioner.waits.wait.started` of
-        the PUT that was accepted)."""
+        """PUT with ``enable`` or ``amount``; on :class:`~provisioner.errors.QuotaKindRefused` (12003: enable/amount
+        mismatch) the other one, once; on :class:`~provisioner.errors.Locked` (30004: another change holds the
+        entitlement lock) again with backoff until the step's timeout (tenacity, on :mod:`provisioner.clock`). → (the
+        job URL, or None; the job's origin: :func:`provisioner.waits.wait.started` of the PUT that was accepted)."""
         from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential, wait_random
 
         s = env.settings.service
@@ -201,12 +201,10 @@ class EntitlementStep(Step[EntitlementObservation, EntitlementOutput]):
         def put_either() -> tuple[str | None, float]:
             try:
                 return put(enable)
-            except ApiError as exc:
-                if exc.code != 12003:
-                    raise
+            except QuotaKindRefused:
                 return put(not enable)
 
-        locked = retry_if_exception(lambda exc: isinstance(exc, ApiError) and exc.code == 30004)
+        locked = retry_if_exception(lambda exc: isinstance(exc, Locked))
         wait = wait_exponential(multiplier=0.5, max=10) + wait_random(0, 0.5)
         for attempt in Retrying(retry=locked, stop=stop_after_delay(env.settings.timeouts.entitlement), wait=wait,
                                 sleep=clock.sleep, reraise=True):

@@ -2,15 +2,14 @@
 with the ``xs-security`` parameters, or update it when its parameters differ. Talks only to the
 :class:`~provisioner.platform.ServicePlatform`.
 
-Reads the instance by name in the space and its parameters. Where the broker cannot return parameters, it
-compares against the record the tool keeps on the instance itself (``provisioner/parameters-sha256``, a SHA-256 of
-the applied parameters, and ``provisioner/xsappname``; labels on the subaccount route). On the subaccount route the
-instance lives at subaccount level (no space); an update there sets the ``xsappname`` to the instance's GUID, as
-SAP's page "Enabling SAP Cloud ALM API" says for existing instances; generated credentials are located by plan and
-creator (:mod:`provisioner.steps.generated`). Creates it, or updates it keeping the ``xsappname`` it
-already has, and waits for the operation and the instance's ``last_operation`` to succeed. An operation already
-running is waited for (:attr:`Action.WAIT`; the runner then reads and compares the step once more). A create that
-finds the name taken (a parallel run) adopts that instance and has it compared again.
+Reads the instance by name where the platform keeps instances and its parameters. Where the broker cannot return
+parameters, it compares against the record the tool keeps on the instance itself (``provisioner/parameters-sha256``,
+a SHA-256 of the applied parameters, and ``provisioner/xsappname``). What differs between the routes is the
+platform's (:class:`~provisioner.platform.ServicePlatform`): where the instance lives, whether one there is someone
+else's, the ``xsappname`` an update sends, what is done with a failed create, where generated credentials are
+found. Creates the instance, or updates it, and waits for the operation and its ``last_operation`` to succeed. An
+operation already running is waited for (:attr:`Action.WAIT`; the runner then reads and compares the step once
+more). A create that finds the name taken (a parallel run) adopts that instance and has it compared again.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from provisioner.clients.atonce import at_once
-from provisioner.errors import StepFailed
+from provisioner.errors import NameTaken, StepFailed
 from provisioner.platform import (
     HASH_RECORD,
     MANAGED_BY,
@@ -31,11 +30,10 @@ from provisioner.platform import (
     ServicePlan,
     settle_instance,
 )
-from provisioner.platform.servicemanager import ServiceManagerPlatform
 from provisioner.playbook.load import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
 from provisioner.steps.entitlement import EntitlementOutput
-from provisioner.steps.generated import candidates, locate_instance
+from provisioner.steps.generated import candidates
 from provisioner.steps.parameters import (
     MIGRATE_HINT,
     desired_of,
@@ -50,9 +48,9 @@ from provisioner.waits.wait import WaitSettings, poll, started
 
 @dataclass(frozen=True)
 class InstanceObservation:
-    """``space``: the space guid (None when the space step will create it); ``plan``: the service plan visible
-    there (None: not visible); ``instance`` (None: missing); ``parameters`` from the broker (None: not read, or the
-    broker cannot return them, then ``parameters_supported`` is False)."""
+    """``space``: where instances live (the platform's ``scope``: the space guid, None when the space step will
+    create it; the subaccount); ``plan``: the service plan visible there (None: not visible); ``instance`` (None:
+    missing); ``parameters`` from the broker (None: not read, or not returned: ``parameters_supported`` False)."""
 
     space: str | None
     plan: ServicePlan | None = None
@@ -63,6 +61,10 @@ class InstanceObservation:
     located: str | None = None
     #: locate in a space, the named instance missing: the instances of the plan there, with their keys
     candidates: tuple[str, ...] = ()
+    #: where the instance lives, for messages (the platform's words: ``space NAME``, ``the subaccount``)
+    where: str = ""
+    #: the instance is marked as someone else's (a platform that marks this tool's instances)
+    foreign: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,27 +75,16 @@ class InstanceOutput(Output):
     created: bool = False
 
 
-def where(settings: Playbook) -> str:
-    """Where the playbook's instance lives: its space, or the subaccount."""
-    return "the subaccount" if settings.on_subaccount else f"space {settings.space_name}"
-
-
 def current_xsappname(settings: Playbook, observation: InstanceObservation) -> str:
-    """Keep the xsappname the instance has (its parameters, else the record on it), else the instance name (an
-    update on the subaccount route sends the instance's GUID instead: :func:`update_xsappname`)."""
+    """Keep the xsappname the instance has (its parameters, else the record on it), else the instance name (what an
+    update sends is the platform's: :meth:`~provisioner.platform.ServicePlatform.update_xsappname`)."""
     if observation.parameters:
         xs = observation.parameters.get("xs-security")
         if isinstance(xs, dict) and isinstance(xs.get("xsappname"), str):
-            return xs["xsappname"]
+            return str(xs["xsappname"])
     if observation.instance is not None and observation.instance.record.get(XSAPPNAME_RECORD):
-        return observation.instance.record[XSAPPNAME_RECORD]
+        return str(observation.instance.record[XSAPPNAME_RECORD])
     return settings.instance_name
-
-
-def update_xsappname(settings: Playbook, observation: InstanceObservation, instance: ServiceInstance) -> str:
-    """The xsappname an update sends: on the subaccount route the instance's GUID (SAP: "If you're updating an
-    existing instance, replace <your-instance-name> with your instance ID (GUID)"), else the one it has."""
-    return instance.guid if settings.on_subaccount else current_xsappname(settings, observation)
 
 
 class InstanceStep(Step[InstanceObservation, InstanceOutput]):
@@ -101,19 +92,19 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
     needs = ("space", "entitlement")
 
     def read(self, env: Env, upstream: Upstream) -> InstanceObservation:
+        observation = self._read(env, upstream)
+        inst = observation.instance
+        return replace(observation, where=env.platform.where(env.settings.space_name),
+                       foreign=inst is not None and env.platform.foreign(inst.record))
+
+    def _read(self, env: Env, upstream: Upstream) -> InstanceObservation:
         pb = env.settings
-        space = None
-        if env.on_subaccount:
-            guid = pb.btp.subaccount
-            if self.locate:
-                assert isinstance(env.platform, ServiceManagerPlatform)
-                found = locate_instance(env.platform, pb)
-                return InstanceObservation(guid, None, found.instance, located=found.why)
-        else:
-            space = upstream.output("space", SpaceOutput)
-            if space is None:
-                return InstanceObservation(None)
-            guid = space.space["guid"]
+        space = upstream.output("space", SpaceOutput)
+        guid = env.platform.scope(space.space["guid"] if space is not None else None)
+        if guid is None:
+            return InstanceObservation(None)
+        if self.locate and (found := env.platform.locate_instance(pb)) is not None:
+            return InstanceObservation(guid, None, found.instance, located=found.why)
         entitled = upstream.output("entitlement", EntitlementOutput)
         known = entitled.plan if entitled is not None else None
         if space is not None and space.created and known is not None and not self.locate and not env.again:
@@ -137,7 +128,8 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         if self.locate or observation.space is None or observation.located is not None or \
                 output.instance.last_operation.type == "delete":  # a delete waited for: the instance may be gone
             return self.read(env, upstream)
-        return self._with_parameters(env, observation.space, observation.plan, output.instance)
+        return replace(self._with_parameters(env, observation.space, observation.plan, output.instance),
+                       where=observation.where, foreign=env.platform.foreign(output.instance.record))
 
     @staticmethod
     def _with_parameters(env: Env, space: str, plan: ServicePlan | None,
@@ -169,13 +161,13 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
                 return Change.of(Action.CREATE, f"{what} (in the new space)")
             if observation.plan is None and upstream.planned("entitlement") is None:
                 raise StepFailed(
-                    f"service plan {s.offering}/{s.plan} is not visible in {where(settings)}: the "
+                    f"service plan {s.offering}/{s.plan} is not visible in {observation.where}: the "
                     "entitlement is missing in this subaccount (enable the entitlement step) or the org has no "
                     "access to it")
             if observation.plan is None:
                 return Change.of(Action.CREATE, f"{what} (once the entitlement is assigned)")
             return Change.of(Action.CREATE, what)
-        if settings.on_subaccount and inst.record.get(MANAGED_RECORD) != MANAGED_BY:
+        if observation.foreign:
             raise StepFailed(f"instance {name} exists in the subaccount and was not made by this tool (no label "
                              f"{MANAGED_RECORD}); it is left alone: choose another steps.instance.name, or give it "
                              f"the label {MANAGED_RECORD}: {MANAGED_BY} to have the tool manage it")
@@ -214,7 +206,7 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
     def apply(self, env: Env, observation: InstanceObservation, change: Change,
               upstream: Upstream) -> InstanceOutput:
         if observation.space is None:
-            raise StepFailed(f"no {where(env.settings)} for instance {env.settings.instance_name}")
+            raise StepFailed(f"no {observation.where} for instance {env.settings.instance_name}")
         if change.action is Action.WAIT:
             assert observation.instance is not None
             if observation.instance.last_operation.type == "delete":
@@ -234,7 +226,7 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         if plan is None and observation.space is not None:
             plan = env.platform.find_plan(s.offering, s.plan, space=observation.space)
         if plan is None:
-            raise StepFailed(f"service plan {s.offering}/{s.plan} is not visible in {where(env.settings)}: the "
+            raise StepFailed(f"service plan {s.offering}/{s.plan} is not visible in {observation.where}: the "
                              "entitlement is missing in this subaccount")
         return plan.guid
 
@@ -244,19 +236,14 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         assert space is not None
         params = desired_parameters(pb.service, pb.instance_name, pb.credential_type)
         record = {HASH_RECORD: parameters_hash(params), XSAPPNAME_RECORD: pb.instance_name}
-        failed = observation.instance
-        if env.on_subaccount and failed is not None:
-            # Service Manager keeps an instance whose create failed (CF replaces it): delete it, then create
-            operation = env.platform.delete_instance(failed.guid)
-            if operation is not None:
-                env.platform.wait_operation(operation, self._wait(env), f"delete failed instance {pb.instance_name}")
+        if observation.instance is not None:  # its create failed: the platform clears it, or replaces it
+            env.platform.clear_failed(observation.instance, self._wait(env),
+                                      f"delete failed instance {pb.instance_name}")
         plan = self._plan_guid(env, observation)
         try:
             operation, origin = started(lambda: env.platform.create_instance(space, plan, pb.instance_name, params,
                                                                              record))
-        except Exception as exc:
-            if not env.platform.name_taken(exc):
-                raise
+        except NameTaken:
             # a parallel run created it: adopt it; the runner compares it again (it may need an update)
             found = env.platform.find_instance(space, pb.instance_name)
             if found is None:
@@ -268,9 +255,8 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
             guid = env.platform.wait_operation(operation, replace(self._wait(env), origin=origin),
                                                f"instance {pb.instance_name}")
         if guid is not None:  # the completed operation names the instance: its create succeeded, no re-read
-            made = {**record, MANAGED_RECORD: MANAGED_BY} if env.on_subaccount else record  # SM labels it so
             return InstanceOutput(ServiceInstance(guid, pb.instance_name, plan, Operation("create", "succeeded"),
-                                                  made), created=True)
+                                                  env.platform.as_made(record)), created=True)
         found = env.platform.find_instance(space, pb.instance_name)
         if found is None:
             raise StepFailed(f"instance {pb.instance_name} is gone right after its creation; re-run")
@@ -280,7 +266,7 @@ class InstanceStep(Step[InstanceObservation, InstanceOutput]):
         pb = env.settings
         inst = observation.instance
         assert inst is not None
-        xsappname = update_xsappname(pb, observation, inst)
+        xsappname = env.platform.update_xsappname(inst, current_xsappname(pb, observation))
         desired, _ = desired_of(pb, inst, observation.parameters, observation.parameters_supported, xsappname)
         plan = observation.plan.guid if observation.plan is not None and inst.plan_guid != observation.plan.guid \
             else None

@@ -13,25 +13,26 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from provisioner.errors import ApiError, StepFailed
+from provisioner.errors import NameTaken, NotFound, StepFailed
 from provisioner.keys.keyfile import existing_key
-from provisioner.platform import MANAGED_BY, MANAGED_RECORD, Operation, ServiceKey, ServicePlatform, settle_key
+from provisioner.platform import Operation, ServiceKey, ServicePlatform, settle_key
+from provisioner.platform.generated import per_system
+from provisioner.platform.generations import GENERATION, Replaced, made_here, now_utc, replaced
 from provisioner.playbook.load import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
-from provisioner.steps.generated import listed, locate_family, per_system
-from provisioner.steps.generations import GENERATION, Replaced, made_here, now_utc, replaced
+from provisioner.steps.generated import listed
 from provisioner.steps.instance import InstanceOutput
 from provisioner.steps.parameters import key_parameters
 from provisioner.waits.wait import started
 
 
-def managed_keys(platform: ServicePlatform, instance: str, name: str, *, marked: bool = False) -> list[ServiceKey]:
+def managed_keys(platform: ServicePlatform, instance: str, name: str) -> list[ServiceKey]:
     """The playbook's keys on the instance (guid), oldest first: ``NAME`` and its rotations
-    ``NAME-YYYYMMDDhhmmss``; with ``marked`` (Service Manager) only bindings carrying this tool's label. Never a
-    per-system binding (``<SID>_<client>_<system number>``)."""
+    ``NAME-YYYYMMDDhhmmss``, none the platform tells is someone else's (Service Manager: only bindings carrying this
+    tool's label). Never a per-system binding (``<SID>_<client>_<system number>``)."""
     keys = [k for k in platform.list_keys(instance)
             if (k.name == name or (k.name.startswith(name + "-") and GENERATION.fullmatch(k.name[len(name):])))
-            and not per_system(k.name) and (not marked or k.record.get(MANAGED_RECORD) == MANAGED_BY)]
+            and not per_system(k.name) and not platform.foreign(k.record)]
     return sorted(keys, key=lambda k: (k.created_at or "", k.name))
 
 
@@ -60,6 +61,8 @@ class KeyObservation:
     in_file: bool = True
     #: locating, the named key missing: the names of the instance's keys
     others: tuple[str, ...] = ()
+    #: what a key is called on the platform (``service key``, ``service binding``), for messages
+    kind: str = "service key"
 
 
 @dataclass(frozen=True)
@@ -79,12 +82,15 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
     needs = ("instance",)
 
     def read(self, env: Env, upstream: Upstream) -> KeyObservation:
+        return replace(self._read(env, upstream), kind=env.platform.key_kind())
+
+    def _read(self, env: Env, upstream: Upstream) -> KeyObservation:
         inst = upstream.output("instance", InstanceOutput)
         if inst is None:
             return KeyObservation(None)
         guid = inst.instance.guid
-        if self.locate and env.on_subaccount:
-            family = locate_family(env.platform.list_keys(guid), inst.instance, env.settings)
+        if self.locate and (loc := env.platform.locate_key(inst.instance, env.settings)) is not None:
+            family = list(loc.family) or [loc.key]
             how = "named in the playbook (steps.key.name)" if env.settings.pinned_key else \
                 "generated with the tenant (found by creator)"
             found = self._generations(env, guid, family, {k.guid for k in family if made_here(k, True)})
@@ -96,7 +102,7 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             # this run just created the instance: it has no key yet (one a parallel run makes meanwhile is adopted
             # when the create finds its name taken; after a transient failure the keys are listed)
             return KeyObservation(guid)
-        keys = managed_keys(env.platform, guid, env.settings.key_name, marked=env.on_subaccount)
+        keys = managed_keys(env.platform, guid, env.settings.key_name)
         live = [k for k in keys if k.last_operation.type != "delete"]
         if self.locate and not live:
             return KeyObservation(guid, None, others=tuple(k.name for k in env.platform.list_keys(guid)))
@@ -108,7 +114,7 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
     def _generations(env: Env, guid: str, keys: list[ServiceKey], own: set[str]) -> KeyObservation:
         """The key in use among ``keys`` (oldest first; the one the key file holds, else the newest), the tool's
         (``own``) newer ones to delete, and the keys rotations replaced: retiring (``rotation.grace`` passed) or
-        waiting (:mod:`provisioner.steps.generations`)."""
+        waiting (:mod:`provisioner.platform.generations`)."""
         live = [k for k in keys if k.last_operation.type != "delete"]
         if len(live) < 2:
             return KeyObservation(guid, current_key(keys))
@@ -132,7 +138,7 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
     def compare(self, settings: Playbook, observation: KeyObservation, upstream: Upstream) -> Change:
         name = settings.key_name
         key = observation.key
-        kind = "service binding" if settings.on_subaccount else "service key"
+        kind = observation.kind
         if observation.superseded and key is not None and key.last_operation.succeeded:
             return Change.of(Action.UPDATE, *_removals(observation, kind, name))
         waiting = "".join(f"; keeps {r.key.name}, which {r.by.name} replaced, " + (
@@ -182,18 +188,15 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             if operation is not None:
                 guid, credentials = env.platform.wait_key(
                     operation, replace(env.wait_settings(pb.timeouts.key), origin=origin), f"service key {pb.key_name}")
-        except Exception as exc:
-            if not env.platform.name_taken(exc):
-                raise
+        except NameTaken:
             notes = ("adopted the key a parallel run created",)
         if guid is not None:  # the completed operation names the key: its create succeeded, no re-read
-            made = {MANAGED_RECORD: MANAGED_BY} if env.on_subaccount else {}  # SM labels this tool's bindings
-            return KeyOutput(ServiceKey(guid, pb.key_name, Operation("create", "succeeded"), record=made), created=True,
-                             credentials=credentials)
+            return KeyOutput(ServiceKey(guid, pb.key_name, Operation("create", "succeeded"),
+                                        record=env.platform.as_made({})), created=True, credentials=credentials)
         found = env.platform.find_key(instance, pb.key_name)
         if found is None:
             raise StepFailed(f"service key {pb.key_name} is gone right after its creation; re-run")
-        if env.on_subaccount and notes and found.record.get(MANAGED_RECORD) != MANAGED_BY:
+        if notes and env.platform.foreign(found.record):
             raise StepFailed(f"a binding named {pb.key_name} exists on the instance and was not made by this tool "
                              "(no label provisioner/managed-by); it is left alone: choose another steps.key.name")
         return KeyOutput(self._settle(env, found.guid), created=True, notes=notes)
@@ -208,10 +211,8 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
         """Delete a superseded generation and wait; one already gone is fine."""
         try:
             operation = env.platform.delete_key(key.guid)
-        except ApiError as exc:
-            if exc.status == 404:
-                return
-            raise
+        except NotFound:
+            return
         if operation:
             env.platform.wait_operation(operation, env.wait_settings(env.settings.timeouts.key),
                                         f"delete service key {key.name}")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner.clients.uaa import claims
-from provisioner.errors import ApiError, StepFailed
+from provisioner.errors import NameTaken, StepFailed
 from provisioner.playbook.load import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
 from provisioner.threads import helpers, in_step
@@ -95,9 +95,7 @@ class SpaceStep(Step[SpaceObservation, SpaceOutput]):
             try:
                 space = cf.create_space(observation.org["guid"], pb.space_name)
                 created = True
-            except ApiError as exc:
-                if exc.status != 422:
-                    raise
+            except NameTaken:
                 # created meanwhile (a parallel run): adopt it
                 space = cf.find_space(observation.org["guid"], pb.space_name)
                 if space is None:
