@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from provisioner.clients.http import RequestStats, SessionPool
+from provisioner.engine.context import RunContext
 from provisioner.engine.credentials import check_key_sources
 from provisioner.engine.eras import locates
 from provisioner.engine.orgcheck import OrgGuard
@@ -48,16 +49,17 @@ class Located:
     located: bool = False
 
 
-def locate(pb: Playbook, pool: SessionPool | None = None, *, writes: bool = True) -> Located:
-    """Sign in and find the playbook's instance and keys (read only; see the module), through ``pool`` (a fleet's;
-    default one of its own). ``writes``: the command writes afterwards, so the Cloud Foundry org is checked
-    first. Raises :class:`StepFailed` when the org, the space, the instance or the key is missing (saying what was
+def locate(pb: Playbook, ctx: RunContext | None = None, *, writes: bool = True) -> Located:
+    """Sign in and find the playbook's instance and keys (read only; see the module), through the run context
+    ``ctx`` (a fleet's; default one of its own). ``writes``: the command writes afterwards, so the Cloud Foundry
+    org is checked first. Raises :class:`StepFailed` when the org, the space, the instance or the key is missing (saying what was
     found), or when Service Manager cannot be read yet (no binding: run the playbook first, or give
     ``btp.sm_key``)."""
     resolve_secrets(pb)
     check_key_sources(pb)  # a bad key file or URL: bad input, before any request
-    pool, stats = pool or pool_for(pb), RequestStats()
-    conn = connect_platform(pb, pool, stats, need_btp=False, writes=writes)
+    ctx, stats = ctx or pool_for(pb), RequestStats()
+    pool = ctx.pool
+    conn = connect_platform(pb, ctx, stats, need_btp=False, writes=writes)
     if conn.unread is not None:
         raise StepFailed(f"Service Manager of subaccount {pb.btp.subaccount} not read: no Service Manager binding "
                          f"{pb.btp.sm_binding} yet; `provisioner run` creates it (or give btp.sm_key)")
@@ -76,7 +78,7 @@ def locate(pb: Playbook, pool: SessionPool | None = None, *, writes: bool = True
     if scope is None:  # the instances live in a space (Cloud Foundry)
         assert conn.cf is not None and pb.cf is not None
         if writes:
-            OrgGuard(pb, conn.cf, conn.btp, lambda: btp_client(pb, pool, stats), pool=pool, stats=stats)()
+            OrgGuard(pb, conn.cf, conn.btp, lambda: btp_client(pb, ctx, stats), ctx=ctx, stats=stats)()
         org, space = conn.cf.find_org_and_space(pb.cf.org, pb.space_name)
         if org is None:
             raise StepFailed(f"CF org {pb.cf.org!r} not found or not visible")

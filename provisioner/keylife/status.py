@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provisioner.clients.http import SessionPool
 from provisioner.clients.xsuaa_api import instance_secret_last_used
+from provisioner.engine.context import RunContext
 from provisioner.engine.inventory import identity
 from provisioner.errors import ApiError, BadInput, ProvisionerError
 from provisioner.fleet.tenants import TenantOutcome, fan_out
@@ -107,11 +107,11 @@ def _last_used(found: Located, creds: dict[str, dict[str, Any] | None]) -> dt.da
         return "unknown"
 
 
-def purpose_keys(pb: Playbook, purpose: Purpose, pool: SessionPool,
+def purpose_keys(pb: Playbook, purpose: Purpose, ctx: RunContext,
                  thresholds: Thresholds) -> tuple[list[KeyState], int]:
     """The key states of one purpose (oldest first) and how many other keys its instance holds."""
     ppb = pb.for_purpose(purpose)
-    found = locate(ppb, pool, writes=False)
+    found = locate(ppb, ctx, writes=False)
     live = [k for k in found.family if k.last_operation.type != "delete"]
     try:
         on_disk = identity(existing_key(Path(ppb.download_path)))
@@ -155,13 +155,13 @@ def _over(state: KeyState, end: dt.datetime | None, now: dt.datetime, thresholds
     return over
 
 
-def tenant_keys(pb: Playbook, pool: SessionPool, thresholds: Thresholds) -> TenantKeys:
+def tenant_keys(pb: Playbook, ctx: RunContext, thresholds: Thresholds) -> TenantKeys:
     """Every purpose's keys of the tenant (see the module). Raises
     :class:`~provisioner.errors.ProvisionerError` when a purpose's instance or key cannot be found or read."""
     keys: list[KeyState] = []
     others: dict[str, int] = {}
     for purpose in pb.tenant.purposes:
-        states, others[purpose] = purpose_keys(pb, purpose, pool, thresholds)
+        states, others[purpose] = purpose_keys(pb, purpose, ctx, thresholds)
         keys += states
     return TenantKeys(pb.tenant.subdomain, keys, others)
 
@@ -169,5 +169,5 @@ def tenant_keys(pb: Playbook, pool: SessionPool, thresholds: Thresholds) -> Tena
 def read_fleet(playbooks: list[Playbook], thresholds: Thresholds, *, parallel: int = 4,
                max_in_flight: int | None = None) -> list[TenantOutcome[TenantKeys]]:
     """Every tenant's :func:`tenant_keys`, at most ``parallel`` at once (:func:`provisioner.fleet.tenants.fan_out`)."""
-    return fan_out(playbooks, lambda pb, pool: tenant_keys(pb, pool, thresholds), parallel=parallel,
+    return fan_out(playbooks, lambda pb, ctx: tenant_keys(pb, ctx, thresholds), parallel=parallel,
                    max_in_flight_per_host=max_in_flight)
