@@ -52,9 +52,9 @@ class Located:
 def locate(pb: Playbook, ctx: RunContext | None = None, *, writes: bool = True) -> Located:
     """Sign in and find the playbook's instance and keys (read only; see the module), through the run context
     ``ctx`` (a fleet's; default one of its own). ``writes``: the command writes afterwards, so the Cloud Foundry
-    org is checked first. Raises :class:`StepFailed` when the org, the space, the instance or the key is missing (saying what was
-    found), or when Service Manager cannot be read yet (no binding: run the playbook first, or give
-    ``btp.sm_key``)."""
+    org is checked first. Raises :class:`StepFailed` when the org, the space, the instance or the key is missing
+    (saying what was found), or when Service Manager cannot be read yet (no binding: run the playbook first, or
+    give ``btp.sm_key``)."""
     resolve_secrets(pb)
     check_key_sources(pb)  # a bad key file or URL: bad input, before any request
     ctx, stats = ctx or pool_for(pb), RequestStats()
