@@ -89,10 +89,11 @@ class Instance(Guided):
 
 
 class Binding(Guided):
-    """A service credential binding (a service key): name, last operation, creation time."""
+    """A service credential binding (a service key): name, last operation, creation time, the tool's annotations."""
 
     last_operation: LastOperation | None = None
     created_at: Name | None = None
+    metadata: Metadata | None = None
 
 
 def _page(item: type[Answer]) -> type[Answer]:
