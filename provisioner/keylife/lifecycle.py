@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from provisioner.engine.handoff import replaced_notes
@@ -112,7 +113,7 @@ def revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[st
         return _revoke(pb, confirm, say, include_foreign, recreate_instance)
 
 
-def _lease(pb: Playbook, command: str, say: Callable[[str], None]):
+def _lease(pb: Playbook, command: str, say: Callable[[str], None]) -> AbstractContextManager[None]:
     """The lease of the playbook's key file (:func:`provisioner.keys.keylease.hold`), held for the tenant."""
     return keylease.hold(pb.download_path, tenant=pb.tenant.subdomain, command=f"provisioner {command} {pb.source}",
                          wait=keylease.lease_wait(pb), say=say)

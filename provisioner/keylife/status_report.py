@@ -79,9 +79,11 @@ def to_json(reads: list[Read], thresholds: Thresholds) -> dict[str, Any]:
                                                                "others": {}}
         tenants.append({"playbook": r.playbook.source, **body, "error": r.error})
     over = over_tenants(reads)
-    return deep({"version": VERSION, "ok": not over and all(r.ok for r in reads),
-                 "thresholds": {"warn_age": thresholds.age_text, "warn_expiry": thresholds.expiry_text},
-                 "over": over, "tenants": tenants})
+    document: dict[str, Any] = deep({"version": VERSION, "ok": not over and all(r.ok for r in reads),
+                                     "thresholds": {"warn_age": thresholds.age_text,
+                                                    "warn_expiry": thresholds.expiry_text},
+                                     "over": over, "tenants": tenants})
+    return document
 
 
 def to_junit(reads: list[Read]) -> str:
