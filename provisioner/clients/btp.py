@@ -116,9 +116,10 @@ class Btp:
         if not found:
             found = [s for s in subs if s.get("displayName") == ident]
         if len(found) != 1:
-            names = ", ".join(sorted(str(s.get("subdomain")) for s in subs)) or "none"
-            raise StepFailed(f"subaccount {ident!r}: {len(found)} subaccounts match by subdomain or name "
-                             f"(subdomains here: {names}); give its GUID")
+            subdomains = sorted(clipped(str(s.get("subdomain")), 40) for s in subs)
+            names = ", ".join(subdomains[:10]) + (f", … ({len(subdomains)} in all)" if len(subdomains) > 10 else "")
+            raise StepFailed(f"subaccount {clipped(ident)}: {len(found)} subaccounts match by subdomain or name "
+                             f"(subdomains here: {names or 'none'}); give its GUID")
         return found[0]
 
     def sign_in_and_list(self, ident: str, *, environments: bool = False) -> None:
