@@ -79,11 +79,11 @@ def test_expired_token_is_refreshed_once_and_the_request_repeated(landscape):
 
 def test_entitlement_stuck_in_processing_times_out_with_a_way_forward(landscape):
     requests.patch(landscape.url + "/_sim/faults", json={"entitlements_stuck": True}, timeout=10)
-    out = cli("run", landscape.playbook(), "--timeout", "1")
+    out = cli("run", landscape.playbook(), "--timeout", "30")  # a skip clock: the stuck wait gets there at once
     assert out.exit_code == 1
     got = steps_of(out.stdout)
     assert got["entitlement"] == "failed"
-    assert "when the run's time limit of 1 s (--timeout, timeouts.run) ran out" in out.stdout
+    assert "when the run's time limit of 30 s (--timeout, timeouts.run) ran out" in out.stdout
     assert "re-run the playbook to adopt it" in out.stdout
 
 

@@ -124,3 +124,11 @@ def test_resume_over_its_size_limit_is_one_line(landscape, monkeypatch):
     line = refused(landscape, landscape.playbook(), "--resume", big)["run"]
     assert line == f"error: --resume {big}: the JSON report is 2015 bytes, over the 1000 byte limit; is it the " \
                    "right file?"
+
+
+def test_a_download_path_with_a_name_over_255_bytes_is_one_line_naming_it(landscape):
+    out = cli("plan", landscape.playbook(**{"steps.download.path": "é" * 300}))
+    assert out.exit_code == 1  # plan: bad input is 1
+    assert "unexpected" not in out.output
+    assert "steps.download.path of tenant acme-cloudalm" in out.output
+    assert "a name in the path is over 255 bytes; use a shorter name" in out.output

@@ -91,7 +91,7 @@ def _usable_key_path(pb: Playbook, path: str) -> None:
         mode = 0
     except (OSError, ValueError):
         mode = -1
-    if mode == -1 or (mode and not stat.S_ISLNK(mode)):  # -1: lstat failed (a name over 255 bytes, ...)
+    if mode and (mode < 0 or not stat.S_ISLNK(mode)):  # -1: lstat failed (a name too long, ...)
         try:
             safefile.target(p, "key file")
         except BadInput as exc:
