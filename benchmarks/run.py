@@ -23,7 +23,9 @@ HTTP, ``tls=False``, as the figures in README.md were measured: they compare cli
  (d) start-up: `provisioner --help` and `provisioner validate playbooks/demo.yaml` (median of 15 each), and
      validate's largest imports;
  (e) answers too large to read (benchmarks/bodies.py): the client's peak RSS facing a 50 MB JSON array (with and
-     without Content-Length) and a gzip body inflating to 200 MB, beside a small answer's (about 3 s).
+     without Content-Length) and a gzip body inflating to 200 MB, beside a small answer's (about 3 s);
+ (f) waits on realistic jobs (benchmarks/waits.py): the plain and the learned wait schedule, one fresh tenant whose
+     jobs take 5, 30 and 120 s, on a skip clock: simulated seconds and reads.
 Targets (printed beside the figures, each "met" or "NOT met"): fresh provision <= 1.05x its lower bound and
 <= 0.95x the peer; converged re-run <= 1.0x the peer with 0 writes; 100 tenants at --parallel 32 >= 20x faster than
 at 1; 100 fresh tenants at --parallel 64 with the default cap >= 15 tenants/s; converged 500 <= 5.5x converged 100;
@@ -51,6 +53,7 @@ from bodies import bodies
 from fleets import fleet, fleet_scale
 from landscapes import free_port, one_tenant_playbook, verdict
 from startup import startup
+from waits import waits
 
 from provisioner.engine import runner
 from provisioner.playbook import load as playbook
@@ -242,6 +245,7 @@ def main() -> None:
     ap.add_argument("--scale-parallel", type=int, default=64)
     ap.add_argument("--no-startup", action="store_true", help="skip (d)")
     ap.add_argument("--no-bodies", action="store_true", help="skip (e)")
+    ap.add_argument("--no-waits", action="store_true", help="skip (f)")
     args = ap.parse_args()
     # job durations are learned into a file of this bench run (not the user's cache): the first round starts cold
     store = tempfile.TemporaryDirectory()
@@ -265,6 +269,10 @@ def main() -> None:
         startup()
     if not args.no_bodies:
         bodies()
+    if not args.no_waits:
+        saved = os.environ["PROVISIONER_JOB_TIMES"]
+        waits()  # sets the cache per round; the rest of the bench keeps its own
+        os.environ["PROVISIONER_JOB_TIMES"] = saved
 
 
 if __name__ == "__main__":

@@ -15,13 +15,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from provisioner.clients.http import RequestStats
 from provisioner.clients.uaa import claims
 from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, ApiError, BadInput, ProvisionerError
 from provisioner.keys.keyfile import Check, check_key, read_key_file
 from provisioner.playbook.load import Playbook, text_of
+
+if TYPE_CHECKING:
+    from provisioner.engine.context import RunContext
 
 CIS_SCOPES = ("global-account.entitlement.subaccount.update", "global-account.subaccount.read", "job.read")
 
@@ -68,12 +71,12 @@ def diagnose(pb: Playbook, say: Callable[[Finding], None]) -> int:
             report(f"secret {ref.where.rsplit(': ', 1)[-1]}", True, f"{ref.describe()} resolves")
         except BadInput as exc:
             report(f"secret {ref.where.rsplit(': ', 1)[-1]}", False, str(exc), error=exc)
-    pool, stats = pool_for(pb), RequestStats()
+    ctx, stats = pool_for(pb), RequestStats()
     cf = None
     try:
         if pb.cf is None:  # the subaccount route: no Cloud Foundry
             raise _NoCf
-        cf = sign_in_cf(pb, pool, stats)
+        cf = sign_in_cf(pb, ctx, stats)
         source = cf.http.token_source
         assert source is not None  # sign_in_cf sets it
         token = claims(source.token())
@@ -88,8 +91,8 @@ def diagnose(pb: Playbook, say: Callable[[Finding], None]) -> int:
         _cf_roles(pb, cf, token, report)
     btp = None
     try:
-        btp = Btp(load_cis_key(pb), source=pb.btp.cis_key.where if pb.btp.cis_key else "", pool=pool, stats=stats,
-                  username=text_of(pb.btp.username),
+        btp = Btp(load_cis_key(pb), source=pb.btp.cis_key.where if pb.btp.cis_key else "", stats=stats,
+                  username=text_of(pb.btp.username), pool=ctx.pool, share=ctx.share,
                   password=pb.btp.password.resolve() if pb.btp.password else None)
         scopes = claims(btp.token_source.token()).get("scope") or []
         missing = [s for s in CIS_SCOPES if not any(x.endswith("." + s) or x == s for x in scopes)]
@@ -106,9 +109,9 @@ def diagnose(pb: Playbook, say: Callable[[Finding], None]) -> int:
     except (ProvisionerError, BadInput) as exc:
         report("BTP (cis key)", False, str(exc), error=exc)
     if cf is not None:
-        _org_check(pb, cf, btp, report, pool, stats)
+        _org_check(pb, cf, btp, report, ctx, stats)
     if pb.route_name == "subaccount":
-        _service_manager(pb, btp, pool, stats, report)
+        _service_manager(pb, btp, ctx, stats, report)
     key = Path(pb.download_path)
     if key.exists():
         try:
@@ -121,7 +124,7 @@ def diagnose(pb: Playbook, say: Callable[[Finding], None]) -> int:
     return EXIT_OK if all(f.passed for f in findings) else EXIT_FAILED
 
 
-def _org_check(pb: Playbook, cf: Any, btp: Any, report: _Report, pool: Any, stats: RequestStats) -> None:
+def _org_check(pb: Playbook, cf: Any, btp: Any, report: _Report, ctx: RunContext, stats: RequestStats) -> None:
     """Whether cf.org is the org of the subaccount's Cloud Foundry environment (:mod:`provisioner.engine.orgcheck`): a
     warning when it cannot be checked (a run stops there too) or the playbook says ``btp.org_check: off``."""
     from provisioner.engine.orgcheck import OrgNotChecked, check_org
@@ -135,7 +138,7 @@ def _org_check(pb: Playbook, cf: Any, btp: Any, report: _Report, pool: Any, stat
                "write until it is checked", warning=True)
         return
     try:
-        check_org(pb, cf, btp, pool=pool, stats=stats)
+        check_org(pb, cf, btp, ctx=ctx, stats=stats)
     except OrgNotChecked as exc:
         report(name, False, f"not checked: {exc}", warning=True)
         return
@@ -145,13 +148,13 @@ def _org_check(pb: Playbook, cf: Any, btp: Any, report: _Report, pool: Any, stat
     report(name, True, "cf.org is the org of the subaccount's Cloud Foundry environment")
 
 
-def _service_manager(pb: Playbook, btp: Any, pool: Any, stats: RequestStats, report: _Report) -> None:
+def _service_manager(pb: Playbook, btp: Any, ctx: RunContext, stats: RequestStats, report: _Report) -> None:
     """The subaccount route: Service Manager credentials (never created here), sign-in and the plan's visibility."""
     from provisioner.engine.credentials import service_manager
     from provisioner.platform.servicemanager import ServiceManagerPlatform
 
     try:
-        platform = ServiceManagerPlatform(service_manager(pb, btp if pb.btp.sm_key is None else None, pool, stats,
+        platform = ServiceManagerPlatform(service_manager(pb, btp if pb.btp.sm_key is None else None, ctx, stats,
                                                           create=False))
         plan = platform.find_plan(pb.service.offering, pb.service.plan, space="")
         source = "btp.sm_key" if pb.btp.sm_key is not None else f"serviceManagerBindings {pb.btp.sm_binding}"

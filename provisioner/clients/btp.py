@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from provisioner.clients.answers import btp as answers
 from provisioner.clients.atonce import at_once
-from provisioner.clients.fleetshare import FleetShare
+from provisioner.clients.fleetshare import FleetShare, Lookup, Once
 from provisioner.clients.http import HttpClient, RequestStats, SessionPool
 from provisioner.clients.uaa import shared_token_source
 from provisioner.errors import ApiError, BadInput, NameTaken, NotFound, StepFailed, clipped
@@ -63,12 +63,14 @@ class Btp:
 
     def __init__(self, cis_key: dict[str, Any], *, source: str, username: str | None = None,
                  password: Secret | None = None, pool: SessionPool | None = None,
-                 stats: RequestStats | None = None):
+                 stats: RequestStats | None = None, share: FleetShare | None = None):
         validate_cis_key(cis_key, source)
         uaa = cis_key["uaa"]
         endpoints = cis_key["endpoints"]
         self.stats = stats if stats is not None else RequestStats()
         self.pool = pool
+        #: what the runs of a run context share (:class:`FleetShare`); None: nothing shared, each list read anew
+        self.share = share
         if cis_key.get("grant_type") == "user_token":
             if not username or password is None:
                 raise BadInput(f"{source}: the cis key's grant_type is user_token (password grant); "
@@ -81,13 +83,13 @@ class Btp:
                                              password=password, client_is=f"the cis key's client ({source})",
                                              user_is=f"the BTP user {clipped(username or '')} "
                                                      "(btp.username / btp.password)",
-                                             pool=pool, stats=self.stats)
+                                             pool=pool, stats=self.stats, share=share)
         self.accounts = HttpClient(endpoints["accounts_service_url"], what="BTP accounts service",
                                    token_source=self.token_source, pool=pool, stats=self.stats)
         self.entitlements = HttpClient(endpoints["entitlements_service_url"], what="BTP entitlements service",
                                        token_source=self.token_source, pool=pool, stats=self.stats)
         provisioning = endpoints.get("provisioning_service_url")
-        self._once = FleetShare()  # subaccounts read by GUID, once for this client
+        self._once: Once[str] = Once()  # subaccounts read by GUID, once for this client
         #: the Provisioning service's URL (optional in the key; its client is made when first needed)
         self.provisioning_url = provisioning if isinstance(provisioning, str) and provisioning else None
 
@@ -110,7 +112,7 @@ class Btp:
                     raise StepFailed(f"subaccount {ident} not found in the global account of the cis key") from None
 
             # the run's org check (in whichever step writes first) and its entitlement step both ask, side by side
-            return self._once.once(("subaccount", guid), read)
+            return self._once.once(guid, read)
         subs = self.subaccounts()
         found = [s for s in subs if str(s.get("subdomain", "")).lower() == ident.lower()]
         if not found:
@@ -128,7 +130,7 @@ class Btp:
         instances (:meth:`environments`, for the org check before the first write): early work a first run asks
         for beside the CF sign-in. A refused environment read is left to the check, which asks again."""
         self.token_source.token()
-        if self.pool is None:
+        if self.share is None:
             return
         reads: list[Callable[[], object]] = [self.subaccounts] if not GUID_RE.match(ident) else []
         if environments:
@@ -148,9 +150,9 @@ class Btp:
         def fetch() -> list[dict[str, Any]]:
             return answers.subaccounts(self.accounts.request("GET", "/accounts/v1/subaccounts"))
 
-        if self.pool is None:
+        if self.share is None:
             return fetch()
-        return self.pool.shared.once(("subaccounts", self.accounts.base_url, id(self.token_source)), fetch)
+        return self.share.subaccounts.once(Lookup(self.accounts.base_url, self.token_source), fetch)
 
     def environments(self) -> list[dict[str, Any]] | None:
         """The environment instances the cis key's token sees (``GET /provisioning/v1/environments`` →
@@ -167,9 +169,13 @@ class Btp:
         def fetch() -> list[dict[str, Any]]:
             return answers.environments(client.request("GET", "/provisioning/v1/environments"))
 
-        if self.pool is None:
+        if self.share is None:
             return fetch()
-        return self.pool.shared.once(("environments", client.base_url, id(self.token_source)), fetch)
+        return self.share.environments.once(self.environments_lookup(), fetch)
+
+    def environments_lookup(self) -> Lookup:
+        """The key of :meth:`environments` in the share (the provisioning service's URL and this sign-in)."""
+        return Lookup(str(self.provisioning_url).rstrip("/"), self.token_source)
 
     # -- Service Manager credentials (Accounts service v2) --------------------------------------------------------
 

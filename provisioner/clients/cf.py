@@ -3,8 +3,7 @@
 Implements the Cloud Foundry v3 endpoints listed in docs/sap-facts.md §8: ``GET /`` (discovery of the UAA),
 organizations, spaces, roles, service offerings and plans, managed service instances (with ``/parameters``),
 service credential bindings of type ``key`` (with ``/details``) and jobs. Lists follow ``pagination.next.href``.
-Resources are returned as the API's JSON objects (``dict``). Errors raise :class:`~provisioner.errors.ApiError`.
-"""
+Resources are the API's JSON objects (``dict``). Errors raise :class:`~provisioner.errors.ApiError`."""
 
 from __future__ import annotations
 
@@ -14,38 +13,40 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from provisioner.clients.answers import cf as answers
-from provisioner.clients.fleetshare import FleetShare
+from provisioner.clients.fleetshare import FleetShare, Once
 from provisioner.clients.http import HttpClient, Pages, RequestStats, SessionPool
 from provisioner.clients.uaa import shared_token_source
 from provisioner.errors import ApiError, Forbidden, NotFound, ProvisionerError, StepFailed, Unauthorized, clipped
 from provisioner.secret import Secret
-from provisioner.waits.wait import WaitSettings, poll
+from provisioner.waits.wait import WaitSettings
+from provisioner.waits.waitfor import plan, wait_for
 
 NOT_A_CF_API = ("this is not a Cloud Foundry API root: set cf.api to the API endpoint of the subaccount's CF "
                 "environment, e.g. https://api.cf.eu10.hana.ondemand.com (no path)")
 CF_CLIENT_ID = "cf"  # the cf CLI's public UAA client, with an empty secret
 PARAMS_NOT_SUPPORTED = 120004  # CF-ServiceFetchInstanceParametersNotSupported
+JOB_PENDING = ("PROCESSING", "POLLING")  # a CF v3 job still running (its states: these, COMPLETE, FAILED)
 
 
 class CloudFoundry:
     """A CF v3 client for one API endpoint, authenticated through the UAA that ``GET /`` names."""
 
-    def __init__(self, api_url: str, *, pool: SessionPool | None = None, stats: RequestStats | None = None):
-        self.api_url = api_url.rstrip("/")
-        self.pool = pool
+    def __init__(self, api_url: str, *, pool: SessionPool | None = None, stats: RequestStats | None = None,
+                 share: FleetShare | None = None):
+        self.api_url, self.pool, self.share = api_url.rstrip("/"), pool, share  # share: FleetShare (None: none)
         self.stats = stats if stats is not None else RequestStats()
         self.http = HttpClient(self.api_url, what="CF API", pool=pool, stats=self.stats)
         #: lookups asked once per client (one run): steps running side by side share them
-        self._once = FleetShare()
+        self._once: Once[str] = Once()
 
     # -- authentication ---------------------------------------------------------------------------------------
 
     def uaa_url(self) -> str:
         """The UAA origin from ``GET /`` (``links.uaa.href``, else ``links.login.href``); asked once per API
-        endpoint among the runs sharing the pool (a fleet)."""
-        if self.pool is None:
+        endpoint among the runs sharing ``share`` (a fleet)."""
+        if self.share is None:
             return self._discover_uaa()
-        return self.pool.shared.once(("cf-uaa", self.api_url.lower()), self._discover_uaa)
+        return self.share.cf_uaa.once(self.api_url.lower(), self._discover_uaa)
 
     def _discover_uaa(self) -> str:
         try:
@@ -71,7 +72,7 @@ class CloudFoundry:
         self.http.token_source = shared_token_source(
             uaa_url or self.uaa_url(), client_id, client_secret or Secret(""), grant="password",
             what="CF UAA", username=username, password=password, origin=origin, user_is=user_is,
-            client_is=client_is, pool=self.pool, stats=self.stats)
+            client_is=client_is, pool=self.pool, stats=self.stats, share=self.share)
         self.http.token_source.token()
 
     def login_client(self, client_id: str, client_secret: Secret, *, uaa_url: str | None = None,
@@ -79,7 +80,8 @@ class CloudFoundry:
         """Sign in with the client-credentials grant (a technical user / CI client)."""
         self.http.token_source = shared_token_source(
             uaa_url or self.uaa_url(), client_id, client_secret, grant="client_credentials", what="CF UAA",
-            client_is=f"the CF client {clipped(client_id)} ({source})", pool=self.pool, stats=self.stats)
+            client_is=f"the CF client {clipped(client_id)} ({source})", pool=self.pool, stats=self.stats,
+            share=self.share)
         self.http.token_source.token()
 
     def use_token_source(self, source: Any) -> None:
@@ -123,29 +125,25 @@ class CloudFoundry:
 
     def wait_job(self, url: str, settings: WaitSettings, what: str,
                  near: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
-        """Poll ``GET /v3/jobs/:guid`` until COMPLETE; raise :class:`StepFailed` with the job's error on FAILED.
-        ``near(the job as last read)``: the read around the job's learned end instead
-        (:func:`provisioner.waits.wait.poll`),
-        returning a job object too."""
+        """Wait (:func:`provisioner.waits.waitfor.wait_for`) on ``GET /v3/jobs/:guid`` while PROCESSING or POLLING
+        until COMPLETE; raise :class:`StepFailed` with the job's error on FAILED. ``near(the job as last read)``: the
+        read around the job's learned end instead, returning a job object too."""
         latest: list[dict[str, Any]] = []
 
-        def read() -> dict[str, Any]:
-            job = self.job(url)
+        def refresh(job: dict[str, Any] | None = None) -> tuple[dict[str, Any], str]:
+            job = job if job is not None else self.job(url)
             latest[:] = [job]
-            return job
-
-        def done(job: dict[str, Any]) -> bool:
             if job.get("state") == "FAILED":
-                errs = job.get("errors") or [{}]
-                detail = errs[0].get("detail") or "no detail"
+                detail = (job.get("errors") or [{}])[0].get("detail") or "no detail"
                 raise StepFailed(f"{what}: job {job.get('operation', '')} failed: {detail}")
-            return job.get("state") == "COMPLETE"
+            return job, str(job.get("state"))
 
         host = urlsplit(self.http.base_url).netloc
-        return poll(read, done, settings=settings, what=what,
-                    describe=lambda j: f"job {j.get('operation', '')} is {j.get('state')}",
-                    kind=lambda j: f"{host} cf {j.get('operation', '')}",
-                    near=(lambda: near(latest[-1])) if near is not None else None)
+        learned = plan(settings, lambda j: f"{host} cf {j.get('operation', '')}",
+                       (lambda: refresh(near(latest[-1]))) if near is not None else None)
+        return wait_for(refresh, JOB_PENDING, ("COMPLETE",), settings.timeout, settings.gaps, what=what,
+                        describe=lambda j: f"job {j.get('operation', '')} is {j.get('state')}", learned=learned,
+                        origin=settings.origin)
 
     @staticmethod
     def job_resource_guid(job: dict[str, Any], link: str) -> str | None:
@@ -155,12 +153,12 @@ class CloudFoundry:
         return href.rstrip("/").rsplit("/", 1)[-1] if href else None
 
     @staticmethod
-    def job_location(resp) -> str:
+    def job_location(resp: Any) -> str:
         """The job URL of a 202 (its ``Location`` header); :class:`StepFailed` when it is missing."""
         loc = resp.headers.get("Location")
         if not loc:
             raise StepFailed(f"{resp.request.method} {resp.url}: 202 without a Location job URL")
-        return loc
+        return str(loc)
 
     # -- orgs, spaces, roles ----------------------------------------------------------------------------------
 
@@ -171,7 +169,7 @@ class CloudFoundry:
     def org(self, name: str) -> dict[str, Any] | None:
         """:meth:`find_org`, asked once for this client (the space and the entitlement steps, running side by side,
         share the one ``GET /v3/organizations?names=``; a failed lookup is asked again)."""
-        return self._once.once(("org", name), lambda: self.find_org(name))
+        return self._once.once(name, lambda: self.find_org(name))
 
     def org_early(self, name: str) -> None:
         """:meth:`org` now, before the steps that share it run side by side (its request then counts for neither,

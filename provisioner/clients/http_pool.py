@@ -3,7 +3,8 @@ of :mod:`provisioner.clients.http`), :class:`RequestStats` (requests counted for
 pooled ``requests.Session`` per origin, with bounded retries, :mod:`provisioner.clients.http_retry`, and connections
 that
 report to their request's time limit, :mod:`provisioner.clients.http_watch`; a cap on the requests in flight per origin,
-:mod:`provisioner.clients.inflight`; what a fleet's runs share).
+:mod:`provisioner.clients.inflight`): a transport only; what a run or a fleet shares is its run context's
+(:class:`provisioner.engine.context.RunContext`).
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ from urllib.parse import urlsplit
 
 import requests
 
-from provisioner.clients.fleetshare import FleetShare
 from provisioner.clients.http_guards import ca_bundle, is_loopback
 from provisioner.clients.http_retry import BoundedRetry
 from provisioner.clients.http_urls import Target
 from provisioner.clients.http_watch import WatchedAdapter
 from provisioner.clients.inflight import CEILING, CapReport, InFlightCap
-from provisioner.waits.jobtimes import JobTimes, store_path
 
 RETRY_STATUSES = (429, 502, 503, 504)
 RETRY_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD"})
@@ -83,10 +82,8 @@ class RequestStats:
 
 
 class SessionPool:
-    """One ``requests.Session`` per origin, with retrying adapters and a cap on requests in flight per origin;
-    ``shared`` (sign-ins, lookups) and ``job_times`` (job durations, :mod:`provisioner.waits.jobtimes`) are what the
-    runs
-    using the pool (one fleet run) learn once and share."""
+    """One ``requests.Session`` per origin, with retrying adapters and a cap on requests in flight per origin, on
+    the transport settings (:class:`HttpSettings`)."""
 
     def __init__(self, settings: HttpSettings | None = None):
         self.settings = settings or HttpSettings()
@@ -94,11 +91,6 @@ class SessionPool:
         self._gates: dict[str, InFlightCap] = {}
         self._proxies: dict[tuple[str | None, ...], dict[str, str]] = {}
         self._lock = threading.Lock()
-        #: sign-ins and lookups shared by the runs that use this pool (one fleet run)
-        self.shared = FleetShare()
-        #: how long each kind of async job took, for the polls of the runs that use this pool (and kept between
-        #: runs: :func:`provisioner.waits.jobtimes.store_path`; saved by :meth:`close`)
-        self.job_times = JobTimes(store=store_path())
 
     def session(self, where: Target, *, retry_post: bool = False) -> tuple[requests.Session, InFlightCap]:
         """The session for the target's origin; ``retry_post`` gives one whose retries also cover POST (for
@@ -154,12 +146,11 @@ class SessionPool:
         return dict(found)
 
     def close(self) -> None:
-        """Close the sessions and keep the job durations learned (:meth:`JobTimes.save`)."""
+        """Close the sessions."""
         with self._lock:
             for s in self._sessions.values():
                 s.close()
             self._sessions.clear()
-        self.job_times.save()
 
 
 _default_pool: SessionPool | None = None

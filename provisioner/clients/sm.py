@@ -10,9 +10,10 @@ swagger and the Peripli specification ``api.md``):
   ``{"token": <next page>, "num_items", "items": [...]}``, every page read (``max_items``, ``token``), filtered by
   ``fieldQuery`` (``name eq 'x' and service_plan_id eq '…'``) and ``labelQuery``;
 - ``POST``/``PATCH``/``DELETE`` with ``?async=true``: 201/200 (done) or 202 + ``Location:
-  /v1/{kind}/{id}/operations/{op}``, polled with :func:`provisioner.waits.wait.poll` until ``state`` is ``succeeded``
-  (``failed`` raises :class:`~provisioner.errors.StepFailed` with the operation's description; every other state,
-  ``pending`` and ``in progress`` in Peripli's ``pkg/types/operation.go``, is waited for);
+  /v1/{kind}/{id}/operations/{op}``, waited on with :func:`provisioner.waits.waitfor.wait_for` until ``state`` is
+  ``succeeded`` (``failed`` raises :class:`~provisioner.errors.StepFailed` with the operation's description;
+  ``pending`` and ``in progress``, the other states of Peripli's ``pkg/types/operation.go``, are waited for; any
+  other state fails naming it);
 - 409 (the name is taken in the subaccount: :class:`~provisioner.errors.NameTaken`): the step re-reads and adopts;
   422 (a concurrent operation is in progress on the resource): the write waits and is sent again (:meth:`ServiceManager.
   write`); 429: the HTTP layer honours ``Retry-After`` (an HTTP date) for reads, and a write is re-read by the step;
@@ -32,16 +33,20 @@ from urllib.parse import urlsplit
 from provisioner import clock
 from provisioner.clients.answers import sm as answers
 from provisioner.clients.budget import TokenBucket
+from provisioner.clients.fleetshare import FleetShare
 from provisioner.clients.http import HttpClient, Pages, RequestStats, SessionPool
 from provisioner.clients.uaa import OAuthTokenSource
 from provisioner.errors import ApiError, BadInput, NotFound, StepFailed
 from provisioner.secret import Secret
-from provisioner.waits.wait import WaitSettings, poll
+from provisioner.waits.wait import WaitSettings
+from provisioner.waits.waitfor import Learned, plan, wait_for
 
 REQUIRED_SM_FIELDS = ("clientid", "clientsecret", "url", "sm_url")
 PAGE_SIZE = 100
 #: how often a write refused with 422 (a concurrent operation) is sent again, after waiting for that operation
 CONCURRENT_RETRIES = 8
+#: the states of an operation still running (Peripli ``pkg/types/operation.go``)
+OPERATION_PENDING = ("pending", "in progress")
 
 
 def quote(value: str) -> str:
@@ -83,9 +88,11 @@ class ServiceManager:
     ``url`` (token endpoint base) and ``sm_url`` (see :func:`sm_credentials`)."""
 
     def __init__(self, credentials: Mapping[str, str], *, pool: SessionPool | None = None,
-                 stats: RequestStats | None = None):
+                 stats: RequestStats | None = None, share: FleetShare | None = None):
         self.stats = stats if stats is not None else RequestStats()
         self.pool = pool
+        #: what the runs of a run context share (the instance-create budget); None: no budget
+        self.share = share
         self.token_source = OAuthTokenSource(credentials["url"], credentials["clientid"],
                                              Secret(credentials["clientsecret"]), grant="client_credentials",
                                              what="Service Manager XSUAA", pool=pool, stats=self.stats)
@@ -189,16 +196,16 @@ class ServiceManager:
         """``POST /v1/{kind}?async=true``; a taken name raises :class:`~provisioner.errors.NameTaken` (409). An instance
         create first takes a token from the fleet's budget for this Service Manager
         (:mod:`provisioner.clients.budget`)."""
-        if kind == "service_instances" and self.pool is not None:
+        if kind == "service_instances" and self.share is not None:
             self.create_budget().take()
         return self.write("POST", f"/v1/{kind}", body)
 
     def create_budget(self) -> TokenBucket:
         """The instance-create budget shared by the runs of the fleet that talk to this Service Manager URL
         (``HttpSettings.sm_creates_per_minute`` a minute)."""
-        assert self.pool is not None
-        rate = self.pool.settings.sm_creates_per_minute
-        return self.pool.shared.once(("sm-creates", self.http.base_url.lower()), lambda: TokenBucket(rate))
+        assert self.share is not None
+        rate = self.http.pool.settings.sm_creates_per_minute
+        return self.share.sm_creates.once(self.http.base_url.lower(), lambda: TokenBucket(rate))
 
     def update(self, kind: str, ident: str, body: Mapping[str, Any]) -> Written:
         """``PATCH /v1/{kind}/{id}?async=true``."""
@@ -217,24 +224,28 @@ class ServiceManager:
         return answers.operation(self.http.request("GET", location))
 
     def wait(self, location: str, settings: WaitSettings, what: str) -> str | None:
-        """Poll the operation until ``succeeded`` → its ``resource_id`` (else the id in the Location); ``pending``,
-        ``in progress`` or any other state is waited for. Raises :class:`StepFailed` with the description when it
-        failed, ``WaitTimeout`` after ``settings.timeout`` s."""
+        """Wait (:func:`provisioner.waits.waitfor.wait_for`) on the operation while ``pending`` or ``in progress``
+        until ``succeeded`` → its ``resource_id`` (else the id in the Location). Raises :class:`StepFailed` with the
+        description when it failed, :class:`~provisioner.waits.waitfor.UnexpectedState` on another state,
+        ``WaitTimeout`` after ``settings.timeout`` s."""
 
-        def done(op: dict[str, Any]) -> bool:
+        def refresh() -> tuple[dict[str, Any], str]:
+            op = self.operation(location)
             if op.get("state") == "failed":
                 errors = op.get("errors")
                 first = errors[0] if isinstance(errors, list) and errors else errors
                 detail = op.get("description") or (first.get("description") if isinstance(first, dict) else None)
                 kind = str(op.get("type") or "operation").lower()
                 raise StepFailed(f"{what}: {kind} failed: {detail or 'no detail'}")
-            return op.get("state") == "succeeded"
+            return op, str(op.get("state"))
 
         host = urlsplit(self.http.base_url).netloc
         resource = next((p for p in location.split("/") if p.startswith("service_")), "operation")
-        op = poll(lambda: self.operation(location), done, settings=settings, what=what,
-                  describe=lambda o: f"operation {o.get('type')} is {o.get('state')}",
-                  kind=lambda o: f"{host} sm {resource} {str(o.get('type') or '').lower()}")
+        learned: Learned[dict[str, Any]] | None = plan(
+            settings, lambda o: f"{host} sm {resource} {str(o.get('type') or '').lower()}")
+        op = wait_for(refresh, OPERATION_PENDING, ("succeeded",), settings.timeout, settings.gaps, what=what,
+                      describe=lambda o: f"operation {o.get('type')} is {o.get('state')}", learned=learned,
+                      origin=settings.origin)
         if op.get("resource_id"):
             return str(op["resource_id"])
         parts = location.rstrip("/").split("/")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner.clients.answers import uaa as answers
+from provisioner.clients.fleetshare import FleetShare, SignIn, secret_digest
 from provisioner.clients.http import HttpClient, RequestStats, SessionPool
 from provisioner.errors import ApiError, StepFailed, Unauthorized
 from provisioner.secret import Secret, register_basic
@@ -180,21 +181,21 @@ def claims(access_token: str) -> dict[str, Any]:
 def shared_token_source(uaa_url: str, client_id: str, client_secret: Secret, *, grant: str, what: str,
                         username: str | None = None, password: Secret | None = None, origin: str | None = None,
                         client_is: str = "the client", user_is: str | None = None,
-                        pool: SessionPool | None = None, stats: RequestStats | None = None) -> OAuthTokenSource:
-    """An :class:`OAuthTokenSource`, one per set of identical credentials among the runs sharing ``pool`` (a fleet):
-    keyed by token endpoint, grant, client id, user and a digest of client secret and password (see
-    :mod:`provisioner.clients.fleetshare`), so a fleet of tenants signing in with the same key asks for one token, and
-    different credentials never share one. Without a pool: a new source. Its token requests count in ``stats`` of
-    the run that made it."""
-    from provisioner.clients.fleetshare import secret_digest
+                        pool: SessionPool | None = None, stats: RequestStats | None = None,
+                        share: FleetShare | None = None) -> OAuthTokenSource:
+    """An :class:`OAuthTokenSource`, one per set of identical credentials among the runs sharing ``share`` (a run's
+    or a fleet's, :attr:`FleetShare.sign_ins`): keyed by token endpoint, grant, client id, user and a digest of client
+    secret and password (:class:`~provisioner.clients.fleetshare.SignIn`), so a fleet of tenants signing in with the
+    same key asks for one token, and different credentials never share one. Without a share: a new source. Its token
+    requests go through ``pool`` and count in ``stats`` of the run that made it."""
 
     def make() -> OAuthTokenSource:
         return OAuthTokenSource(uaa_url, client_id, client_secret, grant=grant, what=what, username=username,
                                 password=password, origin=origin, client_is=client_is, user_is=user_is, pool=pool,
                                 stats=stats)
 
-    if pool is None:
+    if share is None:
         return make()
-    key = ("oauth", uaa_url.rstrip("/").lower(), grant, client_id, username, origin,
-           secret_digest(client_secret.reveal(), password.reveal() if password is not None else None))
-    return pool.shared.once(key, make)
+    key = SignIn(uaa_url.rstrip("/").lower(), grant, client_id, username, origin,
+                 secret_digest(client_secret.reveal(), password.reveal() if password is not None else None))
+    return share.sign_ins.once(key, make)

@@ -33,6 +33,7 @@ from provisioner.clients.cf import CloudFoundry
 from provisioner.clients.http import HttpClient, RequestStats, SessionPool
 from provisioner.clients.sm import ServiceManager, sm_credentials
 from provisioner.clients.uaa import EARLY_REFRESH_SECONDS, claims, request_token
+from provisioner.engine.context import RunContext
 from provisioner.errors import BadInput, ProvisionerError, StepFailed
 from provisioner.keys.keyfile import parse_key_text, read_text_file
 from provisioner.keys.keyjson import shown
@@ -64,7 +65,7 @@ def read_cf_config(path: Path) -> dict[str, Any]:
     logged_in = isinstance(data, dict) and (data.get("AccessToken") or data.get("RefreshToken"))
     if not logged_in or not data.get("Target"):
         raise BadInput(f"{path}: the cf CLI is not logged in (no Target or tokens); run `cf login`")
-    return data
+    return dict(data)
 
 
 def check_login_source(pb: Playbook) -> None:
@@ -161,7 +162,7 @@ class CfCliTokenSource:
             self._refresh = Secret(body["refresh_token"])
 
 
-def sign_in_cf(pb: Playbook, pool: SessionPool, stats: RequestStats) -> CloudFoundry:
+def sign_in_cf(pb: Playbook, ctx: RunContext, stats: RequestStats) -> CloudFoundry:
     """A signed-in CF client for the playbook's login source. Raises :class:`BadInput` for a source that does not
     resolve, :class:`~provisioner.errors.StepFailed` when the UAA refuses the credentials."""
     c = pb.cf
@@ -170,10 +171,10 @@ def sign_in_cf(pb: Playbook, pool: SessionPool, stats: RequestStats) -> CloudFou
                          "(or use the subaccount route: steps.generated.platform: subaccount)")
     config = read_cf_config(cf_config_path()) if c.login == "cf-cli" else {}
     # with cf-cli and no cf.api, the cf CLI's target
-    cf = CloudFoundry(c.api or str(config["Target"]), pool=pool, stats=stats)
+    cf = CloudFoundry(c.api or str(config["Target"]), pool=ctx.pool, stats=stats, share=ctx.share)
     if c.login == "cf-cli":
         uaa = str(config.get("UaaEndpoint") or config.get("AuthorizationEndpoint") or "") or cf.uaa_url()
-        source = CfCliTokenSource(config, uaa, pool, stats)
+        source = CfCliTokenSource(config, uaa, ctx.pool, stats)
         cf.use_token_source(source)
         source.token()
     elif c.login == "vcap":
@@ -199,7 +200,7 @@ def sign_in_cf(pb: Playbook, pool: SessionPool, stats: RequestStats) -> CloudFou
     return cf
 
 
-def service_manager(pb: Playbook, btp: Btp | None, pool: SessionPool, stats: RequestStats, *,
+def service_manager(pb: Playbook, btp: Btp | None, ctx: RunContext, stats: RequestStats, *,
                     create: bool = True) -> ServiceManager:
     """A Service Manager client of the playbook's subaccount: from ``btp.sm_key`` when given, else from the
     subaccount's ``serviceManagerBindings`` binding ``btp.sm_binding`` (:func:`sm_binding`: a write on the first
@@ -209,13 +210,13 @@ def service_manager(pb: Playbook, btp: Btp | None, pool: SessionPool, stats: Req
     if ref is not None:
         source = ref.file or f"{ref.where} ({ref.describe()})"
         return ServiceManager(sm_credentials(parse_key_text(ref.resolve().reveal(), source), source),
-                              pool=pool, stats=stats)
+                              pool=ctx.pool, stats=stats, share=ctx.share)
     binding, _ = sm_binding(pb, btp, create=create)
     if binding is None:
         raise StepFailed(f"subaccount {pb.btp.subaccount} has no Service Manager binding {pb.btp.sm_binding} yet "
                          "(serviceManagerBindings): `run` creates it once; read-only commands never write (or "
                          "give btp.sm_key)")
-    return sm_client(pb, binding, pool, stats)
+    return sm_client(pb, binding, ctx, stats)
 
 
 def sm_binding(pb: Playbook, btp: Btp | None, *, create: bool) -> tuple[dict[str, Any] | None, bool]:
@@ -232,10 +233,10 @@ def sm_binding(pb: Playbook, btp: Btp | None, *, create: bool) -> tuple[dict[str
     return btp.create_sm_binding(guid, pb.btp.sm_binding)
 
 
-def sm_client(pb: Playbook, binding: dict[str, Any], pool: SessionPool, stats: RequestStats) -> ServiceManager:
+def sm_client(pb: Playbook, binding: dict[str, Any], ctx: RunContext, stats: RequestStats) -> ServiceManager:
     """The Service Manager client signed in with the ``serviceManagerBindings`` binding's credentials."""
-    return ServiceManager(sm_credentials(binding, f"serviceManagerBindings {pb.btp.sm_binding}"), pool=pool,
-                          stats=stats)
+    return ServiceManager(sm_credentials(binding, f"serviceManagerBindings {pb.btp.sm_binding}"),
+                          pool=ctx.pool, stats=stats, share=ctx.share)
 
 
 def sign_in_beside(sign_in: Callable[[], T], btp: Btp | None, pb: Playbook) -> T:

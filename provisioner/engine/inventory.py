@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.clients.cf import CloudFoundry
-from provisioner.clients.http import RequestStats, SessionPool
+from provisioner.clients.http import RequestStats
 from provisioner.clients.sm import ServiceManager
+from provisioner.engine.context import RunContext
 from provisioner.engine.credentials import check_key_sources, service_manager, sign_in_cf
-from provisioner.engine.runner import btp_client, pool_for, resolve_secrets
+from provisioner.engine.runner import btp_client, context_for, resolve_secrets
 from provisioner.errors import ApiError, BadInput, StepFailed
 from provisioner.keys.keyfile import existing_key
 from provisioner.keys.x509key import certificate_expiry, describe_expiry
@@ -91,7 +92,8 @@ class Inventory:
 
     def to_json(self) -> dict[str, Any]:
         """The inventory as JSON data, every string :func:`provisioner.safetext.shown` (names are server text)."""
-        return deep(asdict(self))
+        out: dict[str, Any] = deep(asdict(self))
+        return out
 
 
 def credential_type(parameters: Mapping[str, Any] | None, environment: str = "cloudfoundry") -> str | None:
@@ -226,19 +228,19 @@ def _cf_details(pb: Playbook, cf: CloudFoundry, rows: dict[str, Instance], local
         rows[row.id] = row
 
 
-def inventory(pb: Playbook, pool: SessionPool | None = None) -> Inventory:
-    """Read the subaccount's instances and bindings (see the module), through ``pool`` (a fleet's, shared by its
-    tenants: :func:`provisioner.fleet.tenants.fan_out`; default a pool of its own). Raises
+def inventory(pb: Playbook, ctx: RunContext | None = None) -> Inventory:
+    """Read the subaccount's instances and bindings (see the module), in the run context ``ctx`` (a fleet's, shared
+    by its tenants: :func:`provisioner.fleet.tenants.fan_out`; default one of its own). Raises
     :class:`~provisioner.errors.ProvisionerError` on API errors; writes nothing (a missing Service Manager
     binding is not created: run the playbook first, or give ``btp.sm_key``)."""
     resolve_secrets(pb)
     check_key_sources(pb)  # a bad key file or URL: bad input, before any request
-    pool, stats = pool or pool_for(pb), RequestStats()
-    btp = btp_client(pb, pool, stats) if pb.btp.sm_key is None else None
+    ctx, stats = ctx or context_for(pb), RequestStats()
+    btp = btp_client(pb, ctx, stats) if pb.btp.sm_key is None else None
     local = _local_identities(pb)
     warnings: list[str] = []
     try:
-        rows = {i.id: i for i in _sm_instances(pb, service_manager(pb, btp, pool, stats, create=False), local)}
+        rows = {i.id: i for i in _sm_instances(pb, service_manager(pb, btp, ctx, stats, create=False), local)}
     except StepFailed as exc:
         if pb.cf is None or isinstance(exc, ApiError):
             raise
@@ -248,7 +250,7 @@ def inventory(pb: Playbook, pool: SessionPool | None = None) -> Inventory:
                         "subaccount-level instances are not listed")
         rows = {}
     if pb.cf is not None:
-        _cf_details(pb, sign_in_cf(pb, pool, stats), rows, local)
+        _cf_details(pb, sign_in_cf(pb, ctx, stats), rows, local)
     instances = sorted(rows.values(), key=lambda i: (i.created or "", i.name))
     for row in instances:
         _purposes_of(pb, row)

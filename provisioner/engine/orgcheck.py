@@ -27,7 +27,8 @@ from typing import Any
 
 from provisioner.clients.btp import GUID_RE, Btp
 from provisioner.clients.cf import CloudFoundry
-from provisioner.clients.http import RequestStats, SessionPool
+from provisioner.clients.http import RequestStats
+from provisioner.engine.context import RunContext
 from provisioner.errors import Forbidden, StepFailed, Unauthorized
 from provisioner.keys.keyfile import parse_key_text
 from provisioner.playbook.load import Playbook
@@ -65,7 +66,7 @@ def org_ids(environment: dict[str, Any]) -> set[str]:
     return ids - {""}
 
 
-def check_org(pb: Playbook, cf: CloudFoundry, btp: Btp | None, *, pool: SessionPool | None = None,
+def check_org(pb: Playbook, cf: CloudFoundry, btp: Btp | None, *, ctx: RunContext | None = None,
               stats: RequestStats | None = None) -> None:
     """Return when the org is that of the subaccount's CF environment (or does not exist yet: the space step says
     so). Raises :class:`OrgNotChecked` when the check cannot be made (``btp``: the cis key's client, None without
@@ -77,7 +78,7 @@ def check_org(pb: Playbook, cf: CloudFoundry, btp: Btp | None, *, pool: SessionP
     org = cf.org(org_name)
     if org is None:
         return
-    reader, whose = _reader(pb, btp, pool, stats)
+    reader, whose = _reader(pb, btp, ctx, stats)
     if GUID_RE.match(pb.btp.subaccount):
         wanted = pb.btp.subaccount.lower()
     elif btp is not None:
@@ -113,14 +114,15 @@ def check_org(pb: Playbook, cf: CloudFoundry, btp: Btp | None, *, pool: SessionP
                      f"Provisioning service lists; {fix} (or use route: subaccount)")
 
 
-def _reader(pb: Playbook, btp: Btp | None, pool: SessionPool | None,
+def _reader(pb: Playbook, btp: Btp | None, ctx: RunContext | None,
             stats: RequestStats | None) -> tuple[Btp, str]:
     """The client whose token reads the environments, and how to name it: ``btp.environments_key`` when given,
     else the cis key's client. Raises :class:`OrgNotChecked` when there is neither."""
     ref = pb.btp.environments_key
     if ref is not None:
         source = ref.file or f"{ref.where} ({ref.describe()})"
-        return Btp(parse_key_text(ref.resolve().reveal(), source), source=source, pool=pool, stats=stats), \
+        key = parse_key_text(ref.resolve().reveal(), source)
+        return Btp(key, source=source, pool=ctx.pool if ctx else None, stats=stats, share=ctx.share if ctx else None), \
             "the token of btp.environments_key"
     if btp is None:
         raise not_checked(pb, "the playbook has no btp.cis_key to read the subaccount's environments with")
@@ -129,7 +131,7 @@ def _reader(pb: Playbook, btp: Btp | None, pool: SessionPool | None,
 
 def _by_org(btp: Btp, environments: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """The Cloud Foundry environments by the org GUIDs (lowercase) each names (:func:`org_ids`), indexed once per
-    environment list the runs of a fleet share (``btp.pool``), not scanned once per tenant."""
+    environment list the runs of a fleet share (``btp.share``), not scanned once per tenant."""
 
     def index() -> dict[str, list[dict[str, Any]]]:
         found: dict[str, list[dict[str, Any]]] = {}
@@ -139,10 +141,9 @@ def _by_org(btp: Btp, environments: list[dict[str, Any]]) -> dict[str, list[dict
                     found.setdefault(guid, []).append(e)
         return found
 
-    if btp.pool is None:
+    if btp.share is None:
         return index()
-    # the list is held by the pool's share for the whole fleet run, so its id names it for that long
-    return btp.pool.shared.once(("environments by org", id(environments)), index)
+    return btp.share.environments_by_org.once(btp.environments_lookup(), index)
 
 
 def _org_name(environment: dict[str, Any]) -> str:
@@ -163,10 +164,10 @@ class OrgGuard:
     once, for the step's reasons."""
 
     def __init__(self, pb: Playbook, cf: CloudFoundry | None, btp: Btp | None,
-                 make_btp: Callable[[], Btp | None] = lambda: None, *, pool: SessionPool | None = None,
+                 make_btp: Callable[[], Btp | None] = lambda: None, *, ctx: RunContext | None = None,
                  stats: RequestStats | None = None):
         self._pb, self._cf, self._btp, self._make_btp = pb, cf, btp, make_btp
-        self._pool, self._stats = pool, stats
+        self._ctx, self._stats = ctx, stats
         self._lock = threading.Lock()
         self._done = False
         self._failure: StepFailed | None = None
@@ -186,7 +187,7 @@ class OrgGuard:
                 return SKIPPED
             try:
                 btp = self._btp if self._btp is not None else self._make_btp() if self._pb.btp.cis_key else None
-                check_org(self._pb, self._cf, btp, pool=self._pool, stats=self._stats)
+                check_org(self._pb, self._cf, btp, ctx=self._ctx, stats=self._stats)
             except StepFailed as exc:  # settled: a transient failure (ApiError) is checked again on the retry
                 self._failure, self._done = exc, True
                 raise

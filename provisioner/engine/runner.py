@@ -4,26 +4,28 @@ as soon as the steps it needs (``Step.needs``) are done, independent chains side
 
 ``run(playbook, dry_run=True)`` is ``plan``: reads only. Each step's typed result (:class:`~provisioner.steps.base.
 Done` or :class:`~provisioner.steps.base.Planned`) is handed to the later steps in an immutable
-:class:`~provisioner.steps.base.Upstream`. Results are plain data (:class:`RunResult`) for the table, JSON and
-JUnit reports.
-
-Words: a run reports created | updated | waited | unchanged | passed | failed | skipped; a plan reports create |
-update | wait | no change | passed | failed | skip | error (check and test are verifications: passed or failed).
-Only create and update are changes: a plan whose only actions are waits has no changes (exit 0).
+:class:`~provisioner.steps.base.Upstream`. Results are plain data (:class:`RunResult`,
+:mod:`provisioner.engine.results`, where the run and plan words are listed) for the table, JSON and JUnit reports.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from provisioner import clock
 from provisioner.clients.atonce import StepStats
-from provisioner.clients.http import HttpSettings, SessionPool
+from provisioner.clients.http import HttpSettings
+from provisioner.engine.context import RunContext
 from provisioner.engine.eras import select_steps
 from provisioner.engine.handoff import KeyMark, handoff, held
 from provisioner.engine.orgcheck import OrgGuard
+from provisioner.engine.results import CHANGE_WORDS as CHANGE_WORDS
+from provisioner.engine.results import FAILED as FAILED
+from provisioner.engine.results import PASSED as PASSED
+from provisioner.engine.results import RunResult as RunResult
+from provisioner.engine.results import StepResult as StepResult
 from provisioner.engine.signin import BINDING_STEP, connect_retrying
 from provisioner.engine.signin import btp_client as btp_client  # re-exported: the sign-in had no module of its own
 from provisioner.engine.signin import connect as connect
@@ -33,7 +35,6 @@ from provisioner.engine.stepgraph import Ended, Node, run_graph
 from provisioner.engine.stepretry import explained, retrying
 from provisioner.errors import BadInput, ProvisionerError
 from provisioner.playbook.load import Playbook
-from provisioner.safetext import deep, shown
 from provisioner.steps.base import (
     PLAN_WORDS,
     RUN_WORDS,
@@ -52,65 +53,6 @@ from provisioner.steps.base import (
 from provisioner.steps.key import KeyOutput
 from provisioner.waits.wait import WaitSettings
 
-PASSED, FAILED = "passed", "failed"
-#: the words of changes the landscape needs (plan) or got (run); a wait is not one
-CHANGE_WORDS = (PLAN_WORDS[Action.CREATE], PLAN_WORDS[Action.UPDATE])
-
-
-@dataclass
-class StepResult:
-    """One step's outcome. ``action``: the run or plan word (see the module); ``reasons``: why; ``error``: the
-    failure's one line; ``checks``: a verification's checks (``{"name", "passed", "message"}``); ``seconds``: the
-    step's wall time; ``requests``: API requests it made."""
-
-    step: str
-    action: str
-    reasons: list[str]
-    seconds: float
-    error: str | None = None
-    requests: int = 0
-    checks: list[dict[str, Any]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:  # server text in a message: no secret, no control character, cut
-        self.error = shown(self.error) if self.error else self.error
-        self.reasons = [shown(r) for r in self.reasons]
-        self.checks = [deep(c) for c in self.checks]
-
-
-@dataclass
-class RunResult:
-    """One tenant's run or plan: ``playbook`` (the path as given), ``tenant`` (its subdomain), ``era`` (a sentence,
-    :mod:`provisioner.engine.eras`), ``dry_run`` (a plan), ``steps`` in the order they ran, ``requests`` and ``writes``
-    (API requests made; writes are POST/PUT/PATCH/DELETE other than token requests), ``seconds`` (wall time);
-    ``ok`` is False when a step failed, ``has_changes`` whether a plan found something to create or update."""
-
-    playbook: str
-    tenant: str
-    era: str
-    dry_run: bool
-    steps: list[StepResult] = field(default_factory=list)
-    #: per purpose: :class:`provisioner.engine.handoff.KeyMark` as a dict (at most one marked for Landscape Management)
-    keys: list[dict[str, Any]] = field(default_factory=list)
-    #: warnings and manual next steps (:func:`provisioner.engine.handoff.handoff_notes`)
-    notes: list[str] = field(default_factory=list)
-    requests: int = 0
-    writes: int = 0
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return all(s.action not in (FAILED, "error") for s in self.steps)
-
-    @property
-    def has_changes(self) -> bool:
-        """Whether a plan found something to create or update (waits are not changes)."""
-        return any(s.action in CHANGE_WORDS for s in self.steps)
-
-    def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["ok"] = self.ok
-        return out
-
 
 def resolve_secrets(pb: Playbook) -> None:
     """Resolve every secret reference now, so an unset variable fails before any API call (exit 2). (The values are
@@ -124,8 +66,12 @@ def http_settings(pb: Playbook, max_in_flight_per_host: int | None = None) -> Ht
     return HttpSettings.of(pb.http, max_in_flight_per_host)
 
 
-def pool_for(pb: Playbook) -> SessionPool:
-    return SessionPool(http_settings(pb))
+def context_for(pb: Playbook) -> RunContext:
+    """A run context of its own for one tenant (:class:`provisioner.engine.context.RunContext`): close it."""
+    return RunContext(http_settings(pb))
+
+
+pool_for = context_for  # the name it had when the pool held what a run shares
 
 
 @dataclass(frozen=True)
@@ -139,7 +85,7 @@ class Outcome:
     verification: Verification | None = None
 
 
-def converge(step: Step, env: Env, upstream: Upstream) -> Outcome:
+def converge(step: Step[Any, Any], env: Env, upstream: Upstream) -> Outcome:
     """read → compare → (apply unless nothing to do or ``env.dry_run``) → the outcome. After a wait (or when the
     apply adopted what a parallel run made: ``Output.recheck``) the step is read and compared once more and what
     still differs is applied; the word is then that of the second change (a wait and nothing else: ``waited``)."""
@@ -183,7 +129,7 @@ def verify(step: VerifyStep, env: Env, upstream: Upstream) -> Outcome:
     return Outcome(PASSED if verification.passed else FAILED, (verification.summary,), None, verification)
 
 
-def attempt_step(step: Step | VerifyStep, env: Env, upstream: Upstream) -> Outcome:
+def attempt_step(step: Step[Any, Any] | VerifyStep, env: Env, upstream: Upstream) -> Outcome:
     """:func:`converge` (or :func:`verify`), done again from the read on a transient failure
     (:func:`provisioner.engine.stepretry.retrying`)."""
     for attempt in retrying():
@@ -206,7 +152,7 @@ def step_result(name: str, outcome: Outcome, seconds: float, requests: int) -> S
     return StepResult(name, outcome.word, list(outcome.reasons), seconds, requests=requests, checks=checks)
 
 
-def attempt_counted(step: Step | VerifyStep, env: Env, upstream: Upstream,
+def attempt_counted(step: Step[Any, Any] | VerifyStep, env: Env, upstream: Upstream,
                     stats: StepStats) -> tuple[StepResult, Result | None]:
     """:func:`attempt_step` as one step of the graph (on a worker thread): its reported result, with its wall time
     and the requests it sent (:meth:`StepStats.counting`), and what later steps learn (None: nothing). A step
@@ -223,7 +169,7 @@ def attempt_counted(step: Step | VerifyStep, env: Env, upstream: Upstream,
     return step_result(step.name, outcome, clock.monotonic() - t0, counter.value), outcome.result
 
 
-def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: SessionPool | None = None,
+def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, ctx: RunContext | None = None,
         poll: WaitSettings | None = None, on_step: Callable[[RunResult, StepResult], None] | None = None,
         on_start: Callable[[RunResult, str], None] | None = None) -> RunResult:
     """Run (or with ``dry_run`` plan) the playbook: the steps of each purpose's key in turn (``tenant.purposes``,
@@ -240,15 +186,15 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
     result = RunResult(pb.source, pb.tenant.subdomain, era, dry_run)
     stats = StepStats()
     started = clock.monotonic()
-    own_pool = pool is None
-    pool = pool or pool_for(pb)
+    own_ctx = ctx is None
+    ctx = ctx or context_for(pb)
     chosen = pb.landscape_management_purpose
     marks: list[KeyMark] = []
     try:
         with clock.deadline(pb.timeouts.run):  # the run's time limit (--timeout): every wait and request ends by it
             for purpose, part in parts:
                 label = "" if len(parts) == 1 else f"[{purpose}]"
-                key, new, holds = _run_purpose(part, result, label, stats, pool, dry_run=dry_run, force=force,
+                key, new, holds = _run_purpose(part, result, label, stats, ctx, dry_run=dry_run, force=force,
                                                poll=poll, on_step=on_step, on_start=on_start)
                 marks.append(KeyMark(purpose, part.download_path, key, purpose == chosen, new, *holds))
         return result
@@ -256,11 +202,11 @@ def run(pb: Playbook, *, dry_run: bool = False, force: bool = False, pool: Sessi
         result.keys, result.notes = handoff(pb, marks, result.steps, dry_run=dry_run)
         result.requests, result.writes = stats.requests, stats.writes
         result.seconds = clock.monotonic() - started
-        if own_pool:
-            pool.close()
+        if own_ctx:
+            ctx.close()
 
 
-def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, pool: SessionPool, *,
+def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, ctx: RunContext, *,
                  dry_run: bool, force: bool, poll: WaitSettings | None,
                  on_step: Callable[[RunResult, StepResult], None] | None,
                  on_start: Callable[[RunResult, str], None] | None) -> tuple[str | None, bool, tuple[Any, ...]]:
@@ -278,7 +224,7 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, 
     need_btp = any(step.name == "entitlement" and skip is None for step, skip in selected)
     t0 = clock.monotonic()
     try:
-        conn = connect_retrying(pb, pool, stats, need_btp=need_btp, writes=not dry_run)
+        conn = connect_retrying(pb, ctx, stats, need_btp=need_btp, writes=not dry_run)
     except BadInput:
         raise
     except ProvisionerError as exc:
@@ -290,8 +236,8 @@ def _run_purpose(pb: Playbook, result: RunResult, label: str, stats: StepStats, 
         record(StepResult(BINDING_STEP, b.word, [b.reason], b.seconds, requests=b.requests))
     selected = conn.skips(selected)  # a plan that cannot read Service Manager yet skips the steps reading it
     env = Env(pb, conn.cf, conn.btp, conn.platform, dry_run=dry_run, force=force, poll=poll or WaitSettings(),
-              pool=pool, stats=stats,
-              write_guard=OrgGuard(pb, conn.cf, conn.btp, lambda: btp_client(pb, pool, stats), pool=pool, stats=stats))
+              pool=ctx.pool, stats=stats, job_times=ctx.job_times,
+              write_guard=OrgGuard(pb, conn.cf, conn.btp, lambda: btp_client(pb, ctx, stats), ctx=ctx, stats=stats))
     if conn.cf is not None and pb.cf is not None and not first_run(pb):
         conn.cf.org_early(pb.cf_settings.org)  # the space and the entitlement steps both read it
     steps = {step.name: (step, skip) for step, skip in selected}

@@ -19,7 +19,8 @@ from provisioner import clock
 from provisioner.clients.atonce import StepStats
 from provisioner.clients.btp import Btp
 from provisioner.clients.cf import CloudFoundry
-from provisioner.clients.http import RequestStats, SessionPool
+from provisioner.clients.http import RequestStats
+from provisioner.engine.context import RunContext
 from provisioner.engine.credentials import service_manager, sign_in_beside, sign_in_cf, sm_binding, sm_client
 from provisioner.engine.eras import platform_for
 from provisioner.engine.stepretry import retrying
@@ -38,7 +39,7 @@ READS_PLATFORM = ("instance", "key", "download")
 S = TypeVar("S")
 
 
-def load_cis_key(pb: Playbook) -> dict:
+def load_cis_key(pb: Playbook) -> dict[str, Any]:
     """The cis service key from ``btp.cis_key`` ({file}, {env} or {vcap}); any of the three key formats."""
     ref = pb.btp.cis_key
     if ref is None:
@@ -47,19 +48,20 @@ def load_cis_key(pb: Playbook) -> dict:
     return parse_key_text(ref.resolve().reveal(), ref.file or f"{ref.where} ({ref.describe()})")
 
 
-def btp_client(pb: Playbook, pool: SessionPool, stats: RequestStats) -> Btp:
+def btp_client(pb: Playbook, ctx: RunContext, stats: RequestStats) -> Btp:
     """The BTP accounts and entitlements client from the playbook's cis key."""
     cis = load_cis_key(pb)
     assert pb.btp.cis_key is not None  # load_cis_key checked it
     return Btp(cis, source=pb.btp.cis_key.where, username=text_of(pb.btp.username),
-               password=pb.btp.password.resolve() if pb.btp.password else None, pool=pool, stats=stats)
+               password=pb.btp.password.resolve() if pb.btp.password else None, pool=ctx.pool, stats=stats,
+               share=ctx.share)
 
 
-def connect(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool) -> tuple[CloudFoundry, Btp | None]:
+def connect(pb: Playbook, ctx: RunContext, stats: RequestStats, *, need_btp: bool) -> tuple[CloudFoundry, Btp | None]:
     """Sign in to CF (from the playbook's login source) and, if needed, build the BTP client from the cis key (on a
     first run signed in beside CF: :func:`provisioner.engine.credentials.sign_in_beside`)."""
-    btp = btp_client(pb, pool, stats) if need_btp else None
-    return sign_in_beside(lambda: sign_in_cf(pb, pool, stats), btp, pb), btp
+    btp = btp_client(pb, ctx, stats) if need_btp else None
+    return sign_in_beside(lambda: sign_in_cf(pb, ctx, stats), btp, pb), btp
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ class Connection:
                 for step, skip in selected]
 
 
-def connect_platform(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool,
+def connect_platform(pb: Playbook, ctx: RunContext, stats: RequestStats, *, need_btp: bool,
                      writes: bool = True) -> Connection:
     """Sign in where the playbook's steps go (:func:`provisioner.engine.eras.platform_for`): SAP Service Manager of the
     subaccount (its credentials from ``btp.sm_key`` or the cis key's ``serviceManagerBindings``), or Cloud Foundry
@@ -116,11 +118,11 @@ def connect_platform(pb: Playbook, pool: SessionPool, stats: RequestStats, *, ne
     without ``writes`` (plan) it is not, and the connection says what a run would create and why the platform
     is not read."""
     if platform_for(pb) != "subaccount":
-        cf, btp = connect(pb, pool, stats, need_btp=need_btp)
+        cf, btp = connect(pb, ctx, stats, need_btp=need_btp)
         return Connection(cf, btp, CloudFoundryPlatform(cf))
-    btp = btp_client(pb, pool, stats) if need_btp or pb.btp.sm_key is None else None
+    btp = btp_client(pb, ctx, stats) if need_btp or pb.btp.sm_key is None else None
     if pb.btp.sm_key is not None:
-        return Connection(None, btp, ServiceManagerPlatform(service_manager(pb, btp, pool, stats), pb.btp.subaccount))
+        return Connection(None, btp, ServiceManagerPlatform(service_manager(pb, btp, ctx, stats), pb.btp.subaccount))
     started = clock.monotonic()
     with StepStats.counting() as counter:
         binding, made = sm_binding(pb, btp, create=writes)
@@ -135,16 +137,16 @@ def connect_platform(pb: Playbook, pool: SessionPool, stats: RequestStats, *, ne
     made_now = BindingChange(RUN_WORDS[Action.CREATE], f"created Service Manager binding {name} "
                              "(serviceManagerBindings of the subaccount); later runs reuse it",
                              clock.monotonic() - started, counter.value) if made else None
-    return Connection(None, btp, ServiceManagerPlatform(sm_client(pb, binding, pool, stats), pb.btp.subaccount),
+    return Connection(None, btp, ServiceManagerPlatform(sm_client(pb, binding, ctx, stats), pb.btp.subaccount),
                       made_now)
 
 
-def connect_retrying(pb: Playbook, pool: SessionPool, stats: RequestStats, *, need_btp: bool,
+def connect_retrying(pb: Playbook, ctx: RunContext, stats: RequestStats, *, need_btp: bool,
                      writes: bool = True) -> Connection:
     """:func:`connect_platform`, done again on a transient failure as a step is
     (:func:`provisioner.engine.runner.attempt_step`): sign-in is a read (and a Service Manager binding it creates is
     found by name on the next attempt)."""
     for attempt in retrying():
         with attempt:
-            return connect_platform(pb, pool, stats, need_btp=need_btp, writes=writes)
+            return connect_platform(pb, ctx, stats, need_btp=need_btp, writes=writes)
     raise AssertionError("unreachable: tenacity re-raises the last failure")

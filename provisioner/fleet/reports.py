@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from provisioner.engine.eras import era_code
-from provisioner.engine.runner import RunResult, StepResult
+from provisioner.engine.results import RunResult, StepResult
 from provisioner.keys.keyfile import atomic_write
 from provisioner.safetext import deep, shown
 

@@ -1,7 +1,8 @@
 """Many tenants in one command: playbooks run concurrently (``--parallel N`` threads), sharing one session pool
 per HTTP settings, whose per-host gate caps the requests in flight to each API host (fixed with ``--max-in-flight
-N``, else adaptive: :mod:`provisioner.clients.inflight`); the pool also holds what the runs learn of job durations
-(:mod:`provisioner.waits.jobtimes`). One tenant's failure never
+N``, else adaptive: :mod:`provisioner.clients.inflight`), in one run context per HTTP settings
+(:class:`provisioner.engine.context.RunContext`), which also holds their sign-ins and lookups and what the runs learn
+of job durations (:mod:`provisioner.waits.jobtimes`). One tenant's failure never
 stops the others; a crash in one tenant is recorded as that tenant's failure. A run holds the leases of its
 tenant's key files throughout (:func:`key_leases`).
 
@@ -20,9 +21,10 @@ from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from provisioner.clients.budget import SM_CREATES_PER_MINUTE
-from provisioner.clients.http import SessionPool
+from provisioner.engine.context import RunContext
 from provisioner.engine.eras import era_of
-from provisioner.engine.runner import FAILED, RunResult, StepResult, http_settings, run
+from provisioner.engine.results import FAILED, RunResult, StepResult
+from provisioner.engine.runner import http_settings, run
 from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, ProvisionerError
 from provisioner.keys.keylease import hold_all, lease_wait
 from provisioner.playbook.load import Playbook
@@ -39,19 +41,19 @@ class BadInputResult(RunResult):
 
 
 class Pools:
-    """One :class:`SessionPool` per distinct transport settings, shared by every tenant that uses them."""
+    """One :class:`RunContext` per distinct transport settings, shared by every tenant that uses them."""
 
     def __init__(self, max_in_flight_per_host: int | None,
                  sm_creates_per_minute: float = SM_CREATES_PER_MINUTE):
         self.max_in_flight = max_in_flight_per_host
         self.sm_creates_per_minute = sm_creates_per_minute
-        self._pools: dict[tuple[object, ...], SessionPool] = {}
+        self._pools: dict[tuple[object, ...], RunContext] = {}
 
-    def for_playbook(self, pb: Playbook) -> SessionPool:
+    def for_playbook(self, pb: Playbook) -> RunContext:
         settings = replace(http_settings(pb, self.max_in_flight), sm_creates_per_minute=self.sm_creates_per_minute)
         key = tuple(vars(settings).values())
         if key not in self._pools:
-            self._pools[key] = SessionPool(settings)
+            self._pools[key] = RunContext(settings)
         return self._pools[key]
 
     def close(self) -> None:
@@ -76,18 +78,18 @@ class TenantOutcome(Generic[T]):
         return self.error is None
 
 
-def fan_out(playbooks: list[Playbook], work: Callable[[Playbook, SessionPool], T], *, parallel: int = 4,
+def fan_out(playbooks: list[Playbook], work: Callable[[Playbook, RunContext], T], *, parallel: int = 4,
             max_in_flight_per_host: int | None = None,
             sm_creates_per_minute: float = SM_CREATES_PER_MINUTE) -> list[TenantOutcome[T]]:
-    """``work(playbook, pool)`` for every playbook, at most ``parallel`` at once, → one :class:`TenantOutcome` per
-    playbook, in the playbooks' order. Tenants with the same transport settings share one pool (the fleet's), and
+    """``work(playbook, context)`` for every playbook, at most ``parallel`` at once, → one :class:`TenantOutcome` per
+    playbook, in the playbooks' order. Tenants with the same transport settings share one run context, and
     with it their sign-ins for identical credentials, the subaccount list, the in-flight cap per API host and the
     Service Manager instance-create budget (:mod:`provisioner.clients.fleetshare`, :mod:`provisioner.clients.budget`).
     An error
     (:class:`ProvisionerError`, :class:`~provisioner.errors.BadInput` included, or a bug) in one tenant is that
     tenant's ``error``; the others go on. ``work`` must be safe to call from several threads at once."""
     pools = Pools(max_in_flight_per_host, sm_creates_per_minute)
-    for pb in playbooks:  # the same pool object for tenants with the same settings (created before the threads)
+    for pb in playbooks:  # the same run context for tenants with the same settings (created before the threads)
         pools.for_playbook(pb)
 
     def one(pb: Playbook) -> TenantOutcome[T]:
@@ -129,12 +131,12 @@ def run_many(playbooks: list[Playbook], *, parallel: int = 4, dry_run: bool = Fa
     not run at all (an error outside its steps) gets one step ``run`` ``failed`` (a plan: ``error``); one stopped by
     bad input found while running is a :class:`BadInputResult` (``run`` exits 2)."""
 
-    def one(pb: Playbook, pool: SessionPool) -> RunResult:
+    def one(pb: Playbook, ctx: RunContext) -> RunResult:
         if dry_run:  # a plan writes no key file
-            return run(pb, dry_run=True, pool=pool, poll=poll, on_step=on_step, on_start=on_start)
+            return run(pb, dry_run=True, ctx=ctx, poll=poll, on_step=on_step, on_start=on_start)
         waited: list[str] = []
         with key_leases(pb, waited.append):
-            result = run(pb, force=force, pool=pool, poll=poll, on_step=on_step, on_start=on_start)
+            result = run(pb, force=force, ctx=ctx, poll=poll, on_step=on_step, on_start=on_start)
         result.notes[:0] = waited
         return result
 

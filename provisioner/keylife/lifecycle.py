@@ -83,8 +83,8 @@ def locate(pb: Playbook) -> Located:
     rotate and revoke write there)."""
     resolve_secrets(pb)
     check_key_sources(pb)  # a bad key file or URL: bad input, before any request
-    pool, stats = pool_for(pb), RequestStats()
-    conn = connect_platform(pb, pool, stats, need_btp=False)
+    ctx, stats = pool_for(pb), RequestStats()
+    conn = connect_platform(pb, ctx, stats, need_btp=False)
     platform = conn.platform
     generated = locates(pb)
     why = (" (this tenant's credentials were generated with it, and the tool rotates or revokes only keys it "
@@ -92,7 +92,7 @@ def locate(pb: Playbook) -> Located:
     scope, where = platform.scope(None), platform.where(pb.space_name)
     if scope is None:  # the instances live in a space (Cloud Foundry)
         assert conn.cf is not None and pb.cf is not None
-        OrgGuard(pb, conn.cf, conn.btp, lambda: btp_client(pb, pool, stats), pool=pool, stats=stats)()
+        OrgGuard(pb, conn.cf, conn.btp, lambda: btp_client(pb, ctx, stats), ctx=ctx, stats=stats)()
         org, space = conn.cf.find_org_and_space(pb.cf.org, pb.space_name)
         if org is None:
             raise StepFailed(f"CF org {pb.cf.org!r} not found or not visible")
@@ -107,7 +107,7 @@ def locate(pb: Playbook) -> Located:
         own = [k for k in own if k.name != pb.key_name]  # the generated key; its rotations are this tool's
     foreign = [k for k in platform.list_keys(inst.guid) if k.guid not in {m.guid for m in own}]
     own_instance = platform.ours(inst.record) and not generated
-    return Located(pool, stats, platform, inst, own, foreign, own_instance)
+    return Located(ctx.pool, stats, platform, inst, own, foreign, own_instance)
 
 
 def _included(found: Located, include_foreign: tuple[str, ...]) -> list[ServiceKey]:

@@ -252,20 +252,23 @@ Settled = TypeVar("Settled", ServiceInstance, ServiceKey)
 
 
 def settle(read: Callable[[str], Settled], guid: str, settings: WaitSettings, what: str) -> Settled:
-    """Poll ``read(guid)`` (an instance or a key) until its last operation is no longer in progress; → the record.
-    Raises :class:`~provisioner.errors.StepFailed` with the operation's description when it failed, and
+    """Wait (:func:`provisioner.waits.waitfor.wait_for`) on ``read(guid)`` (an instance or a key) while its last
+    operation is in progress (:attr:`LastOperation.in_progress`) until it succeeded; → the record. Raises
+    :class:`~provisioner.errors.StepFailed` with the operation's description when it failed, and
     :class:`~provisioner.errors.WaitTimeout` after ``settings.timeout`` seconds."""
     from provisioner.errors import StepFailed
-    from provisioner.waits.wait import poll
+    from provisioner.waits.waitfor import wait_for
 
-    def done(record: Settled) -> bool:
+    def refresh() -> tuple[Settled, str]:
+        record = read(guid)
         op = record.last_operation
         if op.failed:
             raise StepFailed(f"{what}: {op.type} failed: {op.description or 'no detail'}")
-        return op.succeeded
+        return record, "succeeded" if op.succeeded else "in progress"
 
-    return poll(lambda: read(guid), done, settings=settings, what=what,
-                describe=lambda r: f"last_operation {r.last_operation.type} is {r.last_operation.state}")
+    return wait_for(refresh, ("in progress",), ("succeeded",), settings.timeout, settings.gaps, what=what,
+                    describe=lambda r: f"last_operation {r.last_operation.type} is {r.last_operation.state}",
+                    origin=settings.origin)
 
 
 def settle_instance(platform: ServicePlatform, guid: str, settings: WaitSettings, what: str) -> ServiceInstance:

@@ -15,6 +15,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from provisioner.keys.keyfile import Check
+from provisioner.waits.jobtimes import JobTimes
 from provisioner.waits.wait import WaitSettings
 
 if TYPE_CHECKING:
@@ -133,6 +134,8 @@ class Env:
     #: the connection pool and request counts of the run (for clients a step makes, e.g. the sign-in test)
     pool: SessionPool | None = None
     stats: RequestStats | None = None
+    #: the job durations the run context learned (:class:`provisioner.waits.jobtimes.JobTimes`; None: plain waits)
+    job_times: JobTimes | None = None
     #: called before the run's first write and in a plan with changes (:class:`provisioner.engine.orgcheck.OrgGuard`):
     #: None or a note for the step's reasons; raises StepFailed when writing would be wrong
     write_guard: Callable[[], str | None] | None = None
@@ -152,7 +155,7 @@ class Env:
         """The poll settings with ``timeout`` (seconds)."""
         return WaitSettings(timeout=timeout, first_interval=self.poll.first_interval,
                             max_interval=self.poll.max_interval, ratio=self.poll.ratio,
-                            times=self.poll.times or (self.pool.job_times if self.pool is not None else None))
+                            times=self.poll.times or self.job_times)
 
 
 def first_run(settings: Playbook) -> bool:
