@@ -74,6 +74,6 @@ def test_rotating_a_binding_secret_key_kills_the_old_secret(landscape):
     assert cli("run", pb).exit_code == 0
     old = landscape.dir / "old.json"
     shutil.copy(landscape.key_path, old)
-    out = cli("key", "rotate", pb)
+    out = cli("key", "rotate", pb, "--retire", "--yes")
     assert out.exit_code == 0, out.output
     assert cli("key", "test", old).exit_code == 1 and cli("key", "test", landscape.key_path).exit_code == 0

@@ -11,7 +11,7 @@ from test_converge import admin_cf, the_instance
 def test_rotate_creates_tests_and_replaces_then_deletes_the_old_key(landscape):
     pb = landscape.playbook()
     assert cli("run", pb).exit_code == 0
-    out = cli("key", "rotate", pb)
+    out = cli("key", "rotate", pb, "--retire", "--yes")
     assert out.exit_code == 0, out.output
     assert "test service key cloudalm-api-key-" in out.stdout
     assert "delete service key cloudalm-api-key\n" in out.stdout

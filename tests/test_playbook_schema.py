@@ -201,6 +201,11 @@ def documents(draw: Any) -> dict[str, Any]:
                                                    "scopes": ["calm-api.projects.read"]}
     if doc.get("service", {}).get("credential_type") == "x509":  # never the Landscape Management key (a model rule)
         doc["service"].pop("credential_type")
+    # instance names with spaces only pin an instance to locate, never one to create (a model rule)
+    named = [(steps.get("instance") or {}, "name"), *((s, "instance") for s in (steps.get("purposes") or {}).values())]
+    for section, key in named:
+        if isinstance(section, dict) and isinstance(section.get(key), str):
+            section[key] = section[key].replace(" ", "_")
     btp = doc["btp"]
     if btp.get("cis_key") is None and btp.get("sm_key") is None:  # one of the two (a model rule)
         btp["cis_key"] = {"file": "cis-key.json"}

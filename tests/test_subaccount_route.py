@@ -121,7 +121,7 @@ def test_rotate_changes_the_secret_and_the_old_key_file_no_longer_signs_in(lands
     old.chmod(0o600)
     assert cli("key", "test", old).exit_code == 0
 
-    out = cli("key", "rotate", pb)
+    out = cli("key", "rotate", pb, "--retire", "--yes")
     assert out.exit_code == 0, out.output
     assert "the client secret does not change" not in out.stdout
     new = json.loads(landscape.key_path.read_text())

@@ -35,6 +35,7 @@ from provisioner.cli.common import (
 from provisioner.cli.execute import Output, OutputFormat, _execute
 from provisioner.cli.fleet import ResumeOpt, ShardOpt, SmBudgetOpt, fleet_app
 from provisioner.cli.key import key_app, revoke
+from provisioner.cli.keystatus import key_status  # noqa: F401 - registers `key status` on key_app
 from provisioner.cli.reads import inventory
 from provisioner.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 

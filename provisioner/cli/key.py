@@ -107,8 +107,9 @@ def key_test(file: Annotated[Path, typer.Argument(help="Key file (any of the for
 
 
 IncludeForeign = Annotated[list[str] | None, typer.Option(
-    "--include-foreign", help="Also delete this key (or, with --recreate-instance, instance) that the tool did not "
-                              "make: SAP's generated key, a per-system binding, another tool's key. Repeatable.")]
+    "--include-foreign", help="Act on this key (or, with --recreate-instance, instance) that the tool did not make: "
+                              "SAP's generated key (rotate: replace it), a per-system binding, another tool's key "
+                              "(revoke: delete it). Repeatable.")]
 Purpose = Annotated[str | None, typer.Option("--purpose", help="The purpose whose key (tenant.purposes; default "
                                                                "the Landscape Management one).")]
 
@@ -125,16 +126,39 @@ def _for_purpose(playbook: Path, purpose: str | None, timeout: float | None = No
 
 @key_app.command("rotate")
 def key_rotate(playbook: Annotated[Path, typer.Argument(help="The playbook whose key to rotate.")],
+               retire: Annotated[bool, typer.Option(
+                   "--retire", help="After the new key is tested and downloaded, delete the old one(s) (asks; "
+                                    "--yes in CI).")] = False,
+               yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
                include_foreign: IncludeForeign = None, purpose: Purpose = None, timeout: Timeout = None,
                verbose: Verbose = False) -> None:
-    """Create a new key, download and test it, then delete the one it replaced (never a key this tool did not
-    make unless --include-foreign names it). A failure leaves a working key. Holds the key file's lease; one held
-    by another rotation, revoke or run of the tenant is waited for at most the longest step timeout."""
+    """Create a new key, test it and download it, and keep the old one (both sign in) until `key retire`, `key
+    rotate --retire` or, after rotation.grace, a `run`. A key this tool did not make (SAP's generated binding) is
+    rotated only when --include-foreign names it. An instance-secret key: nothing changes (`key migrate`). Holds
+    the key file's lease; one held by another rotation, revoke or run of the tenant is waited for."""
     _verbose(verbose)
-    from provisioner.keylife import lifecycle
+    if retire and not yes and not sys.stdin.isatty():  # refused before the new key is made, not after
+        raise _fail(f"key rotate --retire asks before it deletes the old key: pass --yes (no prompt without a "
+                    f"terminal), or rotate now and run `provisioner key retire {playbook}` later; nothing was changed",
+                    EXIT_BAD_INPUT)
+    from provisioner.keylife import rotation
 
-    _guard(lambda: lifecycle.rotate(_for_purpose(playbook, purpose, timeout), _say,
-                                    tuple(include_foreign or ())))
+    _guard(lambda: rotation.rotate(_for_purpose(playbook, purpose, timeout), _say, tuple(include_foreign or ()),
+                                   retire_old=retire, confirm=_confirm(yes, "key rotate --retire deletes")))
+
+
+@key_app.command("retire")
+def key_retire(playbook: Annotated[Path, typer.Argument(help="The playbook whose replaced key(s) to delete.")],
+               yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+               purpose: Purpose = None, timeout: Timeout = None, verbose: Verbose = False) -> None:
+    """Delete the keys rotations replaced (older than the key in use: the one the key file holds, else the
+    newest), after a confirmation (--yes; no prompt without a terminal: exit 2). Upload the new key to Landscape
+    Management first: the retired keys stop signing in."""
+    _verbose(verbose)
+    from provisioner.keylife import rotation
+
+    _guard(lambda: rotation.retire(_for_purpose(playbook, purpose, timeout), _confirm(yes, "key retire deletes"),
+                                   _say))
 
 
 def _confirm(yes: bool, what: str) -> Callable[[list[str]], bool]:

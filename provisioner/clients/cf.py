@@ -280,11 +280,11 @@ class CloudFoundry:
         """``GET /v3/service_credential_bindings/:guid`` → the key, with ``last_operation`` (no credentials)."""
         return self.get(f"/v3/service_credential_bindings/{guid}", answers.binding)
 
-    def create_key(self, instance_guid: str, name: str, parameters: dict[str, Any] | None = None) -> str | None:
-        """``POST /v3/service_credential_bindings`` type key (``parameters`` when given) → the job URL (202), or
-        None (201, sync broker)."""
+    def create_key(self, instance_guid: str, name: str, parameters: dict[str, Any] | None = None,
+                   annotations: dict[str, str] | None = None) -> str | None:
+        """``POST /v3/service_credential_bindings`` type key (``parameters``, ``annotations``) → job URL or None."""
         body = {"type": "key", "name": name, "relationships": {"service_instance": {"data": {"guid": instance_guid}}},
-                **({"parameters": parameters} if parameters else {})}
+                **({"parameters": parameters} if parameters else {}), "metadata": {"annotations": annotations or {}}}
         resp = self.http.request("POST", "/v3/service_credential_bindings", json=body, expect=(201, 202))
         return self.job_location(resp) if resp.status_code == 202 else None
 

@@ -25,6 +25,7 @@ import datetime as dt
 from typing import Any
 
 from provisioner.playbook.load import Playbook
+from provisioner.playbook.locating import AUTOMATIC_FROM, MONITORING_KEY_FROM
 from provisioner.steps.base import Step, VerifyStep
 from provisioner.steps.download import DownloadStep
 from provisioner.steps.entitlement import EntitlementStep
@@ -32,9 +33,6 @@ from provisioner.steps.instance import InstanceStep
 from provisioner.steps.key import KeyStep
 from provisioner.steps.space import SpaceStep
 from provisioner.steps.verify import CheckStep, TestStep
-
-MONITORING_KEY_FROM = dt.date(2023, 6, 12)
-AUTOMATIC_FROM = dt.date(2023, 10, 16)
 
 ERA_MANUAL = "provisioned before 2023-06-12: no credentials were generated, every step is needed"
 ERA_MONITORING = "provisioned 2023-06-12 to 2023-10-15: a monitoring key was generated"

@@ -10,10 +10,13 @@ Deleting a key in BTP does not delete its copy in Landscape Management.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provisioner.platform.generated import per_system
 from provisioner.playbook.load import Playbook
+
+if TYPE_CHECKING:
+    from provisioner.engine.results import StepResult
 
 LM_ROLE = "Landscape Management Security Administrator"
 UPLOAD_STEP = ("next step (manual): upload {path} in SAP Cloud ALM > Landscape Management > SAP Cloud ALM Service "
@@ -68,7 +71,8 @@ def is_one_use(key_name: str | None) -> bool:
     return key_name is not None and per_system(key_name)
 
 
-def handoff(pb: Playbook, marks: list[KeyMark], steps: list, *, dry_run: bool) -> tuple[list[dict], list[str]]:
+def handoff(pb: Playbook, marks: list[KeyMark], steps: list[StepResult], *, dry_run: bool
+            ) -> tuple[list[dict[str, Any]], list[str]]:
     """The report's ``keys`` and ``notes`` of a run (or plan) of ``pb``: the marks as dicts and
     :func:`handoff_notes`, after :func:`verified` took the Landscape Management mark off a key that failed a
     check. ``steps``: the run's step results (``step``, ``action``)."""
@@ -81,13 +85,13 @@ def _label(pb: Playbook, purpose: str) -> str:
     return "" if len(pb.tenant.purposes) == 1 else f"[{purpose}]"
 
 
-def _failed(pb: Playbook, purpose: str, steps: list) -> list[str]:
+def _failed(pb: Playbook, purpose: str, steps: list[StepResult]) -> list[str]:
     """The verifications (check, test) of the purpose's key that failed (a run) or could not be done (a plan)."""
     names = {f"{v}{_label(pb, purpose)}": v for v in VERIFICATIONS}
     return [names[s.step] for s in steps if s.step in names and s.action in ("failed", "error")]
 
 
-def verified(pb: Playbook, marks: list[KeyMark], steps: list, *, dry_run: bool) -> list[KeyMark]:
+def verified(pb: Playbook, marks: list[KeyMark], steps: list[StepResult], *, dry_run: bool) -> list[KeyMark]:
     """The marks, the Landscape Management one unmarked when its key is not proven: a verification failed, or
     (a run) check and test did not both pass (an earlier step failed). Such a key gets no upload line."""
     out = []
@@ -100,7 +104,7 @@ def verified(pb: Playbook, marks: list[KeyMark], steps: list, *, dry_run: bool) 
     return out
 
 
-def unverified_notes(pb: Playbook, steps: list) -> list[str]:
+def unverified_notes(pb: Playbook, steps: list[StepResult]) -> list[str]:
     """A warning for the Landscape Management purpose's key when its check or test failed: not to be uploaded."""
     purpose = pb.landscape_management_purpose
     if purpose is None:  # only an api key: none goes to Landscape Management

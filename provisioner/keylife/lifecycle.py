@@ -1,15 +1,11 @@
-"""The key's life after it exists: rotation and revocation of the service keys a playbook manages.
+"""The key's life after it exists: revocation of the service keys a playbook manages (rotation and retirement:
+:mod:`provisioner.keylife.rotation`; where the keys are: :mod:`provisioner.keylife.locate`), and the helpers they share.
 
-Rotation creates ``<key name>-<UTC YYYYMMDDhhmmss>``, reads its credentials, tests them (sign-in and scopes),
-writes them to the download path (the old file kept as .bak), and only then deletes the one generation it replaced
-(the key that was current when it began). A failure at any point leaves a working key and says which one.
-Rotations and revocations of one key file hold its lease for their whole duration (:mod:`provisioner.keys.keylease`:
-an exclusive ``flock`` on ``.<file>.lease`` beside the key file, released by the system when a rotation is
-killed; a held lease is waited for at most the playbook's longest step timeout, saying who holds it), so
-overlapping rotations and revocations run one after the other and none deletes a key another one downloaded.
-A rotation killed at any point leaves at most one extra generation; the next ``run`` keeps the key the file holds
-and removes the others this tool made
-(:mod:`provisioner.steps.key`). Revocation deletes every key the playbook manages.
+Revocations of one key file hold its lease for their whole duration (:mod:`provisioner.keys.keylease`: an exclusive
+``flock`` on ``.<file>.lease`` beside the key file, released by the system when the process is killed; a held
+lease is waited for at most the playbook's longest step timeout, saying who holds it), so overlapping rotations
+and revocations run one after the other and none deletes a key another one downloaded. Revocation deletes every
+key the playbook manages.
 
 Credentials this tool did not create are never deleted unless ``include_foreign`` names them: SAP's generated
 ones (a playbook that locates its credentials), per-system bindings, other tools' keys.
@@ -27,87 +23,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-from provisioner.clients.http import RequestStats, SessionPool
-from provisioner.engine.credentials import check_key_sources
-from provisioner.engine.eras import locates
 from provisioner.engine.handoff import replaced_notes
-from provisioner.engine.orgcheck import OrgGuard
-from provisioner.engine.runner import btp_client, connect_platform, pool_for, resolve_secrets
 from provisioner.engine.runner import run as run_playbook
-from provisioner.errors import ApiError, BadInput, NotFound, StepFailed
+from provisioner.errors import BadInput, NotFound, StepFailed
+from provisioner.keylife.locate import Located, locate
 from provisioner.keys import keylease
-from provisioner.keys.keyfile import existing_key, write_key_file
-from provisioner.keys.keytest import test_key
-from provisioner.platform import ServiceInstance, ServiceKey, ServicePlatform
+from provisioner.keys.keyfile import existing_key
+from provisioner.platform import ServiceKey, ServicePlatform
 from provisioner.platform.generated import per_system
+from provisioner.platform.generations import GENERATION
 from provisioner.playbook.load import Playbook
-from provisioner.steps.key import GENERATION, current_key, managed_keys
+from provisioner.steps.key import current_key
 from provisioner.steps.parameters import holds_instance_secret
 from provisioner.waits.wait import WaitSettings
 
-SHARED_SECRET_ROTATE = (
-    "the client secret does not change: instance {instance} issues instance-secret credentials, all its keys share "
-    "one secret (XSUAA \"Service Instance Secrets\"), so the new key signs in with the same secret as the old one. "
-    "For a new secret: the subaccount route (binding-secret: a secret per binding) or `provisioner revoke "
-    "--recreate-instance`")
 SECRET_STAYS = (
     "the secret stays valid while instance {instance} exists: its keys share the instance's secret "
     "(instance-secret), so deleting keys does not revoke it and {path}, if any, may still sign in; `provisioner "
     "revoke --recreate-instance` deletes the instance and its keys and creates them again with a new secret")
-
-
-@dataclass(frozen=True)
-class Located:
-    """The connection (pool, request counts), the service platform, the playbook's instance, the keys this tool
-    made (``keys``, oldest first), the others on the instance (``foreign``: SAP's generated key, per-system
-    bindings, other tools' keys) and whether this tool made the instance (``own_instance``)."""
-
-    pool: SessionPool
-    stats: RequestStats
-    platform: ServicePlatform
-    instance: ServiceInstance
-    keys: list[ServiceKey]
-    foreign: list[ServiceKey]
-    own_instance: bool
-
-
-def locate(pb: Playbook) -> Located:
-    """Sign in and find the playbook's instance and its keys (read only): in its CF space, or at subaccount
-    level (SAP Service Manager). A playbook that locates SAP's generated credentials owns only the rotations this
-    tool made (``NAME-YYYYMMDDhhmmss``). Raises :class:`StepFailed` when the org, the space or the instance is
-    missing, and on the Cloud Foundry route when cf.org is not proven the subaccount's
-    (:mod:`provisioner.engine.orgcheck`:
-    rotate and revoke write there)."""
-    resolve_secrets(pb)
-    check_key_sources(pb)  # a bad key file or URL: bad input, before any request
-    ctx, stats = pool_for(pb), RequestStats()
-    conn = connect_platform(pb, ctx, stats, need_btp=False)
-    platform = conn.platform
-    generated = locates(pb)
-    why = (" (this tenant's credentials were generated with it, and the tool rotates or revokes only keys it "
-           "created)" if generated else "")
-    scope, where = platform.scope(None), platform.where(pb.space_name)
-    if scope is None:  # the instances live in a space (Cloud Foundry)
-        assert conn.cf is not None and pb.cf is not None
-        OrgGuard(pb, conn.cf, conn.btp, lambda: btp_client(pb, ctx, stats), ctx=ctx, stats=stats)()
-        org, space = conn.cf.find_org_and_space(pb.cf.org, pb.space_name)
-        if org is None:
-            raise StepFailed(f"CF org {pb.cf.org!r} not found or not visible")
-        if space is None:
-            raise StepFailed(f"space {pb.space_name} not found in org {pb.cf.org}; run the playbook first{why}")
-        scope = space["guid"]
-    inst = platform.find_instance(scope, pb.instance_name)
-    if inst is None:
-        raise StepFailed(f"instance {pb.instance_name} not found in {where}; run the playbook first{why}")
-    own = managed_keys(platform, inst.guid, pb.key_name)
-    if generated and not platform.marks_own():
-        own = [k for k in own if k.name != pb.key_name]  # the generated key; its rotations are this tool's
-    foreign = [k for k in platform.list_keys(inst.guid) if k.guid not in {m.guid for m in own}]
-    own_instance = platform.ours(inst.record) and not generated
-    return Located(ctx.pool, stats, platform, inst, own, foreign, own_instance)
 
 
 def _included(found: Located, include_foreign: tuple[str, ...]) -> list[ServiceKey]:
@@ -168,52 +104,6 @@ def _the_key_in(path: str, found: Located, keys: list[ServiceKey]) -> ServiceKey
     return current_key(keys)
 
 
-def rotate(pb: Playbook, say: Callable[[str], None], include_foreign: tuple[str, ...] = ()) -> None:
-    """Rotate the playbook's key under the key file's lease: create, test, download, then delete the one
-    generation replaced (and the foreign keys ``include_foreign`` names). Raises :class:`StepFailed` naming the
-    key that still works on failure, :class:`BadInput` for an unknown ``include_foreign`` name."""
-    with _lease(pb, "key rotate", say):
-        found = locate(pb)
-        included = _included(found, include_foreign)
-        platform, old = found.platform, _the_key_in(pb.download_path, found, found.keys)
-        keep = f"the old key {old.name} still works" if old else "no key was deleted"
-        new_name = _generation_name(pb.key_name, found.keys + found.foreign)
-        say(f"create service key {new_name}")
-        try:
-            operation = platform.create_key(found.instance.guid, new_name)
-            if operation:
-                platform.wait_operation(operation, WaitSettings(timeout=pb.timeouts.key), f"service key {new_name}")
-            new = platform.find_key(found.instance.guid, new_name)
-            if new is None:
-                raise StepFailed(f"service key {new_name} is missing after its creation")
-            creds = platform.key_credentials(new.guid)
-        except (ApiError, StepFailed) as exc:
-            raise StepFailed(f"rotation stopped creating {new_name}: {exc}; {keep}") from None
-        say(f"test service key {new_name}")
-        failed = [c for c in test_key(creds, required_scopes=pb.service.required_scopes, pool=found.pool,
-                                      stats=found.stats) if not c.passed]
-        if failed:
-            raise StepFailed(f"the new key {new_name} failed its test ({failed[0].name}: {failed[0].message}); "
-                             f"{keep} and {pb.download_path} is unchanged; delete {new_name} with `provisioner "
-                             "revoke` or retry")
-        action = write_key_file(pb.download_path, creds, force=True, key_name=new_name)
-        kept = "; the old file is kept as .bak" if action == "updated" else ""
-        say(f"download service key {new_name} to {pb.download_path} ({action}{kept})")
-        if (creds.get("uaa") or {}).get("credential-type") == "instance-secret":
-            say(SHARED_SECRET_ROTATE.format(instance=found.instance.name))
-        for key in ([old] if old else []) + included:
-            say(f"delete service key {key.name}")
-            try:
-                _delete_key(platform, key, pb.timeouts.key)
-            except (ApiError, StepFailed) as exc:
-                raise StepFailed(f"the new key {new_name} is in {pb.download_path} and works, but deleting the old "
-                                 f"key {key.name} failed: {exc}; re-run `provisioner key rotate` or `provisioner "
-                                 "run` (it removes superseded keys this tool made)") from None
-    _say_kept(pb, found, included, say)
-    for note in replaced_notes(pb.download_path):
-        say(note)
-
-
 def revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[str], None],
            include_foreign: tuple[str, ...] = (), recreate_instance: bool = False) -> int:
     """Delete every key this tool made for the playbook (and the foreign keys ``include_foreign`` names) after
@@ -223,7 +113,7 @@ def revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[st
         return _revoke(pb, confirm, say, include_foreign, recreate_instance)
 
 
-def _lease(pb: Playbook, command: str, say: Callable[[str], None]):
+def _lease(pb: Playbook, command: str, say: Callable[[str], None]) -> AbstractContextManager[None]:
     """The lease of the playbook's key file (:func:`provisioner.keys.keylease.hold`), held for the tenant."""
     return keylease.hold(pb.download_path, tenant=pb.tenant.subdomain, command=f"provisioner {command} {pb.source}",
                          wait=keylease.lease_wait(pb), say=say)
@@ -238,7 +128,7 @@ def _revoke(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[s
     shared = holds_instance_secret(pb.download_path, lambda: found.platform.instance_parameters(found.instance.guid))
     targets = found.keys + included
     if not targets:
-        say(f"no service key {pb.key_name} made by this tool on instance {pb.instance_name}: nothing to revoke")
+        say(f"no service key made by this tool on instance {found.instance.name}: nothing to revoke")
         _say_kept(pb, found, included, say)
         return 0
     if not confirm([k.name for k in targets]):

@@ -29,7 +29,8 @@ from typing import Any
 from provisioner.clients.xsuaa_api import instance_secret_last_used
 from provisioner.engine.handoff import replaced_notes
 from provisioner.errors import ApiError, StepFailed
-from provisioner.keylife.lifecycle import Located, _delete_key, _generation_name, _included, _lease, locate
+from provisioner.keylife.lifecycle import _delete_key, _generation_name, _included, _lease
+from provisioner.keylife.locate import Located, locate
 from provisioner.keys.keyfile import existing_key, write_key_file
 from provisioner.keys.keytest import test_key
 from provisioner.platform import HASH_RECORD, XSAPPNAME_RECORD, ServiceKey

@@ -113,6 +113,8 @@ class FoundKey:
 
     key: ServiceKey
     why: str
+    #: locating: the binding and the rotations of it this tool made, oldest first (empty: ``key`` alone)
+    family: tuple[ServiceKey, ...] = ()
 
 
 class ServicePlatform(Protocol):
@@ -162,9 +164,11 @@ class ServicePlatform(Protocol):
         """Every key of the instance."""
         ...
 
-    def create_key(self, instance: str, name: str, parameters: Mapping[str, Any] | None = None) -> str | None:
-        """Create a key of the instance with the binding ``parameters`` (e.g. an x509 key's) → the operation. A
-        taken name raises :class:`~provisioner.errors.NameTaken`."""
+    def create_key(self, instance: str, name: str, parameters: Mapping[str, Any] | None = None,
+                   record: Mapping[str, str] | None = None) -> str | None:
+        """Create a key of the instance with the binding ``parameters`` (e.g. an x509 key's), keeping ``record``
+        on it (CF annotations, Service Manager labels) → the operation. A taken name raises
+        :class:`~provisioner.errors.NameTaken`."""
         ...
 
     def read_key(self, guid: str) -> ServiceKey:

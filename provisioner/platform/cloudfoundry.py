@@ -32,7 +32,9 @@ def _instance(body: Mapping[str, Any]) -> ServiceInstance:
 
 
 def _key(body: Mapping[str, Any]) -> ServiceKey:
-    return ServiceKey(body["guid"], body.get("name", ""), _operation(body), body.get("created_at"))
+    notes = (body.get("metadata") or {}).get("annotations") or {}
+    return ServiceKey(body["guid"], body.get("name", ""), _operation(body), body.get("created_at"),
+                      {str(k): str(v) for k, v in notes.items() if v is not None})
 
 
 class CloudFoundryPlatform:
@@ -92,10 +94,11 @@ class CloudFoundryPlatform:
         """``GET /v3/service_credential_bindings?service_instance_guids=&type=key`` (every page)."""
         return [_key(k) for k in self.cf.list_keys(instance)]
 
-    def create_key(self, instance: str, name: str, parameters: Mapping[str, Any] | None = None) -> str | None:
-        """``POST /v3/service_credential_bindings`` type key (with ``parameters`` when given) → the job URL (202),
-        or None (201)."""
-        return self.cf.create_key(instance, name, dict(parameters) if parameters else None)
+    def create_key(self, instance: str, name: str, parameters: Mapping[str, Any] | None = None,
+                   record: Mapping[str, str] | None = None) -> str | None:
+        """``POST /v3/service_credential_bindings`` type key (with ``parameters`` when given; ``record`` as
+        annotations) → the job URL (202), or None (201)."""
+        return self.cf.create_key(instance, name, dict(parameters) if parameters else None, dict(record or {}))
 
     def read_key(self, guid: str) -> ServiceKey:
         """``GET /v3/service_credential_bindings/:guid``."""

@@ -27,6 +27,7 @@ from provisioner.platform import (
     ServiceKey,
     ServicePlatform,
 )
+from provisioner.platform.generations import GENERATION, base_name, made_here
 from provisioner.playbook.load import Playbook
 
 #: ``<system ID>_<client>_<system number>``: SAP automation's per-managed-system bindings
@@ -121,11 +122,42 @@ def locate_binding(keys: list[ServiceKey], instance: ServiceInstance, pb: Playbo
                      "pin one with steps.key.name")
 
 
+def locate_family(keys: list[ServiceKey], instance: ServiceInstance, pb: Playbook) -> list[ServiceKey]:
+    """The generated binding of the instance and the rotations of it this tool made (labelled
+    ``NAME-YYYYMMDDhhmmss``, :mod:`provisioner.platform.generations`), oldest first: the one named ``steps.key.name``
+    when given, else the only ``binding-key-…`` binding (or, once it was retired, the only family of rotations of
+    one); never a per-system binding. Raises :class:`StepFailed` saying what was found."""
+    pinned = pb.pinned_key
+    usable = [k for k in keys if not per_system(k.name) and k.last_operation.type != "delete"]
+    rotations = [k for k in usable if made_here(k, True) and GENERATION.search(k.name)]
+    if pinned is not None:
+        if per_system(pinned):
+            raise StepFailed(f"steps.key.name {pinned} is a per-system binding (<SID>_<client>_<system number>) "
+                             "of SAP's automation; the tool never uses it: name another binding")
+        base = base_name(pinned)
+    else:
+        bases = {k.name for k in usable if binding_creator(k, pb) == GENERATED} | {
+            base_name(k.name) for k in rotations if base_name(k.name).startswith(pb.steps.generated.binding_prefix)}
+        if not bases:
+            raise StepFailed(f"no binding generated with the tenant (named {pb.steps.generated.binding_prefix}…) on "
+                             f"instance {instance.name!r}; found: {_names(keys)}; name it in steps.key.name")
+        if len(bases) > 1:
+            raise StepFailed(f"{len(bases)} generated bindings on instance {instance.name!r} "
+                             f"({', '.join(repr(b) for b in sorted(bases))}); pin one with steps.key.name")
+        [base] = bases
+    family = [k for k in usable if k.name == base or (k in rotations and base_name(k.name) == base)]
+    if not family:
+        raise StepFailed(f"no binding {pinned} on instance {instance.name!r} (steps.key.name); found: "
+                         f"{_names(keys)}")
+    return sorted(family, key=lambda k: (k.created_at or "", k.name))
+
+
 def locate_key(keys: list[ServiceKey], instance: ServiceInstance, pb: Playbook) -> FoundKey:
-    """:func:`locate_binding`, with why it was chosen."""
-    key = locate_binding(keys, instance, pb)
+    """:func:`locate_family`: its newest key, with why it was chosen, and the whole family (oldest first)."""
+    family = locate_family(keys, instance, pb)
+    key = family[-1]
     how = "named in the playbook (steps.key.name)" if pb.pinned_key else "generated with the tenant (found by creator)"
-    return FoundKey(key, f"binding {key.name!r} of instance {instance.name!r}: {how}")
+    return FoundKey(key, f"binding {key.name!r} of instance {instance.name!r}: {how}", tuple(family))
 
 
 def _names(items: list[ServiceInstance] | list[ServiceKey]) -> str:

@@ -164,11 +164,12 @@ class ServiceManagerPlatform:
         """Every binding of the instance (every page)."""
         return [to_key(b) for b in self.sm.bindings(instance)]
 
-    def create_key(self, instance: str, name: str, parameters: Mapping[str, Any] | None = None) -> str | None:
-        """``POST /v1/service_bindings?async=true`` (``parameters``, none by default; the tool's mark as a label)
-        → the operation. A taken name raises :class:`~provisioner.errors.NameTaken` (409)."""
+    def create_key(self, instance: str, name: str, parameters: Mapping[str, Any] | None = None,
+                   record: Mapping[str, str] | None = None) -> str | None:
+        """``POST /v1/service_bindings?async=true`` (``parameters``, none by default; ``record`` and the tool's mark
+        as labels) → the operation. A taken name raises :class:`~provisioner.errors.NameTaken` (409)."""
         body = {"name": name, "service_instance_id": instance, "parameters": dict(parameters or {}),
-                "labels": labels_of({})}
+                "labels": labels_of(record or {})}
         return self.sm.create(BINDINGS, body).operation
 
     def read_key(self, guid: str) -> ServiceKey:

@@ -16,7 +16,9 @@ from pydantic.json_schema import SkipJsonSchema
 
 from provisioner.playbook.crossfield import cross_checks, date_problems, locate_refs, where_of
 from provisioner.playbook.limits import MAX_WAIT_SECONDS, HttpConfig, Timeouts
+from provisioner.playbook.locating import check_spaced_names
 from provisioner.playbook.purposes import purpose_problems
+from provisioner.playbook.rotation import RotationSettings
 from provisioner.playbook.secretref import SecretRef
 from provisioner.playbook.sections import (
     BtpSettings,
@@ -73,6 +75,7 @@ class Playbook(Section):
     steps: StepsSettings = Field(description=StepsSettings.__doc__)
     timeouts: Timeouts = Field(default=Timeouts(), description=Timeouts.__doc__)
     http: HttpConfig = Field(default=HttpConfig(), description=HttpConfig.__doc__)
+    rotation: RotationSettings = Field(default=RotationSettings(), description=RotationSettings.__doc__)
 
     @model_validator(mode="after")
     def _rules(self, info: ValidationInfo) -> Playbook:
@@ -96,6 +99,7 @@ class Playbook(Section):
             raise ValueError(f"tenant.landscape_management {chosen} is not in tenant.purposes")
         purpose_problems(pb)
         date_problems(pb.tenant.provisioned, where)
+        check_spaced_names(pb, where)
         located: Playbook = locate_refs(pb, where)
         return located
 

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from typing_extensions import TypeAliasType
 
 from provisioner.playbook.secretref import SecretRef
-from provisioner.playbook.service import PurposeSettings
+from provisioner.playbook.service import NAME_PATTERN, PurposeSettings
 from provisioner.playbook.strictinput import refused
 
 T = TypeVar("T")
@@ -141,10 +141,11 @@ class EntitlementSettings(Section):
 class InstanceSettings(Section):
     """The service instance."""
 
-    name: str = Field(default="cloudalm-api", max_length=32, pattern=r"^[A-Za-z0-9._-]{1,32}$", description=(
+    name: str = Field(default="cloudalm-api", max_length=32, pattern=NAME_PATTERN, description=(
         "At most 32 characters: letters, digits, '.', '-', '_' (underscores instead of spaces). When the "
         "credentials generated with the tenant are located on the subaccount route, a name given here pins one "
-        "instance (else they are found by plan and creator)."))
+        "instance (else they are found by plan and creator); such a name may hold spaces (SAP's \"SAP Cloud "
+        "ALM API\"), for locating only: a playbook that would create an instance so named is refused."))
 
 
 class KeySettings(Section):

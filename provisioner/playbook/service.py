@@ -22,6 +22,9 @@ CredentialType = Literal["binding-secret", "instance-secret", "x509"]
 LANDSCAPE_TYPES: tuple[str, ...] = ("binding-secret", "instance-secret")
 SCOPE_PATTERN = r"^[A-Za-z0-9._-]{1,200}$"
 Scope = Annotated[str, Field(pattern=SCOPE_PATTERN)]
+#: an instance name: letters, digits, '.', '-', '_'; spaces inside only for locating SAP's generated instance
+#: (:mod:`provisioner.playbook.locating` refuses one that would be created)
+NAME_PATTERN = r"^[A-Za-z0-9._-]([A-Za-z0-9._ -]{0,30}[A-Za-z0-9._-])?$"
 
 
 class _Section(BaseModel):
@@ -80,7 +83,7 @@ class PurposeSettings(_Section):
     """Where one purpose's key comes from and goes; each field left out is the step's own setting with
     '{purpose}' (and '{tenant}' in paths) replaced."""
 
-    instance: Annotated[str, Field(max_length=32, pattern=r"^[A-Za-z0-9._-]{1,32}$")] | None = Field(
+    instance: Annotated[str, Field(max_length=32, pattern=NAME_PATTERN)] | None = Field(
         default=None, description=(
             "The instance of this purpose's key. Default: steps.instance.name for the first purpose listed "
             "without one, <steps.instance.name>-<purpose> (transport for transport-management) for the others: "

@@ -207,6 +207,10 @@ def _limit_problem(err: Any, path: Path_) -> str:
                "digit)"
     if err.validator == "pattern" and path[-1:] == ("subdomain",):
         return f"{show(value)} is not a subdomain; use lowercase letters, digits and -, e.g. acme-cloudalm"
+    if err.validator == "pattern" and path == ("rotation", "grace"):
+        from provisioner.playbook.durations import FORM
+
+        return f"{show(value)} is not a duration; use {FORM}"
     return f"{' '.join(err.message.split())[:200]}; see `provisioner schema playbook`"
 
 

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from provisioner.sim.aging import age_keys
 from provisioner.sim.broker.brokers import Zone
 from provisioner.sim.btp import routes as btp_routes
 from provisioner.sim.btp.backend import BtpBackend
@@ -61,6 +62,7 @@ def url_map() -> Map:
         Rule("/_sim/state", endpoint=("admin", "_admin_state"), methods=["GET"]),
         Rule("/_sim/faults", endpoint=("admin", "_admin_faults"), methods=["GET", "PATCH", "DELETE"]),
         Rule("/_sim/tokens/expire", endpoint=("admin", "_admin_expire_tokens"), methods=["POST"]),
+        Rule("/_sim/age", endpoint=("admin", "_admin_age"), methods=["POST"]),
         *cf_routes.rules(), *uaa_routes.rules(), *btp_routes.rules(), *sm_routes.rules(),
     ], strict_slashes=False, merge_slashes=False)
 
@@ -283,3 +285,8 @@ class SimApp:
         """Every access token issued so far becomes invalid; refresh tokens keep working."""
         self.tokens.revoke()
         return Response(status=204)
+
+    def _admin_age(self, ctx: Ctx) -> Response:
+        """Move the keys' creation times back (:mod:`provisioner.sim.aging`): ``{"days": N, "names": [...]}``."""
+        aged, problem = age_keys(ctx.json_body("{}"), self.cf.keys, self.sm.bindings)
+        return json_response({"error": problem}, 400) if problem else json_response({"aged": aged})

@@ -4,6 +4,7 @@ a zone the Cloud Foundry keys (``cf/clients.py``), the local ``cis`` keys (``btp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from provisioner.sim.btp.backend import BtpBackend
@@ -20,9 +21,11 @@ def wire_key_clients(uaa: UaaBackend, cf: CfBackend, sm: SmBackend, btp: BtpBack
     """Set ``uaa.key_client_scopes``, ``uaa.key_certificate_scopes`` and ``uaa.app_info``."""
 
     def key_client_scopes(subdomain: str, clientid: str, clientsecret: str) -> list[str] | None:
-        for lookup in (lambda: cf_clients.client_scopes(cf, subdomain, clientid, clientsecret),
-                       lambda: btp.local_client_scopes(subdomain, clientid, clientsecret),
-                       lambda: sm_clients.client_scopes(sm, subdomain, clientid, clientsecret)):
+        lookups: tuple[Callable[[], list[str] | None], ...] = (
+            lambda: cf_clients.client_scopes(cf, subdomain, clientid, clientsecret),
+            lambda: btp.local_client_scopes(subdomain, clientid, clientsecret),
+            lambda: sm_clients.client_scopes(sm, subdomain, clientid, clientsecret))
+        for lookup in lookups:
             found = lookup()  # in turn: the first that knows the client (an instance secret's use is recorded)
             if found is not None:
                 return found

@@ -8,7 +8,6 @@ holds (else the newest) is kept, the others are deleted (:attr:`Action.UPDATE`, 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,14 +17,13 @@ from provisioner.errors import NameTaken, NotFound, StepFailed
 from provisioner.keys.keyfile import existing_key
 from provisioner.platform import Operation, ServiceKey, ServicePlatform, settle_key
 from provisioner.platform.generated import per_system
+from provisioner.platform.generations import GENERATION, Replaced, made_here, now_utc, replaced
 from provisioner.playbook.load import Playbook
 from provisioner.steps.base import Action, Change, Env, Output, Step, Upstream
 from provisioner.steps.generated import listed
 from provisioner.steps.instance import InstanceOutput
 from provisioner.steps.parameters import key_parameters
 from provisioner.waits.wait import started
-
-GENERATION = re.compile(r"-\d{14}$")  # NAME-YYYYMMDDhhmmss: a key made by `provisioner key rotate`
 
 
 def managed_keys(platform: ServicePlatform, instance: str, name: str) -> list[ServiceKey]:
@@ -53,8 +51,12 @@ class KeyObservation:
     key: ServiceKey | None = None
     #: located at subaccount level: why discovery chose ``key``
     located: str | None = None
-    #: other live generations made by this tool (a rotation killed midway), to delete
+    #: keys to delete: generations made by this tool newer than ``key`` (a rotation killed midway) and the keys
+    #: rotations replaced whose ``rotation.grace`` has passed (``retiring``)
     superseded: tuple[ServiceKey, ...] = ()
+    retiring: tuple[Replaced, ...] = ()
+    #: keys rotations replaced that are still in their grace period (or wait for `key retire`)
+    waiting: tuple[Replaced, ...] = ()
     #: the local key file holds ``key`` (False: none of the keys; its file may then be replaced)
     in_file: bool = True
     #: locating, the named key missing: the names of the instance's keys
@@ -87,8 +89,15 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
         if inst is None:
             return KeyObservation(None)
         guid = inst.instance.guid
-        if self.locate and (found := env.platform.locate_key(inst.instance, env.settings)) is not None:
-            return KeyObservation(guid, found.key, found.why)
+        if self.locate and (loc := env.platform.locate_key(inst.instance, env.settings)) is not None:
+            family = list(loc.family) or [loc.key]
+            how = "named in the playbook (steps.key.name)" if env.settings.pinned_key else \
+                "generated with the tenant (found by creator)"
+            found = self._generations(env, guid, family, {k.guid for k in family if made_here(k, True)})
+            assert found.key is not None
+            if made_here(found.key, True):
+                how = "this tool's rotation of the binding generated with the tenant"
+            return replace(found, located=f"binding {found.key.name!r} of instance {inst.instance.name!r}: {how}")
         if inst.created and not self.locate and not env.again:
             # this run just created the instance: it has no key yet (one a parallel run makes meanwhile is adopted
             # when the create finds its name taken; after a transient failure the keys are listed)
@@ -97,14 +106,27 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
         live = [k for k in keys if k.last_operation.type != "delete"]
         if self.locate and not live:
             return KeyObservation(guid, None, others=tuple(k.name for k in env.platform.list_keys(guid)))
+        # locating SAP's generated key: only its rotations (NAME-YYYYMMDDhhmmss) are this tool's
+        return self._generations(env, guid, keys, {k.guid for k in keys
+                                                   if not self.locate or k.name != env.settings.key_name})
+
+    @staticmethod
+    def _generations(env: Env, guid: str, keys: list[ServiceKey], own: set[str]) -> KeyObservation:
+        """The key in use among ``keys`` (oldest first; the one the key file holds, else the newest), the tool's
+        (``own``) newer ones to delete, and the keys rotations replaced: retiring (``rotation.grace`` passed) or
+        waiting (:mod:`provisioner.platform.generations`)."""
+        live = [k for k in keys if k.last_operation.type != "delete"]
         if len(live) < 2:
             return KeyObservation(guid, current_key(keys))
         on_disk = existing_key(Path(env.settings.download_path))
         held = [k for k in live if on_disk and env.platform.key_credentials(k.guid) == on_disk]
         key = (held or live)[-1]
-        # locating SAP's generated key: only its rotations (NAME-YYYYMMDDhhmmss) are this tool's
-        superseded = tuple(k for k in live if k is not key and (not self.locate or k.name != env.settings.key_name))
-        return KeyObservation(guid, key, superseded=superseded, in_file=bool(held))
+        newer = [k for k in live[live.index(key) + 1:] if k.guid in own]
+        found = replaced(live, key, own, env.settings.rotation.grace_seconds)
+        now = now_utc()
+        due = tuple(r for r in found if r.is_due(now))
+        return KeyObservation(guid, key, superseded=(*newer, *(r.key for r in due)), in_file=bool(held),
+                              retiring=due, waiting=tuple(r for r in found if not r.is_due(now)))
 
     def reread(self, env: Env, upstream: Upstream, observation: KeyObservation, output: KeyOutput) -> KeyObservation:
         """After waiting for the key: the key as the wait last read it (``output``), the other generations as read
@@ -117,8 +139,13 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
         name = settings.key_name
         key = observation.key
         kind = observation.kind
+        if observation.superseded and key is not None and key.last_operation.succeeded:
+            return Change.of(Action.UPDATE, *_removals(observation, kind, name))
+        waiting = "".join(f"; keeps {r.key.name}, which {r.by.name} replaced, " + (
+            f"until {r.due:%Y-%m-%d %H:%M} UTC (rotation.grace)" if r.due else "until `provisioner key retire`")
+            for r in observation.waiting)
         if observation.located is not None:
-            return Change.of(Action.NONE, f"found {observation.located}; left as it is")
+            return Change.of(Action.NONE, f"found {observation.located}; left as it is{waiting}")
         if per_system(name):
             raise StepFailed(f"steps.key.name {name} has the pattern of SAP's per-system bindings "
                              "(<SID>_<client>_<system number>), which conflict with them; choose another name")
@@ -131,17 +158,12 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
             where = " (on the new instance)" if upstream.planned("instance", Action.CREATE) else ""
             return Change.of(Action.CREATE, f"create {kind} {name}{where}")
         op = key.last_operation
-        if observation.superseded and op.succeeded:
-            names = ", ".join(k.name for k in observation.superseded)
-            why = "the one in the key file" if observation.in_file else "the newest; the key file holds none"
-            return Change.of(Action.UPDATE, f"remove superseded generation(s) {names} of {kind} {name} made by this "
-                                             f"tool (a rotation stopped midway); keep {key.name} ({why})")
         if op.in_progress:
             return Change.of(Action.WAIT, f"{kind} {key.name} is being created; wait for it")
         if op.failed:
             return Change.of(Action.CREATE, f"the last {op.type} of {kind} {key.name} failed; create it "
                                             "again")
-        return Change.of(Action.NONE, f"{kind} {key.name} exists")
+        return Change.of(Action.NONE, f"{kind} {key.name} exists{waiting}")
 
     def apply(self, env: Env, observation: KeyObservation, change: Change, upstream: Upstream) -> KeyOutput:
         pb = env.settings
@@ -199,3 +221,16 @@ class KeyStep(Step[KeyObservation, KeyOutput]):
     def _settle(env: Env, guid: str) -> ServiceKey:
         return settle_key(env.platform, guid, env.wait_settings(env.settings.timeouts.key),
                           f"service key {env.settings.key_name}")
+
+
+def _removals(observation: KeyObservation, kind: str, name: str) -> list[str]:
+    """Why the key step deletes keys: generations a stopped rotation left, and keys past their grace period."""
+    assert observation.key is not None
+    retiring = {r.key.guid for r in observation.retiring}
+    stopped = [k.name for k in observation.superseded if k.guid not in retiring]
+    why = "the one in the key file" if observation.in_file else "the newest; the key file holds none"
+    out = [f"remove superseded generation(s) {', '.join(stopped)} of {kind} {name} made by this tool (a rotation "
+           f"stopped midway); keep {observation.key.name} ({why})"] if stopped else []
+    out += [f"retire {r.key.name}: {r.by.name} replaced it, and rotation.grace has passed since" for r in
+            observation.retiring]
+    return out

@@ -147,6 +147,14 @@ def read(resp: requests.Response, model: type[BaseModel] | TypeAdapter[Any], wha
     return value
 
 
+def read_object(resp: requests.Response, model: type[BaseModel] | TypeAdapter[Any], what: str) -> dict[str, Any]:
+    """:func:`read` of an answer that is a JSON object (``model`` validates an object, so it is one)."""
+    value = read(resp, model, what)
+    if not isinstance(value, dict):  # not reached: a model of an object refuses anything else
+        raise TypeError(what)
+    return value
+
+
 def check(resp: requests.Response, value: Any, model: type[BaseModel] | TypeAdapter[Any], what: str) -> Any:
     """Validate ``value`` (read from ``resp``) against ``model`` → the validated model (or the adapter's value);
     :class:`MalformedAnswer` when it does not fit."""

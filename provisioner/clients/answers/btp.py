@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import StringConstraints, TypeAdapter, field_validator
 
-from provisioner.clients.answers import LAZY, Answer, Id, Name, Text, body, check, malformed, read
+from provisioner.clients.answers import LAZY, Answer, Id, Name, Text, body, check, malformed, read, read_object
 
 if TYPE_CHECKING:
     import requests
@@ -119,7 +119,7 @@ class AssignAnswer(Answer):
 
 def subaccount(resp: requests.Response) -> dict[str, Any]:
     """``GET /accounts/v1/subaccounts/{guid}``."""
-    return read(resp, Subaccount, "subaccount")
+    return read_object(resp, Subaccount, "subaccount")
 
 
 def subaccounts(resp: requests.Response) -> list[dict[str, Any]]:
@@ -134,17 +134,17 @@ def environments(resp: requests.Response) -> list[dict[str, Any]]:
 
 def sm_binding(resp: requests.Response) -> dict[str, Any]:
     """A ``serviceManagerBindings`` binding (``GET`` or the ``POST`` that made it)."""
-    return read(resp, SmBinding, "Service Manager binding")
+    return read_object(resp, SmBinding, "Service Manager binding")
 
 
 def assignments(resp: requests.Response) -> dict[str, Any]:
     """``GET /entitlements/v1/assignments``."""
-    return read(resp, Assignments, "entitlement assignment list")
+    return read_object(resp, Assignments, "entitlement assignment list")
 
 
 def job_status(resp: requests.Response) -> dict[str, Any]:
     """A job's status."""
-    return read(resp, JobStatus, "job status")
+    return read_object(resp, JobStatus, "job status")
 
 
 def assign_job(resp: requests.Response) -> str | None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from provisioner.clients.answers import Answer, Id, Name, Text, Url, malformed, read
+from provisioner.clients.answers import Answer, Id, Name, Text, Url, malformed, read, read_object
 from provisioner.clients.answers.keys import KeyCredentials
 
 if TYPE_CHECKING:
@@ -89,10 +89,11 @@ class Instance(Guided):
 
 
 class Binding(Guided):
-    """A service credential binding (a service key): name, last operation, creation time."""
+    """A service credential binding (a service key): name, last operation, creation time, the tool's annotations."""
 
     last_operation: LastOperation | None = None
     created_at: Name | None = None
+    metadata: Metadata | None = None
 
 
 def _page(item: type[Answer]) -> type[Answer]:
@@ -164,7 +165,7 @@ def root(resp: requests.Response) -> dict[str, Any]:
     (http to loopback), else a malformed answer: a server's answer is never bad input."""
     from provisioner.clients.http_guards import url_problem
 
-    body: dict[str, Any] = read(resp, Root, "CF root document")
+    body = read_object(resp, Root, "CF root document")
     links = body.get("links") or {}
     for name in ("uaa", "login"):
         href = (links.get(name) or {}).get("href")
@@ -176,22 +177,22 @@ def root(resp: requests.Response) -> dict[str, Any]:
 def page(resp: requests.Response, path: str) -> dict[str, Any]:
     """A page of the list at ``path`` (``/v3/organizations``, ...): ``resources``, ``included``, ``pagination``."""
     what, model = PAGES.get(path.split("?", 1)[0].rstrip("/"), _ANY_PAGE)
-    return read(resp, model, what)
+    return read_object(resp, model, what)
 
 
 def space(resp: requests.Response) -> dict[str, Any]:
     """A space (``POST /v3/spaces``)."""
-    return read(resp, Guided, "space")
+    return read_object(resp, Guided, "space")
 
 
 def instance(resp: requests.Response) -> dict[str, Any]:
     """``GET /v3/service_instances/:guid``."""
-    return read(resp, Instance, "service instance")
+    return read_object(resp, Instance, "service instance")
 
 
 def binding(resp: requests.Response) -> dict[str, Any]:
     """``GET /v3/service_credential_bindings/:guid``."""
-    return read(resp, Binding, "service key")
+    return read_object(resp, Binding, "service key")
 
 
 def details(resp: requests.Response) -> dict[str, Any]:
@@ -203,9 +204,9 @@ def details(resp: requests.Response) -> dict[str, Any]:
 
 def parameters(resp: requests.Response) -> dict[str, Any]:
     """``GET /v3/service_instances/:guid/parameters``: a JSON object (:class:`Parameters`)."""
-    return read(resp, Parameters, "instance parameters")
+    return read_object(resp, Parameters, "instance parameters")
 
 
 def job(resp: requests.Response) -> dict[str, Any]:
     """``GET /v3/jobs/:guid``."""
-    return read(resp, Job, "job")
+    return read_object(resp, Job, "job")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import StringConstraints, TypeAdapter
 
-from provisioner.clients.answers import LAZY, Answer, Id, Name, Text, check, read
+from provisioner.clients.answers import LAZY, Answer, Id, Name, Text, check, read_object
 from provisioner.clients.answers.cf import Parameters
 from provisioner.clients.answers.keys import KeyCredentials
 
@@ -98,19 +98,19 @@ _OBJECT: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any], config=LAZY)
 def page(resp: requests.Response, kind: str) -> dict[str, Any]:
     """A page of ``GET /v1/{kind}``: ``items``, ``token`` (of the next page), ``num_items``."""
     what, model, _ = KINDS[kind]
-    return read(resp, model, what)
+    return read_object(resp, model, what)
 
 
 def resource(resp: requests.Response, kind: str) -> dict[str, Any]:
     """``GET /v1/{kind}/{id}`` (a binding's answer holds its ``credentials``)."""
     what, _, model = KINDS[kind]
-    return read(resp, model, what.removesuffix(" list"))
+    return read_object(resp, model, what.removesuffix(" list"))
 
 
 def written(resp: requests.Response, kind: str) -> dict[str, Any]:
     """The body of a write's 200/201: a JSON object; when it names an ``id``, the resource, as :func:`resource`
     reads it (a delete answers ``{}``)."""
-    found = read(resp, _OBJECT, "answer")
+    found = read_object(resp, _OBJECT, "answer")
     if "id" in found and kind in KINDS:
         what, _, model = KINDS[kind]
         check(resp, found, model, what.removesuffix(" list"))
@@ -119,9 +119,9 @@ def written(resp: requests.Response, kind: str) -> dict[str, Any]:
 
 def parameters(resp: requests.Response) -> dict[str, Any]:
     """``GET /v1/service_instances/{id}/parameters``: a JSON object (as CF's, :class:`~.cf.Parameters`)."""
-    return read(resp, Parameters, "instance parameters")
+    return read_object(resp, Parameters, "instance parameters")
 
 
 def operation(resp: requests.Response) -> dict[str, Any]:
     """An operation."""
-    return read(resp, Operation, "operation")
+    return read_object(resp, Operation, "operation")

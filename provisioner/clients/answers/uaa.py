@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BeforeValidator, StringConstraints, TypeAdapter
 
-from provisioner.clients.answers import LAZY, Answer, Name, Text, read, read_model
+from provisioner.clients.answers import LAZY, Answer, Name, Text, read, read_model, read_object
 
 if TYPE_CHECKING:
     import requests
@@ -91,7 +91,7 @@ def token(resp: requests.Response) -> dict[str, Any]:
 
 def token_keys(resp: requests.Response) -> dict[str, Any]:
     """A zone's token keys (a JWKS)."""
-    return read(resp, Jwks, "token keys (JWKS)")
+    return read_object(resp, Jwks, "token keys (JWKS)")
 
 
 def calm_api(resp: requests.Response) -> Any:

@@ -122,8 +122,8 @@ def _compare(op: str, value: Any, literals: tuple[Any, ...]) -> bool:
     if op in ("ne", "notin"):
         return value not in literals
     try:
-        return {"gt": value > literals[0], "lt": value < literals[0], "ge": value >= literals[0],
-                "le": value <= literals[0]}[op]
+        return bool({"gt": value > literals[0], "lt": value < literals[0], "ge": value >= literals[0],
+                     "le": value <= literals[0]}[op])
     except TypeError:
         return False
 
