@@ -20,6 +20,7 @@ from provisioner.errors import (
     NotFound,
     QuotaKindRefused,
     Throttled,
+    TlsFailed,
     TokensRefused,
     Transient,
     Unauthorized,
@@ -63,3 +64,5 @@ def test_typed_errors_are_api_errors_with_the_same_line_and_transient_rule():
     assert not too_long.transient
     assert issubclass(NameTaken, Conflict) and issubclass(TokensRefused, Unauthorized)
     assert Malformed is MalformedAnswer and not ApiError(503, None, None, "", "GET", "https://x").transient
+    tls = TlsFailed(0, None, "TLS", "TLS verification failed", "GET", "https://x")
+    assert isinstance(tls, Disconnected) and tls.transient

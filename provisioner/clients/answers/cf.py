@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from provisioner.clients.answers import Answer, Id, Name, Text, Url, read, read_object
+from provisioner.clients.answers import Answer, Id, Name, Text, Url, malformed, read, read_object
 from provisioner.clients.answers.keys import KeyCredentials
 
 if TYPE_CHECKING:
@@ -161,8 +161,17 @@ _ANY_PAGE = ("list", _page(Answer))
 
 
 def root(resp: requests.Response) -> dict[str, Any]:
-    """``GET /`` (the CF API root document)."""
-    return read_object(resp, Root, "CF root document")
+    """``GET /`` (the CF API root document); its UAA link (``links.uaa.href``, ``links.login.href``) an https URL
+    (http to loopback), else a malformed answer: a server's answer is never bad input."""
+    from provisioner.clients.http_guards import url_problem
+
+    body = read_object(resp, Root, "CF root document")
+    links = body.get("links") or {}
+    for name in ("uaa", "login"):
+        href = (links.get(name) or {}).get("href")
+        if href and url_problem(str(href)) is not None:
+            raise malformed(resp, "CF root document", f"links.{name}.href: not an https:// URL")
+    return body
 
 
 def page(resp: requests.Response, path: str) -> dict[str, Any]:
