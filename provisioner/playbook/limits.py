@@ -5,33 +5,17 @@ the bounds on what a server may make the tool do: wait, read, page). Times are s
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import Field
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
-
-from provisioner.playbook.strictinput import refused
+from provisioner.playbook.strictinput import Section
 
 #: the longest wait a step may be given, in seconds (a week): longer is a typo, and would overflow timers
 MAX_WAIT_SECONDS = 7 * 24 * 3600
 
 
-class _Section(BaseModel):
-    """As :class:`provisioner.playbook.model.Section`: unknown keys refused, frozen, defaults validated."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _as_the_format_says(cls, data: Any, info: ValidationInfo) -> Any:
-        """From a playbook (validation context ``{"format": True}``): only what the format allows
-        (:func:`~provisioner.playbook.strictinput.refused`)."""
-        problem = refused(cls, data) if isinstance(info.context, dict) and info.context.get("format") else None
-        if problem:
-            raise ValueError(problem)
-        return data
 
 
-class Timeouts(_Section):
+class Timeouts(Section):
     """Per-step timeouts for async waits, and the whole run's, in seconds."""
 
     entitlement: float = Field(default=600, gt=0, le=MAX_WAIT_SECONDS,
@@ -46,7 +30,7 @@ class Timeouts(_Section):
         "the http limits."))
 
 
-class HttpConfig(_Section):
+class HttpConfig(Section):
     """Transport settings."""
 
     connect_timeout: float = Field(default=5, gt=0, le=300, description="Seconds to wait for a connection.")

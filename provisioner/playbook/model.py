@@ -35,7 +35,6 @@ from provisioner.playbook.sections import (
     OrgCheck,
     Purpose,
     Route,
-    Section,
     SpaceSettings,
     StepsSettings,
     Tenant,
@@ -49,6 +48,7 @@ from provisioner.playbook.service import (
     ServiceSettings,
     X509Settings,
 )
+from provisioner.playbook.strictinput import Section
 
 __all__ = ["LANDSCAPE_TYPES", "MAX_WAIT_SECONDS", "BtpSettings", "CfLogin", "CfSettings", "CredentialType",
            "DownloadSettings", "EntitlementSettings", "GeneratedPlatform", "GeneratedSettings", "HttpConfig",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from provisioner.playbook.durations import PATTERN, parse_duration
-from provisioner.playbook.sections import Section
+from provisioner.playbook.strictinput import Section
 
 
 class RotationSettings(Section):

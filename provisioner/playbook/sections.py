@@ -4,14 +4,14 @@ section, the shared field types, and the ``tenant``, ``btp``, ``cf`` and ``steps
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import AfterValidator, Field
 from typing_extensions import TypeAliasType
 
 from provisioner.playbook.secretref import SecretRef
 from provisioner.playbook.service import NAME_PATTERN, PurposeSettings
-from provisioner.playbook.strictinput import refused
+from provisioner.playbook.strictinput import Section
 
 T = TypeVar("T")
 
@@ -36,20 +36,6 @@ GeneratedPlatform = Literal["auto", "subaccount", "cloud-foundry"]
 OrgCheck = Literal["auto", "required", "off"]
 
 
-class Section(BaseModel):
-    """Base of the playbook's models: unknown keys refused, frozen, defaults validated like given values."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _as_the_format_says(cls, data: Any, info: ValidationInfo) -> Any:
-        """From a playbook (validation context ``{"format": True}``): only what the format allows
-        (:func:`~provisioner.playbook.strictinput.refused`)."""
-        problem = refused(cls, data) if isinstance(info.context, dict) and info.context.get("format") else None
-        if problem:
-            raise ValueError(problem)
-        return data
 
 
 class Tenant(Section):

@@ -11,11 +11,11 @@ certificate per key, signing in at ``uaa.certurl``; not taken by Landscape Manag
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import Field
 
-from provisioner.playbook.strictinput import refused
+from provisioner.playbook.strictinput import Section
 
 CredentialType = Literal["binding-secret", "instance-secret", "x509"]
 #: what SAP Cloud ALM's Landscape Management upload takes ("Managing Your Service Credentials", 2026-02-04)
@@ -27,21 +27,9 @@ Scope = Annotated[str, Field(pattern=SCOPE_PATTERN)]
 NAME_PATTERN = r"^[A-Za-z0-9._-]([A-Za-z0-9._ -]{0,30}[A-Za-z0-9._-])?$"
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _as_the_format_says(cls, data: Any, info: ValidationInfo) -> Any:
-        """From a playbook (validation context ``{"format": True}``): only what the format allows
-        (:func:`~provisioner.playbook.strictinput.refused`)."""
-        problem = refused(cls, data) if isinstance(info.context, dict) and info.context.get("format") else None
-        if problem:
-            raise ValueError(problem)
-        return data
 
 
-class X509Settings(_Section):
+class X509Settings(Section):
     """The client certificate XSUAA makes for an x509 key ("Parameters for X.509 Certificates Managed by SAP
     Authorization and Trust Management Service")."""
 
@@ -56,7 +44,7 @@ class X509Settings(_Section):
         "Which one the SAP Cloud ALM API broker reads is not confirmed."))
 
 
-class ServiceSettings(_Section):
+class ServiceSettings(Section):
     """The service offering and its settings; the defaults are SAP Cloud ALM API's."""
 
     offering: str = Field(default="SAPCloudALMAPIs", description=(
@@ -79,7 +67,7 @@ class ServiceSettings(_Section):
     amount: int = Field(default=1, ge=1, description="Entitlement amount for a plan with a numeric quota.")
 
 
-class PurposeSettings(_Section):
+class PurposeSettings(Section):
     """Where one purpose's key comes from and goes; each field left out is the step's own setting with
     '{purpose}' (and '{tenant}' in paths) replaced."""
 

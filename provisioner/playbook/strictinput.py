@@ -1,7 +1,7 @@
 """What the playbook's models take from a YAML document, as the playbook JSON Schema says (the models' own checks
 are pydantic's, which converts more than the format allows): a key given is never null, a number or a whole number
 is never a boolean or a string, true or false is a boolean only, and a date is a ``YYYY-MM-DD`` string of a real
-date. Each section's ``before`` validator calls :func:`refused` on the mapping it is given."""
+date. Each section (:class:`Section`) calls :func:`refused` on the mapping it is given."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import re
 import types
 import typing
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
@@ -61,3 +63,18 @@ def refused(model: Any, data: Any) -> str | None:
         if dt.date in kinds and not _real_date(value):
             return f"{name}: not a date"
     return None
+
+
+class Section(BaseModel):
+    """Base of the playbook's models: unknown keys refused, frozen, defaults validated like given values; from a
+    playbook (validation context ``{"format": True}``) only what the format allows (:func:`refused`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _as_the_format_says(cls, data: Any, info: ValidationInfo) -> Any:
+        problem = refused(cls, data) if isinstance(info.context, dict) and info.context.get("format") else None
+        if problem:
+            raise ValueError(problem)
+        return data
