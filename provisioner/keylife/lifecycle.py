@@ -22,9 +22,10 @@ instance's secret, so a new key does not change the secret; ``binding-secret`` k
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 from provisioner.engine.handoff import replaced_notes
 from provisioner.engine.runner import run as run_playbook
@@ -91,6 +92,20 @@ def _delete_key(platform: ServicePlatform, key: ServiceKey, timeout: float) -> N
         return
     if operation:
         platform.wait_operation(operation, WaitSettings(timeout=timeout), f"delete service key {key.name}")
+
+
+def _create_key(pb: Playbook, found: Located, name: str, parameters: Mapping[str, Any] | None = None,
+                record: Mapping[str, str] | None = None) -> tuple[ServiceKey, dict[str, Any]]:
+    """Create the key ``name`` of the located instance, wait for its operation (``timeouts.key``) and read it →
+    (the key, its credentials). Raises :class:`ApiError` or :class:`StepFailed` (the key missing afterwards)."""
+    platform = found.platform
+    operation = platform.create_key(found.instance.guid, name, parameters, record)
+    if operation:
+        platform.wait_operation(operation, WaitSettings(timeout=pb.timeouts.key), f"service key {name}")
+    new = platform.find_key(found.instance.guid, name)
+    if new is None:
+        raise StepFailed(f"service key {name} is missing after its creation")
+    return new, platform.key_credentials(new.guid)
 
 
 def _the_key_in(path: str, found: Located, keys: list[ServiceKey]) -> ServiceKey | None:

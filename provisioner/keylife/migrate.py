@@ -29,7 +29,7 @@ from typing import Any
 from provisioner.clients.xsuaa_api import instance_secret_last_used
 from provisioner.engine.handoff import replaced_notes
 from provisioner.errors import ApiError, StepFailed
-from provisioner.keylife.lifecycle import _delete_key, _generation_name, _included, _lease
+from provisioner.keylife.lifecycle import _create_key, _delete_key, _generation_name, _included, _lease
 from provisioner.keylife.locate import Located, locate
 from provisioner.keys.keyfile import existing_key, write_key_file
 from provisioner.keys.keytest import test_key
@@ -145,16 +145,9 @@ def migrate(pb: Playbook, confirm: Callable[[list[str]], bool], say: Callable[[s
 
 def _new_key(pb: Playbook, found: Located, name: str, say: Callable[[str], None]) -> ServiceKey:
     """Step 2: create, read, test and download the binding-secret key ``name``."""
-    platform = found.platform
     say(f"create service key {name}")
     try:
-        operation = platform.create_key(found.instance.guid, name)
-        if operation:
-            platform.wait_operation(operation, WaitSettings(timeout=pb.timeouts.key), f"service key {name}")
-        new = platform.find_key(found.instance.guid, name)
-        if new is None:
-            raise StepFailed(f"service key {name} is missing after its creation")
-        creds = platform.key_credentials(new.guid)
+        new, creds = _create_key(pb, found, name)
     except (ApiError, StepFailed) as exc:
         raise StepFailed(f"migration stopped creating {name}: {exc}; the old keys still work") from None
     if _ctype(creds) != "binding-secret":

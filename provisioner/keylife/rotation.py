@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from provisioner.engine.handoff import replaced_notes
 from provisioner.errors import ApiError, StepFailed
-from provisioner.keylife.lifecycle import _delete_key, _generation_name, _included, _lease, _the_key_in
+from provisioner.keylife.lifecycle import _create_key, _delete_key, _generation_name, _included, _lease, _the_key_in
 from provisioner.keylife.locate import Located, locate
 from provisioner.keys.keyfile import write_key_file
 from provisioner.keys.keytest import test_key
@@ -27,7 +27,6 @@ from provisioner.platform import ServiceKey
 from provisioner.platform.generations import SUPERSEDES, Replaced, base_name, replaced
 from provisioner.playbook.load import Playbook
 from provisioner.steps.parameters import key_parameters
-from provisioner.waits.wait import WaitSettings
 
 Confirm = Callable[[list[str]], bool]
 SHARED_SECRET = (
@@ -77,21 +76,14 @@ def rotate(pb: Playbook, say: Callable[[str], None], include_foreign: tuple[str,
 def _new_key(pb: Playbook, found: Located, old: ServiceKey, included: list[ServiceKey],
              say: Callable[[str], None]) -> ServiceKey:
     """Create, read, test and download the key replacing ``old`` (and ``included``); → the new key."""
-    platform, keep = found.platform, f"the old key {old.name} still works"
+    keep = f"the old key {old.name} still works"
     name = _generation_name(base_name(old.name), found.family + found.foreign)
     replaces = [old, *(k for k in included if k is not old)]
     say(f"plan: create {name} on instance {found.instance.name} beside {', '.join(k.name for k in replaces)} "
         f"(kept: both sign in until retired), test it and download it to {pb.download_path}")
     say(f"create service key {name}")
     try:
-        operation = platform.create_key(found.instance.guid, name, key_parameters(pb),
-                                        {SUPERSEDES: ",".join(k.guid for k in replaces)})
-        if operation:
-            platform.wait_operation(operation, WaitSettings(timeout=pb.timeouts.key), f"service key {name}")
-        new = platform.find_key(found.instance.guid, name)
-        if new is None:
-            raise StepFailed(f"service key {name} is missing after its creation")
-        creds = platform.key_credentials(new.guid)
+        new, creds = _create_key(pb, found, name, key_parameters(pb), {SUPERSEDES: ",".join(k.guid for k in replaces)})
     except (ApiError, StepFailed) as exc:
         raise StepFailed(f"rotation stopped creating {name}: {exc}; {keep}") from None
     say(f"test service key {name}")
